@@ -1,0 +1,2 @@
+"""simpeg_zo (bootstrap)."""
+from ._profile import Profile, build_profile

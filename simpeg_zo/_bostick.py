@@ -1,0 +1,127 @@
+r"""The Bostick transform of MT soundings, as pure functions.
+
+For a sounding with apparent resistivity :math:`\rho_a(T)` and phase
+:math:`\varphi(T)` (first quadrant, radians):
+
+* Bostick depth :math:`D = \sqrt{\rho_a / (\omega \mu_0)}` (skin depth over
+  :math:`\sqrt 2`), below the station's own surface;
+* resistivity from the slope (Niblett-Bostick)
+  :math:`\rho_B = \rho_a (1 + m) / (1 - m)`, :math:`m = d\log\rho_a/d\log T`;
+* resistivity from the phase (Weidelt's approximation
+  :math:`\varphi \approx \tfrac{\pi}{4}(1 - m)`)
+  :math:`\rho_B = \rho_a (\pi / (2\varphi) - 1)`.
+
+Over a uniform half-space both give the half-space resistivity at every
+period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._mesh import MU0
+
+__all__ = [
+    "bostick_depth",
+    "bostick_resistivity_slope",
+    "bostick_resistivity_phase",
+    "fold_phase",
+]
+
+#: Largest absolute log-log slope used by the slope transform; 1D responses
+#: satisfy |m| < 1, and noise near that bound would blow the transform up.
+MAX_SLOPE = 0.9
+#: Phase is kept inside (PHASE_MARGIN, pi/2 - PHASE_MARGIN) radians.
+PHASE_MARGIN = np.deg2rad(1.0)
+
+
+def bostick_depth(apparent_resistivity, frequency):
+    """Bostick depth of a sounding.
+
+    Parameters
+    ----------
+    apparent_resistivity : numpy.ndarray
+        Apparent resistivity (ohm-m).
+    frequency : numpy.ndarray
+        Frequency (Hz), broadcastable against ``apparent_resistivity``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``sqrt(rho_a / (2 pi f mu0))`` in metres.
+
+    Examples
+    --------
+    >>> round(float(bostick_depth(100.0, 1.0)), 1)
+    3558.8
+    """
+    rho = np.asarray(apparent_resistivity, dtype=float)
+    omega = 2 * np.pi * np.asarray(frequency, dtype=float)
+    return np.sqrt(rho / (omega * MU0))
+
+
+def _log_slope(apparent_resistivity, frequency, axis):
+    """d log(rho_a) / d log(T) along ``axis`` (second-order differences)."""
+    rho = np.asarray(apparent_resistivity, dtype=float)
+    log_period = -np.log(np.asarray(frequency, dtype=float))
+    if rho.shape[axis] < 2:
+        return np.zeros_like(rho)
+    return np.gradient(np.log(rho), log_period, axis=axis)
+
+
+def bostick_resistivity_slope(apparent_resistivity, frequency, *, axis=0):
+    """Niblett-Bostick resistivity from the slope of the sounding curve.
+
+    Parameters
+    ----------
+    apparent_resistivity : (..., n_frequencies, ...) numpy.ndarray
+        Apparent resistivity (ohm-m), frequencies along ``axis``.
+    frequency : (n_frequencies,) numpy.ndarray
+        Frequencies (Hz), monotonic.
+    axis : int
+        Frequency axis of ``apparent_resistivity``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rho_a (1 + m) / (1 - m)`` with ``m`` clipped to ``[-0.9, 0.9]``.
+    """
+    rho = np.asarray(apparent_resistivity, dtype=float)
+    m = np.clip(_log_slope(rho, frequency, axis), -MAX_SLOPE, MAX_SLOPE)
+    return rho * (1.0 + m) / (1.0 - m)
+
+
+def fold_phase(phase_degrees):
+    """Phase in radians folded into the first quadrant.
+
+    SimPEG's TE (``"yx"``) phase over a half-space is +45 degrees and its TM
+    (``"xy"``) phase is -135 degrees; both fold to pi/4. The result is kept a
+    degree away from 0 and 90 degrees.
+    """
+    phi = np.deg2rad(np.mod(np.asarray(phase_degrees, dtype=float), 180.0))
+    return np.clip(phi, PHASE_MARGIN, np.pi / 2 - PHASE_MARGIN)
+
+
+def bostick_resistivity_phase(apparent_resistivity, phase):
+    """Bostick resistivity from the impedance phase.
+
+    Parameters
+    ----------
+    apparent_resistivity : numpy.ndarray
+        Apparent resistivity (ohm-m).
+    phase : numpy.ndarray
+        Phase in radians, first quadrant (see :func:`fold_phase`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``rho_a (pi / (2 phi) - 1)``.
+
+    Examples
+    --------
+    >>> float(bostick_resistivity_phase(100.0, 3.141592653589793 / 4))
+    100.0
+    """
+    rho = np.asarray(apparent_resistivity, dtype=float)
+    phi = np.clip(np.asarray(phase, dtype=float), PHASE_MARGIN, np.pi / 2 - PHASE_MARGIN)
+    return rho * (np.pi / (2.0 * phi) - 1.0)

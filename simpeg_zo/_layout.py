@@ -1,0 +1,218 @@
+"""Read what the direct inversion needs out of SimPEG objects.
+
+A :class:`SoundingLayout` lists every (mode, station, frequency) sounding of
+a data misfit with the positions of its apparent resistivity and phase in the
+stacked data vector (the order of ``BaseInvProblem.get_dpred``), and the
+geometry of the model cells under the stations. It is built from the data
+misfit and its simulations alone, so any standard SimPEG 2D MT script works.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from simpeg import maps
+from simpeg.electromagnetics import natural_source as nsem
+
+from ._mesh import cell_depths
+from ._zo import ColumnGeometry
+
+_APP_RES = {"apparent_resistivity", "app_res"}
+_PHASE = {"phase"}
+
+
+@dataclass(frozen=True)
+class SoundingLayout:
+    """Soundings of a data misfit and the cells they correct.
+
+    Attributes
+    ----------
+    frequency : (n_soundings,) numpy.ndarray
+    station : (n_soundings,) numpy.ndarray of int
+    mode : (n_soundings,) numpy.ndarray of str
+    rho_index, phase_index : (n_soundings,) numpy.ndarray of int
+        Index of the apparent resistivity / phase in the stacked data vector
+        (-1 where the sounding has none or its weight is zero).
+    rho_weight : (n_soundings,) numpy.ndarray
+        Inverse variance of ``ln(rho_a)`` (0 where unusable).
+    dobs, weights : (n_data,) numpy.ndarray
+        Stacked observed data and data weights (``sqrt(multiplier) / std``).
+    geometry : ColumnGeometry
+    log_sigma_sign : float
+        ``+1`` if the model is log conductivity, ``-1`` if log resistivity.
+    """
+
+    frequency: np.ndarray
+    station: np.ndarray
+    mode: np.ndarray
+    rho_index: np.ndarray
+    phase_index: np.ndarray
+    rho_weight: np.ndarray
+    dobs: np.ndarray
+    weights: np.ndarray
+    geometry: ColumnGeometry
+    log_sigma_sign: float
+
+    @property
+    def n_data(self) -> int:
+        return int(np.count_nonzero(self.weights))
+
+    def residual(self, dpred) -> np.ndarray:
+        """Weighted residual ``W (dobs - dpred)``, the vector whose squared
+        norm is the data misfit."""
+        return self.weights * (self.dobs - dpred)
+
+
+def _model_map(simulation):
+    """(active_cells, sign) of a log-conductivity or log-resistivity map."""
+    mapping = getattr(simulation, "sigmaMap", None)
+    sign = 1.0
+    if mapping is None:
+        mapping = getattr(simulation, "rhoMap", None)
+        sign = -1.0
+    if mapping is None:
+        raise TypeError(
+            "ZohdyOldenburg needs a simulation with sigmaMap (or rhoMap) = "
+            "ExpMap(mesh) [* InjectActiveCells(mesh, active, value)]"
+        )
+    parts = list(getattr(mapping, "maps", [mapping]))
+    mesh = simulation.mesh
+    if not isinstance(parts[0], maps.ExpMap):
+        raise TypeError(
+            "ZohdyOldenburg works on log-conductivity models: the simulation's "
+            f"map must start with ExpMap, got {type(parts[0]).__name__}"
+        )
+    active = np.ones(mesh.n_cells, dtype=bool)
+    for part in parts[1:]:
+        if isinstance(part, maps.InjectActiveCells):
+            active = np.zeros(mesh.n_cells, dtype=bool)
+            active[part.active_cells] = True
+        elif type(part) is not maps.IdentityMap:
+            raise TypeError(
+                "ZohdyOldenburg supports ExpMap and InjectActiveCells in the "
+                f"model map, got {type(part).__name__}"
+            )
+    return active, sign
+
+
+def _mode_of(simulation, orientation):
+    if isinstance(simulation, nsem.simulation.Simulation2DMagneticField):
+        return "TE"
+    if isinstance(simulation, nsem.simulation.Simulation2DElectricField):
+        return "TM"
+    raise TypeError(
+        "ZohdyOldenburg needs 2D MT simulations (Simulation2DMagneticField for "
+        f"TE, Simulation2DElectricField for TM), got {type(simulation).__name__} "
+        f"with orientation {orientation!r}"
+    )
+
+
+def layout_from_misfit(dmisfit) -> SoundingLayout:
+    """Build the sounding layout of a SimPEG data misfit.
+
+    Parameters
+    ----------
+    dmisfit : simpeg.data_misfit.L2DataMisfit or ComboObjectiveFunction
+        One misfit per mode (summed for joint TE+TM).
+
+    Returns
+    -------
+    SoundingLayout
+    """
+    terms = getattr(dmisfit, "objfcts", [dmisfit])
+    multipliers = getattr(dmisfit, "multipliers", [1.0] * len(terms))
+    records = {}
+    dobs, weights = [], []
+    offset = 0
+    mesh = active = sign = None
+    xs = []
+    for term, mult in zip(terms, multipliers):
+        sim = getattr(term, "simulation", None)
+        if sim is None:
+            continue
+        t_active, t_sign = _model_map(sim)
+        if mesh is None:
+            mesh, active, sign = sim.mesh, t_active, t_sign
+        elif sim.mesh is not mesh and sim.mesh.n_cells != mesh.n_cells:
+            raise ValueError("all simulations must share one mesh")
+        w = np.asarray(term.W.diagonal(), dtype=float) * np.sqrt(float(mult))
+        dobs.append(np.asarray(term.data.dobs, dtype=float))
+        weights.append(w)
+        pos = offset
+        for src in sim.survey.source_list:
+            for rx in src.receiver_list:
+                mode = _mode_of(sim, rx.orientation)
+                x = np.asarray(getattr(rx, "locations_e", rx.locations), dtype=float)[:, 0]
+                xs.append(x)
+                comp = rx.component
+                for k in range(rx.nD):
+                    key = (mode, round(float(x[k]), 3), float(src.frequency))
+                    rec = records.setdefault(key, [-1, -1])
+                    if comp in _APP_RES:
+                        rec[0] = pos + k
+                    elif comp in _PHASE:
+                        rec[1] = pos + k
+                pos += rx.nD
+        offset += sim.survey.nD
+    if mesh is None:
+        raise TypeError("the data misfit has no simulation")
+    dobs = np.concatenate(dobs)
+    weights = np.concatenate(weights)
+    station_x = np.unique(np.round(np.concatenate(xs), 3))
+    keys = list(records)
+    rho_index = np.array([records[k][0] for k in keys])
+    phase_index = np.array([records[k][1] for k in keys])
+    # unusable: zero weight or non-positive apparent resistivity
+    ok_rho = rho_index >= 0
+    ok_rho[ok_rho] = (weights[rho_index[ok_rho]] > 0) & (dobs[rho_index[ok_rho]] > 0)
+    rho_index = np.where(ok_rho, rho_index, -1)
+    ok_phase = phase_index >= 0
+    ok_phase[ok_phase] = weights[phase_index[ok_phase]] > 0
+    phase_index = np.where(ok_phase, phase_index, -1)
+    keep = ok_rho | ok_phase
+    keys = [k for k, good in zip(keys, keep) if good]
+    rho_index, phase_index = rho_index[keep], phase_index[keep]
+    rho_weight = np.zeros(len(keys))
+    has = rho_index >= 0
+    # weight of ln(rho_a): (rho / std)^2 = (w * rho)^2
+    rho_weight[has] = (weights[rho_index[has]] * dobs[rho_index[has]]) ** 2
+    if np.any(~has):
+        # phase-only soundings: ln-rho equivalent of the phase error (d ln rho ~ 2 d phi)
+        ph = phase_index[~has]
+        rho_weight[~has] = (np.rad2deg(1.0) * weights[ph] / 2.0) ** 2
+    station = np.searchsorted(station_x, [k[1] for k in keys])
+    geometry = _geometry(mesh, active, station_x)
+    return SoundingLayout(
+        frequency=np.array([k[2] for k in keys]),
+        station=station,
+        mode=np.array([k[0] for k in keys]),
+        rho_index=rho_index,
+        phase_index=phase_index,
+        rho_weight=rho_weight,
+        dobs=dobs,
+        weights=weights,
+        geometry=geometry,
+        log_sigma_sign=sign,
+    )
+
+
+def _geometry(mesh, active, station_x) -> ColumnGeometry:
+    depth_all = cell_depths(mesh, active)
+    cell_x = mesh.cell_centers[active, 0]
+    cell_depth = np.maximum(depth_all[active], 1e-3)
+    model_index = np.full(mesh.n_cells, -1)
+    model_index[active] = np.arange(active.sum())
+    nx, nz = mesh.shape_cells
+    columns = np.clip(np.searchsorted(mesh.nodes_x, station_x) - 1, 0, nx - 1)
+    column_cells = []
+    for c in columns:
+        cells = model_index[c + nx * np.arange(nz)]
+        cells = cells[cells >= 0][::-1]  # shallowest first
+        column_cells.append(cells)
+    return ColumnGeometry(
+        station_x=station_x,
+        cell_x=cell_x,
+        cell_depth=cell_depth,
+        column_cells=tuple(column_cells),
+    )

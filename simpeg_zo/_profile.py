@@ -1,0 +1,378 @@
+"""An MT profile: mesh, active cells, SimPEG surveys, simulations and data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from simpeg import data as simpeg_data
+from simpeg import data_misfit, maps
+from simpeg.electromagnetics import natural_source as nsem
+
+from ._mesh import (
+    active_cells_below,
+    cell_depths,
+    column_surface,
+    design_mesh,
+    receiver_locations,
+)
+
+__all__ = ["Profile", "build_profile", "MODES", "default_solver"]
+
+#: SimPEG simulation class and receiver orientation of each mode.
+MODES = {
+    "TE": (nsem.simulation.Simulation2DMagneticField, "yx"),
+    "TM": (nsem.simulation.Simulation2DElectricField, "xy"),
+}
+AIR_CONDUCTIVITY = 1e-8
+#: SuperLU options for the (exactly symmetric) 2D MT system matrices: a
+#: symmetric ordering with diagonal pivots fills in about half as much as the
+#: default COLAMD ordering and factorises twice as fast.
+SOLVER_OPTIONS = {
+    "permc_spec": "MMD_AT_PLUS_A",
+    "diag_pivot_thresh": 0.0,
+    "options": {"SymmetricMode": True},
+}
+
+
+def default_solver():
+    """The solver class and options used for every simulation of a profile.
+
+    Returns
+    -------
+    solver : type
+        :class:`pymatsolver.SolverLU`, the only direct solver that installs
+        cleanly with numpy 2 on Python 3.11.
+    solver_opts : dict
+        SuperLU options (symmetric mode, minimum-degree ordering on A + A^T).
+    """
+    from pymatsolver import SolverLU
+
+    return SolverLU, dict(SOLVER_OPTIONS)
+
+
+def _normalise_modes(modes):
+    out = []
+    for mode in modes:
+        key = str(mode).upper()
+        if key not in MODES:
+            raise ValueError(f"mode must be 'TE' or 'TM', got {mode!r}")
+        if key in out:
+            raise ValueError(f"mode {key} given twice")
+        out.append(key)
+    if not out:
+        raise ValueError("at least one mode is needed")
+    return tuple(m for m in MODES if m in out)
+
+
+@dataclass
+class Profile:
+    """A 2D MT profile ready for SimPEG.
+
+    Build one with :func:`build_profile` (stations and frequencies),
+    :func:`simpeg_zo.synthetic_profile` (a model specification) or
+    :func:`simpeg_zo.read_edi_profile` (field data).
+
+    Attributes
+    ----------
+    mesh : discretize.TensorMesh
+        The mesh (x along the profile, elevation up).
+    active_cells : (n_cells,) numpy.ndarray of bool
+        Ground cells (below the topography).
+    stations : (n_stations,) numpy.ndarray
+        Station positions along the profile (m).
+    elevations : (n_stations,) numpy.ndarray
+        Discrete ground elevation at each station (m).
+    frequencies : (n_frequencies,) numpy.ndarray
+        Frequencies (Hz), in survey order.
+    modes : tuple of str
+        ``"TE"`` and/or ``"TM"``.
+    simulations : dict
+        SimPEG simulation per mode (TE: ``Simulation2DMagneticField`` with
+        ``"yx"`` receivers; TM: ``Simulation2DElectricField`` with ``"xy"``).
+    data : dict
+        :class:`simpeg.data.Data` per mode, once observed data are set.
+    """
+
+    mesh: object
+    active_cells: np.ndarray
+    stations: np.ndarray
+    elevations: np.ndarray
+    frequencies: np.ndarray
+    modes: tuple
+    simulations: dict
+    mapping: object
+    receiver_locations: np.ndarray
+    data: dict = field(default_factory=dict)
+    station_names: list | None = None
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def n_stations(self) -> int:
+        return self.stations.size
+
+    @property
+    def n_frequencies(self) -> int:
+        return self.frequencies.size
+
+    @property
+    def n_active(self) -> int:
+        return int(self.active_cells.sum())
+
+    @property
+    def n_data(self) -> int:
+        """Number of data with a finite standard deviation, all modes."""
+        return int(sum(np.isfinite(d.standard_deviation).sum() for d in self.data.values()))
+
+    def surveys(self):
+        """SimPEG survey per mode."""
+        return {mode: sim.survey for mode, sim in self.simulations.items()}
+
+    @property
+    def cell_depths(self) -> np.ndarray:
+        """Depth below the local surface of each active cell centre (m)."""
+        return cell_depths(self.mesh, self.active_cells)[self.active_cells]
+
+    @property
+    def surface(self) -> np.ndarray:
+        """Discrete ground elevation per mesh column (m)."""
+        return column_surface(self.mesh, self.active_cells)
+
+    # ----------------------------------------------------------------- models
+    def model_from_resistivity(self, resistivity) -> np.ndarray:
+        """SimPEG model (log conductivity of the active cells) from resistivity.
+
+        Parameters
+        ----------
+        resistivity : float or (n_active,) numpy.ndarray
+            Resistivity (ohm-m) of the active cells.
+        """
+        rho = np.broadcast_to(np.asarray(resistivity, dtype=float), (self.n_active,))
+        return -np.log(rho).copy()
+
+    @staticmethod
+    def resistivity(model) -> np.ndarray:
+        """Resistivity (ohm-m) of the active cells from a SimPEG model."""
+        return np.exp(-np.asarray(model, dtype=float))
+
+    def half_space(self, resistivity=None) -> np.ndarray:
+        """A half-space model; default resistivity: geometric mean of the
+        observed apparent resistivities."""
+        if resistivity is None:
+            rho = [
+                self.split(d.dobs, mode)["apparent_resistivity"]
+                for mode, d in self.data.items()
+            ]
+            rho = np.concatenate([r[np.isfinite(r)].ravel() for r in rho])
+            resistivity = float(np.exp(np.mean(np.log(rho)))) if rho.size else 100.0
+        return self.model_from_resistivity(resistivity)
+
+    # ----------------------------------------------------------------- data
+    def dpred(self, model) -> dict:
+        """Predicted data per mode (one forward solve per mode)."""
+        return {mode: sim.dpred(model) for mode, sim in self.simulations.items()}
+
+    def split(self, vector, mode) -> dict:
+        """Split one mode's data vector into ``(n_frequencies, n_stations)``
+        arrays of ``"apparent_resistivity"`` and ``"phase"`` (degrees)."""
+        v = np.asarray(vector, dtype=float).reshape(self.n_frequencies, 2, self.n_stations)
+        return {"apparent_resistivity": v[:, 0, :], "phase": v[:, 1, :]}
+
+    def join(self, apparent_resistivity, phase) -> np.ndarray:
+        """Inverse of :meth:`split`."""
+        shape = (self.n_frequencies, self.n_stations)
+        rho = np.broadcast_to(apparent_resistivity, shape)
+        phi = np.broadcast_to(phase, shape)
+        return np.stack([rho, phi], axis=1).ravel()
+
+    def set_data(self, dobs, *, relative_error, phase_error_degrees, floor=None):
+        """Attach observed data with standard deviations.
+
+        Parameters
+        ----------
+        dobs : dict
+            Observed data vector per mode (SimPEG order; NaN marks a missing
+            datum, which gets an infinite standard deviation and no weight).
+        relative_error : float
+            Standard deviation of apparent resistivity as a fraction of it.
+        phase_error_degrees : float
+            Standard deviation of phase in degrees.
+        floor : dict, optional
+            Per mode, a standard-deviation vector; the larger of it and the
+            relative/absolute errors is used (field data with variances).
+        """
+        if relative_error <= 0 or phase_error_degrees <= 0:
+            raise ValueError("standard deviations must be > 0")
+        self.data = {}
+        for mode in self.modes:
+            d = np.asarray(dobs[mode], dtype=float)
+            parts = self.split(d, mode)
+            std = self.join(
+                relative_error * np.abs(parts["apparent_resistivity"]),
+                np.full_like(parts["phase"], phase_error_degrees),
+            )
+            if floor is not None and mode in floor:
+                std = np.maximum(std, floor[mode])
+            missing = ~np.isfinite(d)
+            d = np.where(missing, 0.0, d)
+            std = np.where(missing, np.inf, std)
+            self.data[mode] = simpeg_data.Data(
+                self.simulations[mode].survey, dobs=d, standard_deviation=std
+            )
+        return self
+
+    def data_misfit(self):
+        """The SimPEG data misfit: one :class:`L2DataMisfit` per mode, summed
+        into a ``ComboObjectiveFunction`` for joint TE+TM."""
+        if not self.data:
+            raise ValueError("the profile has no observed data; call set_data first")
+        terms = [
+            data_misfit.L2DataMisfit(data=self.data[m], simulation=self.simulations[m])
+            for m in self.modes
+        ]
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
+        return out
+
+    def chi2(self, dpred) -> float:
+        """phi_d / n_data for predicted data (dict per mode)."""
+        phi = 0.0
+        for mode, d in self.data.items():
+            w = 1.0 / d.standard_deviation
+            phi += float(np.sum((w * (dpred[mode] - d.dobs)) ** 2))
+        return phi / self.n_data
+
+    def rms_percent(self, dpred) -> float:
+        """The RMS relative error of apparent resistivity in percent."""
+        num, n = 0.0, 0
+        for mode, d in self.data.items():
+            obs = self.split(d.dobs, mode)["apparent_resistivity"]
+            ok = np.isfinite(self.split(d.standard_deviation, mode)["apparent_resistivity"])
+            pred = self.split(dpred[mode], mode)["apparent_resistivity"]
+            num += float(np.sum(((obs[ok] - pred[ok]) / obs[ok]) ** 2))
+            n += int(ok.sum())
+        return 100.0 * np.sqrt(num / max(n, 1))
+
+
+def build_profile(
+    stations,
+    frequencies,
+    *,
+    modes=("TE", "TM"),
+    elevation=None,
+    resistivity_range=(10.0, 1000.0),
+    cells_per_station=2,
+    dz_surface=None,
+    station_names=None,
+    **mesh_options,
+) -> Profile:
+    """Build the mesh, active cells, receivers and simulations of a profile.
+
+    Parameters
+    ----------
+    stations : (n_stations,) array_like
+        Station positions along the profile (m), strictly increasing.
+    frequencies : (n_frequencies,) array_like
+        Frequencies (Hz), all positive.
+    modes : sequence of str
+        ``"TE"``, ``"TM"`` or both.
+    elevation : callable or (n_stations,) array_like, optional
+        Ground elevation: a function of x, or values at the stations
+        (linear in between, constant beyond). Flat at 0 when omitted.
+    resistivity_range : (2,) tuple of float
+        Lowest and highest resistivity expected (ohm-m); sets the surface cell
+        size and the padding (see :func:`design_mesh`).
+    cells_per_station : int
+        Horizontal core cells per station interval.
+    dz_surface : float, optional
+        Override of the surface cell height (m).
+    station_names : list of str, optional
+        Names for reports.
+    **mesh_options
+        Passed to :func:`design_mesh` (``growth``, ``padding_growth``,
+        ``padding_skin_depths``).
+
+    Returns
+    -------
+    Profile
+        Without data; attach observed data with :meth:`Profile.set_data`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simpeg_zo import build_profile
+    >>> profile = build_profile(np.linspace(0, 2000, 5), np.logspace(2, -1, 4),
+    ...                         modes=["TE"], resistivity_range=(100, 100))
+    >>> profile.modes, profile.n_stations
+    (('TE',), 5)
+    """
+    stations = np.asarray(stations, dtype=float).ravel()
+    frequencies = np.asarray(frequencies, dtype=float).ravel()
+    if stations.size == 0 or not np.all(np.isfinite(stations)):
+        raise ValueError("stations must be a non-empty array of finite positions")
+    if np.any(np.diff(stations) <= 0):
+        raise ValueError("stations must be strictly increasing")
+    if frequencies.size == 0 or not np.all(np.isfinite(frequencies)) or np.any(frequencies <= 0):
+        raise ValueError("frequencies must be a non-empty array of positive values")
+    lo, hi = resistivity_range
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"resistivity_range must be 0 < low <= high, got {resistivity_range}")
+    modes = _normalise_modes(modes)
+    if elevation is None:
+        elevation_fn = None
+    elif callable(elevation):
+        elevation_fn = elevation
+    else:
+        elev = np.asarray(elevation, dtype=float).ravel()
+        if elev.shape != stations.shape or not np.all(np.isfinite(elev)):
+            raise ValueError("elevation must be finite, one value per station")
+
+        def elevation_fn(x, _s=stations, _e=elev):
+            return np.interp(x, _s, _e)
+
+    mesh = design_mesh(
+        stations,
+        frequencies,
+        elevation=elevation_fn,
+        resistivity_range=resistivity_range,
+        cells_per_station=cells_per_station,
+        dz_surface=dz_surface,
+        **mesh_options,
+    )
+    if elevation_fn is None:
+        active = mesh.cell_centers[:, 1] < 0.0
+    else:
+        active = active_cells_below(mesh, elevation_fn)
+    locations, surface = receiver_locations(mesh, active, stations)
+    mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(
+        mesh, active, np.log(AIR_CONDUCTIVITY)
+    )
+    solver, solver_opts = default_solver()
+    simulations = {}
+    for mode in modes:
+        cls, orientation = MODES[mode]
+        receivers = [
+            nsem.receivers.Impedance(locations, orientation=orientation, component=c)
+            for c in ("apparent_resistivity", "phase")
+        ]
+        sources = [nsem.sources.Planewave(receivers, frequency=f) for f in frequencies]
+        simulations[mode] = cls(
+            mesh,
+            survey=nsem.Survey(sources),
+            sigmaMap=mapping,
+            solver=solver,
+            solver_opts=solver_opts,
+        )
+    return Profile(
+        mesh=mesh,
+        active_cells=active,
+        stations=stations,
+        elevations=surface,
+        frequencies=frequencies,
+        modes=modes,
+        simulations=simulations,
+        mapping=mapping,
+        receiver_locations=locations,
+        station_names=list(station_names) if station_names is not None else None,
+    )

@@ -1,0 +1,431 @@
+"""Run inversions of a profile: SimPEG's Gauss-Newton recipe and ZO.
+
+Every method runs through the same SimPEG machinery (data misfit, mesh,
+solver, ``BaseInversion``, ``TargetMisfit``) and is timed and counted the same
+way, so the results can be compared side by side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from simpeg import directives, inverse_problem, inversion, optimization, regularization
+
+from ._directives import BostickStartingModel, bostick_model
+from ._optimizer import ZohdyOldenburg
+from ._profile import Profile
+
+__all__ = [
+    "InversionResult",
+    "GN_SETTINGS",
+    "gauss_newton",
+    "zohdy_oldenburg",
+    "run_method",
+    "METHODS",
+]
+
+#: SimPEG's standard 2D MT Gauss-Newton recipe (the settings of the mtpy-v2
+#: SimPEG 2D recipe): smallness 1e-5, horizontal smoothness 1/5, vertical 1,
+#: beta from the largest eigenvalues (ratio 1), halved every iteration,
+#: inexact GN with 30 CG iterations, stopped at chi2 = 1.
+GN_SETTINGS = {
+    "alpha_s": 1e-5,
+    "alpha_x": 0.2,
+    "alpha_y": 1.0,
+    "beta0_ratio": 1.0,
+    "cooling_factor": 2.0,
+    "cooling_rate": 1,
+    "max_iter": 30,
+    "max_iter_cg": 30,
+}
+
+
+@dataclass
+class InversionResult:
+    """Outcome of one inversion.
+
+    Attributes
+    ----------
+    method : str
+    model : (n_active,) numpy.ndarray
+        Final model (log conductivity).
+    dpred : dict
+        Predicted data per mode.
+    chi2 : float
+        phi_d / n_data of the final model.
+    rms_percent : float
+        RMS relative error of apparent resistivity (%).
+    iterations : int
+    forward_solves : int
+        Forward simulations (model evaluations, all modes together).
+    wall_seconds : float
+    history : list of dict
+        Per accepted iterate (starting model first): ``iteration``, ``chi2``,
+        ``seconds``, ``forward_solves``.
+    stop_reason : str
+    target_chi2 : float
+    """
+
+    method: str
+    model: np.ndarray
+    dpred: dict
+    chi2: float
+    rms_percent: float
+    iterations: int
+    forward_solves: int
+    wall_seconds: float
+    history: list
+    stop_reason: str = ""
+    target_chi2: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def converged(self) -> bool:
+        """Whether the target misfit was reached."""
+        return bool(self.chi2 <= self.target_chi2 * (1 + 1e-9))
+
+    def seconds_to_chi2(self, levels=(3.0, 2.0, 1.5, 1.0)) -> dict:
+        """Elapsed time at which chi2 first fell to each level (None: never)."""
+        out = {}
+        for level in levels:
+            hit = [h["seconds"] for h in self.history if h["chi2"] <= level]
+            out[_level_key(level)] = float(hit[0]) if hit else None
+        return out
+
+    def iterations_to_chi2(self, level) -> int | None:
+        hit = [h["iteration"] for h in self.history if h["chi2"] <= level]
+        return int(hit[0]) if hit else None
+
+
+def _level_key(level) -> str:
+    return f"{level:g}"
+
+
+class _CountingInvProblem(inverse_problem.BaseInvProblem):
+    """``BaseInvProblem`` that counts forward simulations and logs misfits."""
+
+    def __init__(self, *args, clock=None, n_data=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.forward_count = 0
+        self.clock = clock
+        self.n_data = n_data
+        self._seen = None
+
+    def evalFunction(self, m, return_g=True, return_H=True):
+        # a re-evaluation at the same model reuses the stored fields
+        fresh = not any(m is mtest for mtest, _ in self.warmstart)
+        if fresh:
+            self.forward_count += 1
+        return super().evalFunction(m, return_g=return_g, return_H=return_H)
+
+
+class _Recorder(directives.InversionDirective):
+    """Log chi2, time and forward count at the start and every iteration."""
+
+    def __init__(self, t0, n_data, **kwargs):
+        super().__init__(**kwargs)
+        self.t0 = t0
+        self.n_data = n_data
+        self.history = []
+
+    def _log(self):
+        self.history.append(
+            {
+                "iteration": int(self.opt.iter),
+                "chi2": float(self.invProb.phi_d) / self.n_data,
+                "seconds": time.perf_counter() - self.t0,
+                "forward_solves": int(self.invProb.forward_count),
+            }
+        )
+
+    def endIter(self):
+        self._log()
+
+
+def _finish(method, profile, model, history, t0, inv_prob, stop_reason, target, iterations):
+    dpred = profile.dpred(model)
+    result = InversionResult(
+        method=method,
+        model=np.asarray(model),
+        dpred=dpred,
+        chi2=profile.chi2(dpred),
+        rms_percent=profile.rms_percent(dpred),
+        iterations=int(iterations),
+        forward_solves=int(inv_prob.forward_count),
+        wall_seconds=time.perf_counter() - t0,
+        history=history,
+        stop_reason=stop_reason,
+        target_chi2=target,
+    )
+    return result
+
+
+def _run_quietly(inv, m0, verbose):
+    if verbose:
+        return inv.run(m0)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return inv.run(m0)
+
+
+def gauss_newton(
+    profile: Profile,
+    *,
+    m0=None,
+    reference=None,
+    bostick_start: bool = False,
+    target_chi2: float = 1.0,
+    max_iter: int | None = None,
+    verbose: bool = False,
+    method_name: str = "gn",
+    t0: float | None = None,
+    history: list | None = None,
+    **settings,
+) -> InversionResult:
+    """SimPEG's standard Gauss-Newton inversion of a profile.
+
+    ``InexactGaussNewton`` with ``WeightedLeastSquares`` regularisation
+    around a half-space reference (geometric mean of the observed apparent
+    resistivities), ``BetaEstimate_ByEig``, ``BetaSchedule`` cooling and
+    ``TargetMisfit``; settings in :data:`GN_SETTINGS`.
+
+    Parameters
+    ----------
+    profile : Profile
+        With observed data.
+    m0 : numpy.ndarray, optional
+        Starting model; default the reference half-space.
+    reference : numpy.ndarray, optional
+        Reference model; default the half-space.
+    bostick_start : bool
+        Start from the Bostick model (``BostickStartingModel`` directive).
+    target_chi2 : float
+        ``TargetMisfit`` chi factor.
+    max_iter : int, optional
+        Override of ``GN_SETTINGS["max_iter"]``.
+    verbose : bool
+        Let SimPEG print its iteration table.
+    **settings
+        Overrides of :data:`GN_SETTINGS`.
+
+    Returns
+    -------
+    InversionResult
+    """
+    s = {**GN_SETTINGS, **settings}
+    if max_iter is not None:
+        s["max_iter"] = max_iter
+    half = profile.half_space()
+    reference = half if reference is None else reference
+    m0 = reference if m0 is None else m0
+    t0 = time.perf_counter() if t0 is None else t0
+    n_data = profile.n_data
+    reg = regularization.WeightedLeastSquares(
+        profile.mesh,
+        active_cells=profile.active_cells,
+        reference_model=reference,
+        alpha_s=s["alpha_s"],
+        alpha_x=s["alpha_x"],
+        alpha_y=s["alpha_y"],
+    )
+    opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], maxIterCG=s["max_iter_cg"])
+    inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt, n_data=n_data)
+    recorder = _Recorder(t0, n_data)
+    if history:
+        recorder.history = list(history)
+    directive_list = [
+        directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"]),
+        directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
+        directives.TargetMisfit(chifact=target_chi2),
+        recorder,
+    ]
+    if bostick_start:
+        directive_list.insert(0, BostickStartingModel())
+    inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
+    start_count = len(recorder.history)
+
+    # log the starting model's misfit at its first evaluation
+    original = inv_prob.evalFunction
+
+    def first_eval(m, return_g=True, return_H=True):
+        out = original(m, return_g=return_g, return_H=return_H)
+        if len(recorder.history) == start_count:
+            recorder._log()
+        return out
+
+    inv_prob.evalFunction = first_eval
+    model = _run_quietly(inv, m0, verbose)
+    reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
+    if opt.iter < s["max_iter"] and not opt.stopNextIteration:
+        reason = "line search failed"
+    return _finish(
+        method_name, profile, model, recorder.history, t0, inv_prob, reason, target_chi2, opt.iter
+    )
+
+
+def zohdy_oldenburg(
+    profile: Profile,
+    *,
+    use_phase: bool = False,
+    target_chi2: float | None = 1.0,
+    m0=None,
+    bostick_start: bool = True,
+    verbose: bool = False,
+    method_name: str = "zo",
+    **options,
+) -> InversionResult:
+    """Zohdy-Oldenburg direct inversion of a profile.
+
+    The same SimPEG inversion as :func:`gauss_newton` with the optimizer
+    swapped for :class:`ZohdyOldenburg` and the Bostick start; no
+    ``BetaEstimate`` (it would cost Jacobian products the method never uses).
+
+    Parameters
+    ----------
+    profile : Profile
+    use_phase : bool
+    target_chi2 : float or None
+        ``TargetMisfit`` chi factor; None runs until ZO stops improving.
+    m0 : numpy.ndarray, optional
+        Starting model when ``bostick_start`` is False.
+    bostick_start : bool
+    **options
+        :class:`ZohdyOldenburg` options (``maxIter``, ``alpha``, ...).
+
+    Returns
+    -------
+    InversionResult
+    """
+    t0 = time.perf_counter()
+    n_data = profile.n_data
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells)
+    opt = ZohdyOldenburg(use_phase=use_phase, **options)
+    opt.clock_start = t0
+    inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt, n_data=n_data)
+    directive_list = []
+    if bostick_start:
+        directive_list.append(BostickStartingModel())
+    if target_chi2 is not None:
+        directive_list.append(directives.TargetMisfit(chifact=target_chi2))
+    inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
+    m0 = profile.half_space() if m0 is None else m0
+    model = _run_quietly(inv, m0, verbose)
+    history = [
+        {k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history
+    ]
+    result = _finish(
+        method_name,
+        profile,
+        model,
+        history,
+        t0,
+        inv_prob,
+        opt.stop_reason,
+        target_chi2 if target_chi2 is not None else 1.0,
+        opt.iter,
+    )
+    result.extra["zo_options"] = {
+        "alpha": opt.alpha,
+        "gamma": opt.gamma,
+        "beta": opt.beta,
+        "use_phase": opt.use_phase,
+        "memory": opt.memory,
+    }
+    return result
+
+
+def _hybrid(profile, *, target_chi2, max_iter, verbose):
+    """ZO (with phase) until it stops improving, then GN from its model."""
+    zo = zohdy_oldenburg(
+        profile,
+        use_phase=True,
+        target_chi2=target_chi2,
+        verbose=verbose,
+        method_name="zo-gn",
+        **({"maxIter": max_iter} if max_iter else {}),
+    )
+    if zo.converged:
+        zo.extra["stages"] = {"zo_iterations": zo.iterations, "gn_iterations": 0}
+        return zo
+    t_start = time.perf_counter() - zo.wall_seconds
+    gn = gauss_newton(
+        profile,
+        m0=zo.model,
+        reference=zo.model,
+        target_chi2=target_chi2,
+        max_iter=max_iter,
+        verbose=verbose,
+        method_name="zo-gn",
+        t0=t_start,
+    )
+    # GN's forward counts start at 0; offset them by ZO's
+    for h in gn.history:
+        h["forward_solves"] += zo.forward_solves
+        h["iteration"] += zo.iterations
+    gn.history = zo.history + gn.history[1:]
+    gn.iterations += zo.iterations
+    gn.forward_solves += zo.forward_solves
+    gn.extra["stages"] = {"zo_iterations": zo.iterations, "gn_iterations": gn.iterations - zo.iterations}
+    return gn
+
+
+#: Methods understood by :func:`run_method` and ``simpeg-zo compare``.
+METHODS = ("gn", "gn-bostick", "zo", "zo-phase", "zo-gn")
+
+
+def run_method(
+    profile: Profile,
+    method: str,
+    *,
+    target_chi2: float = 1.0,
+    max_iter: int | None = None,
+    verbose: bool = False,
+) -> InversionResult:
+    """Run one named inversion method on a profile.
+
+    Parameters
+    ----------
+    profile : Profile
+    method : {"gn", "gn-bostick", "zo", "zo-phase", "zo-gn"}
+        ``gn``: SimPEG's Gauss-Newton recipe from the half-space;
+        ``gn-bostick``: the same from the Bostick model; ``zo`` and
+        ``zo-phase``: Zohdy-Oldenburg without and with phase; ``zo-gn``:
+        ZO with phase until it stops improving, then GN from its model.
+    target_chi2 : float
+    max_iter : int, optional
+
+    Returns
+    -------
+    InversionResult
+    """
+    if method == "gn":
+        return gauss_newton(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose)
+    if method == "gn-bostick":
+        return gauss_newton(
+            profile,
+            bostick_start=True,
+            target_chi2=target_chi2,
+            max_iter=max_iter,
+            verbose=verbose,
+            method_name="gn-bostick",
+        )
+    if method in ("zo", "zo-phase"):
+        return zohdy_oldenburg(
+            profile,
+            use_phase=(method == "zo-phase"),
+            target_chi2=target_chi2,
+            verbose=verbose,
+            method_name=method,
+            **({"maxIter": max_iter} if max_iter else {}),
+        )
+    if method == "zo-gn":
+        return _hybrid(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose)
+    raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+
+def bostick_start_model(profile: Profile) -> np.ndarray:
+    """The Bostick starting model of a profile's data."""
+    return bostick_model(profile.data_misfit())

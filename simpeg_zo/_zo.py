@@ -1,0 +1,317 @@
+r"""The Zohdy-Oldenburg update step, as pure functions on arrays.
+
+Notation: sounding (station i, frequency j) with observed apparent
+resistivity :math:`\rho_o`, computed :math:`\rho_c`, model resistivity
+:math:`\rho_k` at the sounding's current depth :math:`D`, phases
+:math:`\varphi_o, \varphi_c` folded into the first quadrant.
+
+Resistivity (least-squares blend of Zohdy's ratio and Oldenburg's difference
+methods, correction factor :math:`\alpha`, blend :math:`\gamma`):
+
+.. math::
+
+    \rho_{k+1} = \rho_k + \alpha (\rho_o - \rho_c) (\rho_k / \rho_c)^\gamma
+
+so :math:`\gamma = 0` is Oldenburg's difference update and :math:`\gamma = 1`
+with :math:`\alpha = 1` is Zohdy's ratio update
+:math:`\rho_{k+1} = \rho_k \rho_o / \rho_c`.
+
+With phase, the ratio is that of the phase-Bostick resistivities,
+:math:`\ln\rho_{k+1} - \ln\rho_k = \alpha[\ln(\rho_o/\rho_c)
++ \ln(\pi/(2\varphi_o) - 1) - \ln(\pi/(2\varphi_c) - 1)]`, whose
+linearisation is the paper's
+:math:`-\alpha\pi(\varphi_o - \varphi_c)/(\varphi_c(\pi - 2\varphi_c))`
+phase term.
+
+Depth (Oldenburg's form, factor :math:`\beta`):
+:math:`D_{k+1} = D_k + \beta (D_o - D_c)` with Bostick depths of the observed
+and computed apparent resistivities.
+
+Each sounding's log-correction is spread to the mesh by a Gaussian-weighted
+least-squares mean in log-depth under its station, then linearly between
+stations (:func:`project_to_cells`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._bostick import bostick_depth, bostick_resistivity_phase
+
+__all__ = [
+    "resistivity_update",
+    "phase_log_correction",
+    "depth_update",
+    "ColumnGeometry",
+    "project_to_cells",
+    "sample_columns",
+    "secant_mix",
+]
+
+#: A step never shrinks a resistivity below this fraction of its value
+#: (Oldenburg's difference update can otherwise cross zero).
+MIN_RATIO = 1e-2
+
+
+def resistivity_update(rho_model, rho_obs, rho_calc, *, alpha=1.0, gamma=1.0):
+    """Zohdy-Oldenburg resistivity update of one or many soundings.
+
+    Parameters
+    ----------
+    rho_model : numpy.ndarray
+        Model resistivity at each sounding's depth (ohm-m).
+    rho_obs, rho_calc : numpy.ndarray
+        Observed and computed apparent resistivity (ohm-m).
+    alpha : float
+        Correction factor (step length), > 0.
+    gamma : float
+        Blend: 0 is Oldenburg's difference update, 1 Zohdy's ratio update.
+
+    Returns
+    -------
+    numpy.ndarray
+        Updated model resistivity, at least ``1e-2`` times ``rho_model``.
+
+    Examples
+    --------
+    >>> float(resistivity_update(50.0, 120.0, 100.0, alpha=1.0, gamma=1.0))
+    60.0
+    >>> float(resistivity_update(50.0, 120.0, 100.0, alpha=1.0, gamma=0.0))
+    70.0
+    """
+    rho_model = np.asarray(rho_model, dtype=float)
+    rho_obs = np.asarray(rho_obs, dtype=float)
+    rho_calc = np.asarray(rho_calc, dtype=float)
+    new = rho_model + alpha * (rho_obs - rho_calc) * (rho_model / rho_calc) ** gamma
+    return np.maximum(new, MIN_RATIO * rho_model)
+
+
+def phase_log_correction(phase_obs, phase_calc, *, alpha=1.0):
+    """Phase term of the log-resistivity update.
+
+    The log-ratio of the phase factors of the phase-Bostick resistivities of
+    the observed and computed data (exact; its small-difference limit is
+    ``-alpha pi (phi_o - phi_c) / (phi_c (pi - 2 phi_c))``).
+
+    Parameters
+    ----------
+    phase_obs, phase_calc : numpy.ndarray
+        First-quadrant phases in radians.
+    alpha : float
+        Correction factor.
+
+    Returns
+    -------
+    numpy.ndarray
+        Correction of ``ln(rho)``.
+    """
+    factor_obs = bostick_resistivity_phase(1.0, phase_obs)
+    factor_calc = bostick_resistivity_phase(1.0, phase_calc)
+    return alpha * (np.log(factor_obs) - np.log(factor_calc))
+
+
+def depth_update(depth, rho_obs, rho_calc, frequency, *, beta=0.5):
+    """Oldenburg's depth update ``D + beta (D_o - D_c)``.
+
+    Parameters
+    ----------
+    depth : numpy.ndarray
+        Current depth of each sounding (m).
+    rho_obs, rho_calc : numpy.ndarray
+        Observed and computed apparent resistivity (ohm-m).
+    frequency : numpy.ndarray
+        Frequency of each sounding (Hz).
+    beta : float
+        Depth correction factor.
+
+    Returns
+    -------
+    numpy.ndarray
+        New depths, kept positive (at least a tenth of the old depth).
+    """
+    d_obs = bostick_depth(rho_obs, frequency)
+    d_calc = bostick_depth(rho_calc, frequency)
+    depth = np.asarray(depth, dtype=float)
+    return np.maximum(depth + beta * (d_obs - d_calc), 0.1 * depth)
+
+
+@dataclass(frozen=True)
+class ColumnGeometry:
+    """Where model cells lie relative to the stations.
+
+    Attributes
+    ----------
+    station_x : (n_stations,) numpy.ndarray
+        Station positions (m), increasing.
+    cell_x : (n_cells,) numpy.ndarray
+        Cell-centre positions of the model cells.
+    cell_depth : (n_cells,) numpy.ndarray
+        Depth of the cell centres below the local surface (m), > 0.
+    column_cells : tuple of numpy.ndarray
+        Per station, the model-cell indices of the mesh column under it,
+        shallowest first.
+    """
+
+    station_x: np.ndarray
+    cell_x: np.ndarray
+    cell_depth: np.ndarray
+    column_cells: tuple
+
+    def lateral(self):
+        """Left/right station indices and the weight of the right one."""
+        x = self.station_x
+        if x.size == 1:
+            zeros = np.zeros(self.cell_x.size, dtype=int)
+            return zeros, zeros, np.zeros(self.cell_x.size)
+        right = np.clip(np.searchsorted(x, self.cell_x), 1, x.size - 1)
+        left = right - 1
+        t = np.clip((self.cell_x - x[left]) / (x[right] - x[left]), 0.0, 1.0)
+        return left, right, t
+
+
+def _station_profiles(values, log_depth, weights, station, n_stations):
+    """Pad soundings into per-station rows."""
+    counts = np.bincount(station, minlength=n_stations)
+    width = max(int(counts.max()), 1)
+    order = np.argsort(station, kind="stable")
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    slot = np.arange(station.size) - np.repeat(starts, counts)
+    v = np.zeros((n_stations, width))
+    ld = np.zeros((n_stations, width))
+    w = np.zeros((n_stations, width))
+    rows = station[order]
+    v[rows, slot] = values[order]
+    ld[rows, slot] = log_depth[order]
+    w[rows, slot] = weights[order]
+    return v, ld, w
+
+
+def project_to_cells(values, depths, station, geometry, *, weights=None, width=0.25):
+    """Spread sounding values onto the model cells.
+
+    Under each station, a cell takes the weighted least-squares mean of the
+    soundings around its depth (Gaussian weights in log-depth of standard
+    deviation ``width``, times ``weights``); above the shallowest and below
+    the deepest sounding it keeps their values. Between stations values are
+    interpolated linearly in x; beyond the end stations they are constant.
+
+    Parameters
+    ----------
+    values : (n_soundings,) numpy.ndarray
+        Value of each sounding (e.g. a log-resistivity correction).
+    depths : (n_soundings,) numpy.ndarray
+        Depth of each sounding (m), > 0.
+    station : (n_soundings,) numpy.ndarray of int
+        Station index of each sounding.
+    geometry : ColumnGeometry
+    weights : (n_soundings,) numpy.ndarray, optional
+        Non-negative weights (e.g. inverse variances); default ones.
+    width : float
+        Gaussian width in natural-log depth.
+
+    Returns
+    -------
+    (n_cells,) numpy.ndarray
+    """
+    values = np.asarray(values, dtype=float)
+    station = np.asarray(station, dtype=int)
+    if weights is None:
+        weights = np.ones_like(values)
+    n_st = geometry.station_x.size
+    v, ld, w = _station_profiles(
+        values, np.log(np.maximum(depths, 1e-3)), np.asarray(weights, float), station, n_st
+    )
+    has = w.sum(axis=1) > 0
+    if not has.any():
+        return np.zeros(geometry.cell_x.size)
+    # stations without soundings borrow from the nearest station that has some
+    if not has.all():
+        idx = np.flatnonzero(has)
+        nearest = idx[np.abs(np.arange(n_st)[:, None] - idx[None, :]).argmin(axis=1)]
+        v, ld, w = v[nearest], ld[nearest], w[nearest]
+    log_cell = np.log(np.maximum(geometry.cell_depth, 1e-3))
+    left, right, t = geometry.lateral()
+    out = np.zeros(geometry.cell_x.size)
+    for side, share in ((left, 1.0 - t), (right, t)):
+        z = (log_cell[:, None] - ld[side]) / width
+        logk = np.where(w[side] > 0, -0.5 * z**2, -np.inf)
+        logk -= logk.max(axis=1, keepdims=True)
+        k = w[side] * np.exp(logk)
+        out += share * (k * v[side]).sum(axis=1) / k.sum(axis=1)
+    return out
+
+
+def sample_columns(cell_values, depths, station, geometry):
+    """Values of a cell model at sounding depths under their stations.
+
+    Linear interpolation in log-depth along the mesh column under the
+    station, constant beyond the column's ends.
+
+    Parameters
+    ----------
+    cell_values : (n_cells,) numpy.ndarray
+    depths : (n_soundings,) numpy.ndarray
+    station : (n_soundings,) numpy.ndarray of int
+    geometry : ColumnGeometry
+
+    Returns
+    -------
+    (n_soundings,) numpy.ndarray
+    """
+    out = np.empty(np.size(depths))
+    log_d = np.log(np.maximum(depths, 1e-3))
+    for i, cells in enumerate(geometry.column_cells):
+        sel = station == i
+        if not sel.any():
+            continue
+        cd = np.log(np.maximum(geometry.cell_depth[cells], 1e-3))
+        out[sel] = np.interp(log_d[sel], cd, cell_values[cells])
+    return out
+
+
+def secant_mix(models, residuals, corrections, *, regularization=1e-6):
+    """Mix recent iterates by a multisecant (Anderson) step in data space.
+
+    With iterates :math:`m_i`, weighted data residuals
+    :math:`r_i = W(d_{obs} - d(m_i))` and their Zohdy-Oldenburg corrections
+    :math:`\\delta_i`, the differences :math:`\\Delta M, \\Delta R, \\Delta
+    \\Delta` give a secant model of the forward map. The coefficients
+    :math:`\\theta = \\arg\\min \\|r_k - \\Delta R\\,\\theta\\|` remove the part
+    of the residual that the previous steps can explain; the new model is
+
+    .. math:: m = (m_k - \\Delta M\\,\\theta) + (\\delta_k - \\Delta\\Delta\\,\\theta)
+
+    (Anderson type II with the residual measured in data space, so the mix
+    minimises the linearised misfit of all modes at once). Needs only the
+    forward responses already computed.
+
+    Parameters
+    ----------
+    models : list of (n,) numpy.ndarray
+        Iterates, oldest first (at least one).
+    residuals : list of (n_data,) numpy.ndarray
+        Weighted data residuals of the iterates.
+    corrections : list of (n,) numpy.ndarray
+        Zohdy-Oldenburg corrections computed at the iterates.
+    regularization : float
+        Relative Tikhonov damping of the small least-squares problem.
+
+    Returns
+    -------
+    model : (n,) numpy.ndarray
+        The mixed next iterate.
+    theta : (k,) numpy.ndarray
+        The mixing coefficients (empty for a single iterate).
+    """
+    m_k, r_k, d_k = models[-1], residuals[-1], corrections[-1]
+    if len(models) < 2:
+        return m_k + d_k, np.zeros(0)
+    dM = np.diff(np.asarray(models), axis=0).T
+    dR = np.diff(np.asarray(residuals), axis=0).T
+    dD = np.diff(np.asarray(corrections), axis=0).T
+    gram = dR.T @ dR
+    damp = regularization * np.trace(gram) / gram.shape[0] + 1e-300
+    theta = np.linalg.solve(gram + damp * np.eye(gram.shape[0]), dR.T @ r_k)
+    return (m_k - dM @ theta) + (d_k - dD @ theta), theta
