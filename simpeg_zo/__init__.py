@@ -1,2 +1,84 @@
-"""simpeg_zo (bootstrap)."""
-from ._profile import Profile, build_profile
+"""simpeg_zo: fast 2D magnetotelluric inversion for SimPEG.
+
+Zohdy-Oldenburg direct inversion (Jacobian-free, from a Bostick start) as a
+drop-in SimPEG optimizer, compared side by side with SimPEG's Gauss-Newton.
+
+Public API
+----------
+Profiles and data
+    :func:`build_profile`, :class:`Profile`, :func:`synthetic_profile`,
+    :func:`paint_model`
+Model specifications
+    :func:`load_spec`, :func:`parse_spec`, :class:`ModelSpec`,
+    :class:`SpecError`, :func:`list_presets`
+Bostick transform
+    :func:`bostick_depth`, :func:`bostick_resistivity_slope`,
+    :func:`bostick_resistivity_phase`, :func:`fold_phase`,
+    :func:`bostick_model`, :class:`BostickStartingModel`
+Zohdy-Oldenburg
+    :class:`ZohdyOldenburg` (a ``simpeg.optimization.Minimize``),
+    :func:`resistivity_update`, :func:`phase_log_correction`,
+    :func:`depth_update`
+Running and comparing
+    :func:`gauss_newton`, :func:`zohdy_oldenburg`, :func:`run_method`,
+    :data:`METHODS`, :data:`GN_SETTINGS`, :func:`compare`,
+    :class:`Comparison`, :class:`InversionResult`
+
+Figures are in :mod:`simpeg_zo.plot` (matplotlib loads only there).
+"""
+
+from ._bostick import (
+    bostick_depth,
+    bostick_resistivity_phase,
+    bostick_resistivity_slope,
+    fold_phase,
+)
+from ._compare import Comparison, compare, core_region, decimate_survey
+from ._directives import BostickStartingModel, bostick_model
+from ._mesh import skin_depth
+from ._optimizer import ZohdyOldenburg
+from ._profile import MODES, Profile, build_profile
+from ._runs import GN_SETTINGS, METHODS, InversionResult, gauss_newton, run_method, zohdy_oldenburg
+from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
+from ._synthetic import paint_model, synthetic_profile
+from ._zo import depth_update, phase_log_correction, resistivity_update
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BostickStartingModel",
+    "Comparison",
+    "GN_SETTINGS",
+    "InversionResult",
+    "METHODS",
+    "MODES",
+    "ModelSpec",
+    "Profile",
+    "SpecError",
+    "ZohdyOldenburg",
+    "bostick_depth",
+    "bostick_model",
+    "bostick_resistivity_phase",
+    "bostick_resistivity_slope",
+    "build_profile",
+    "compare",
+    "core_region",
+    "decimate_survey",
+    "depth_update",
+    "fold_phase",
+    "gauss_newton",
+    "list_presets",
+    "load_spec",
+    "paint_model",
+    "parse_spec",
+    "phase_log_correction",
+    "resistivity_update",
+    "run_method",
+    "skin_depth",
+    "synthetic_profile",
+    "zohdy_oldenburg",
+]
+
+
+def __dir__():
+    return __all__

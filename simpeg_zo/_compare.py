@@ -1,0 +1,183 @@
+"""Side-by-side comparison of inversion methods on one synthetic profile."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._profile import Profile
+from ._runs import METHODS, InversionResult, run_method
+from ._synthetic import synthetic_profile
+
+__all__ = ["Comparison", "compare", "core_region", "decimate_survey", "SECONDS_LEVELS"]
+
+#: chi2 levels reported in ``seconds_to_chi2``.
+SECONDS_LEVELS = (3.0, 2.0, 1.5, 1.0)
+
+
+def core_region(profile: Profile):
+    """The region where models are scored.
+
+    Horizontally the station span; vertically from the surface down to half
+    the profile length or the median Bostick depth of the lowest frequency,
+    whichever is shallower (where 2D data constrain the model).
+
+    Returns
+    -------
+    mask : (n_active,) numpy.ndarray of bool
+    description : dict
+        ``{"x": [x_min, x_max], "depth": [0, depth_max]}`` in metres.
+    """
+    from ._bostick import bostick_depth
+
+    x = profile.mesh.cell_centers[profile.active_cells, 0]
+    depth = profile.cell_depths
+    length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
+    rho = np.concatenate(
+        [
+            profile.split(d.dobs, mode)["apparent_resistivity"][np.argmin(profile.frequencies)]
+            for mode, d in profile.data.items()
+        ]
+    )
+    rho = rho[np.isfinite(rho) & (rho > 0)]
+    deep = float(np.median(bostick_depth(rho, profile.frequencies.min()))) if rho.size else length
+    depth_max = min(0.5 * length, deep)
+    mask = (x >= profile.stations[0]) & (x <= profile.stations[-1]) & (depth <= depth_max)
+    return mask, {"x": [float(profile.stations[0]), float(profile.stations[-1])], "depth": [0.0, depth_max]}
+
+
+def decimate_survey(spec, *, station_step: int = 1, frequency_step: int = 1):
+    """A spec with every ``station_step``-th station and
+    ``frequency_step``-th frequency (end points kept)."""
+    def pick(values, step):
+        idx = np.arange(0, values.size, step)
+        if idx[-1] != values.size - 1:
+            idx = np.r_[idx, values.size - 1]
+        return values[idx]
+
+    return spec.replace(
+        stations=pick(np.asarray(spec.stations), station_step),
+        frequencies=pick(np.asarray(spec.frequencies), frequency_step),
+    )
+
+
+@dataclass
+class Comparison:
+    """Results of :func:`compare`.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+    profile : Profile
+    true_model : (n_active,) numpy.ndarray
+    results : dict
+        :class:`InversionResult` per method name, in run order.
+    forward_seconds : float
+        Wall time of one forward simulation (all modes).
+    core_mask : (n_active,) numpy.ndarray of bool
+    core : dict
+    """
+
+    spec: object
+    profile: Profile
+    true_model: np.ndarray
+    forward_seconds: float
+    core_mask: np.ndarray
+    core: dict
+    results: dict = field(default_factory=dict)
+
+    def model_log10_rmse(self, model) -> float:
+        """RMS of log10 resistivity against the true model in the core."""
+        diff = (np.asarray(model) - self.true_model)[self.core_mask] / np.log(10.0)
+        return float(np.sqrt(np.mean(diff**2)))
+
+    def method_summary(self, name) -> dict:
+        """The JSON entry of one method."""
+        r: InversionResult = self.results[name]
+        out = {
+            "chi2": r.chi2,
+            "rms_percent": r.rms_percent,
+            "iterations": r.iterations,
+            "forward_solves": r.forward_solves,
+            "wall_seconds": r.wall_seconds,
+            "forward_solve_equivalents": r.wall_seconds / self.forward_seconds,
+            "model_log10_rmse": self.model_log10_rmse(r.model),
+            "converged": r.converged,
+            "stop_reason": r.stop_reason,
+            "history": r.history,
+            "seconds_to_chi2": r.seconds_to_chi2(SECONDS_LEVELS),
+        }
+        out.update({k: v for k, v in r.extra.items()})
+        return out
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able report."""
+        return {
+            "spec": self.spec.name,
+            "modes": list(self.profile.modes),
+            "n_stations": int(self.profile.n_stations),
+            "n_frequencies": int(self.profile.n_frequencies),
+            "n_data": int(self.profile.n_data),
+            "mesh_cells": [int(n) for n in self.profile.mesh.shape_cells],
+            "n_active": int(self.profile.n_active),
+            "forward_seconds": float(self.forward_seconds),
+            "core": self.core,
+            "methods": {name: self.method_summary(name) for name in self.results},
+        }
+
+
+def compare(
+    spec,
+    methods=("gn", "zo", "zo-phase"),
+    *,
+    target_chi2: float = 1.0,
+    max_iter: int | None = None,
+    progress=None,
+) -> Comparison:
+    """Simulate a spec once and invert it with each method.
+
+    Every method sees the same mesh, solver, data and standard deviations.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+    methods : sequence of str
+        From :data:`simpeg_zo.METHODS`.
+    target_chi2 : float
+        Target of every method (``TargetMisfit`` chi factor).
+    max_iter : int, optional
+        Iteration limit of every method.
+    progress : callable, optional
+        Called as ``progress(stage: str)`` before each stage.
+
+    Returns
+    -------
+    Comparison
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    if progress:
+        progress("simulating data")
+    profile, true_model = synthetic_profile(spec)
+    t = time.perf_counter()
+    profile.dpred(true_model)
+    forward_seconds = time.perf_counter() - t
+    mask, core = core_region(profile)
+    comparison = Comparison(
+        spec=spec,
+        profile=profile,
+        true_model=true_model,
+        forward_seconds=forward_seconds,
+        core_mask=mask,
+        core=core,
+    )
+    for name in methods:
+        if progress:
+            progress(name)
+        comparison.results[name] = run_method(
+            profile, name, target_chi2=target_chi2, max_iter=max_iter
+        )
+    return comparison

@@ -1,0 +1,236 @@
+"""The ``simpeg-zo`` command line.
+
+Argument parsing, progress and printing only; the work is done by the
+library. User mistakes (bad spec files, unknown methods, impossible values)
+print one line to stderr and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+import warnings
+
+import numpy as np
+
+__all__ = ["main"]
+
+EXIT_USAGE = 2
+
+#: The demo's survey: block-topo with every second station and every second
+#: frequency (21 stations x 31 frequencies, TE+TM); --quick thins it further.
+DEMO = {"spec": "block-topo", "station_step": 2, "frequency_step": 2}
+DEMO_QUICK = {"spec": "block-topo", "station_step": 4, "frequency_step": 4}
+
+
+class UserError(Exception):
+    """A mistake in the user's input; reported without a traceback."""
+
+
+def _split(text):
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _quiet_libraries():
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=UserWarning, module="simpeg")
+    logging.getLogger("simpeg").setLevel(logging.WARNING)
+
+
+def _load(spec_arg, *, modes=None, station_step=1, frequency_step=1):
+    from ._compare import decimate_survey
+    from ._spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(spec_arg)
+        if modes:
+            spec = spec.replace(modes=tuple(modes))
+        if station_step > 1 or frequency_step > 1:
+            spec = decimate_survey(spec, station_step=station_step, frequency_step=frequency_step)
+    except SpecError as err:
+        raise UserError(str(err)) from None
+    return spec
+
+
+def _table(report) -> str:
+    head = (
+        f"{'method':<11}{'chi2':>8}{'RMS %':>8}{'iter':>6}{'fwd':>6}{'wall s':>9}"
+        f"{'t(chi2<=1.5)':>14}{'t(chi2<=1)':>12}{'log10 RMSE':>12}  converged"
+    )
+    lines = [head, "-" * len(head)]
+    for name, m in report["methods"].items():
+        s = m["seconds_to_chi2"]
+
+        def fmt(v):
+            return "-" if v is None else f"{v:.1f}"
+
+        lines.append(
+            f"{name:<11}{m['chi2']:>8.2f}{m['rms_percent']:>8.2f}{m['iterations']:>6d}"
+            f"{m['forward_solves']:>6d}{m['wall_seconds']:>9.1f}{fmt(s['1.5']):>14}"
+            f"{fmt(s['1']):>12}{m['model_log10_rmse']:>12.3f}  {m['converged']}"
+        )
+    return "\n".join(lines)
+
+
+def _speedups(report) -> list:
+    methods = report["methods"]
+    if "gn" not in methods:
+        return []
+    out = []
+    for level in ("1.5", "1"):
+        t_gn = methods["gn"]["seconds_to_chi2"][level]
+        for name, m in methods.items():
+            t = m["seconds_to_chi2"][level]
+            if name == "gn" or t is None:
+                continue
+            ratio = "GN never got there" if t_gn is None else f"{t_gn / t:.1f}x sooner than gn"
+            out.append(f"  {name} reached chi2 <= {level} in {t:.1f} s: {ratio}")
+    return out
+
+
+def _run_compare(spec, methods, *, json_path, plots, max_iter, target):
+    from tqdm.auto import tqdm
+
+    from ._compare import compare
+
+    stages = ["simulating data", *methods]
+    bar = tqdm(total=len(stages), desc="compare", unit="step", file=sys.stderr)
+    state = {"n": 0}
+
+    def progress(stage):
+        if state["n"]:
+            bar.update(1)
+        state["n"] += 1
+        bar.set_postfix_str(stage)
+
+    try:
+        comparison = compare(spec, methods, target_chi2=target, max_iter=max_iter, progress=progress)
+        bar.update(1)
+    finally:
+        bar.close()
+    report = comparison.to_dict()
+    print(
+        f"{spec.name}: {report['n_stations']} stations x {report['n_frequencies']} frequencies, "
+        f"modes {'+'.join(report['modes'])}, {report['n_data']} data, mesh "
+        f"{report['mesh_cells'][0]}x{report['mesh_cells'][1]}, one forward "
+        f"{report['forward_seconds']:.2f} s"
+    )
+    print(_table(report))
+    for line in _speedups(report):
+        print(line)
+    if json_path:
+        with open(json_path, "w") as fh:
+            json.dump(report, fh, indent=1)
+        print(f"report written to {json_path}")
+    if plots:
+        from .plot import save_comparison_figures
+
+        paths = save_comparison_figures(comparison, plots)
+        print("figures: " + ", ".join(paths))
+    return report
+
+
+def _cmd_compare(args):
+    methods = _split(args.methods)
+    from ._runs import METHODS
+
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise UserError(f"--methods: unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHODS)}")
+    if args.target <= 0:
+        raise UserError(f"--target must be > 0, got {args.target}")
+    modes = _split(args.modes) if args.modes else None
+    step_s, step_f = args.station_step, args.frequency_step
+    if args.quick:
+        step_s, step_f = max(step_s, DEMO_QUICK["station_step"]), max(step_f, DEMO_QUICK["frequency_step"])
+    spec = _load(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
+    _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=args.max_iter, target=args.target)
+    return 0
+
+
+def _cmd_demo(args):
+    cfg = DEMO_QUICK if args.quick else DEMO
+    spec = _load(cfg["spec"], station_step=cfg["station_step"], frequency_step=cfg["frequency_step"])
+    methods = _split(args.methods)
+    print(
+        "simpeg-zo demo: SimPEG Gauss-Newton against Zohdy-Oldenburg direct inversion "
+        f"on the '{cfg['spec']}' preset (TE+TM)"
+    )
+    t = time.perf_counter()
+    _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=None, target=1.0)
+    print(f"demo finished in {time.perf_counter() - t:.0f} s")
+    return 0
+
+
+def _cmd_presets(args):
+    from ._spec import list_presets, load_spec
+
+    for name in list_presets():
+        spec = load_spec(name)
+        f = spec.frequencies
+        print(
+            f"{name:<15} {spec.stations.size:>4} stations {spec.stations[0]:.0f}-{spec.stations[-1]:.0f} m, "
+            f"{f.size} frequencies {f.max():.3g}-{f.min():.3g} Hz, modes {'+'.join(spec.modes)}"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simpeg-zo",
+        description="Fast 2D MT inversion for SimPEG: Zohdy-Oldenburg direct inversion "
+        "compared side by side with Gauss-Newton.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("compare", help="simulate a spec once and invert it with several methods")
+    p.add_argument("spec", help="a spec file (TOML) or a preset name (see 'simpeg-zo presets')")
+    p.add_argument("--methods", default="gn,zo,zo-phase", help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-gn")
+    p.add_argument("--modes", default=None, help="override the spec's modes, e.g. TE or TE,TM")
+    p.add_argument("--json", default=None, help="write the report to this JSON file")
+    p.add_argument("--plots", default=None, help="write figures into this folder")
+    p.add_argument("--max-iter", type=int, default=None, help="iteration limit of every method")
+    p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
+    p.add_argument("--station-step", type=int, default=1, help="use every N-th station")
+    p.add_argument("--frequency-step", type=int, default=1, help="use every N-th frequency")
+    p.add_argument("--quick", action="store_true", help="thin the survey for a fast look")
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("demo", help="GN vs ZO on the block-topo preset, with figures")
+    p.add_argument("--quick", action="store_true", help="a smaller survey (about a minute)")
+    p.add_argument("--methods", default="gn,zo,zo-phase,zo-gn")
+    p.add_argument("--json", default=None)
+    p.add_argument("--plots", default="demo-output", help="figure folder (default demo-output)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("presets", help="list the shipped model specifications")
+    p.set_defaults(func=_cmd_presets)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``simpeg-zo`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("max_iter", "station_step", "frequency_step"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    _quiet_libraries()
+    np.seterr(all="ignore")
+    try:
+        return int(args.func(args) or 0)
+    except UserError as err:
+        print(f"simpeg-zo: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("simpeg-zo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""ZohdyOldenburg inside SimPEG: drop-in swap, recovery, step control."""
+
+import numpy as np
+import pytest
+from simpeg import directives, inverse_problem, inversion, optimization, regularization
+
+import simpeg_zo
+from simpeg_zo import BostickStartingModel, ZohdyOldenburg
+
+
+def small_h_layers(modes=("TE",)):
+    """The paper's H-type earth on a small survey (fast)."""
+    spec = simpeg_zo.load_spec("h-layers").replace(modes=modes)
+    spec = spec.replace(
+        stations=np.linspace(0.0, 4000.0, 5), frequencies=np.logspace(3, -3, 19)
+    )
+    return simpeg_zo.synthetic_profile(spec)
+
+
+@pytest.fixture(scope="module")
+def h_te():
+    return small_h_layers(("TE",))
+
+
+def standard_script(profile, opt, extra=()):
+    """A SimPEG user's GN script; only ``opt`` (and ``extra``) change."""
+    m0 = profile.half_space()
+    dmis = profile.data_misfit()
+    reg = regularization.WeightedLeastSquares(
+        profile.mesh, active_cells=profile.active_cells, reference_model=m0
+    )
+    inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
+    save = directives.SaveOutputDictEveryIteration()
+    directive_list = [
+        *extra,
+        directives.BetaEstimate_ByEig(beta0_ratio=1.0, random_seed=0),
+        directives.BetaSchedule(coolingFactor=2, coolingRate=1),
+        directives.TargetMisfit(chifact=1),
+        save,
+    ]
+    inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
+    model = inv.run(m0)
+    return model, inv_prob, save
+
+
+def test_drop_in_swap_reaches_target(h_te):
+    profile, true_model = h_te
+    opt = ZohdyOldenburg(maxIter=15, use_phase=True)
+    model, inv_prob, save = standard_script(profile, opt, [BostickStartingModel()])
+    chi2 = inv_prob.phi_d / profile.n_data
+    assert chi2 <= 1.0
+    assert opt.stop_reason == "target misfit reached"
+    # directives saw every accepted model
+    assert len(save.outDict) == opt.iter
+    assert opt.forward_solves >= opt.iter + 1
+    # the returned model is the one whose misfit the inverse problem holds
+    d = profile.dpred(model)
+    assert profile.chi2(d) == pytest.approx(chi2, rel=1e-6)
+
+
+def test_recovers_h_type_layers(h_te):
+    profile, true_model = h_te
+    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, target_chi2=0.5, maxIter=15)
+    assert result.chi2 <= 1.0
+    x = profile.mesh.cell_centers[profile.active_cells, 0]
+    depth = profile.cell_depths
+    rho = np.exp(-result.model)
+    centre = (x > 1500) & (x < 2500)
+    top = np.median(rho[centre & (depth > 100) & (depth < 350)])
+    conductor = np.min(rho[centre & (depth > 400) & (depth < 1500)])
+    base = np.median(rho[centre & (depth > 3000) & (depth < 6000)])
+    assert 60 < top < 160  # 100 ohm-m
+    assert conductor < 30  # 10 ohm-m, smeared
+    assert base > 300  # 1000 ohm-m
+    assert conductor < top < base
+
+
+def test_never_worse_than_start_and_monotone(h_te):
+    profile, _ = h_te
+    result = simpeg_zo.zohdy_oldenburg(profile, target_chi2=None, maxIter=4)
+    chi2 = [h["chi2"] for h in result.history]
+    assert all(b < a for a, b in zip(chi2, chi2[1:]))
+    assert result.chi2 == pytest.approx(min(chi2), rel=1e-6)
+    assert result.forward_solves >= len(chi2)
+
+
+def test_gauss_newton_baseline_runs(h_te):
+    profile, _ = h_te
+    result = simpeg_zo.gauss_newton(profile, max_iter=3)
+    assert result.iterations <= 3
+    assert result.history[0]["iteration"] == 0
+    assert result.chi2 < result.history[0]["chi2"]
+
+
+def test_stall_rule_stops():
+    opt = ZohdyOldenburg(stall_iterations=2, stall_tolerance=0.05)
+    opt.history = [{"phi_d": v} for v in (100.0, 99.0, 98.0)]
+    assert opt._stalled()
+    opt.history = [{"phi_d": v} for v in (100.0, 90.0, 80.0)]
+    assert not opt._stalled()
+
+
+def test_needs_an_inverse_problem():
+    with pytest.raises(RuntimeError, match="BaseInvProblem"):
+        ZohdyOldenburg().minimize(lambda *a, **k: 0.0, np.zeros(3))
+
+
+@pytest.mark.parametrize("kwargs, match", [({"alpha": 0}, "alpha"), ({"beta": 2}, "beta"), ({"memory": -1}, "memory")])
+def test_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ZohdyOldenburg(**kwargs)
+
+
+def test_bostick_start_of_half_space_is_the_half_space():
+    spec = simpeg_zo.parse_spec(
+        """
+[survey]
+stations = { start = 0.0, stop = 2000.0, count = 3 }
+frequencies = { max = 100.0, min = 0.1, count = 7 }
+modes = ["TE", "TM"]
+[model]
+background = 50.0
+"""
+    )
+    profile, true_model = simpeg_zo.synthetic_profile(spec, noise=False)
+    m = simpeg_zo.bostick_model(profile.data_misfit())
+    np.testing.assert_allclose(np.exp(-m), 50.0, rtol=0.03)
