@@ -38,6 +38,8 @@ def _quiet_libraries():
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="simpeg")
+    warnings.filterwarnings("ignore", message=".*SolverLU.*might lead to high computation")
+    warnings.filterwarnings("ignore", message="splu converted its input to CSC")
     logging.getLogger("simpeg").setLevel(logging.WARNING)
 
 

@@ -48,12 +48,12 @@ def run(opt, extra_directives=()):
 
 ###############################################################################
 # Gauss-Newton, as SimPEG users write it.
-opt = optimization.InexactGaussNewton(maxIter=10 if SMALL else 30, maxIterCG=30)
+opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 30, maxIterCG=10 if SMALL else 30)
 m_gn, t_gn, chi2_gn = run(opt)
 
 ###############################################################################
 # Zohdy-Oldenburg: change the ``opt`` line, add the Bostick start.
-opt = simpeg_zo.ZohdyOldenburg(maxIter=10 if SMALL else 30, use_phase=True)
+opt = simpeg_zo.ZohdyOldenburg(maxIter=3 if SMALL else 30, use_phase=True)
 m_zo, t_zo, chi2_zo = run(opt, [simpeg_zo.BostickStartingModel()])
 print(f"ZO: {opt.iter} iterations, {opt.forward_solves} forward solves, stop: {opt.stop_reason}")
 

@@ -1,0 +1,36 @@
+# simpeg_zo developer tasks.  `make test` works on a fresh clone: it builds
+# .venv first.  torch is installed pinned BEFORE the package so that pip takes
+# the local CPU wheel; an unpinned torch resolved from scratch pulls a
+# multi-GB CUDA build.
+
+PYTHON ?= python3
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+TORCH_VERSION ?= 2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test demo benchmark clean
+
+venv: $(STAMP)
+
+$(VENV_PYTHON):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV_PYTHON)
+	$(VENV_PYTHON) -m pip install --upgrade pip
+	$(VENV_PYTHON) -m pip install "torch==$(TORCH_VERSION)"
+	$(VENV_PYTHON) -m pip install -e ".[all,test]"
+	touch $(STAMP)
+
+test: venv
+	$(VENV_PYTHON) -m pytest -q
+
+demo: venv
+	$(VENV)/bin/simpeg-zo demo --plots demo-output
+
+benchmark: venv
+	$(VENV_PYTHON) benchmarks/run_benchmarks.py
+
+clean:
+	rm -rf build dist *.egg-info demo-output .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print | xargs rm -rf
