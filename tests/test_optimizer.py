@@ -51,8 +51,8 @@ def test_drop_in_swap(h_te):
     start = opt.history[0]["chi2"]
     # from the Bostick start (chi2 ~ 20) the misfit falls by an order of magnitude
     assert start > 5.0
-    assert chi2 < 0.2 * start
-    assert opt.stop_reason
+    assert chi2 <= 1.0
+    assert opt.stop_reason == "target misfit reached"
     # directives saw every accepted model
     assert len(save.outDict) == opt.iter
     assert opt.forward_solves >= opt.iter + 1
@@ -64,7 +64,7 @@ def test_drop_in_swap(h_te):
 def test_recovers_h_type_layers(h_te):
     profile, true_model = h_te
     result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, target_chi2=0.5, maxIter=8)
-    assert result.chi2 < 0.2 * result.history[0]["chi2"]
+    assert result.chi2 <= 1.0
     x = profile.mesh.cell_centers[profile.active_cells, 0]
     depth = profile.cell_depths
     rho = np.exp(-result.model)
