@@ -9,7 +9,7 @@ VENV_PYTHON := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo benchmark clean
+.PHONY: venv test demo benchmark clean distclean
 
 venv: $(STAMP)
 
@@ -34,3 +34,6 @@ benchmark: venv
 clean:
 	rm -rf build dist *.egg-info demo-output .pytest_cache
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print | xargs rm -rf
+
+distclean: clean
+	rm -rf $(VENV)
