@@ -159,13 +159,22 @@ def main(argv=None):
     parser.add_argument("--frequency-step", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--plots", action="store_true")
+    parser.add_argument(
+        "--report-only", action="store_true",
+        help="only rewrite BENCHMARKS.md from the JSON reports already written",
+    )
     args = parser.parse_args(argv)
     os.makedirs(RESULTS, exist_ok=True)
     t0 = time.perf_counter()
     reports = {}
     for preset in args.presets.split(","):
         for modes in args.cases.split(","):
-            path = run_case(preset, modes, args)
+            if args.report_only:
+                path = case_path(preset, modes)
+                if not os.path.exists(path):
+                    continue
+            else:
+                path = run_case(preset, modes, args)
             with open(path) as fh:
                 reports[(preset, modes)] = json.load(fh)
             write_markdown(reports, args, time.perf_counter() - t0)
