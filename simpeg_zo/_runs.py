@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from simpeg import directives, inverse_problem, inversion, optimization, regularization
 
-from ._directives import BostickStartingModel, bostick_model
+from ._directives import BostickStartingModel
 from ._optimizer import ZohdyOldenburg
 from ._profile import Profile
 
@@ -108,12 +108,9 @@ def _level_key(level) -> str:
 class _CountingInvProblem(inverse_problem.BaseInvProblem):
     """``BaseInvProblem`` that counts forward simulations and logs misfits."""
 
-    def __init__(self, *args, clock=None, n_data=1, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.forward_count = 0
-        self.clock = clock
-        self.n_data = n_data
-        self._seen = None
 
     def evalFunction(self, m, return_g=True, return_H=True):
         # a re-evaluation at the same model reuses the stored fields
@@ -232,7 +229,7 @@ def gauss_newton(
         alpha_y=s["alpha_y"],
     )
     opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], maxIterCG=s["max_iter_cg"])
-    inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt, n_data=n_data)
+    inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     recorder = _Recorder(t0, n_data)
     if history:
         recorder.history = list(history)
@@ -300,11 +297,10 @@ def zohdy_oldenburg(
     InversionResult
     """
     t0 = time.perf_counter()
-    n_data = profile.n_data
     reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells)
     opt = ZohdyOldenburg(use_phase=use_phase, **options)
     opt.clock_start = t0
-    inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt, n_data=n_data)
+    inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     directive_list = []
     if bostick_start:
         directive_list.append(BostickStartingModel())
@@ -425,7 +421,3 @@ def run_method(
         return _hybrid(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose)
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 
-
-def bostick_start_model(profile: Profile) -> np.ndarray:
-    """The Bostick starting model of a profile's data."""
-    return bostick_model(profile.data_misfit())

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from simpeg import directives, inverse_problem, inversion, optimization, regularization
+from simpeg import directives, inverse_problem, inversion, regularization
 
 import simpeg_zo
 from simpeg_zo import BostickStartingModel, ZohdyOldenburg

@@ -1,6 +1,5 @@
 """The tutorials run end to end with small settings."""
 
-import os
 import pathlib
 import runpy
 

@@ -10,7 +10,6 @@ receivers, TM is ``Simulation2DElectricField`` with ``"xy"`` receivers.
 
 import os
 
-import numpy as np
 
 import simpeg_zo
 from simpeg_zo.plot import plot_model, plot_pseudosections
