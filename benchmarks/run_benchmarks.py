@@ -120,7 +120,7 @@ def write_markdown(reports, args, elapsed):
         ]
         starts = [m["history"][0]["chi2"] for m in rep["methods"].values()]
         if max(starts) <= 1.0:
-            lines[-3:-3] = [
+            lines[-2:-2] = [
                 "Every method's starting model (half-space for GN, Bostick for ZO) already "
                 f"fits these data (start chi2 {min(starts):.2f}-{max(starts):.2f}): the "
                 "case only times how soon each method evaluates its start.",
@@ -173,7 +173,6 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     os.makedirs(RESULTS, exist_ok=True)
-    t0 = time.perf_counter()
     reports = {}
     for preset in args.presets.split(","):
         for modes in args.cases.split(","):
