@@ -11,7 +11,7 @@ from ._bostick import (
     bostick_resistivity_slope,
 )
 from ._layout import SoundingLayout, layout_from_misfit
-from ._optimizer import default_width, sounding_state
+from ._optimizer import DEFAULT_WIDTH, sounding_state
 from ._zo import project_to_cells
 
 __all__ = ["BostickStartingModel", "bostick_model"]
@@ -82,7 +82,7 @@ def bostick_model(dmisfit_or_layout, *, method: str = "phase", width: float | No
         layout.station[keep],
         layout.geometry,
         weights=layout.rho_weight[keep],
-        width=width or default_width(layout),
+        width=width or DEFAULT_WIDTH,
     )
     return -layout.log_sigma_sign * log_rho
 

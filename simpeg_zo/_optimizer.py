@@ -19,7 +19,7 @@ from ._zo import (
     secant_mix,
 )
 
-__all__ = ["ZohdyOldenburg", "default_width", "sounding_state"]
+__all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH", "sounding_state"]
 
 
 #: Default vertical smoothing: Gaussian width of 0.1 in natural-log depth
@@ -29,14 +29,6 @@ __all__ = ["ZohdyOldenburg", "default_width", "sounding_state"]
 #: H-type layers with 0.72); narrower ones leave cells between sparse
 #: soundings to the nearest one, which is the least-squares answer.
 DEFAULT_WIDTH = 0.1
-
-
-def default_width(layout: SoundingLayout) -> float:
-    """Vertical smoothing width (natural-log depth) for a layout.
-
-    :data:`DEFAULT_WIDTH`, independent of the layout: light smoothing.
-    """
-    return DEFAULT_WIDTH
 
 
 def sounding_state(layout: SoundingLayout, data):
@@ -290,7 +282,7 @@ class ZohdyOldenburg(Minimize):
             )
         layout = layout_from_misfit(inv.dmisfit)
         n_data = max(layout.n_data, 1)
-        width = self.vertical_smoothing or default_width(layout)
+        width = self.vertical_smoothing or DEFAULT_WIDTH
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
         depth = np.where(
             np.isfinite(rho_obs),
