@@ -24,6 +24,11 @@ Running and comparing
     :data:`METHODS`, :data:`GN_SETTINGS`, :func:`compare`,
     :class:`Comparison`, :class:`InversionResult`
 
+Learned inversion
+    :class:`CNNStartingModel`, :class:`LearnedInversion`; the rest
+    (training sets, the ResNet-50 network, :class:`ResNetInverter`) in
+    :mod:`simpeg_zo.learned` (torch: the ``cnn`` extra).
+
 Figures are in :mod:`simpeg_zo.plot` (matplotlib loads only there).
 """
 
@@ -42,14 +47,17 @@ from ._runs import GN_SETTINGS, METHODS, InversionResult, gauss_newton, run_meth
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
 from ._zo import depth_update, phase_log_correction, resistivity_update
+from .learned import CNNStartingModel, LearnedInversion
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BostickStartingModel",
+    "CNNStartingModel",
     "Comparison",
     "GN_SETTINGS",
     "InversionResult",
+    "LearnedInversion",
     "METHODS",
     "MODES",
     "ModelSpec",

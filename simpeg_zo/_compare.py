@@ -110,6 +110,23 @@ class Comparison:
             "seconds_to_chi2": r.seconds_to_chi2(SECONDS_LEVELS),
         }
         out.update({k: v for k, v in r.extra.items()})
+        base = {"cnn-gn": "gn", "cnn-zo": "zo-phase"}.get(name)
+        if base is not None:
+            out["iterations_saved"] = self._iterations_saved(name, base)
+        return out
+
+    def _iterations_saved(self, name, base) -> dict | None:
+        """Iterations a network start saves against the same optimizer from
+        its usual start (``gn``: the half-space; ``zo-phase``: Bostick)."""
+        if base not in self.results and base == "zo-phase" and "zo" in self.results:
+            base = "zo"
+        if base not in self.results:
+            return None
+        a, b = self.results[base], self.results[name]
+        out = {"against": base, "total": a.iterations - b.iterations}
+        for level in SECONDS_LEVELS:
+            ia, ib = a.iterations_to_chi2(level), b.iterations_to_chi2(level)
+            out[f"to_chi2_{level:g}"] = None if ia is None or ib is None else ia - ib
         return out
 
     def to_dict(self) -> dict:
@@ -135,6 +152,7 @@ def compare(
     target_chi2: float = 1.0,
     max_iter: int | None = None,
     progress=None,
+    estimator=None,
 ) -> Comparison:
     """Simulate a spec once and invert it with each method.
 
@@ -151,6 +169,8 @@ def compare(
         Iteration limit of every method.
     progress : callable, optional
         Called as ``progress(stage: str)`` before each stage.
+    estimator : ResNetInverter, path or name, optional
+        Network of the ``cnn*`` methods (default: the shipped one).
 
     Returns
     -------
@@ -178,6 +198,6 @@ def compare(
         if progress:
             progress(name)
         comparison.results[name] = run_method(
-            profile, name, target_chi2=target_chi2, max_iter=max_iter
+            profile, name, target_chi2=target_chi2, max_iter=max_iter, estimator=estimator
         )
     return comparison

@@ -370,8 +370,9 @@ def _hybrid(profile, *, target_chi2, max_iter, verbose):
     return gn
 
 
-#: Methods understood by :func:`run_method` and ``simpeg-zo compare``.
-METHODS = ("gn", "gn-bostick", "zo", "zo-phase", "zo-gn")
+#: Methods understood by :func:`run_method` and ``simpeg-zo compare``; the
+#: ``cnn*`` ones need the ``cnn`` extra (torch) and a network for the survey.
+METHODS = ("gn", "gn-bostick", "zo", "zo-phase", "zo-gn", "cnn", "cnn-gn", "cnn-zo")
 
 
 def run_method(
@@ -381,19 +382,24 @@ def run_method(
     target_chi2: float = 1.0,
     max_iter: int | None = None,
     verbose: bool = False,
+    estimator=None,
 ) -> InversionResult:
     """Run one named inversion method on a profile.
 
     Parameters
     ----------
     profile : Profile
-    method : {"gn", "gn-bostick", "zo", "zo-phase", "zo-gn"}
+    method : {"gn", "gn-bostick", "zo", "zo-phase", "zo-gn", "cnn", "cnn-gn", "cnn-zo"}
         ``gn``: SimPEG's Gauss-Newton recipe from the half-space;
         ``gn-bostick``: the same from the Bostick model; ``zo`` and
         ``zo-phase``: Zohdy-Oldenburg without and with phase; ``zo-gn``:
-        ZO with phase until it stops improving, then GN from its model.
+        ZO with phase until it stops improving, then GN from its model;
+        ``cnn``: the learned network's model; ``cnn-gn``/``cnn-zo``: GN /
+        ZO with phase from it (see :func:`simpeg_zo.learned.run_learned`).
     target_chi2 : float
     max_iter : int, optional
+    estimator : ResNetInverter, path or name, optional
+        The network of the ``cnn*`` methods (default: the shipped one).
 
     Returns
     -------
@@ -421,5 +427,12 @@ def run_method(
         )
     if method == "zo-gn":
         return _hybrid(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose)
+    if method in ("cnn", "cnn-gn", "cnn-zo"):
+        from .learned import run_learned
+
+        return run_learned(
+            profile, method, estimator=estimator, target_chi2=target_chi2,
+            max_iter=max_iter, verbose=verbose,
+        )
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
 

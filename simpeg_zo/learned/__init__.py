@@ -1,0 +1,93 @@
+"""Learned 2D MT inversion: a ResNet-50 encoder-decoder trained with a Dice loss.
+
+Training-set production (numpy, SimPEG and Dask) works without torch; the
+network, the estimator and the learned runs need the ``cnn`` extra
+(``pip install torch==2.13.0`` first for the CPU wheel, then
+``pip install 'simpeg-zo[cnn]'``) and raise an ``ImportError`` naming it
+otherwise.
+
+Public API
+----------
+Training sets
+    :class:`DatasetConfig`, :func:`produce_dataset`, :func:`load_dataset`,
+    :class:`Dataset`, :func:`simulate_sample`, :func:`draw_parameters`,
+    :func:`paint`, :data:`TRAINING_FAMILIES`, :data:`HELD_OUT_FAMILIES`
+Sections and grids
+    :func:`pseudo_sections`, :func:`resample_sections`,
+    :class:`ResistivityClasses`, :func:`grid_to_cells`,
+    :class:`SurveyMismatchError`
+Network (torch)
+    :class:`ResNetInverter`, :class:`ResNet50UNet`, :func:`soft_dice_loss`,
+    :func:`dice_coefficient`, :data:`LOSSES`, :func:`train_network`,
+    :func:`dataset_arrays`
+SimPEG
+    :class:`CNNStartingModel`, :class:`LearnedInversion`, :func:`cnn_model`,
+    :func:`run_learned`, :func:`default_inverter`, :func:`shipped_networks`
+"""
+
+from ._dataset import Dataset, DatasetConfig, default_depth_edges, load_dataset, produce_dataset, simulate_sample
+from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, draw_parameters, paint
+from ._sections import ResistivityClasses, SurveyMismatchError, grid_to_cells, pseudo_sections, resample_sections
+from ._train import dataset_arrays, train_network
+from ._simpeg import (
+    LEARNED_METHODS,
+    CNNStartingModel,
+    LearnedInversion,
+    cnn_model,
+    default_inverter,
+    run_learned,
+    shipped_networks,
+)
+
+_TORCH_NAMES = {
+    "ResNetInverter": "._estimator",
+    "ResNet50UNet": "._network",
+    "soft_dice_loss": "._network",
+    "dice_coefficient": "._network",
+    "LOSSES": "._network",
+}
+
+
+def __getattr__(name):
+    if name in _TORCH_NAMES:
+        import importlib
+
+        from ._torch import require_torch
+
+        require_torch()  # an ImportError naming the cnn extra
+
+        return getattr(importlib.import_module(_TORCH_NAMES[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "CNNStartingModel",
+    "Dataset",
+    "DatasetConfig",
+    "HELD_OUT_FAMILIES",
+    "LEARNED_METHODS",
+    "LOSSES",
+    "LearnedInversion",
+    "ResNet50UNet",
+    "ResNetInverter",
+    "ResistivityClasses",
+    "SurveyMismatchError",
+    "TRAINING_FAMILIES",
+    "cnn_model",
+    "default_depth_edges",
+    "default_inverter",
+    "dice_coefficient",
+    "dataset_arrays",
+    "draw_parameters",
+    "grid_to_cells",
+    "load_dataset",
+    "paint",
+    "produce_dataset",
+    "pseudo_sections",
+    "resample_sections",
+    "run_learned",
+    "shipped_networks",
+    "simulate_sample",
+    "soft_dice_loss",
+    "train_network",
+]

@@ -1,0 +1,390 @@
+"""``ResNetInverter``: a scikit-learn style estimator around the network."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from ._sections import ResistivityClasses, pseudo_sections
+from ._torch import require_torch
+
+__all__ = ["ResNetInverter"]
+
+FORMAT = "simpeg-zo-resnet-inverter/1"
+
+
+class ResNetInverter:
+    """Learned 2D MT inversion: pseudo-sections in, resistivity sections out.
+
+    Follows the scikit-learn estimator rules: the constructor only stores
+    its parameters, :meth:`fit` learns the attributes ending in ``_``.
+
+    Parameters
+    ----------
+    width : float
+        Width multiplier of the ResNet-50 encoder (see
+        :class:`~simpeg_zo.learned.ResNet50UNet`).
+    n_classes : int
+        Resistivity classes, log-spaced over ``log10_range``.
+    log10_range : (2,) tuple of float
+        Class range (log10 ohm-m); labels outside are clipped into it.
+    loss : {"dice", "cross-entropy", "dice+cross-entropy"}
+        Training loss (soft multi-class Dice by default).
+    epochs, batch_size, learning_rate, weight_decay :
+        AdamW with a one-cycle learning-rate schedule.
+    flip : bool
+        Augment by mirroring the profile (a 2D earth mirrored along x has
+        mirrored TE and TM responses).
+    seed : int
+        Seeds weights, shuffling and augmentation: equal seeds give equal
+        networks on one machine.
+    threads : int, optional
+        torch CPU threads while fitting and predicting.
+    checkpoint : path-like, optional
+        Written after every epoch; :meth:`fit` resumes from it when it exists
+        and was written with the same parameters.
+    progress : bool
+        Show a progress bar while fitting.
+
+    Attributes
+    ----------
+    network_ : ResNet50UNet
+    classes_ : ResistivityClasses
+    input_mean_, input_std_ : numpy.ndarray
+        Per-channel normalisation of the inputs.
+    grid_ : dict
+        Survey grid (``stations``, ``frequencies``) and model grid
+        (``depth_edges``; columns at the stations) the network maps between.
+    history_ : list of dict
+        Per epoch: ``loss``, ``seconds`` and, with validation data, ``dice``.
+    """
+
+    def __init__(
+        self,
+        *,
+        width: float = 0.25,
+        n_classes: int = 12,
+        log10_range=(0.5, 3.5),
+        loss: str = "dice",
+        epochs: int = 30,
+        batch_size: int = 32,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-4,
+        flip: bool = True,
+        seed: int = 0,
+        threads: int | None = None,
+        checkpoint=None,
+        progress: bool = False,
+    ):
+        self.width = width
+        self.n_classes = n_classes
+        self.log10_range = log10_range
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.flip = flip
+        self.seed = seed
+        self.threads = threads
+        self.checkpoint = checkpoint
+        self.progress = progress
+
+    # ----------------------------------------------------------- sklearn API
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Constructor parameters (scikit-learn protocol)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params) -> ResNetInverter:
+        """Set constructor parameters (scikit-learn protocol)."""
+        for name, value in params.items():
+            if name not in self._param_names():
+                raise ValueError(f"invalid parameter {name!r} for ResNetInverter")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"ResNetInverter({args})"
+
+    def _check_fitted(self):
+        if not hasattr(self, "network_"):
+            raise RuntimeError("this ResNetInverter is not fitted yet; call fit or load")
+
+    def _check_x(self, X):
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim == 3:
+            X = X[None]
+        if X.ndim != 4 or X.shape[1] != 4:
+            raise ValueError(
+                f"X must have shape (n, 4, n_frequencies, n_stations) (TE/TM log10 apparent "
+                f"resistivity and phase), got {X.shape}"
+            )
+        if hasattr(self, "input_shape_") and tuple(X.shape[2:]) != self.input_shape_:
+            raise ValueError(
+                f"X has a {X.shape[2]} x {X.shape[3]} frequency x station grid; this network "
+                f"was trained on {self.input_shape_[0]} x {self.input_shape_[1]} (resample the data "
+                "with simpeg_zo.learned.resample_sections)"
+            )
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X holds NaN or infinite values")
+        return X
+
+    def _torch(self):
+        torch = require_torch()
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        return torch
+
+    def _build(self, output_shape):
+        from ._network import ResNet50UNet
+
+        return ResNet50UNet(4, self.n_classes, output_shape, width=self.width)
+
+    def _normalise(self, X):
+        return (X - self.input_mean_[None, :, None, None]) / self.input_std_[None, :, None, None]
+
+    # ----------------------------------------------------------- training
+    def fit(self, X, y, *, grid: dict | None = None, validation=None) -> ResNetInverter:
+        """Train on pseudo-sections ``X`` and log10-resistivity sections ``y``.
+
+        Parameters
+        ----------
+        X : (n, 4, n_frequencies, n_stations) array_like
+            From :func:`~simpeg_zo.learned.pseudo_sections`.
+        y : (n, n_depths, n_columns) array_like
+            log10 resistivity on the model grid.
+        grid : dict, optional
+            ``stations``, ``frequencies``, ``depth_edges`` of the grids
+            (needed to use the network on SimPEG data; kept in the metadata).
+        validation : (X, y) tuple, optional
+            Scored (Dice) after each epoch.
+
+        Returns
+        -------
+        self
+        """
+        from ._network import loss_function
+
+        torch = self._torch()
+        X = self._check_x(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 3 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must have shape (n, n_depths, n_columns) with n = {X.shape[0]}, got {y.shape}")
+        lossf = loss_function(self.loss)
+        self.classes_ = ResistivityClasses(self.log10_range, self.n_classes)
+        self.input_shape_ = tuple(X.shape[2:])
+        self.output_shape_ = tuple(y.shape[1:])
+        self.input_mean_ = X.mean(axis=(0, 2, 3)).astype(np.float64)
+        self.input_std_ = np.maximum(X.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
+        self.grid_ = _grid_dict(grid)
+        torch.manual_seed(self.seed)
+        self.network_ = self._build(self.output_shape_)
+        xt = torch.from_numpy(self._normalise(X).astype(np.float32))
+        yt = torch.from_numpy(self.classes_.classify(y)).long()
+        n = xt.shape[0]
+        steps = max(1, int(np.ceil(n / self.batch_size)))
+        opt = torch.optim.AdamW(self.network_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=self.learning_rate, total_steps=steps * self.epochs)
+        gen = torch.Generator().manual_seed(self.seed)
+        self.history_ = []
+        start = self._resume(torch, opt, sched, gen)
+        bar = None
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.epochs, initial=start, unit="epoch", desc="training")
+        for epoch in range(start, self.epochs):
+            t0 = time.perf_counter()
+            self.network_.train()
+            order = torch.randperm(n, generator=gen)
+            flips = torch.rand(steps, generator=gen) < 0.5
+            total = 0.0
+            for b in range(steps):
+                idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+                xb, yb = xt[idx], yt[idx]
+                if self.flip and flips[b]:
+                    xb, yb = xb.flip(-1), yb.flip(-1)
+                opt.zero_grad()
+                loss = lossf(self.network_(xb), yb)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += float(loss) * idx.numel()
+            record = {"epoch": epoch + 1, "loss": total / n, "seconds": time.perf_counter() - t0}
+            if validation is not None:
+                record["dice"] = self.score(*validation)
+            self.history_.append(record)
+            self._save_checkpoint(torch, opt, sched, gen, epoch + 1)
+            if bar is not None:
+                bar.set_postfix({k: round(v, 4) for k, v in record.items() if k in ("loss", "dice")})
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        self.network_.eval()
+        return self
+
+    def _checkpoint_key(self):
+        params = self.get_params()
+        params.pop("checkpoint"), params.pop("progress"), params.pop("threads")
+        return json.dumps(params, sort_keys=True, default=list)
+
+    def _save_checkpoint(self, torch, opt, sched, gen, epoch):
+        if not self.checkpoint:
+            return
+        path = pathlib.Path(self.checkpoint)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(
+            {
+                "key": self._checkpoint_key(),
+                "epoch": epoch,
+                "network": self.network_.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "generator": gen.get_state(),
+                "history": json.dumps(self.history_),
+                "input_mean": torch.from_numpy(self.input_mean_),
+                "input_std": torch.from_numpy(self.input_std_),
+            },
+            tmp,
+        )
+        tmp.replace(path)
+
+    def _resume(self, torch, opt, sched, gen) -> int:
+        if not self.checkpoint or not pathlib.Path(self.checkpoint).exists():
+            return 0
+        state = torch.load(self.checkpoint, weights_only=True)
+        if state["key"] != self._checkpoint_key():
+            raise ValueError(
+                f"{self.checkpoint}: checkpoint written with other parameters; delete it or "
+                "use the same ones to resume"
+            )
+        if not (np.allclose(state["input_mean"].numpy(), self.input_mean_)
+                and np.allclose(state["input_std"].numpy(), self.input_std_)):
+            raise ValueError(f"{self.checkpoint}: checkpoint written for other training data")
+        self.network_.load_state_dict(state["network"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        gen.set_state(state["generator"])
+        self.history_ = json.loads(state["history"])
+        return int(state["epoch"])
+
+    # ----------------------------------------------------------- prediction
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, ``(n, n_classes, n_depths, n_columns)``."""
+        self._check_fitted()
+        torch = self._torch()
+        X = self._check_x(X)
+        self.network_.eval()
+        out = []
+        with torch.no_grad():
+            xt = torch.from_numpy(self._normalise(X).astype(np.float32))
+            for b in range(0, xt.shape[0], 256):
+                out.append(torch.softmax(self.network_(xt[b:b + 256]), dim=1).numpy())
+        return np.concatenate(out).astype(np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        """log10 resistivity, ``(n, n_depths, n_columns)``: the expectation of
+        the class centres under the predicted probabilities."""
+        return self.classes_.expected_log10(self.predict_proba(X))
+
+    def predict_classes(self, X) -> np.ndarray:
+        """Most probable class per cell, ``(n, n_depths, n_columns)``."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    def score(self, X, y) -> float:
+        """Mean multi-class Dice of the predicted classes against ``y``
+        (log10 resistivity); 1 is a perfect prediction."""
+        from ._network import dice_coefficient
+
+        truth = self.classes_.classify(np.asarray(y, dtype=float))
+        pred = self.predict_classes(X)
+        return float(np.mean([dice_coefficient(p, t, self.n_classes) for p, t in zip(pred, truth)]))
+
+    # ----------------------------------------------------------- files
+    def save(self, path) -> pathlib.Path:
+        """Write ``PATH.pt`` (state dict) and ``PATH.json`` (metadata).
+
+        Returns the path of the ``.json`` metadata file.
+        """
+        self._check_fitted()
+        torch = self._torch()
+        path = pathlib.Path(path)
+        stem = path.with_suffix("") if path.suffix in (".pt", ".json") else path
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(self.network_.state_dict(), stem.with_suffix(".pt"))
+        params = self.get_params()
+        params["checkpoint"] = None
+        params["log10_range"] = list(params["log10_range"])
+        meta = {
+            "format": FORMAT,
+            "params": params,
+            "input_shape": list(self.input_shape_),
+            "output_shape": list(self.output_shape_),
+            "classes": {"log10_edges": self.classes_.edges.tolist()},
+            "normalisation": {"mean": self.input_mean_.tolist(), "std": self.input_std_.tolist(),
+                              "channels": ["TE log10 rho_a", "TE phase (deg, folded)",
+                                           "TM log10 rho_a", "TM phase (deg, folded)"]},
+            "grid": {k: (None if v is None else np.asarray(v).tolist()) for k, v in self.grid_.items()},
+            "history": self.history_,
+            "recipe": getattr(self, "recipe_", None),
+        }
+        meta_path = stem.with_suffix(".json")
+        meta_path.write_text(json.dumps(meta, indent=1))
+        return meta_path
+
+    @classmethod
+    def load(cls, path) -> ResNetInverter:
+        """Load a network written by :meth:`save` (``weights_only=True``)."""
+        torch = require_torch()
+        path = pathlib.Path(path)
+        stem = path.with_suffix("") if path.suffix in (".pt", ".json") else path
+        meta_path, weights_path = stem.with_suffix(".json"), stem.with_suffix(".pt")
+        for p in (meta_path, weights_path):
+            if not p.exists():
+                raise FileNotFoundError(f"{p}: no such network file")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError as err:
+            raise ValueError(f"{meta_path}: not valid JSON ({err})") from None
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{meta_path}: not a ResNetInverter metadata file (format {meta.get('format')!r})")
+        params = dict(meta["params"])
+        params["log10_range"] = tuple(params["log10_range"])
+        est = cls(**params)
+        est.classes_ = ResistivityClasses(est.log10_range, est.n_classes)
+        est.input_shape_ = tuple(meta["input_shape"])
+        est.output_shape_ = tuple(meta["output_shape"])
+        est.input_mean_ = np.asarray(meta["normalisation"]["mean"], dtype=np.float64)
+        est.input_std_ = np.asarray(meta["normalisation"]["std"], dtype=np.float64)
+        est.grid_ = _grid_dict(meta["grid"])
+        est.history_ = meta.get("history", [])
+        est.recipe_ = meta.get("recipe")
+        est.network_ = est._build(est.output_shape_)
+        est.network_.load_state_dict(torch.load(weights_path, weights_only=True))
+        est.network_.eval()
+        return est
+
+    # ----------------------------------------------------------- data
+    def sections_from_data(self, data) -> np.ndarray:
+        """Pseudo-sections of raw ``(n, 2, 2, n_f, n_st)`` dataset arrays."""
+        return pseudo_sections(data)
+
+
+def _grid_dict(grid):
+    grid = dict(grid or {})
+    out = {}
+    for key in ("stations", "frequencies", "depth_edges"):
+        v = grid.get(key)
+        out[key] = None if v is None else np.asarray(v, dtype=float)
+    return out

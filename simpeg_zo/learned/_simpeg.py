@@ -1,0 +1,222 @@
+"""The network inside SimPEG: a starting-model directive, an inversion, runs."""
+
+from __future__ import annotations
+
+import pathlib
+import time
+
+import numpy as np
+from simpeg import inversion
+from simpeg.directives import InversionDirective
+
+from .._layout import layout_from_misfit
+from ._sections import grid_to_cells, resample_sections, sections_from_layout
+
+__all__ = [
+    "CNNStartingModel",
+    "LearnedInversion",
+    "cnn_model",
+    "default_inverter",
+    "shipped_networks",
+    "run_learned",
+    "LEARNED_METHODS",
+]
+
+WEIGHTS = pathlib.Path(__file__).parent / "weights"
+DEFAULT_NETWORK = "block-topo"
+
+#: Methods of :func:`run_learned` (and ``simpeg-zo compare``/``invert``).
+LEARNED_METHODS = ("cnn", "cnn-gn", "cnn-zo")
+
+
+def shipped_networks() -> list:
+    """Names of the networks shipped with the package."""
+    return sorted(p.stem for p in WEIGHTS.glob("*.json"))
+
+
+def default_inverter(name: str = DEFAULT_NETWORK):
+    """Load a shipped network (default: trained for the ``block-topo`` survey)."""
+    from ._estimator import ResNetInverter
+
+    path = WEIGHTS / f"{name}.json"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no shipped network {name!r}; shipped: {', '.join(shipped_networks()) or 'none'}"
+        )
+    return ResNetInverter.load(path)
+
+
+def _estimator(estimator):
+    if estimator is None:
+        return default_inverter()
+    if isinstance(estimator, (str, pathlib.Path)):
+        from ._estimator import ResNetInverter
+
+        p = pathlib.Path(estimator)
+        return ResNetInverter.load(p) if p.suffix or p.exists() or p.with_suffix(".json").exists() else default_inverter(str(estimator))
+    return estimator
+
+
+def cnn_model(dmisfit_or_layout, estimator=None, *, return_seconds: bool = False):
+    """The network's model of a SimPEG data misfit's observed data.
+
+    The observed TE and TM apparent resistivities and phases are resampled
+    onto the network's frequency x station grid, the network predicts log10
+    resistivity on its model grid, and that section is interpolated onto
+    the active cells (depth below each column's surface).
+
+    Parameters
+    ----------
+    dmisfit_or_layout : simpeg data misfit (TE + TM) or SoundingLayout
+    estimator : ResNetInverter, path or shipped name, optional
+        Default: the shipped ``block-topo`` network.
+    return_seconds : bool
+        Also return the inference time (resampling, network, interpolation).
+
+    Returns
+    -------
+    (n_active,) numpy.ndarray
+        SimPEG model (log conductivity, or log resistivity for ``rhoMap``).
+    """
+    from .._layout import SoundingLayout
+
+    est = _estimator(estimator)
+    layout = (
+        dmisfit_or_layout
+        if isinstance(dmisfit_or_layout, SoundingLayout)
+        else layout_from_misfit(dmisfit_or_layout)
+    )
+    t0 = time.perf_counter()
+    sections, freqs, stations = sections_from_layout(layout)
+    grid = est.grid_
+    if grid.get("stations") is None or grid.get("frequencies") is None:
+        raise ValueError("the network has no survey grid in its metadata; fit it with grid=...")
+    x = resample_sections(sections, freqs, stations, grid["frequencies"], grid["stations"])
+    log10_rho = est.predict(x[None])[0]
+    geo = layout.geometry
+    cells = grid_to_cells(log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x)
+    model = -layout.log_sigma_sign * np.log(10.0) * cells
+    seconds = time.perf_counter() - t0
+    return (model, seconds) if return_seconds else model
+
+
+class CNNStartingModel(InversionDirective):
+    """Set the starting model of any SimPEG inversion to the network's model.
+
+    Put it first in the directive list (GN or Zohdy-Oldenburg alike); the
+    optimizer reads the model after the directives' ``initialize``.
+
+    Parameters
+    ----------
+    estimator : ResNetInverter, path or shipped name, optional
+        Default: the shipped network.
+    set_reference : bool
+        Also make it the reference model of the regularisation.
+
+    Attributes
+    ----------
+    model : numpy.ndarray
+        The network's model, after ``initialize``.
+    inference_seconds : float
+    """
+
+    def __init__(self, estimator=None, set_reference: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.estimator = estimator
+        self.set_reference = set_reference
+        self.model = None
+        self.inference_seconds = None
+
+    def initialize(self):
+        self.model, self.inference_seconds = cnn_model(
+            self.invProb.dmisfit, self.estimator, return_seconds=True
+        )
+        self.invProb.model = self.model
+        if self.set_reference:
+            for obj in getattr(self.reg, "objfcts", [self.reg]):
+                if hasattr(obj, "reference_model"):
+                    obj.reference_model = self.model
+
+
+class LearnedInversion(inversion.BaseInversion):
+    """A SimPEG inversion started (or done) by the network.
+
+    ``run(m0)`` returns the network's model when ``refine`` is False, or runs
+    the inverse problem's own optimizer (Gauss-Newton, Zohdy-Oldenburg, ...)
+    from it; ``m0`` is ignored either way (kept for the common call).
+
+    Parameters
+    ----------
+    inv_prob : simpeg.inverse_problem.BaseInvProblem
+    directiveList : list, optional
+    estimator : ResNetInverter, path or shipped name, optional
+    refine : bool
+        Refine the network's model with ``inv_prob.opt``.
+    set_reference : bool
+        Use the network's model as the regularisation's reference model.
+    """
+
+    def __init__(self, inv_prob, directiveList=None, *, estimator=None, refine: bool = True,
+                 set_reference: bool = True, **kwargs):
+        self.starting = CNNStartingModel(estimator, set_reference=set_reference)
+        directives = [self.starting] + list(directiveList or [])
+        super().__init__(inv_prob, directiveList=directives, **kwargs)
+        self.refine = refine
+
+    def run(self, m0=None):
+        if self.refine:
+            dummy = np.zeros(self.invProb.reg.mapping.shape[1]) if m0 is None else m0
+            return super().run(dummy)
+        self.invProb.model = cnn_model(self.invProb.dmisfit, self.starting.estimator)
+        self.starting.model = self.invProb.model
+        return self.invProb.model
+
+
+def run_learned(profile, method: str = "cnn", *, estimator=None, target_chi2: float = 1.0,
+                max_iter: int | None = None, verbose: bool = False):
+    """Run a learned method on a profile.
+
+    Parameters
+    ----------
+    profile : simpeg_zo.Profile
+        TE and TM observed data.
+    method : {"cnn", "cnn-gn", "cnn-zo"}
+        The network alone, or Gauss-Newton / Zohdy-Oldenburg (with phase)
+        from its model (GN also uses it as the reference model).
+    estimator : ResNetInverter, path or shipped name, optional
+
+    Returns
+    -------
+    simpeg_zo.InversionResult
+        ``extra["inference_seconds"]`` holds the network's time.
+    """
+    from .._runs import InversionResult, gauss_newton, zohdy_oldenburg
+
+    if method not in LEARNED_METHODS:
+        raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
+    est = _estimator(estimator)
+    t0 = time.perf_counter()
+    model, seconds = cnn_model(profile.data_misfit(), est, return_seconds=True)
+    if method == "cnn":
+        wall = time.perf_counter() - t0
+        dpred = profile.dpred(model)
+        chi2 = profile.chi2(dpred)
+        result = InversionResult(
+            method="cnn", model=model, dpred=dpred, chi2=chi2,
+            rms_percent=profile.rms_percent(dpred), iterations=0, forward_solves=0,
+            wall_seconds=wall,
+            history=[{"iteration": 0, "chi2": chi2, "seconds": wall, "forward_solves": 0}],
+            stop_reason="network prediction", target_chi2=target_chi2,
+        )
+    elif method == "cnn-gn":
+        result = gauss_newton(profile, m0=model, reference=model, target_chi2=target_chi2,
+                              max_iter=max_iter, verbose=verbose, method_name="cnn-gn", t0=t0)
+    else:
+        result = zohdy_oldenburg(profile, use_phase=True, m0=model, bostick_start=False,
+                                 target_chi2=target_chi2, verbose=verbose, method_name="cnn-zo",
+                                 **({"maxIter": max_iter} if max_iter else {}))
+        result.wall_seconds += seconds
+        for h in result.history:
+            h["seconds"] += seconds
+    result.extra["inference_seconds"] = seconds
+    return result

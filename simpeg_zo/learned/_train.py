@@ -1,0 +1,68 @@
+"""Train a network on a produced training set."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from ._dataset import load_dataset
+from ._sections import pseudo_sections
+
+__all__ = ["train_network", "dataset_arrays"]
+
+
+def dataset_arrays(directory, split: str = "train", limit: int | None = None):
+    """``(X, y, dataset)`` of one split: pseudo-sections and log10 labels."""
+    ds = load_dataset(directory, split)
+    n = len(ds) if limit is None else min(limit, len(ds))
+    return pseudo_sections(ds.data[:n]), ds.labels[:n], ds
+
+
+def train_network(directory, out, *, limit: int | None = None, validate: bool = True, **params):
+    """Fit a :class:`ResNetInverter` on a training set and save it.
+
+    Parameters
+    ----------
+    directory : path-like
+        A folder written by :func:`produce_dataset`.
+    out : path-like
+        Where to save the network (``OUT.pt`` and ``OUT.json``); the epoch
+        checkpoint is ``OUT.ckpt`` unless ``checkpoint`` is given.
+    limit : int, optional
+        Use only the first ``limit`` training samples.
+    validate : bool
+        Score Dice on the test split after each epoch (monitoring only).
+    **params
+        :class:`ResNetInverter` parameters.
+
+    Returns
+    -------
+    ResNetInverter
+    """
+    from ._estimator import ResNetInverter
+
+    out = pathlib.Path(out)
+    X, y, ds = dataset_arrays(directory, "train", limit)
+    params.setdefault("checkpoint", str(out.with_suffix(".ckpt")))
+    params.setdefault("log10_range", tuple(ds.config.log10_resistivity))
+    est = ResNetInverter(**params)
+    validation = None
+    if validate and (pathlib.Path(directory) / "test").exists():
+        try:
+            Xt, yt, _ = dataset_arrays(directory, "test")
+            validation = (Xt, yt)
+        except FileNotFoundError:
+            validation = None
+    grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies,
+            "depth_edges": ds.config.depth_edges}
+    est.fit(X, y, grid=grid, validation=validation)
+    est.recipe_ = {
+        "dataset": ds.config.to_dict(),
+        "train_samples": int(X.shape[0]),
+        "families": sorted(set(ds.families[: X.shape[0]])),
+        "noisy_share": float(np.mean(ds.noisy[: X.shape[0]])),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    est.save(out)
+    return est
