@@ -170,6 +170,101 @@ def _cmd_demo(args):
     return 0
 
 
+def _is_edi_source(data) -> bool:
+    import os
+
+    if os.path.isdir(data):
+        return True
+    return all(p.lower().endswith(".edi") for p in _split(data)) and bool(_split(data))
+
+
+def _cmd_invert(args):
+    """Invert field data (EDI folder or files) or a spec's simulated data."""
+    import os
+
+    from ._invert import INVERT_METHODS, LEARNED_METHODS, invert_profile, write_inversion
+
+    if args.method not in INVERT_METHODS:
+        raise UserError(f"--method: unknown method {args.method!r}; choose from {', '.join(INVERT_METHODS)}")
+    if args.target <= 0:
+        raise UserError(f"--target must be > 0, got {args.target}")
+    survey = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        if _is_edi_source(args.data):
+            from ._edi import EDIError
+            from ._field import read_edi_profile
+
+            source = args.data if os.path.isdir(args.data) else _split(args.data)
+            try:
+                profile, survey = read_edi_profile(
+                    source,
+                    strike=args.strike,
+                    line_azimuth=args.azimuth,
+                    fmin=args.fmin,
+                    fmax=args.fmax,
+                    frequency_step=args.frequency_step,
+                    band=args.band,
+                    modes=_split(args.modes),
+                    error_floor=args.floor_rho / 100.0,
+                    phase_floor=_phase_floor(args.floor_phase),
+                    static_shift=args.static_shift,
+                    topography=not args.flat,
+                    cells_per_station=args.cells_per_station,
+                    skip_bad=args.skip_bad,
+                )
+            except (EDIError, ValueError) as err:
+                raise UserError(str(err)) from None
+        else:
+            from ._synthetic import synthetic_profile
+
+            spec = _load(args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None)
+            profile, _ = synthetic_profile(spec)
+    for w in caught:  # the library's own warnings (dropped data, skipped files)
+        if "simpeg_zo" in str(w.filename):
+            print(f"simpeg-zo: warning: {w.message}", file=sys.stderr)
+    desc = f"{profile.n_stations} stations x {profile.n_frequencies} frequencies, modes {'+'.join(profile.modes)}, {profile.n_data} data"
+    if survey is not None:
+        band = survey.band
+        desc += (
+            f" ({band['fmax_hz']:.4g}-{band['fmin_hz']:.4g} Hz: {band['rule']}); strike "
+            f"{survey.strike:.1f} deg ({'estimated' if survey.strike_estimated else 'given'}), line azimuth "
+            f"{survey.line_azimuth:.1f} deg, {len(survey.dropped)} data dropped"
+        )
+    print(f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}")
+    try:
+        result = invert_profile(profile, args.method, target_chi2=args.target, max_iter=args.max_iter)
+    except ImportError as err:
+        if args.method in LEARNED_METHODS:
+            raise UserError(f"--method {args.method}: {err}") from None
+        raise
+    except Exception as err:
+        if args.method in LEARNED_METHODS and type(err).__name__ in ("SurveyMismatchError", "FileNotFoundError"):
+            raise UserError(f"--method {args.method}: {err}") from None
+        raise
+    out_dir = args.out or "invert-output"
+    report = write_inversion(profile, result, out_dir, survey=survey, source=args.data, figures=not args.no_figures)
+    print(
+        f"{result.method}: chi2 {result.chi2:.3f} (RMS {np.sqrt(result.chi2):.3f}), rho_a RMS "
+        f"{result.rms_percent:.1f} %, {result.iterations} iterations, {result.forward_solves} forward "
+        f"solves, {result.wall_seconds:.1f} s ({result.stop_reason})"
+    )
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report, fh, indent=1)
+        print(f"report written to {args.json}")
+    print(f"outputs in {out_dir}")
+    return 0
+
+
+def _phase_floor(percent):
+    from ._edi import phase_floor_degrees
+
+    if percent < 0 or percent >= 100:
+        raise UserError(f"--floor-phase must be in [0, 100) percent, got {percent}")
+    return phase_floor_degrees(percent)
+
+
 def _cmd_presets(args):
     from ._spec import list_presets, load_spec
 
@@ -210,6 +305,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default=None)
     p.add_argument("--plots", default="demo-output", help="figure folder (default demo-output)")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser(
+        "invert",
+        help="invert field data (a folder or list of EDI files) or a spec's simulated data",
+        description="Invert EDI files (or a spec file / preset's simulated data) with one method "
+        "and write the model, predicted data, RMS tables, misfit curve, figures and a JSON report. "
+        "Defaults for EDI data: the best-fit line, the phase-tensor strike, the highest frequencies "
+        "whose median phase-tensor skew is below 3 deg, TE+TM, floors 10 %% / 5 %%. "
+        "The published Occam2D run of the Paralana profile used --fmin 1.1 --strike 7 --azimuth 97.",
+    )
+    p.add_argument("data", help="a folder of .edi files, comma-separated .edi files, a spec file or a preset name")
+    p.add_argument("--method", default="zo", help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn (default zo)")
+    p.add_argument("--json", default=None, help="also write the report to this JSON file")
+    p.add_argument("--out", default=None, help="output folder (default invert-output)")
+    p.add_argument("--fmin", type=float, default=None, help="lowest frequency (Hz) to invert")
+    p.add_argument("--fmax", type=float, default=None, help="highest frequency (Hz) to invert")
+    p.add_argument("--band", choices=("auto", "all"), default="auto",
+                   help="without --fmin/--fmax: 'auto' keeps the highest frequencies whose median "
+                   "phase-tensor skew is < 3 deg (default), 'all' keeps every frequency")
+    p.add_argument("--frequency-step", type=int, default=1, help="use every N-th frequency of the band")
+    p.add_argument("--strike", type=float, default=None, help="strike (deg E of N); default estimated")
+    p.add_argument("--azimuth", type=float, default=None, help="profile azimuth (deg E of N); default best fit")
+    p.add_argument("--modes", default="TE,TM", help="TE, TM or TE,TM (default)")
+    p.add_argument("--floor-rho", type=float, default=10.0, help="error floor on apparent resistivity, %% (default 10)")
+    p.add_argument("--floor-phase", type=float, default=5.0,
+                   help="error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)")
+    p.add_argument("--static-shift", action="store_true", help="correct static shifts (spatial median filter) first")
+    p.add_argument("--flat", action="store_true", help="ignore station elevations")
+    p.add_argument("--cells-per-station", type=int, default=4, help="core cells per median station interval")
+    p.add_argument("--skip-bad", action="store_true", help="leave unreadable EDI files out with a warning")
+    p.add_argument("--max-iter", type=int, default=None, help="iteration limit")
+    p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.set_defaults(func=_cmd_invert)
 
     p = sub.add_parser("presets", help="list the shipped model specifications")
     p.set_defaults(func=_cmd_presets)

@@ -1,0 +1,515 @@
+r"""Field MT data from EDI files: reading, projection, rotation, conversion.
+
+Pure functions and plain data; nothing here knows about meshes or
+inversions (:mod:`simpeg_zo._field` turns an :class:`EDISurvey` into a
+:class:`~simpeg_zo.Profile`).
+
+Conventions
+-----------
+* Coordinates: x north, y east, z down (the EDI convention); azimuths in
+  degrees east of north.
+* Impedance in the EDI's field units (mV/km/nT), so
+  :math:`\rho_a = |Z|^2 / (5 f)` (ohm-m) and the phase is ``angle(Z)``.
+  With the usual time dependence the xy phase of a 1D earth lies in the
+  first quadrant and the yx phase in the third.
+* Rotating by the strike angle :math:`\theta` puts x' along strike:
+  TE (E along strike) is :math:`Z'_{xy}`, TM is :math:`Z'_{yx}`. In SimPEG's
+  2D frame (profile along x, strike along y) TE is its ``"yx"`` receiver
+  (phase in the first quadrant) and TM its ``"xy"`` receiver (third
+  quadrant), so the field phases are used as they are.
+* Standard deviations: the relative error of the impedance
+  :math:`e = \sigma_Z / |Z|` gives :math:`\sigma_\rho = 2 e \rho_a` and
+  :math:`\sigma_\varphi = \arcsin(e)` (degrees); error floors as Occam2D
+  users set them (10 % on apparent resistivity, "5 %" on phase, i.e.
+  :math:`\arcsin(0.05) = 2.866` degrees) replace smaller values.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "EDIError",
+    "EDIStation",
+    "LineProjection",
+    "read_edi",
+    "read_edi_files",
+    "project_stations",
+    "rotate_impedance",
+    "phase_tensor",
+    "estimate_strike",
+    "skew_band",
+    "apparent_resistivity_phase",
+    "phase_floor_degrees",
+    "match_frequency",
+]
+
+EARTH_RADIUS = 6371008.8
+#: Expected phase range (degrees) of each mode, SimPEG's convention.
+PHASE_QUADRANT = {"TE": (0.0, 90.0), "TM": (-180.0, -90.0)}
+#: Phase-tensor skew (degrees) below which data are taken as 2D.
+SKEW_2D = 3.0
+
+
+class EDIError(ValueError):
+    """An EDI file that cannot be used; the message names the file."""
+
+
+def phase_floor_degrees(percent: float) -> float:
+    """Phase error floor in degrees from an impedance floor in percent.
+
+    Occam2D and mtpy users give the phase floor as a percentage of the
+    impedance: ``arcsin(p / 100)`` in degrees (5 % is 2.866 degrees).
+
+    Examples
+    --------
+    >>> round(phase_floor_degrees(5.0), 3)
+    2.866
+    """
+    return float(np.degrees(np.arcsin(min(float(percent) / 100.0, 1.0))))
+
+
+@dataclass(frozen=True)
+class EDIStation:
+    """The impedance tensor of one EDI file.
+
+    Attributes
+    ----------
+    name : str
+    path : str
+    latitude, longitude, elevation : float
+        Decimal degrees and metres.
+    frequencies : (n_frequencies,) numpy.ndarray
+        Hz, as in the file.
+    impedance : (n_frequencies, 2, 2) numpy.ndarray of complex
+        Z (mV/km/nT), x north, y east.
+    impedance_std : (n_frequencies, 2, 2) numpy.ndarray
+        Standard deviation of each element (square root of the file's
+        variance; NaN where the file has none).
+    """
+
+    name: str
+    path: str
+    latitude: float
+    longitude: float
+    elevation: float
+    frequencies: np.ndarray
+    impedance: np.ndarray
+    impedance_std: np.ndarray
+
+
+def _quiet_mt_metadata():
+    for name in ("mt_metadata", "loguru"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:  # mt-metadata logs through loguru
+        from loguru import logger
+
+        logger.disable("mt_metadata")
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _header_has(path, key) -> bool:
+    try:
+        with open(path, errors="replace") as fh:
+            for line in fh:
+                text = line.strip().upper()
+                if text.startswith(">") and not text.startswith(">HEAD"):
+                    return False
+                if text.startswith(key.upper()):
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def read_edi(path) -> EDIStation:
+    """Read one EDI file with mt-metadata.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    EDIStation
+
+    Raises
+    ------
+    EDIError
+        When the file is missing, unreadable, has no impedance, no
+        coordinates, or frequencies and impedances of different lengths; the
+        message starts with the file name.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise EDIError(f"{path}: no such file")
+    _quiet_mt_metadata()
+    from mt_metadata.transfer_functions.core import TF
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tf = TF(fn=path)
+            tf.read()
+    except Exception as err:  # mt-metadata raises many kinds
+        msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise EDIError(f"{path}: cannot be read as an EDI file ({msg})") from None
+    try:
+        freq = np.asarray(tf.frequency, dtype=float)
+        has_z = bool(tf.has_impedance())
+    except Exception:
+        freq, has_z = np.zeros(0), False
+    if freq.size == 0:
+        raise EDIError(f"{path}: no frequencies (missing >FREQ block?)")
+    if not has_z:
+        raise EDIError(f"{path}: no impedance tensor (ZXYR/ZXYI/ZYXR/ZYXI blocks)")
+    z = np.asarray(tf.impedance.values, dtype=complex)
+    if z.shape != (freq.size, 2, 2):
+        raise EDIError(
+            f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) "
+            "(truncated data blocks?)"
+        )
+    if not np.all(np.isfinite(freq)) or np.any(freq <= 0):
+        raise EDIError(f"{path}: frequencies must be positive and finite")
+    try:
+        err = np.asarray(tf.impedance_error.values, dtype=float)
+    except Exception:
+        err = np.full(z.shape, np.nan)
+    if err.shape != z.shape:
+        err = np.full(z.shape, np.nan)
+    lat, lon = float(tf.latitude or 0.0), float(tf.longitude or 0.0)
+    if not (_header_has(path, "LAT") and _header_has(path, "LONG")) and lat == 0 and lon == 0:
+        raise EDIError(f"{path}: no station coordinates (LAT/LONG in >HEAD)")
+    if not (np.isfinite(lat) and np.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 360:
+        raise EDIError(f"{path}: invalid coordinates LAT={lat}, LONG={lon}")
+    elev = tf.elevation
+    elev = float(elev) if elev is not None and np.isfinite(float(elev)) else 0.0
+    name = str(tf.station or os.path.splitext(os.path.basename(path))[0])
+    return EDIStation(
+        name=name,
+        path=path,
+        latitude=lat,
+        longitude=lon,
+        elevation=elev,
+        frequencies=freq,
+        impedance=z,
+        impedance_std=err,
+    )
+
+
+def _edi_paths(source) -> list:
+    if isinstance(source, (str, os.PathLike)):
+        source = os.fspath(source)
+        if os.path.isdir(source):
+            paths = sorted(
+                os.path.join(source, n) for n in os.listdir(source) if n.lower().endswith(".edi")
+            )
+            if not paths:
+                raise EDIError(f"{source}: no .edi files in this folder")
+            return paths
+        if os.path.isfile(source):
+            return [source]
+        raise EDIError(f"{source}: no such file or folder")
+    paths = [os.fspath(p) for p in source]
+    if not paths:
+        raise EDIError("no EDI files given")
+    return paths
+
+
+def read_edi_files(source, *, skip_bad: bool = False) -> list:
+    """Read a folder (its ``*.edi`` files) or a list of EDI files.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or sequence of them
+    skip_bad : bool
+        Leave unreadable files out with a warning instead of raising.
+
+    Returns
+    -------
+    list of EDIStation
+        In file-name order (use :func:`project_stations` to order them
+        along the profile).
+    """
+    stations, names = [], {}
+    for path in _edi_paths(source):
+        try:
+            st = read_edi(path)
+            if st.name in names:
+                raise EDIError(f"{path}: station name {st.name!r} also used by {names[st.name]}")
+        except EDIError as err:
+            if not skip_bad:
+                raise
+            warnings.warn(f"skipping {err}", stacklevel=2)
+            continue
+        names[st.name] = path
+        stations.append(st)
+    if not stations:
+        raise EDIError("no usable EDI file")
+    return stations
+
+
+@dataclass(frozen=True)
+class LineProjection:
+    """Stations projected on a straight line.
+
+    Attributes
+    ----------
+    along : (n,) numpy.ndarray
+        Distance along the line (m), 0 at the first station.
+    perpendicular : (n,) numpy.ndarray
+        Signed distance from the line (m, positive to the right looking
+        along the line).
+    azimuth : float
+        Line direction, degrees east of north in [0, 180).
+    fitted : bool
+        Whether the azimuth is the best-fit line (False: given).
+    """
+
+    along: np.ndarray
+    perpendicular: np.ndarray
+    azimuth: float
+    fitted: bool
+
+
+def project_stations(latitudes, longitudes, *, azimuth: float | None = None) -> LineProjection:
+    """Project stations on the best-fit straight line (or a given one).
+
+    A local equirectangular projection about the mean position; the best
+    line is the principal axis of the station positions (total least
+    squares), through their centroid.
+
+    Parameters
+    ----------
+    latitudes, longitudes : (n,) array_like
+        Decimal degrees.
+    azimuth : float, optional
+        Line direction in degrees east of north; default the best fit.
+
+    Returns
+    -------
+    LineProjection
+    """
+    lat = np.asarray(latitudes, dtype=float)
+    lon = np.asarray(longitudes, dtype=float)
+    lat0, lon0 = lat.mean(), lon.mean()
+    north = np.radians(lat - lat0) * EARTH_RADIUS
+    east = np.radians(lon - lon0) * EARTH_RADIUS * np.cos(np.radians(lat0))
+    fitted = azimuth is None
+    if fitted:
+        if lat.size < 2:
+            azimuth = 90.0
+        else:
+            xy = np.c_[east, north]
+            _, _, vt = np.linalg.svd(xy - xy.mean(axis=0), full_matrices=False)
+            azimuth = float(np.degrees(np.arctan2(vt[0, 0], vt[0, 1])))
+    azimuth = float(np.mod(azimuth, 180.0))
+    a = np.radians(azimuth)
+    ux, uy = np.sin(a), np.cos(a)  # unit vector (east, north)
+    # east/north are relative to the centroid: the line passes through it
+    along = east * ux + north * uy
+    perp = east * uy - north * ux
+    return LineProjection(
+        along=along - along.min(), perpendicular=perp, azimuth=azimuth, fitted=fitted
+    )
+
+
+def rotate_impedance(impedance, angle, impedance_std=None):
+    """Rotate impedance tensors to axes turned ``angle`` degrees clockwise.
+
+    ``Z' = R Z R^T`` with ``R = [[cos, sin], [-sin, cos]]``: the new x axis
+    points ``angle`` degrees east of the old one. Variances rotate as
+    independent errors, ``var' = (R*R) var (R*R)^T`` (element-wise squares).
+
+    Parameters
+    ----------
+    impedance : (..., 2, 2) numpy.ndarray of complex
+    angle : float
+        Degrees.
+    impedance_std : (..., 2, 2) numpy.ndarray, optional
+
+    Returns
+    -------
+    numpy.ndarray or tuple
+        The rotated impedance (and standard deviations if given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.array([[0, 1 + 1j], [-2 - 2j, 0]])
+    >>> np.round(rotate_impedance(z, 90.0), 12)
+    array([[ 0.-0.j,  2.+2.j],
+           [-1.-1.j,  0.+0.j]])
+    """
+    t = np.radians(float(angle))
+    c, s = np.cos(t), np.sin(t)
+    r = np.array([[c, s], [-s, c]])
+    z = np.einsum("ij,...jk,lk->...il", r, np.asarray(impedance), r)
+    if impedance_std is None:
+        return z
+    r2 = r**2
+    var = np.einsum("ij,...jk,lk->...il", r2, np.asarray(impedance_std, dtype=float) ** 2, r2)
+    return z, np.sqrt(var)
+
+
+def phase_tensor(impedance):
+    """Phase tensor parameters of impedance tensors (Caldwell et al., 2004).
+
+    Returns
+    -------
+    strike : numpy.ndarray
+        ``alpha - beta`` in degrees (one of the two 2D strike directions).
+    skew : numpy.ndarray
+        ``beta`` in degrees (|beta| < 3 is taken as 2D).
+    ellipticity : numpy.ndarray
+        ``(phi_max - phi_min) / (phi_max + phi_min)``; 0 for 1D data.
+    """
+    z = np.asarray(impedance)
+    x, y = z.real, z.imag
+    with np.errstate(all="ignore"):
+        det = x[..., 0, 0] * x[..., 1, 1] - x[..., 0, 1] * x[..., 1, 0]
+        inv = np.stack(
+            [
+                np.stack([x[..., 1, 1], -x[..., 0, 1]], axis=-1),
+                np.stack([-x[..., 1, 0], x[..., 0, 0]], axis=-1),
+            ],
+            axis=-2,
+        ) / det[..., None, None]
+        p = inv @ y
+        p11, p12, p21, p22 = p[..., 0, 0], p[..., 0, 1], p[..., 1, 0], p[..., 1, 1]
+        alpha = 0.5 * np.arctan2(p12 + p21, p11 - p22)
+        beta = 0.5 * np.arctan2(p12 - p21, p11 + p22)
+        pi1 = 0.5 * np.hypot(p11 - p22, p12 + p21)
+        pi2 = 0.5 * np.hypot(p11 + p22, p12 - p21)
+        ell = np.abs(pi1 / pi2)
+    return np.degrees(alpha - beta), np.degrees(beta), ell
+
+
+def estimate_strike(stations, *, line_azimuth: float | None = None):
+    """Regional strike from the phase tensors of all stations and frequencies.
+
+    The circular mean of ``4 * strike`` (strike is defined modulo 90
+    degrees), weighted by the phase-tensor ellipticity (near-1D data carry
+    no strike information). Of the two perpendicular candidates, the one
+    closer to perpendicular to the profile line is returned.
+
+    Parameters
+    ----------
+    stations : list of EDIStation
+    line_azimuth : float, optional
+        Profile direction (degrees east of north) that resolves the 90
+        degree ambiguity; without it the candidate in [-45, 45) is returned.
+
+    Returns
+    -------
+    strike : float
+        Degrees east of north, in [-90, 90).
+    spread : float
+        Circular standard deviation of the estimates (degrees, modulo 90).
+    """
+    s, _, ell = zip(*(phase_tensor(st.impedance) for st in stations))
+    s = np.concatenate([np.ravel(v) for v in s])
+    w = np.concatenate([np.ravel(v) for v in ell])
+    ok = np.isfinite(s) & np.isfinite(w)
+    s, w = np.radians(s[ok]), w[ok]
+    if s.size == 0 or w.sum() <= 0:
+        return 0.0, float("nan")
+    mean = np.sum(w * np.exp(4j * s)) / np.sum(w)
+    theta = float(np.degrees(np.angle(mean)) / 4.0)  # in [-45, 45]
+    spread = float(np.degrees(np.sqrt(-2.0 * np.log(max(abs(mean), 1e-12)))) / 4.0)
+    if line_azimuth is not None:
+        candidates = [theta, theta + 90.0]
+
+        def off(c):
+            return abs(np.mod(line_azimuth - c, 180.0) - 90.0)
+
+        theta = min(candidates, key=off)
+    theta = float(np.mod(theta + 90.0, 180.0) - 90.0)
+    return theta, spread
+
+
+def skew_band(stations, frequencies, *, threshold: float = SKEW_2D) -> np.ndarray:
+    """The highest-frequency band whose data look 2D.
+
+    Frequencies from the highest down to the first whose median phase-tensor
+    skew ``|beta|`` over the stations reaches ``threshold`` degrees.
+
+    Parameters
+    ----------
+    stations : list of EDIStation
+    frequencies : (n,) numpy.ndarray
+        Candidate frequencies (Hz), any order.
+    threshold : float
+
+    Returns
+    -------
+    (n,) numpy.ndarray of bool
+        Which of ``frequencies`` are in the band.
+    """
+    frequencies = np.asarray(frequencies, dtype=float)
+    med = np.full(frequencies.size, np.nan)
+    for k, f in enumerate(frequencies):
+        vals = []
+        for st in stations:
+            j = match_frequency(st.frequencies, f)
+            if j >= 0:
+                vals.append(abs(phase_tensor(st.impedance[j])[1]))
+        vals = np.asarray(vals)
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            med[k] = np.median(vals)
+    keep = np.zeros(frequencies.size, dtype=bool)
+    for k in np.argsort(-frequencies):
+        if not (np.isfinite(med[k]) and med[k] < threshold):
+            break
+        keep[k] = True
+    return keep
+
+
+def match_frequency(values, f, rtol=1e-3) -> int:
+    """Index of ``f`` in ``values`` within a relative tolerance, or -1."""
+    d = np.abs(np.asarray(values) - f) <= rtol * f
+    idx = np.flatnonzero(d)
+    return int(idx[0]) if idx.size else -1
+
+
+def apparent_resistivity_phase(impedance, impedance_std, frequencies):
+    """Apparent resistivity and phase of one impedance element.
+
+    Parameters
+    ----------
+    impedance : (n,) numpy.ndarray of complex
+        mV/km/nT.
+    impedance_std : (n,) numpy.ndarray
+    frequencies : (n,) numpy.ndarray
+
+    Returns
+    -------
+    rho, phase, rho_std, phase_std : numpy.ndarray
+        ohm-m, degrees in (-180, 180], ohm-m, degrees (NaN std where the
+        file has no usable variance).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rho, phase, _, _ = apparent_resistivity_phase(
+    ...     np.array([10 + 10j]), np.array([0.5]), np.array([8.0]))
+    >>> float(np.round(rho[0], 3)), float(phase[0])
+    (5.0, 45.0)
+    """
+    z = np.asarray(impedance, dtype=complex)
+    f = np.asarray(frequencies, dtype=float)
+    with np.errstate(all="ignore"):
+        rho = np.abs(z) ** 2 / (5.0 * f)
+        phase = np.degrees(np.angle(z))
+        rel = np.asarray(impedance_std, dtype=float) / np.abs(z)
+        rel = np.where(np.isfinite(rel) & (rel > 0), rel, np.nan)
+        rho_std = 2.0 * rel * rho
+        phase_std = np.degrees(np.arcsin(np.minimum(rel, 1.0)))
+    return rho, phase, rho_std, phase_std

@@ -1,0 +1,500 @@
+"""Field profiles: EDI files to a SimPEG-ready :class:`~simpeg_zo.Profile`.
+
+:func:`read_edi_survey` reads, projects, rotates and converts (see
+:mod:`simpeg_zo._edi` for the conventions) into an :class:`EDISurvey`;
+:meth:`EDISurvey.to_profile` designs the mesh (station elevations as
+topography) and attaches the data; :func:`static_shift_factors` estimates
+static shifts by a spatial median filter.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._edi import (
+    PHASE_QUADRANT,
+    SKEW_2D,
+    EDIError,
+    apparent_resistivity_phase,
+    estimate_strike,
+    match_frequency,
+    phase_floor_degrees,
+    project_stations,
+    read_edi_files,
+    rotate_impedance,
+    skew_band,
+)
+
+__all__ = [
+    "EDISurvey",
+    "read_edi_survey",
+    "read_edi_profile",
+    "static_shift_factors",
+    "apply_static_shift",
+]
+
+
+@dataclass
+class EDISurvey:
+    """A profile of field data ready for 2D inversion.
+
+    Arrays are ``(n_frequencies, n_stations)``, frequencies from the highest,
+    stations in order along the profile; NaN marks a datum left out.
+
+    Attributes
+    ----------
+    names, files : list of str
+    along, perpendicular : (n_stations,) numpy.ndarray
+        From :func:`project_stations` (m).
+    elevations : (n_stations,) numpy.ndarray
+    frequencies : (n_frequencies,) numpy.ndarray
+    line_azimuth : float
+    line_fitted : bool
+    strike : float
+        Degrees east of north; TE has E along it.
+    strike_estimated : bool
+    strike_spread : float or None
+        Circular spread of the phase-tensor strikes (estimated strike only).
+    band : dict
+        How the frequencies were chosen.
+    modes : tuple of str
+    rho, phase, rho_std, phase_std : dict
+        Per mode (``"TE"``, ``"TM"``), SimPEG phase convention.
+    error_floor : float
+        Relative floor on apparent resistivity.
+    phase_floor : float
+        Floor on phase (degrees).
+    dropped : list of dict
+        ``station``, ``mode``, ``frequency``, ``reason`` of each datum left
+        out.
+    static_shift : dict
+        Per mode, the factor each station's apparent resistivity was divided
+        by (empty when not corrected).
+    """
+
+    names: list
+    files: list
+    along: np.ndarray
+    perpendicular: np.ndarray
+    elevations: np.ndarray
+    frequencies: np.ndarray
+    line_azimuth: float
+    line_fitted: bool
+    strike: float
+    strike_estimated: bool
+    strike_spread: float | None
+    band: dict
+    modes: tuple
+    rho: dict
+    phase: dict
+    rho_std: dict
+    phase_std: dict
+    error_floor: float
+    phase_floor: float
+    dropped: list = field(default_factory=list)
+    static_shift: dict = field(default_factory=dict)
+
+    @property
+    def n_stations(self) -> int:
+        return len(self.names)
+
+    @property
+    def n_data(self) -> int:
+        """Usable data (apparent resistivities and phases, all modes)."""
+        return int(
+            sum(np.isfinite(self.rho[m]).sum() + np.isfinite(self.phase[m]).sum() for m in self.modes)
+        )
+
+    def summary(self) -> dict:
+        """JSON-ready description (stations, frequencies, choices, drops)."""
+        return {
+            "stations": [
+                {
+                    "name": n,
+                    "file": os.path.basename(f),
+                    "along_m": float(a),
+                    "distance_from_line_m": float(p),
+                    "elevation_m": float(e),
+                }
+                for n, f, a, p, e in zip(
+                    self.names, self.files, self.along, self.perpendicular, self.elevations
+                )
+            ],
+            "frequencies": [float(f) for f in self.frequencies],
+            "modes": list(self.modes),
+            "line_azimuth_deg": float(self.line_azimuth),
+            "line": "best fit" if self.line_fitted else "given",
+            "strike_deg": float(self.strike),
+            "strike": "estimated (phase tensor)" if self.strike_estimated else "given",
+            "strike_spread_deg": None if self.strike_spread is None else float(self.strike_spread),
+            "band": self.band,
+            "error_floor_percent": 100.0 * float(self.error_floor),
+            "phase_floor_deg": float(self.phase_floor),
+            "n_data": self.n_data,
+            "dropped": list(self.dropped),
+            "static_shift": {
+                m: {n: float(v) for n, v in zip(self.names, vals)}
+                for m, vals in self.static_shift.items()
+            },
+        }
+
+
+def _frequency_table(stations, rtol=1e-3):
+    """All distinct frequencies (highest first) and per station the index map."""
+    allf = np.sort(np.concatenate([st.frequencies for st in stations]))[::-1]
+    uniq = []
+    for f in allf:
+        if not uniq or abs(uniq[-1] - f) > rtol * f:
+            uniq.append(f)
+    return np.asarray(uniq)
+
+
+def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
+    """Frequencies kept and a description of the choice."""
+    desc = {}
+    keep = np.ones(freqs.size, dtype=bool)
+    if band not in ("auto", "all"):
+        raise ValueError(f"band must be 'auto' or 'all', got {band!r}")
+    explicit = fmin is not None or fmax is not None
+    if band == "auto" and not explicit:
+        keep = skew_band(stations, freqs)
+        if not keep.any():
+            raise EDIError(
+                "no frequency has a median phase-tensor skew below "
+                f"{SKEW_2D:g} degrees; give --fmin/--fmax (or band='all')"
+            )
+        desc["rule"] = f"highest frequencies with median phase-tensor skew |beta| < {SKEW_2D:g} deg"
+    elif explicit:
+        desc["rule"] = "given limits"
+    else:
+        desc["rule"] = "all frequencies"
+    tol = 1e-6
+    if fmin is not None:
+        keep &= freqs >= fmin * (1 - tol)
+    if fmax is not None:
+        keep &= freqs <= fmax * (1 + tol)
+    idx = np.flatnonzero(keep)
+    if idx.size == 0:
+        raise EDIError(
+            f"no frequency in the band fmin={fmin}, fmax={fmax} "
+            f"(the files have {freqs.min():.4g}-{freqs.max():.4g} Hz)"
+        )
+    if frequency_step < 1:
+        raise ValueError(f"frequency_step must be >= 1, got {frequency_step}")
+    idx = idx[::frequency_step]
+    desc.update(
+        {
+            "fmax_hz": float(freqs[idx].max()),
+            "fmin_hz": float(freqs[idx].min()),
+            "frequency_step": int(frequency_step),
+            "n_frequencies": int(idx.size),
+            "available": int(freqs.size),
+        }
+    )
+    return freqs[idx], desc
+
+
+def read_edi_survey(
+    source,
+    *,
+    strike: float | None = None,
+    line_azimuth: float | None = None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    frequency_step: int = 1,
+    band: str = "auto",
+    modes=("TE", "TM"),
+    error_floor: float = 0.10,
+    phase_floor: float | None = None,
+    skip_bad: bool = False,
+) -> EDISurvey:
+    """Read EDI files into TE/TM apparent resistivity and phase on a line.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or sequence
+        A folder of ``*.edi`` files or a list of files.
+    strike : float, optional
+        Geoelectric strike (degrees east of north); default estimated from
+        the phase tensors (:func:`estimate_strike`) and reported.
+    line_azimuth : float, optional
+        Profile direction; default the best-fit line.
+    fmin, fmax : float, optional
+        Frequency band (Hz, inclusive).
+    frequency_step : int
+        Keep every n-th frequency of the band (from the highest).
+    band : {"auto", "all"}
+        Without ``fmin``/``fmax``: ``"auto"`` keeps the highest frequencies
+        whose median phase-tensor skew is below 3 degrees
+        (:func:`skew_band`), ``"all"`` keeps every frequency.
+    modes : sequence of str
+    error_floor : float
+        Relative floor on apparent resistivity (0.10: 10 %).
+    phase_floor : float, optional
+        Floor on phase in degrees; default :func:`phase_floor_degrees` of
+        5 % (2.866 degrees).
+    skip_bad : bool
+        Leave unreadable files out with a warning.
+
+    Returns
+    -------
+    EDISurvey
+        Unusable data (NaN, zero or missing variance, phase in the wrong
+        quadrant) are NaN and listed in ``dropped``; a warning names each
+        station that lost data and how many.
+    """
+    from ._profile import _normalise_modes
+
+    modes = _normalise_modes(modes)
+    if error_floor < 0 or not np.isfinite(error_floor):
+        raise ValueError(f"error_floor must be >= 0, got {error_floor}")
+    phase_floor = phase_floor_degrees(5.0) if phase_floor is None else float(phase_floor)
+    if phase_floor < 0 or not np.isfinite(phase_floor):
+        raise ValueError(f"phase_floor must be >= 0, got {phase_floor}")
+    stations = read_edi_files(source, skip_bad=skip_bad)
+    proj = project_stations(
+        [s.latitude for s in stations], [s.longitude for s in stations], azimuth=line_azimuth
+    )
+    order = np.argsort(proj.along, kind="stable")
+    stations = [stations[i] for i in order]
+    along, perp = proj.along[order], proj.perpendicular[order]
+    if np.any(np.diff(along) <= 0):
+        dup = [stations[i + 1].name for i in np.flatnonzero(np.diff(along) <= 0)]
+        raise EDIError(f"stations at the same distance along the line: {', '.join(dup)}")
+    strike_estimated = strike is None
+    spread = None
+    if strike_estimated:
+        strike, spread = estimate_strike(stations, line_azimuth=proj.azimuth)
+    freqs, band_desc = _select_band(
+        _frequency_table(stations), stations, fmin, fmax, frequency_step, band
+    )
+    nf, ns = freqs.size, len(stations)
+    out = {k: {m: np.full((nf, ns), np.nan) for m in modes} for k in ("rho", "phase", "rs", "ps")}
+    dropped = []
+    element = {"TE": (0, 1), "TM": (1, 0)}
+    for i, st in enumerate(stations):
+        z, zs = rotate_impedance(st.impedance, strike, st.impedance_std)
+        counts = {}
+        for j, f in enumerate(freqs):
+            k = match_frequency(st.frequencies, f)
+            for mode in modes:
+                if k < 0:
+                    reason = "frequency missing"
+                else:
+                    a, b = element[mode]
+                    rho, ph, rs, ps = apparent_resistivity_phase(
+                        z[k : k + 1, a, b], zs[k : k + 1, a, b], st.frequencies[k : k + 1]
+                    )
+                    rho, ph, rs, ps = rho[0], ph[0], rs[0], ps[0]
+                    lo, hi = PHASE_QUADRANT[mode]
+                    if not (np.isfinite(rho) and np.isfinite(ph)) or rho <= 0:
+                        reason = "impedance NaN or zero"
+                    elif not np.isfinite(rs):
+                        reason = "variance zero or missing"
+                    elif not (lo <= ph <= hi):
+                        reason = "phase in the wrong quadrant"
+                    else:
+                        reason = None
+                if reason is not None:
+                    dropped.append(
+                        {"station": st.name, "mode": mode, "frequency": float(f), "reason": reason}
+                    )
+                    counts[reason] = counts.get(reason, 0) + 1
+                    continue
+                out["rho"][mode][j, i] = rho
+                out["phase"][mode][j, i] = ph
+                out["rs"][mode][j, i] = max(rs, error_floor * rho)
+                out["ps"][mode][j, i] = max(ps, phase_floor)
+        if counts:
+            detail = ", ".join(f"{n} {r}" for r, n in counts.items())
+            warnings.warn(
+                f"{st.name} ({os.path.basename(st.path)}): dropped {sum(counts.values())} of "
+                f"{nf * len(modes)} soundings ({detail})",
+                stacklevel=2,
+            )
+    return EDISurvey(
+        names=[s.name for s in stations],
+        files=[s.path for s in stations],
+        along=along,
+        perpendicular=perp,
+        elevations=np.array([s.elevation for s in stations]),
+        frequencies=freqs,
+        line_azimuth=proj.azimuth,
+        line_fitted=proj.fitted,
+        strike=float(strike),
+        strike_estimated=strike_estimated,
+        strike_spread=spread,
+        band=band_desc,
+        modes=modes,
+        rho=out["rho"],
+        phase=out["phase"],
+        rho_std=out["rs"],
+        phase_std=out["ps"],
+        error_floor=float(error_floor),
+        phase_floor=phase_floor,
+        dropped=dropped,
+    )
+
+
+def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_range, **mesh_options):
+    from ._profile import build_profile
+
+    rho = np.concatenate([survey.rho[m][np.isfinite(survey.rho[m])] for m in survey.modes])
+    if rho.size == 0:
+        raise EDIError("no usable apparent resistivity left after dropping bad data")
+    if resistivity_range is None:
+        lo, hi = np.percentile(rho, [2, 98])
+        resistivity_range = (float(lo) / 2.0, float(hi) * 2.0)
+    profile = build_profile(
+        survey.along,
+        survey.frequencies,
+        modes=survey.modes,
+        elevation=survey.elevations if topography else None,
+        resistivity_range=resistivity_range,
+        cells_per_station=cells_per_station,
+        station_names=survey.names,
+        **mesh_options,
+    )
+    dobs = {m: profile.join(survey.rho[m], survey.phase[m]) for m in survey.modes}
+    floor = {m: profile.join(survey.rho_std[m], survey.phase_std[m]) for m in survey.modes}
+    profile.set_data(
+        dobs,
+        relative_error=max(survey.error_floor, 1e-12),
+        phase_error_degrees=max(survey.phase_floor, 1e-12),
+        floor=floor,
+    )
+    return profile
+
+
+def _median_spacing(x):
+    return float(np.median(np.diff(x))) if len(x) > 1 else 1.0
+
+
+def static_shift_factors(
+    survey: EDISurvey,
+    *,
+    radius: float | None = None,
+    n_frequencies: int | None = None,
+    tolerance: float = 0.15,
+) -> dict:
+    """Static-shift factors by a spatial median filter of the shallow data.
+
+    For each mode and station, the shift is the median over the highest
+    ``n_frequencies`` frequencies of ``rho_a(station) / median(rho_a of the
+    stations within radius)`` (the station included). Short periods sense
+    the near surface, which varies smoothly along the profile once galvanic
+    distortion is removed; the phase, free of static shift, is not touched.
+    Factors within ``1 +- tolerance`` are set to 1 (the shift is not told
+    apart from 2D structure). This is the spatial-median estimate of mtpy
+    (``estimate_static_spatial_median``) applied along the profile.
+
+    Parameters
+    ----------
+    survey : EDISurvey
+    radius : float, optional
+        Neighbourhood half-width along the profile (m); default twice the
+        median station spacing.
+    n_frequencies : int, optional
+        Highest frequencies used; default a third of the band, at least 3.
+    tolerance : float
+
+    Returns
+    -------
+    dict
+        Per mode, ``(n_stations,)`` factors (divide the apparent resistivity
+        and its standard deviation by them).
+    """
+    x = np.asarray(survey.along, dtype=float)
+    radius = 2.0 * _median_spacing(x) if radius is None else float(radius)
+    nf = survey.frequencies.size
+    n_frequencies = max(3, nf // 3) if n_frequencies is None else int(n_frequencies)
+    top = np.argsort(-survey.frequencies)[: min(n_frequencies, nf)]
+    out = {}
+    for mode in survey.modes:
+        log_rho = np.log(survey.rho[mode][top])  # (n_top, n_stations)
+        factors = np.ones(x.size)
+        for i in range(x.size):
+            near = np.abs(x - x[i]) <= radius
+            ref = np.nanmedian(log_rho[:, near], axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                s = np.nanmedian(log_rho[:, i] - ref)
+            if np.isfinite(s) and abs(np.exp(s) - 1.0) > tolerance:
+                factors[i] = float(np.exp(s))
+        out[mode] = factors
+    return out
+
+
+def apply_static_shift(survey: EDISurvey, factors: dict) -> EDISurvey:
+    """A copy of ``survey`` with apparent resistivities divided by ``factors``."""
+    from dataclasses import replace
+
+    rho = dict(survey.rho)
+    rho_std = dict(survey.rho_std)
+    for mode, fac in factors.items():
+        rho[mode] = survey.rho[mode] / fac[None, :]
+        rho_std[mode] = survey.rho_std[mode] / fac[None, :]
+    return replace(
+        survey, rho=rho, rho_std=rho_std, static_shift={m: np.asarray(v) for m, v in factors.items()}
+    )
+
+
+def read_edi_profile(
+    source,
+    *,
+    static_shift: bool = False,
+    topography: bool = True,
+    cells_per_station: int = 4,
+    resistivity_range=None,
+    mesh_options: dict | None = None,
+    **survey_options,
+):
+    """EDI files to a :class:`~simpeg_zo.Profile` with observed data.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or sequence
+        A folder of EDI files or a list of files.
+    static_shift : bool
+        Correct static shifts first (:func:`static_shift_factors`).
+    topography : bool
+        Use the station elevations as topography (linear between stations).
+    cells_per_station : int
+        Horizontal core cells per (median) station interval.
+    resistivity_range : (2,) tuple, optional
+        Mesh design range; default half the 2nd and twice the 98th
+        percentile of the observed apparent resistivities.
+    mesh_options : dict, optional
+        More options of :func:`simpeg_zo.build_profile`.
+    **survey_options
+        Options of :func:`read_edi_survey` (``strike``, ``line_azimuth``,
+        ``fmin``, ``fmax``, ``frequency_step``, ``band``, ``modes``,
+        ``error_floor``, ``phase_floor``, ``skip_bad``).
+
+    Returns
+    -------
+    profile : Profile
+    survey : EDISurvey
+        What was read, chosen and dropped (``survey.summary()`` is
+        JSON-ready).
+
+    Examples
+    --------
+    >>> from simpeg_zo import read_edi_profile  # doctest: +SKIP
+    >>> profile, survey = read_edi_profile("edi_folder", fmin=1.0, strike=7.0)  # doctest: +SKIP
+    """
+    survey = read_edi_survey(source, **survey_options)
+    if static_shift:
+        survey = apply_static_shift(survey, static_shift_factors(survey))
+    profile = _survey_to_profile(
+        survey,
+        topography=topography,
+        cells_per_station=cells_per_station,
+        resistivity_range=resistivity_range,
+        **(mesh_options or {}),
+    )
+    return profile, survey

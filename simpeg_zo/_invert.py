@@ -1,0 +1,310 @@
+"""Invert one profile and write everything a user looks at afterwards.
+
+:func:`invert_profile` runs a named method (the inverters of
+:mod:`simpeg_zo._runs`, or the learned ones when :mod:`simpeg_zo.learned`
+provides them); :func:`misfit_tables` breaks the misfit down by station and
+frequency; :func:`write_inversion` writes the model (npz and a
+discretize-readable mesh), predicted data, RMS tables, the misfit curve and
+figures, and returns the JSON-ready report.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+
+from ._profile import Profile
+from ._runs import METHODS, InversionResult, run_method
+
+__all__ = [
+    "INVERT_METHODS",
+    "LEARNED_METHODS",
+    "invert_profile",
+    "misfit_tables",
+    "inversion_report",
+    "write_inversion",
+]
+
+#: The learned inverter's methods (``simpeg_zo.learned``, needs torch).
+LEARNED_METHODS = tuple(m for m in METHODS if m.startswith("cnn"))
+#: Methods understood by :func:`invert_profile` and ``simpeg-zo invert``.
+INVERT_METHODS = tuple(METHODS)
+
+
+def invert_profile(
+    profile: Profile,
+    method: str,
+    *,
+    target_chi2: float = 1.0,
+    max_iter: int | None = None,
+    verbose: bool = False,
+    estimator=None,
+) -> InversionResult:
+    """Invert a profile with observed data by a named method.
+
+    Parameters
+    ----------
+    profile : Profile
+    method : str
+        One of :data:`INVERT_METHODS` (see :func:`simpeg_zo.run_method`):
+        ``gn``, ``gn-bostick``, ``zo``, ``zo-phase``, ``zo-gn`` and the
+        learned ``cnn*`` methods, which call
+        ``simpeg_zo.learned.run_learned``.
+    target_chi2 : float
+    max_iter : int, optional
+    estimator : optional
+        The network of the learned methods (default the shipped one).
+
+    Returns
+    -------
+    InversionResult
+
+    Raises
+    ------
+    ValueError
+        Unknown method.
+    ImportError
+        A learned method without torch.
+    """
+    if method not in INVERT_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(INVERT_METHODS)}")
+    kwargs = {"estimator": estimator} if method in LEARNED_METHODS else {}
+    return run_method(
+        profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose, **kwargs
+    )
+
+
+def _normalised_residuals(profile, dpred):
+    """Per mode, (n_frequencies, n_stations) squared normalised residuals of
+    apparent resistivity and phase (NaN where a datum is missing)."""
+    out = {}
+    for mode, d in profile.data.items():
+        std = np.asarray(d.standard_deviation, dtype=float)
+        with np.errstate(all="ignore"):
+            r2 = ((np.asarray(dpred[mode]) - d.dobs) / std) ** 2
+        r2 = np.where(np.isfinite(std), r2, np.nan)
+        out[mode] = profile.split(r2, mode)
+    return out
+
+
+def _rms(values):
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return (float(np.sqrt(v.mean())), int(v.size)) if v.size else (None, 0)
+
+
+def misfit_tables(profile: Profile, dpred) -> dict:
+    """Normalised RMS (``sqrt(chi2)``) per station and per frequency.
+
+    Parameters
+    ----------
+    profile : Profile
+        With observed data.
+    dpred : dict
+        Predicted data per mode.
+
+    Returns
+    -------
+    dict
+        ``{"stations": [...], "frequencies": [...]}``: one row per station
+        (per frequency) with ``n`` and ``rms`` for all data and per mode and
+        component (``TE_rho``, ``TE_phase``, ...).
+    """
+    r2 = _normalised_residuals(profile, dpred)
+    names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
+    comps = (("rho", "apparent_resistivity"), ("phase", "phase"))
+
+    def row(select):
+        out, allv = {}, []
+        for mode in profile.modes:
+            for short, key in comps:
+                v = select(r2[mode][key])
+                allv.append(np.ravel(v))
+                out[f"{mode}_{short}"], _ = _rms(v)
+        out["rms"], out["n"] = _rms(np.concatenate(allv))
+        return out
+
+    stations = [
+        {"station": n, "along_m": float(x), **row(lambda a, i=i: a[:, i])}
+        for i, (n, x) in enumerate(zip(names, profile.stations))
+    ]
+    freqs = [
+        {"frequency_hz": float(f), **row(lambda a, j=j: a[j, :])}
+        for j, f in enumerate(profile.frequencies)
+    ]
+    return {"stations": stations, "frequencies": freqs}
+
+
+def inversion_report(profile: Profile, result: InversionResult, *, survey=None, source=None) -> dict:
+    """The JSON-ready report of one inversion.
+
+    Keys: ``method``, ``source``, ``n_data``, ``chi2``, ``rms`` (normalised,
+    ``sqrt(chi2)``), ``rms_percent`` (apparent resistivity, %),
+    ``iterations``, ``forward_solves``, ``wall_seconds``, ``stop_reason``,
+    ``converged``, ``stations``, ``frequencies``, ``dropped``, ``history``,
+    ``misfit_tables``, ``mesh_cells`` and, for field data, the survey's
+    choices (``strike_deg``, ``line_azimuth_deg``, ``band``, floors,
+    ``static_shift``).
+    """
+    info = survey.summary() if survey is not None else {}
+    names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
+    stations = info.pop(
+        "stations",
+        [
+            {"name": n, "along_m": float(x), "elevation_m": float(z)}
+            for n, x, z in zip(names, profile.stations, profile.elevations)
+        ],
+    )
+    info.pop("n_data", None)
+    report = {
+        "method": result.method,
+        "source": source,
+        "n_data": int(profile.n_data),
+        "chi2": float(result.chi2),
+        "rms": float(np.sqrt(result.chi2)),
+        "rms_percent": float(result.rms_percent),
+        "iterations": int(result.iterations),
+        "forward_solves": int(result.forward_solves),
+        "wall_seconds": float(result.wall_seconds),
+        "stop_reason": result.stop_reason,
+        "converged": bool(result.converged),
+        "target_chi2": float(result.target_chi2),
+        "modes": list(profile.modes),
+        "stations": stations,
+        "frequencies": [float(f) for f in profile.frequencies],
+        "dropped": info.pop("dropped", []),
+        "mesh_cells": [int(n) for n in profile.mesh.shape_cells],
+        "n_active_cells": int(profile.n_active),
+        "history": result.history,
+        "misfit_tables": misfit_tables(profile, result.dpred),
+    }
+    report.update(info)
+    if result.extra:
+        report["extra"] = {k: v for k, v in result.extra.items() if _jsonable(v)}
+    return report
+
+
+def _jsonable(value) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _write_csv(path, rows):
+    if not rows:
+        return
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
+
+
+def _predicted_rows(profile, dpred):
+    names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
+    rows = []
+    for mode, d in profile.data.items():
+        obs = profile.split(d.dobs, mode)
+        std = profile.split(d.standard_deviation, mode)
+        pred = profile.split(dpred[mode], mode)
+        for j, f in enumerate(profile.frequencies):
+            for i, n in enumerate(names):
+                ok_r = np.isfinite(std["apparent_resistivity"][j, i])
+                ok_p = np.isfinite(std["phase"][j, i])
+                rows.append(
+                    {
+                        "station": n,
+                        "along_m": float(profile.stations[i]),
+                        "mode": mode,
+                        "frequency_hz": float(f),
+                        "rho_obs": float(obs["apparent_resistivity"][j, i]) if ok_r else None,
+                        "rho_std": float(std["apparent_resistivity"][j, i]) if ok_r else None,
+                        "rho_pred": float(pred["apparent_resistivity"][j, i]),
+                        "phase_obs": float(obs["phase"][j, i]) if ok_p else None,
+                        "phase_std": float(std["phase"][j, i]) if ok_p else None,
+                        "phase_pred": float(pred["phase"][j, i]),
+                    }
+                )
+    return rows
+
+
+def write_inversion(
+    profile: Profile,
+    result: InversionResult,
+    out_dir,
+    *,
+    survey=None,
+    source=None,
+    figures: bool = True,
+) -> dict:
+    """Write an inversion's outputs into a folder.
+
+    Files: ``model.npz`` (``model`` = log conductivity of the active cells,
+    ``resistivity`` on the whole mesh with NaN in the air, ``active_cells``,
+    ``hx``, ``hz``, ``origin``, stations, elevations, frequencies),
+    ``mesh.json`` (``discretize.load_mesh``), ``predicted.csv``,
+    ``rms_stations.csv``, ``rms_frequencies.csv``, ``report.json`` and,
+    with ``figures``, ``misfit.png``, ``model.png``, ``responses.png``.
+
+    Returns
+    -------
+    dict
+        The report (:func:`inversion_report`) with ``files`` added.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    report = inversion_report(profile, result, survey=survey, source=source)
+    mesh = profile.mesh
+    rho = np.full(mesh.n_cells, np.nan)
+    rho[profile.active_cells] = np.exp(-np.asarray(result.model))
+    files = {}
+
+    def path(name):
+        files[name.split(".")[0]] = p = os.path.join(out_dir, name)
+        return p
+
+    np.savez(
+        path("model.npz"),
+        model=np.asarray(result.model),
+        resistivity=rho,
+        active_cells=profile.active_cells,
+        hx=mesh.h[0],
+        hz=mesh.h[1],
+        origin=np.asarray(mesh.origin),
+        stations=profile.stations,
+        elevations=profile.elevations,
+        frequencies=profile.frequencies,
+        station_names=np.asarray(profile.station_names or [], dtype=str),
+    )
+    mesh.save(path("mesh.json"))
+    _write_csv(path("predicted.csv"), _predicted_rows(profile, result.dpred))
+    _write_csv(path("rms_stations.csv"), report["misfit_tables"]["stations"])
+    _write_csv(path("rms_frequencies.csv"), report["misfit_tables"]["frequencies"])
+    if figures:
+        from .plot import plot_misfit_curves, plot_model
+        from .plot_field import plot_station_responses
+
+        plot_misfit_curves({result.method: result}, path=path("misfit.png"), target=result.target_chi2)
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(9, 4))
+        qm = plot_model(
+            profile,
+            result.model,
+            ax=ax,
+            title=f"{result.method}: chi2 {result.chi2:.2f}, {result.iterations} iterations, "
+            f"{result.wall_seconds:.0f} s",
+        )
+        fig.colorbar(qm, ax=ax, label="Resistivity (ohm-m)")
+        fig.savefig(path("model.png"), dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        plot_station_responses(profile, {result.method: result.dpred}, path=path("responses.png"))
+    report["files"] = dict(files)
+    report["files"]["report"] = os.path.join(out_dir, "report.json")
+    with open(report["files"]["report"], "w") as fh:
+        json.dump(report, fh, indent=1)
+    return report
