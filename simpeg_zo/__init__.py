@@ -29,7 +29,16 @@ Learned inversion
     (training sets, the ResNet-50 network, :class:`ResNetInverter`) in
     :mod:`simpeg_zo.learned` (torch: the ``cnn`` extra).
 
-Figures are in :mod:`simpeg_zo.plot` (matplotlib loads only there).
+Field data (EDI) and published Occam2D models
+    :func:`read_edi_profile`, :func:`read_edi_survey`, :class:`EDISurvey`,
+    :func:`read_edi`, :func:`read_edi_files`, :class:`EDIStation`,
+    :class:`EDIError`, :func:`project_stations`, :func:`rotate_impedance`,
+    :func:`estimate_strike`, :func:`phase_floor_degrees`,
+    :func:`static_shift_factors`, :func:`invert_profile`,
+    :func:`misfit_tables`, :func:`write_inversion`, :func:`read_occam2d`,
+    :class:`Occam2DModel`, :func:`occam2d_on_profile`
+
+Figures are in :mod:`simpeg_zo.plot` and :mod:`simpeg_zo.plot_field` (matplotlib loads only there).
 """
 
 from ._bostick import (
@@ -47,6 +56,19 @@ from ._runs import GN_SETTINGS, METHODS, InversionResult, gauss_newton, run_meth
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
 from ._zo import depth_update, phase_log_correction, resistivity_update
+from ._edi import (
+    EDIError,
+    EDIStation,
+    estimate_strike,
+    phase_floor_degrees,
+    project_stations,
+    read_edi,
+    read_edi_files,
+    rotate_impedance,
+)
+from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
+from ._invert import invert_profile, misfit_tables, write_inversion
+from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from .learned import CNNStartingModel, LearnedInversion
 
 __version__ = "0.1.0"
@@ -85,6 +107,25 @@ __all__ = [
     "skin_depth",
     "synthetic_profile",
     "zohdy_oldenburg",
+    # field data
+    "EDIError",
+    "EDIStation",
+    "EDISurvey",
+    "Occam2DModel",
+    "estimate_strike",
+    "invert_profile",
+    "misfit_tables",
+    "occam2d_on_profile",
+    "phase_floor_degrees",
+    "project_stations",
+    "read_edi",
+    "read_edi_files",
+    "read_edi_profile",
+    "read_edi_survey",
+    "read_occam2d",
+    "rotate_impedance",
+    "static_shift_factors",
+    "write_inversion",
 ]
 
 
