@@ -128,6 +128,37 @@ def _header_has(path, key) -> bool:
     return False
 
 
+_REQUIRED_BLOCKS = ("ZXYR", "ZXYI", "ZYXR", "ZYXI")
+
+
+def _check_blocks(path, n_frequencies):
+    """Raise EDIError if an impedance block is missing or short.
+
+    mt-metadata fills missing or truncated blocks with zeros; a partial file
+    must not pass as data.
+    """
+    counts, current = {}, None
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            text = line.strip()
+            if text.startswith(">"):
+                word = text[1:].split()[0].upper() if len(text) > 1 else ""
+                current = word if word.startswith(("Z", "FREQ")) else None
+                if current is not None:
+                    counts[current] = 0
+                continue
+            if current is not None:
+                counts[current] += len(text.split())
+    for block in ("FREQ", *_REQUIRED_BLOCKS):
+        if block not in counts:
+            raise EDIError(f"{path}: no >{block} block")
+        if counts[block] != n_frequencies:
+            raise EDIError(
+                f"{path}: block >{block} has {counts[block]} values, expected {n_frequencies} "
+                "(truncated or partial file?)"
+            )
+
+
 def read_edi(path) -> EDIStation:
     """Read one EDI file with mt-metadata.
 
@@ -175,6 +206,7 @@ def read_edi(path) -> EDIStation:
             f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) "
             "(truncated data blocks?)"
         )
+    _check_blocks(path, freq.size)
     if not np.all(np.isfinite(freq)) or np.any(freq <= 0):
         raise EDIError(f"{path}: frequencies must be positive and finite")
     try:

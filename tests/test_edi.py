@@ -1,0 +1,245 @@
+"""Field data: the Paralana EDI profile and its published Occam2D inversion.
+
+The files are third-party data kept outside the repository, in
+``../shared/data/paralana`` relative to the repository root; every test here
+is skipped when that folder is absent.
+"""
+
+import csv
+import os
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+
+import simpeg_zo as sz
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PARALANA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana"))
+OCCAM = os.path.join(PARALANA, "occam2d_mtpy_example")
+
+pytestmark = pytest.mark.skipif(
+    not os.path.isdir(PARALANA),
+    reason=f"Paralana field data not found at {PARALANA} (third-party files, not in the repository)",
+)
+#: The published Occam2D run's choices (OccamDataFile.dat).
+OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
+
+
+@pytest.fixture(scope="module")
+def stations():
+    return sz.read_edi_files(PARALANA)
+
+
+@pytest.fixture(scope="module")
+def occam_survey():
+    return sz.read_edi_survey(PARALANA, **OCCAM_CHOICES)
+
+
+def _stations_csv():
+    with open(os.path.join(PARALANA, "stations.csv")) as fh:
+        rows = [line for line in fh if not line.startswith("#")]
+    return {r["station"]: r for r in csv.DictReader(rows)}
+
+
+def _occam_data():
+    """{(site, freq, type): (datum, error)} of OccamDataFile.dat (1-based)."""
+    lines = open(os.path.join(OCCAM, "OccamDataFile.dat")).read().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["SITE", "FREQ"]) + 1
+    out = {}
+    for line in lines[start:]:
+        if not line.strip():
+            continue
+        s, f, t, d, e = line.split()
+        out[int(s), int(f), int(t)] = (float(d), float(e))
+    return out
+
+
+def test_read_all_stations(stations):
+    table = _stations_csv()
+    assert len(stations) == 15
+    for st in stations:
+        row = table[st.name]
+        assert st.frequencies.size == 43
+        assert st.impedance.shape == (43, 2, 2)
+        assert st.elevation == pytest.approx(float(row["elev_m"]))
+        assert st.latitude == pytest.approx(float(row["lat"]), abs=1e-6)
+        # the file's variances, as standard deviations
+        assert np.all(st.impedance_std[:, 0, 1] > 0)
+
+
+def test_projection_matches_stations_csv(stations):
+    table = _stations_csv()
+    proj = sz.project_stations([s.latitude for s in stations], [s.longitude for s in stations])
+    assert proj.azimuth == pytest.approx(100.8, abs=0.05)
+    for st, along, perp in zip(stations, proj.along, proj.perpendicular):
+        assert along == pytest.approx(1000 * float(table[st.name]["along_km"]), abs=1.5)
+        assert perp == pytest.approx(1000 * float(table[st.name]["perp_km"]), abs=1.5)
+
+
+def test_rotation_invariants(stations):
+    z, zs = stations[0].impedance, stations[0].impedance_std
+    z0, zs0 = sz.rotate_impedance(z, 0.0, zs)
+    np.testing.assert_allclose(z0, z, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(zs0, zs, rtol=0, atol=1e-12)
+    z90, zs90 = sz.rotate_impedance(z, 90.0, zs)
+    # xy and yx swap (with a sign: the phase moves by 180 degrees)
+    np.testing.assert_allclose(z90[:, 0, 1], -z[:, 1, 0], atol=1e-9)
+    np.testing.assert_allclose(z90[:, 1, 0], -z[:, 0, 1], atol=1e-9)
+    np.testing.assert_allclose(zs90[:, 0, 1], zs[:, 1, 0], atol=1e-12)
+    np.testing.assert_allclose(z90[:, 0, 0], z[:, 1, 1], atol=1e-9)
+    # apparent resistivity is invariant to the 180 degree sign
+    f = stations[0].frequencies
+    rho_xy90 = sz._edi.apparent_resistivity_phase(z90[:, 0, 1], zs90[:, 0, 1], f)[0]
+    rho_yx = sz._edi.apparent_resistivity_phase(z[:, 1, 0], zs[:, 1, 0], f)[0]
+    np.testing.assert_allclose(rho_xy90, rho_yx, rtol=1e-12)
+    # the sum of squared off-diagonal moduli is invariant under rotation
+    z33 = sz.rotate_impedance(z, 33.0)
+    np.testing.assert_allclose(
+        np.abs(z33[:, 0, 1] - z33[:, 1, 0]), np.abs(z[:, 0, 1] - z[:, 1, 0]), rtol=1e-9
+    )
+
+
+def test_te_tm_match_occam2d_data_file(occam_survey):
+    """After rotation to 7 degrees, TE is Zxy and TM Zyx: our apparent
+    resistivities and phases equal the published Occam2D data to rounding."""
+    occ = _occam_data()
+    names = open(os.path.join(OCCAM, "OccamDataFile.dat")).read().split("SITES:")[1].split()[1:16]
+    assert occam_survey.frequencies.size == 19
+    assert occam_survey.frequencies[0] == 78.125 and occam_survey.frequencies[-1] == 1.171875
+    assert occam_survey.n_data == 1140 == len(occ)
+    for site, name in enumerate(names, start=1):
+        i = occam_survey.names.index(name)
+        for j in range(19):
+            for mode, (t_rho, t_phase), shift in (("TE", (1, 2), 0.0), ("TM", (5, 6), 180.0)):
+                log_rho = np.log10(occam_survey.rho[mode][j, i])
+                assert log_rho == pytest.approx(occ[site, j + 1, t_rho][0], abs=2e-4)
+                assert occam_survey.phase[mode][j, i] + shift == pytest.approx(
+                    occ[site, j + 1, t_phase][0], abs=2e-3
+                )
+
+
+def test_error_floors(occam_survey):
+    assert sz.phase_floor_degrees(5.0) == pytest.approx(2.866, abs=5e-4)
+    occ = _occam_data()
+    for mode in ("TE", "TM"):
+        rho, rs = occam_survey.rho[mode], occam_survey.rho_std[mode]
+        ps = occam_survey.phase_std[mode]
+        assert np.all(rs >= 0.1 * rho * (1 - 1e-12))
+        assert np.all(ps >= sz.phase_floor_degrees(5.0) - 1e-12)
+    # where the file's error exceeds the floor, it is kept (Occam2D did the same)
+    floor_log10 = 0.1 / np.log(10)
+    i = occam_survey.names.index("pb43")  # site 2 in the Occam2D file
+    rel = occam_survey.rho_std["TE"][:, i] / occam_survey.rho["TE"][:, i]
+    above = rel > 0.1 + 1e-9
+    assert above.any()
+    occ_above = np.array([occ[2, j + 1, 1][1] > floor_log10 + 5e-4 for j in range(19)])
+    np.testing.assert_array_equal(above[occ_above], True)
+    # larger floors only ever raise the standard deviations
+    loose = sz.read_edi_survey(PARALANA, error_floor=0.2, phase_floor=5.0, **OCCAM_CHOICES)
+    assert np.all(loose.rho_std["TE"] >= occam_survey.rho_std["TE"])
+    assert np.all(loose.phase_std["TM"] >= 5.0)
+
+
+def test_default_band_strike_and_dropped_data():
+    with pytest.warns(UserWarning, match=r"pb33 \(pb33c.edi\): dropped 2 of 86 .*wrong quadrant"):
+        full = sz.read_edi_survey(PARALANA, band="all")
+    assert full.frequencies.size == 43
+    assert len(full.dropped) == 2
+    assert {d["station"] for d in full.dropped} == {"pb33"}
+    assert full.summary()["dropped"][0]["reason"] == "phase in the wrong quadrant"
+    auto = sz.read_edi_survey(PARALANA)
+    # the phase-tensor skew keeps the 2D high-frequency band (Occam2D's 19 and two more)
+    assert auto.band["fmax_hz"] == 78.125 and auto.band["n_frequencies"] == 21
+    assert auto.strike_estimated and -10.0 < auto.strike < 10.0
+    step = sz.read_edi_survey(PARALANA, frequency_step=3, **OCCAM_CHOICES)
+    np.testing.assert_array_equal(step.frequencies, occam_survey_freqs()[::3])
+
+
+def occam_survey_freqs():
+    return sz.read_edi_survey(PARALANA, **OCCAM_CHOICES).frequencies
+
+
+def _copy_with(tmp_path, bad_name, text_edit):
+    folder = tmp_path / "edi"
+    folder.mkdir()
+    for name in ("pb44c.edi", "pb43c.edi", "pb42c.edi", "pb41c.edi"):
+        shutil.copy(os.path.join(PARALANA, name), folder / name)
+    path = folder / bad_name
+    path.write_text(text_edit(path.read_text()))
+    return folder
+
+
+def test_partial_edi_is_an_error_naming_the_file(tmp_path):
+    folder = _copy_with(tmp_path, "pb42c.edi", lambda t: t[: len(t) // 3])
+    with pytest.raises(sz.EDIError, match=r"pb42c.edi: block >ZXYR has \d+ values, expected 43"):
+        sz.read_edi_survey(folder)
+    with pytest.warns(UserWarning, match="skipping .*pb42c.edi"):
+        survey = sz.read_edi_survey(folder, skip_bad=True, **OCCAM_CHOICES)
+    assert survey.names == ["pb44", "pb43", "pb41"]
+
+
+def test_zero_variance_is_dropped(tmp_path):
+    def zero_first_variance(text):
+        head, tail = text.split(">ZXY.VAR", 1)
+        first_line_end = tail.index("\n", tail.index("\n") + 1)
+        values = tail[tail.index("\n") + 1 : first_line_end].split()
+        values[0] = "0.0"
+        return head + ">ZXY.VAR" + tail[: tail.index("\n") + 1] + "   " + "   ".join(values) + tail[first_line_end:]
+
+    folder = _copy_with(tmp_path, "pb43c.edi", zero_first_variance)
+    with pytest.warns(UserWarning, match="pb43 .*dropped 1 of 38"):
+        survey = sz.read_edi_survey(folder, strike=0.0, fmin=1.1)
+    assert survey.dropped == [
+        {"station": "pb43", "mode": "TE", "frequency": 78.125, "reason": "variance zero or missing"}
+    ]
+
+
+def test_cli_errors_exit_2_without_traceback(tmp_path, capsys):
+    from simpeg_zo.cli import main
+
+    folder = _copy_with(tmp_path, "pb41c.edi", lambda t: t.replace("LAT=", "XLAT=").replace("LONG=", "XLONG="))
+    assert main(["invert", str(folder), "--method", "zo"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pb41c.edi: no station coordinates" in err
+    assert main(["invert", str(tmp_path / "nothing"), "--method", "zo"]) == 2
+
+
+def test_static_shift_spatial_median(occam_survey):
+    from dataclasses import replace
+
+    base = sz.static_shift_factors(occam_survey)
+    i = occam_survey.names.index("pb37")
+    rho = dict(occam_survey.rho)
+    rho["TE"] = rho["TE"].copy()
+    rho["TE"][:, i] *= 3.0
+    shifted = sz.static_shift_factors(replace(occam_survey, rho=rho))
+    assert shifted["TE"][i] == pytest.approx(3.0 * base["TE"][i], rel=0.15)
+    # the phase is left alone, the other mode too
+    np.testing.assert_allclose(shifted["TM"], base["TM"])
+
+
+def test_occam2d_reader():
+    occ = sz.read_occam2d(OCCAM)
+    assert occ.iteration == 12 and occ.misfit == pytest.approx(1.0, abs=1e-5)
+    assert occ.log10_resistivity.shape == (60, 82)
+    assert np.all(np.isfinite(occ.log10_resistivity))
+    # every station on a mesh node, the first at 0
+    for x in occ.station_offsets:
+        assert np.min(np.abs(occ.x_nodes - x)) < 1.0
+    assert occ.station_offsets[-1] == pytest.approx(14004.2)
+
+
+def test_short_zo_inversion_lowers_the_misfit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        profile, survey = sz.read_edi_profile(
+            PARALANA, frequency_step=3, cells_per_station=2, **OCCAM_CHOICES
+        )
+    assert profile.n_stations == 15 and profile.n_frequencies == 7
+    result = sz.invert_profile(profile, "zo", max_iter=2)
+    assert result.history[-1]["chi2"] < result.history[0]["chi2"]
+    table = sz.misfit_tables(profile, result.dpred)
+    assert len(table["stations"]) == 15 and len(table["frequencies"]) == 7
+    assert sum(r["n"] for r in table["stations"]) == profile.n_data
