@@ -96,7 +96,30 @@ def _speedups(report) -> list:
     return out
 
 
-def _run_compare(spec, methods, *, json_path, plots, max_iter, target):
+def _learned_errors():
+    """Exceptions of the learned methods that are the user's to fix: no
+    torch, no such network file, data the network cannot take."""
+    from .learned import SurveyMismatchError
+
+    return (ImportError, FileNotFoundError, SurveyMismatchError)
+
+
+def _learned_lines(report) -> list:
+    out = []
+    for name, m in report["methods"].items():
+        if "inference_seconds" in m:
+            out.append(f"  {name}: network inference {m['inference_seconds'] * 1000:.0f} ms")
+        saved = m.get("iterations_saved")
+        if saved:
+            to = saved.get("to_chi2_1.5")
+            out.append(
+                f"  {name} used {saved['total']:+d} fewer iterations than {saved['against']}"
+                + ("" if to is None else f" ({to:+d} to chi2 <= 1.5)")
+            )
+    return out
+
+
+def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=None):
     from tqdm.auto import tqdm
 
     from ._compare import compare
@@ -112,8 +135,12 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target):
         bar.set_postfix_str(stage)
 
     try:
-        comparison = compare(spec, methods, target_chi2=target, max_iter=max_iter, progress=progress)
+        comparison = compare(
+            spec, methods, target_chi2=target, max_iter=max_iter, progress=progress, estimator=network
+        )
         bar.update(1)
+    except _learned_errors() as err:
+        raise UserError(str(err)) from None
     finally:
         bar.close()
     report = comparison.to_dict()
@@ -124,7 +151,7 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target):
         f"{report['forward_seconds']:.2f} s"
     )
     print(_table(report))
-    for line in _speedups(report):
+    for line in _speedups(report) + _learned_lines(report):
         print(line)
     if json_path:
         with open(json_path, "w") as fh:
@@ -152,7 +179,65 @@ def _cmd_compare(args):
     if args.quick:
         step_s, step_f = max(step_s, DEMO_QUICK["station_step"]), max(step_f, DEMO_QUICK["frequency_step"])
     spec = _load(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
-    _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=args.max_iter, target=args.target)
+    _run_compare(
+        spec, methods, json_path=args.json, plots=args.plots, max_iter=args.max_iter,
+        target=args.target, network=args.network,
+    )
+    return 0
+
+
+def _cmd_dataset(args):
+    import pathlib
+
+    from .learned import DatasetConfig, produce_dataset
+
+    spec = _load(args.survey)
+    try:
+        config = DatasetConfig.from_spec(
+            spec, frequency_step=args.frequency_step, seed=args.seed, shard_size=args.shard_size,
+            noise_share=args.noise_share, topography_share=args.topography_share,
+        )
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    print(
+        f"training set for the {config.survey} survey: {config.stations.size} stations x "
+        f"{config.frequencies.size} frequencies, model grid {config.depth_centres.size} x "
+        f"{config.stations.size} to {config.depth_edges[-1]:.0f} m; {args.train} train + "
+        f"{args.test} held-out samples into {args.out}"
+    )
+    try:
+        summary = produce_dataset(
+            pathlib.Path(args.out), config, train=args.train, test=args.test,
+            workers=args.workers, scheduler=args.scheduler, progress=True,
+        )
+    except (ValueError, ImportError) as err:
+        raise UserError(str(err)) from None
+    print(
+        f"{summary['samples']} samples simulated in {summary['seconds']:.0f} s on {summary['workers']} "
+        f"worker(s): {summary['samples_per_minute_per_worker']:.1f} samples per minute per worker"
+        f" ({summary['skipped']} already on disk)"
+    )
+    return 0
+
+
+def _cmd_train(args):
+    from .learned import train_network
+
+    try:
+        est = train_network(
+            args.dataset, args.out, limit=args.limit, width=args.width, epochs=args.epochs,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss,
+            seed=args.seed, progress=True, threads=args.threads,
+        )
+    except (FileNotFoundError, ImportError) as err:
+        raise UserError(str(err)) from None
+    last = est.history_[-1] if est.history_ else {}
+    print(
+        f"trained {args.epochs} epochs on {est.recipe_['train_samples']} samples; last loss "
+        f"{last.get('loss', float('nan')):.4f}"
+        + (f", held-out Dice {last['dice']:.3f}" if "dice" in last else "")
+        + f"; network written to {args.out}.pt/.json"
+    )
     return 0
 
 
@@ -288,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", help="simulate a spec once and invert it with several methods")
     p.add_argument("spec", help="a spec file (TOML) or a preset name (see 'simpeg-zo presets')")
-    p.add_argument("--methods", default="gn,zo,zo-phase", help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-gn")
+    p.add_argument("--methods", default="gn,zo,zo-phase", help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo")
     p.add_argument("--modes", default=None, help="override the spec's modes, e.g. TE or TE,TM")
     p.add_argument("--json", default=None, help="write the report to this JSON file")
     p.add_argument("--plots", default=None, help="write figures into this folder")
@@ -297,6 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--station-step", type=int, default=1, help="use every N-th station")
     p.add_argument("--frequency-step", type=int, default=1, help="use every N-th frequency")
     p.add_argument("--quick", action="store_true", help="thin the survey for a fast look")
+    p.add_argument("--network", default=None,
+                   help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("demo", help="GN vs ZO on the block-topo preset, with figures")
@@ -342,6 +429,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("presets", help="list the shipped model specifications")
     p.set_defaults(func=_cmd_presets)
+
+    p = sub.add_parser("dataset", help="produce (or resume) a training set for the learned inversion")
+    p.add_argument("survey", help="spec file or preset whose survey (stations, frequencies) the network serves")
+    p.add_argument("out", help="output folder (rerun the same command to resume)")
+    p.add_argument("--train", type=int, default=1200, help="training samples (default 1200)")
+    p.add_argument("--test", type=int, default=120, help="held-out samples (default 120)")
+    p.add_argument("--workers", type=int, default=2, help="local Dask workers (0: this process)")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    p.add_argument("--frequency-step", type=int, default=5, help="simulate every N-th frequency (default 5)")
+    p.add_argument("--shard-size", type=int, default=25)
+    p.add_argument("--noise-share", type=float, default=0.5, help="share of samples with 5%% noise")
+    p.add_argument("--topography-share", type=float, default=0.5)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_dataset)
+
+    p = sub.add_parser("train", help="train the ResNet-50 network on a training set")
+    p.add_argument("dataset", help="folder written by 'simpeg-zo dataset'")
+    p.add_argument("out", help="network path (writes OUT.pt, OUT.json and the checkpoint OUT.ckpt)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
+    p.add_argument("--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_train)
     return parser
 
 
@@ -349,7 +463,7 @@ def main(argv=None) -> int:
     """Entry point of the ``simpeg-zo`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("max_iter", "station_step", "frequency_step"):
+    for name in ("max_iter", "station_step", "frequency_step", "epochs", "shard_size"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")

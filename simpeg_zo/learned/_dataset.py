@@ -375,7 +375,7 @@ def _run_dask(jobs, cfg, directory, workers, scheduler, bar):
         if workers < 1:
             raise ValueError("workers must be >= 1 for a local cluster")
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
     try:
         n_workers = max(1, len(client.scheduler_info()["workers"]))

@@ -296,6 +296,7 @@ class ResNetInverter:
     def predict(self, X) -> np.ndarray:
         """log10 resistivity, ``(n, n_depths, n_columns)``: the expectation of
         the class centres under the predicted probabilities."""
+        self._check_fitted()
         return self.classes_.expected_log10(self.predict_proba(X))
 
     def predict_classes(self, X) -> np.ndarray:

@@ -1,0 +1,324 @@
+"""Learned inversion: families, training-set production, network, SimPEG use."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from simpeg_zo import build_profile
+from simpeg_zo.learned import (
+    HELD_OUT_FAMILIES,
+    TRAINING_FAMILIES,
+    DatasetConfig,
+    ResistivityClasses,
+    SurveyMismatchError,
+    default_depth_edges,
+    draw_parameters,
+    load_dataset,
+    paint,
+    produce_dataset,
+    pseudo_sections,
+    resample_sections,
+)
+
+torch = pytest.importorskip("torch")
+
+from simpeg_zo.learned import (  # noqa: E402
+    CNNStartingModel,
+    LearnedInversion,
+    ResNet50UNet,
+    ResNetInverter,
+    cnn_model,
+    dice_coefficient,
+    soft_dice_loss,
+)
+
+
+def tiny_config(**kw):
+    kw.setdefault("shard_size", 2)
+    return DatasetConfig(
+        stations=np.linspace(0.0, 800.0, 5),
+        frequencies=np.array([1000.0, 100.0, 10.0]),
+        depth_edges=default_depth_edges(800.0, 8),
+        **kw,
+    )
+
+
+# ------------------------------------------------------------- families
+def _grid_distance(values, lo, hi, steps):
+    grid = np.linspace(lo, hi, steps)
+    step = grid[1] - grid[0]
+    return np.min(np.abs(np.asarray(values)[:, None] - grid[None, :]), axis=1) / step
+
+
+def _resistivities(params):
+    out = list(params["layers"]["resistivities"])
+    out += [b["resistivity"] for b in params.get("blocks", [])]
+    return out
+
+
+def test_training_values_on_grid_and_held_out_values_between():
+    rng = np.random.default_rng(0)
+    train = [draw_parameters(rng, span=4000, depth_max=4000) for _ in range(200)]
+    test = [draw_parameters(rng, span=4000, depth_max=4000, held_out=True) for _ in range(200)]
+    rho_train = np.log10(np.concatenate([_resistivities(p) for p in train]))
+    rho_test = np.log10(np.concatenate([_resistivities(p) for p in test]))
+    assert _grid_distance(rho_train, 0.5, 3.5, 7).max() <= 0.25 + 1e-9
+    assert _grid_distance(rho_test, 0.5, 3.5, 7).min() >= 0.4 - 1e-9
+    assert {p["family"] for p in train} == set(TRAINING_FAMILIES)
+    assert set(HELD_OUT_FAMILIES) <= {p["family"] for p in test}
+
+
+def test_paint_layers_and_transition_layers():
+    params = {"family": "layers", "layers": {"depths": [100.0], "resistivities": [10.0, 1000.0],
+                                             "transitions": [3]}}
+    depth = np.array([10.0, 99.0, 101.0, 120.0, 149.0, 151.0, 500.0])
+    rho = paint(params, np.zeros_like(depth), depth)
+    # three 50/3 m transition steps at 1/4, 2/4, 3/4 of the way in log10
+    np.testing.assert_allclose(np.log10(rho), [1.0, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0])
+
+
+def test_paint_fault_throw_and_block():
+    params = {"family": "fault", "layers": {"depths": [200.0], "resistivities": [10.0, 1000.0],
+                                            "transitions": [0]},
+              "fault": {"x": 1000.0, "dip": 90.0, "throw": 300.0, "side": 1}}
+    x = np.array([500.0, 500.0, 1500.0, 1500.0])
+    z = np.array([150.0, 250.0, 450.0, 550.0])
+    np.testing.assert_allclose(paint(params, x, z), [10.0, 1000.0, 10.0, 1000.0])
+    params = {"family": "blocks", "layers": {"depths": [], "resistivities": [100.0], "transitions": []},
+              "blocks": [{"x": 1000.0, "length": 400.0, "top": 100.0, "thickness": 50.0, "resistivity": 5.0}]}
+    np.testing.assert_allclose(paint(params, [1000.0, 1000.0, 1300.0], [120.0, 200.0, 120.0]), [5.0, 100.0, 100.0])
+
+
+# ------------------------------------------------------------- dataset
+def test_dataset_resumes_and_does_not_depend_on_sharding(tmp_path):
+    a = produce_dataset(tmp_path / "a", tiny_config(shard_size=2), train=3, test=2, workers=0)
+    assert a["samples"] == 5 and a["skipped"] == 0
+    again = produce_dataset(tmp_path / "a", tiny_config(shard_size=2), train=3, test=2, workers=0)
+    assert again["samples"] == 0 and again["skipped"] == 5
+    # a damaged shard is simulated again, the others are kept
+    shard = tmp_path / "a" / "train" / "shard-00001.npz"
+    shard.write_bytes(shard.read_bytes()[:100])
+    fixed = produce_dataset(tmp_path / "a", tiny_config(shard_size=2), train=3, test=2, workers=0)
+    assert fixed["samples"] == 1 and fixed["skipped"] == 4
+    b = produce_dataset(tmp_path / "b", tiny_config(shard_size=3), train=3, test=2, workers=0)
+    assert b["samples"] == 5
+    da, db = load_dataset(tmp_path / "a"), load_dataset(tmp_path / "b")
+    np.testing.assert_array_equal(da.data, db.data)
+    np.testing.assert_array_equal(da.labels, db.labels)
+    assert da.params == db.params
+    assert load_dataset(tmp_path / "a", "test").data.shape == (2, 2, 2, 3, 5)
+    with pytest.raises(ValueError, match="different 'seed'"):
+        produce_dataset(tmp_path / "a", tiny_config(seed=1), train=3, workers=0)
+
+
+def test_dataset_on_dask_workers(tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = produce_dataset(tmp_path / "d", tiny_config(), train=2, test=0, workers=1)
+    assert out["samples"] == 2 and out["workers"] == 1 and out["samples_per_minute_per_worker"] > 0
+    serial = produce_dataset(tmp_path / "s", tiny_config(), train=2, test=0, workers=0)
+    assert serial["samples"] == 2
+    np.testing.assert_array_equal(load_dataset(tmp_path / "d").data, load_dataset(tmp_path / "s").data)
+
+
+def test_half_space_sample_is_a_half_space(tmp_path):
+    """A simulated half-space gives rho_a = rho and 45 degree phases."""
+    profile = build_profile(np.linspace(0, 800, 5), [1000.0, 100.0, 10.0], resistivity_range=(100, 100))
+    d = profile.dpred(profile.model_from_resistivity(100.0))
+    data = np.stack([np.stack([profile.split(d[m], m)["apparent_resistivity"], profile.split(d[m], m)["phase"]])
+                     for m in ("TE", "TM")])
+    x = pseudo_sections(data)
+    np.testing.assert_allclose(x[[0, 2]], 2.0, atol=0.01)
+    np.testing.assert_allclose(x[[1, 3]], 45.0, atol=1.0)
+
+
+# ------------------------------------------------------------- sections
+def test_resampling_preserves_a_half_space():
+    f = np.logspace(3, -1, 17)
+    x = np.linspace(0, 4000, 41)
+    sections = np.stack([np.full((17, 41), v) for v in (2.0, 45.0, 2.0, 45.0)])
+    sections[0, 3, 5] = np.nan  # a missing datum is filled
+    out = resample_sections(sections, f, x + 1000.0, np.logspace(3, -1, 6), np.linspace(0, 4000, 11))
+    assert out.shape == (4, 6, 11)
+    np.testing.assert_allclose(out[[0, 2]], 2.0)
+    np.testing.assert_allclose(out[[1, 3]], 45.0)
+
+
+def test_resampling_is_linear_in_log_frequency():
+    f = np.logspace(3, -1, 5)
+    x = np.linspace(0, 1000, 3)
+    lin = np.log10(f)[:, None] + 0 * x
+    sections = np.stack([lin, lin, lin, lin])
+    gf = np.logspace(2.5, -0.5, 4)
+    out = resample_sections(sections, f, x, gf, x)
+    np.testing.assert_allclose(out[0], np.log10(gf)[:, None] + 0 * x)
+
+
+def test_resampling_refuses_data_outside_the_network_grid():
+    sections = np.zeros((4, 3, 3))
+    with pytest.raises(SurveyMismatchError, match="do not cover"):
+        resample_sections(sections, [100, 10, 1], [0, 500, 1000], [1000, 100, 10, 1, 0.1], [0, 500, 1000])
+    with pytest.raises(SurveyMismatchError, match="long"):
+        resample_sections(sections, [100, 10, 1], [0, 500, 1000], [100, 10, 1], [0, 2000, 4000])
+
+
+def test_classes_round_trip():
+    c = ResistivityClasses((0.5, 3.5), 12)
+    np.testing.assert_array_equal(c.classify(c.centres), np.arange(12))
+    assert c.classify([-5.0])[0] == 0 and c.classify([9.0])[0] == 11
+    onehot = np.eye(12)[None, :, :]  # (1, classes, 12 cells)
+    np.testing.assert_allclose(c.expected_log10(onehot)[0], c.centres)
+
+
+# ------------------------------------------------------------- network
+def test_resnet50_structure():
+    net = ResNet50UNet(4, 5, (16, 9), width=0.0625)
+    assert [len(s) for s in net.stages] == [3, 4, 6, 3]
+    assert net.stages[3][0].conv3.out_channels == 4 * 8 * 4  # 8x base width, expansion 4
+    y = net(torch.zeros(2, 4, 5, 9))
+    assert y.shape == (2, 5, 16, 9)
+
+
+def test_dice_of_a_perfect_prediction_is_one():
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 6, size=(3, 8, 7))
+    assert dice_coefficient(truth, truth, 6) == 1.0
+    assert dice_coefficient((truth + 1) % 6, truth, 6) == 0.0
+    logits = 50.0 * torch.nn.functional.one_hot(torch.from_numpy(truth), 6).movedim(-1, 1).double()
+    assert float(soft_dice_loss(logits, torch.from_numpy(truth))) < 1e-6
+    assert float(soft_dice_loss(torch.zeros_like(logits), torch.from_numpy(truth))) > 0.5
+
+
+def _toy_problem(n=24, seed=0):
+    """Sections whose level sets the label: learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(1.0, 3.0, n)
+    X = np.stack([np.stack([np.full((3, 5), v), np.full((3, 5), 45.0), np.full((3, 5), v), np.full((3, 5), 45.0)])
+                  for v in level]) + 0.01 * rng.standard_normal((n, 4, 3, 5))
+    y = np.repeat(level[:, None, None], 8, 1).repeat(5, 2)
+    return X, y
+
+
+def _tiny(**kw):
+    kw = {"width": 0.0625, "n_classes": 6, "log10_range": (0.5, 3.5), "epochs": 3, "batch_size": 8,
+          "threads": 1, **kw}
+    return ResNetInverter(**kw)
+
+
+def test_seeded_training_is_deterministic():
+    X, y = _toy_problem()
+    a = _tiny(seed=3).fit(X, y).predict(X)
+    b = _tiny(seed=3).fit(X, y).predict(X)
+    c = _tiny(seed=4).fit(X, y).predict(X)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 0
+
+
+def test_training_learns_and_save_load_round_trips(tmp_path):
+    X, y = _toy_problem(48)
+    est = _tiny(epochs=15, learning_rate=1e-2).fit(X, y)
+    assert est.history_[-1]["loss"] < est.history_[0]["loss"]
+    assert est.score(X, y) > 0.3
+    est.save(tmp_path / "net")
+    loaded = ResNetInverter.load(tmp_path / "net.json")
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    assert loaded.get_params()["n_classes"] == 6
+    proba = est.predict_proba(X[:2])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_training_resumes_from_checkpoint(tmp_path):
+    X, y = _toy_problem()
+    ckpt = tmp_path / "c.ckpt"
+    full = _tiny(epochs=4, seed=1).fit(X, y).predict(X)
+    _tiny(epochs=4, seed=1, checkpoint=ckpt).fit(X, y)  # writes the checkpoint each epoch
+    resumed = _tiny(epochs=4, seed=1, checkpoint=ckpt).fit(X, y)  # nothing left to do
+    assert len(resumed.history_) == 4
+    np.testing.assert_array_equal(resumed.predict(X), full)
+    with pytest.raises(ValueError, match="other parameters"):
+        _tiny(epochs=4, seed=2, checkpoint=ckpt).fit(X, y)
+
+
+def test_bad_inputs_are_refused():
+    X, y = _toy_problem(4)
+    with pytest.raises(ValueError, match="shape"):
+        _tiny().fit(X[:, :2], y)
+    with pytest.raises(ValueError, match="NaN"):
+        bad = X.copy()
+        bad[0, 0, 0, 0] = np.nan
+        _tiny().fit(bad, y)
+    with pytest.raises(RuntimeError, match="not fitted"):
+        _tiny().predict(X)
+    with pytest.raises(ValueError, match="loss"):
+        _tiny(loss="hinge").fit(X, y)
+
+
+# ------------------------------------------------------------- SimPEG
+@pytest.fixture(scope="module")
+def tiny_network():
+    """A tiny network fitted on the tiny survey's grid (random labels)."""
+    cfg = tiny_config()
+    rng = np.random.default_rng(1)
+    X = np.stack([np.stack([np.full((3, 5), v), np.full((3, 5), 45.0)] * 2) for v in rng.uniform(1, 3, 8)])
+    y = np.repeat(X[:, 0, :1, :], 8, axis=1)
+    grid = {"stations": cfg.stations, "frequencies": cfg.frequencies, "depth_edges": cfg.depth_edges}
+    return _tiny(epochs=1).fit(X, y, grid=grid)
+
+
+def _tiny_profile(n_freq=3):
+    profile = build_profile(np.linspace(0, 800, 5), np.logspace(3, 1, n_freq), resistivity_range=(100, 100))
+    d = profile.dpred(profile.model_from_resistivity(100.0))
+    profile.set_data(d, relative_error=0.05, phase_error_degrees=1.43)
+    return profile
+
+
+def test_cnn_starting_model_and_learned_inversion(tiny_network):
+    from simpeg import inverse_problem, regularization
+
+    from simpeg_zo import ZohdyOldenburg
+
+    profile = _tiny_profile(n_freq=5)  # another frequency grid: resampled
+    model = cnn_model(profile.data_misfit(), tiny_network)
+    assert model.shape == (profile.n_active,) and np.all(np.isfinite(model))
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells)
+    inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, ZohdyOldenburg(maxIter=1))
+    inv = LearnedInversion(inv_prob, estimator=tiny_network, refine=False)
+    np.testing.assert_allclose(inv.run(), model)
+    directive = CNNStartingModel(tiny_network, set_reference=True)
+    inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, ZohdyOldenburg(maxIter=1))
+    from simpeg import inversion
+
+    out = inversion.BaseInversion(inv_prob, directiveList=[directive]).run(np.zeros(profile.n_active))
+    np.testing.assert_allclose(directive.model, model)
+    np.testing.assert_allclose(reg.objfcts[0].reference_model, model)
+    assert out.shape == model.shape
+
+
+def test_cnn_refuses_another_survey(tiny_network):
+    profile = build_profile(np.linspace(0, 3000, 5), [1000.0, 100.0, 10.0], resistivity_range=(100, 100))
+    d = profile.dpred(profile.model_from_resistivity(100.0))
+    profile.set_data(d, relative_error=0.05, phase_error_degrees=1.43)
+    with pytest.raises(SurveyMismatchError, match="3000 m long"):
+        cnn_model(profile.data_misfit(), tiny_network)
+
+
+def test_import_without_torch_names_the_cnn_extra():
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import simpeg_zo, simpeg_zo.learned as L\n"
+        "assert simpeg_zo.CNNStartingModel\n"
+        "try:\n    L.ResNetInverter\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "'cnn' extra" in out
+
+
+def test_compare_cli_reports_a_missing_network(capsys):
+    from simpeg_zo.cli import main
+
+    assert main(["compare", "block-topo", "--methods", "cnn", "--station-step", "20",
+                 "--frequency-step", "30", "--network", "/nonexistent/net.json"]) == 2
+    assert "net" in capsys.readouterr().err
