@@ -78,8 +78,15 @@ def main(argv=None):
     }
     occam = sz.read_occam2d(os.path.join(DATA, "occam2d_mtpy_example"))
     with threadpool_limits(limits=1, user_api="blas"):
-        profile, survey = sz.read_edi_profile(DATA, **OCCAM_CHOICES)
-        profile_ss, survey_ss = sz.read_edi_profile(DATA, static_shift=True, **OCCAM_CHOICES)
+        survey = sz.read_edi_survey(DATA, **OCCAM_CHOICES)
+        rho = np.concatenate([survey.rho[m].ravel() for m in survey.modes])
+        lo, hi = np.nanpercentile(rho, [2, 98])
+        # one mesh for both (the default range would follow the corrected data)
+        mesh_range = (lo / 2.0, hi * 2.0)
+        profile, survey = sz.read_edi_profile(DATA, resistivity_range=mesh_range, **OCCAM_CHOICES)
+        profile_ss, survey_ss = sz.read_edi_profile(
+            DATA, static_shift=True, resistivity_range=mesh_range, **OCCAM_CHOICES
+        )
         out["n_data"] = profile.n_data
         out["mesh_cells"] = [int(n) for n in profile.mesh.shape_cells]
         t = time.perf_counter()
