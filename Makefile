@@ -9,7 +9,13 @@ VENV_PYTHON := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo benchmark clean distclean
+.PHONY: venv test demo benchmark weights clean distclean
+
+# The shipped network's recipe: the block-topo survey's training set (resumes
+# when rerun), then 30 epochs of the width-0.25 ResNet-50 with the Dice loss.
+DATASET := build/dataset-block-topo
+TRAIN_SAMPLES ?= 900
+WORKERS ?= 2
 
 venv: $(STAMP)
 
@@ -30,6 +36,10 @@ demo: venv
 
 benchmark: venv
 	$(VENV_PYTHON) benchmarks/run_benchmarks.py
+
+weights: venv
+	$(VENV)/bin/simpeg-zo dataset block-topo $(DATASET) --train $(TRAIN_SAMPLES) --test 120 --workers $(WORKERS)
+	$(VENV)/bin/simpeg-zo train $(DATASET) simpeg_zo/learned/weights/block-topo --epochs 30 --seed 0
 
 clean:
 	rm -rf build dist *.egg-info demo-output .pytest_cache

@@ -433,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dataset", help="produce (or resume) a training set for the learned inversion")
     p.add_argument("survey", help="spec file or preset whose survey (stations, frequencies) the network serves")
     p.add_argument("out", help="output folder (rerun the same command to resume)")
-    p.add_argument("--train", type=int, default=1200, help="training samples (default 1200)")
+    p.add_argument("--train", type=int, default=900, help="training samples (default 900)")
     p.add_argument("--test", type=int, default=120, help="held-out samples (default 120)")
     p.add_argument("--workers", type=int, default=2, help="local Dask workers (0: this process)")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
@@ -446,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train the ResNet-50 network on a training set")
     p.add_argument("dataset", help="folder written by 'simpeg-zo dataset'")
-    p.add_argument("out", help="network path (writes OUT.pt, OUT.json and the checkpoint OUT.ckpt)")
+    p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
     p.add_argument("--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy"])

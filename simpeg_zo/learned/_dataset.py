@@ -326,7 +326,7 @@ def produce_dataset(
     manifest = _check_manifest(directory, config)
     manifest.write_text(json.dumps({"config": config.to_dict(), "train": train, "test": test}, indent=1))
     jobs, skipped = [], 0
-    for split, count in (("train", train), ("test", test)):
+    for split, count in (("test", test), ("train", train)):  # the small test split first
         (directory / split).mkdir(exist_ok=True)
         for k, start in enumerate(range(0, count, config.shard_size)):
             stop = min(start + config.shard_size, count)

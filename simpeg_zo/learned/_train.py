@@ -28,7 +28,8 @@ def train_network(directory, out, *, limit: int | None = None, validate: bool = 
         A folder written by :func:`produce_dataset`.
     out : path-like
         Where to save the network (``OUT.pt`` and ``OUT.json``); the epoch
-        checkpoint is ``OUT.ckpt`` unless ``checkpoint`` is given.
+        checkpoint goes to ``DIRECTORY/checkpoints/NAME.ckpt`` unless
+        ``checkpoint`` is given, so an interrupted run resumes.
     limit : int, optional
         Use only the first ``limit`` training samples.
     validate : bool
@@ -44,7 +45,7 @@ def train_network(directory, out, *, limit: int | None = None, validate: bool = 
 
     out = pathlib.Path(out)
     X, y, ds = dataset_arrays(directory, "train", limit)
-    params.setdefault("checkpoint", str(out.with_suffix(".ckpt")))
+    params.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{out.name}.ckpt"))
     params.setdefault("log10_range", tuple(ds.config.log10_resistivity))
     est = ResNetInverter(**params)
     validation = None
