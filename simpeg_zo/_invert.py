@@ -42,6 +42,7 @@ def invert_profile(
     max_iter: int | None = None,
     verbose: bool = False,
     estimator=None,
+    static_shift: bool | None = None,
 ) -> InversionResult:
     """Invert a profile with observed data by a named method.
 
@@ -57,6 +58,14 @@ def invert_profile(
     max_iter : int, optional
     estimator : optional
         The network of the learned methods (default the shipped one).
+    static_shift : bool, optional
+        ``zo``/``zo-phase``: estimate a static shift per (station, mode)
+        during the iterations (``ZohdyOldenburg(static_shift=True)``; the
+        reported chi2 is then that of the model with its shifts, the shifts
+        and the shift-free chi2 are in ``extra``). Default: on for field data
+        (a profile read from EDI files, which has station names), where
+        galvanic distortion of the apparent resistivity is the rule; off for
+        simulated data, which have none.
 
     Returns
     -------
@@ -72,6 +81,10 @@ def invert_profile(
     if method not in INVERT_METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(INVERT_METHODS)}")
     kwargs = {"estimator": estimator} if method in LEARNED_METHODS else {}
+    if method in ("zo", "zo-phase"):
+        if static_shift is None:
+            static_shift = profile.station_names is not None
+        kwargs["static_shift"] = bool(static_shift)
     return run_method(
         profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose, **kwargs
     )

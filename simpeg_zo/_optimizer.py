@@ -10,6 +10,7 @@ from simpeg.optimization import IterationPrinters, Minimize, StoppingCriteria
 
 from ._bostick import bostick_depth, fold_phase
 from ._layout import SoundingLayout, layout_from_misfit
+from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
 from ._zo import (
     depth_update,
     phase_log_correction,
@@ -132,6 +133,22 @@ class ZohdyOldenburg(Minimize):
     stall_tolerance : float
         Relative decrease of the misfit below which the window counts as
         stalled.
+    static_shift : bool
+        Estimate one static-shift factor per (station, mode) during the
+        iterations (:func:`simpeg_zo._static.estimate_static_shifts`): after
+        every accepted model, the weighted mean over frequencies of
+        ``ln(rho_obs / rho_calc)`` (the part of the apparent-resistivity
+        misfit that is constant with frequency, which the phase cannot
+        explain), shrunk toward 0 and centred to zero mean over the stations
+        of each mode. The new shifts are kept only if they lower the misfit.
+        The predicted apparent resistivities are multiplied by the shifts in
+        the misfit, the ZO correction and the secant mix; the phase is not
+        touched. The misfit then is that of the model *with* its shifts
+        against the original data: ``inv.phi_d`` is overwritten with it
+        after every forward solve (so ``TargetMisfit`` stops on it), and
+        ``phi_d_without_shift`` keeps the model's misfit without them.
+    static_shift_prior : float
+        Prior standard deviation of a log shift (default 0.5).
 
     Attributes
     ----------
@@ -142,6 +159,13 @@ class ZohdyOldenburg(Minimize):
         ``seconds`` since the start, ``forward_solves``.
     stop_reason : str
         Why the iterations ended.
+    static_shifts : dict
+        With ``static_shift``: ``{mode: (n_stations,) array}`` of the
+        estimated factors (predicted = factor x model response; NaN where a
+        station has no apparent resistivity of that mode), stations in the
+        order of ``static_shift_stations`` (x, m).
+    phi_d_without_shift : float
+        Misfit of the returned model without the shifts.
 
     Examples
     --------
@@ -168,6 +192,8 @@ class ZohdyOldenburg(Minimize):
         LSshorten: float = 0.5,
         stall_iterations: int = 3,
         stall_tolerance: float = 0.02,
+        static_shift: bool = False,
+        static_shift_prior: float = DEFAULT_SHIFT_PRIOR,
         **kwargs,
     ):
         super().__init__(maxIter=maxIter, maxIterLS=maxIterLS, LSshorten=LSshorten, **kwargs)
@@ -186,6 +212,15 @@ class ZohdyOldenburg(Minimize):
         self.max_log_step = float(max_log_step)
         self.stall_iterations = int(stall_iterations)
         self.stall_tolerance = float(stall_tolerance)
+        if static_shift_prior <= 0:
+            raise ValueError(f"static_shift_prior must be > 0, got {static_shift_prior}")
+        self.static_shift = bool(static_shift)
+        self.static_shift_prior = float(static_shift_prior)
+        self.static_shifts = {}
+        self.static_shift_stations = np.zeros(0)
+        self.phi_d_without_shift = np.nan
+        self._shift = None  # per-sounding log shifts during minimize
+        self._layout = None
         self.stoppers = [StoppingCriteria.iteration]
         self.printers = [
             IterationPrinters.iteration,
@@ -203,11 +238,57 @@ class ZohdyOldenburg(Minimize):
 
     # ------------------------------------------------------------ helpers
     def _evaluate(self, x):
-        """One forward solve; returns (phi_d, dpred)."""
+        """One forward solve; returns (phi_d, dpred).
+
+        With ``static_shift``, phi_d is the misfit with the current shifts
+        (also written to ``inv.phi_d``); dpred is the model's response.
+        """
         inv = self.parent
         self.evalFunction(x, return_g=False, return_H=False)
         self.forward_solves += 1
-        return float(inv.phi_d), np.asarray(inv.dpred, dtype=float).copy()
+        dpred = np.asarray(inv.dpred, dtype=float).copy()
+        if not self.static_shift:
+            return float(inv.phi_d), dpred
+        phi = self._phi(dpred)
+        inv.phi_d = phi
+        return phi, dpred
+
+    def _shifted(self, dpred, shift=None):
+        """``dpred`` with its apparent resistivities times the shifts."""
+        shift = self._shift if shift is None else shift
+        if not self.static_shift or shift is None:
+            return dpred
+        layout = self._layout
+        has = layout.rho_index >= 0
+        out = np.array(dpred, dtype=float, copy=True)
+        out[layout.rho_index[has]] *= np.exp(shift[has])
+        return out
+
+    def _phi(self, dpred, shift=None):
+        r = self._layout.residual(self._shifted(dpred, shift))
+        return float(r @ r)
+
+    def _estimate_shift(self, dpred, rho_obs):
+        """Per-sounding log shifts estimated at the response ``dpred``."""
+        layout = self._layout
+        rho_calc, _ = sounding_state(layout, dpred)
+        with np.errstate(all="ignore"):
+            log_ratio = np.log(rho_obs / rho_calc)
+        weight = np.where(layout.rho_index >= 0, layout.rho_weight, 0.0)
+        shift, _ = estimate_static_shifts(
+            log_ratio, weight, layout.station, layout.mode,
+            layout.geometry.station_x.size, prior=self.static_shift_prior,
+        )
+        return shift
+
+    def _best_shift(self, dpred, rho_obs, candidates):
+        """(phi, shift): the lowest misfit of ``dpred`` over the candidate
+        shifts and the shifts re-estimated at ``dpred``."""
+        options = [c for c in candidates if c is not None]
+        options.append(self._estimate_shift(dpred, rho_obs))
+        phis = [self._phi(dpred, c) for c in options]
+        k = int(np.argmin(phis))
+        return phis[k], options[k]
 
     def _correction(self, layout, x, dpred, depth, rho_obs, phase_obs, width):
         """Zohdy-Oldenburg model step at ``x`` and the updated depths."""
@@ -284,6 +365,10 @@ class ZohdyOldenburg(Minimize):
         n_data = max(layout.n_data, 1)
         width = self.vertical_smoothing or DEFAULT_WIDTH
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
+        self._layout = layout
+        self._shift = np.zeros(layout.rho_index.size)
+        self.static_shifts = {}
+        self.static_shift_stations = layout.geometry.station_x
         depth = np.where(
             np.isfinite(rho_obs),
             bostick_depth(np.where(np.isfinite(rho_obs), rho_obs, 1.0), layout.frequency),
@@ -305,6 +390,9 @@ class ZohdyOldenburg(Minimize):
         self.printInit()
         t0 = self.clock_start if self.clock_start is not None else time.perf_counter()
         phi, dpred = self._evaluate(self.xc)
+        if self.static_shift:
+            phi, self._shift = self._best_shift(dpred, rho_obs, [self._shift])
+            inv.phi_d = phi
         self.f = phi
         self._record(phi, n_data, t0)
         self.printIter()
@@ -321,14 +409,26 @@ class ZohdyOldenburg(Minimize):
                 self.stop_reason = "maximum number of iterations"
                 break
             x, phi, dpred = best
+            # with static shifts, the model is corrected toward the data
+            # divided by the shifts (= the response times the shifts)
+            trial_shift = None
+            rho_target = rho_obs
+            if self.static_shift:
+                # shifts proposed at the current model; the model is corrected
+                # toward the data divided by them. They need not lower the
+                # misfit of the current model (centring them moves the level
+                # the model has to follow), so they are judged with the trial
+                trial_shift = self._estimate_shift(dpred, rho_obs)
+                rho_target = rho_obs * np.exp(-trial_shift)
             step, new_depth = self._correction(
-                layout, x, dpred, depth, rho_obs, phase_obs, width
+                layout, x, dpred, depth, rho_target, phase_obs, width
             )
             models.append(x)
-            residuals.append(layout.residual(dpred))
+            residuals.append(dpred)  # residuals taken with the current shifts
             steps.append(step)
             if self.memory > 0 and len(models) > 1:
-                candidate, _ = secant_mix(list(models), list(residuals), list(steps))
+                res = [layout.residual(self._shifted(d, trial_shift)) for d in residuals]
+                candidate, _ = secant_mix(list(models), res, list(steps))
             else:
                 candidate = x + step
             direction = candidate - x
@@ -340,6 +440,10 @@ class ZohdyOldenburg(Minimize):
             for self.iterLS in range(self.maxIterLS + 1):
                 xt = self.projection(x + t * direction)
                 phi_t, dpred_t = self._evaluate(xt)
+                if self.static_shift:
+                    phi_t, shift_t = self._best_shift(
+                        dpred_t, rho_obs, [self._shift, trial_shift]
+                    )
                 if phi_t < phi:
                     accepted = True
                     break
@@ -355,6 +459,9 @@ class ZohdyOldenburg(Minimize):
                 break
             restarted = False
             depth = new_depth
+            if self.static_shift:
+                self._shift = shift_t
+                inv.phi_d = phi_t
             best = (xt, phi_t, dpred_t)
             self.f = phi_t
             self.chi2 = phi_t / n_data
@@ -369,6 +476,17 @@ class ZohdyOldenburg(Minimize):
         inv.model = x
         inv.phi_d = phi
         inv.dpred = dpred
+        r = layout.residual(dpred)
+        self.phi_d_without_shift = float(r @ r)
+        if self.static_shift:
+            table = {}
+            for m in np.unique(layout.mode):
+                m = str(m)
+                sel = (layout.mode == m) & (layout.rho_index >= 0)
+                f = np.full(layout.geometry.station_x.size, np.nan)
+                f[layout.station[sel]] = np.exp(self._shift[sel])
+                table[m] = f
+            self.static_shifts = table
         self.xc = x
         self.f = phi
         self.printDone()

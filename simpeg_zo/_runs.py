@@ -331,8 +331,37 @@ def zohdy_oldenburg(
         "beta": opt.beta,
         "use_phase": opt.use_phase,
         "memory": opt.memory,
+        "static_shift": opt.static_shift,
     }
+    if opt.static_shift:
+        _apply_static_shifts(profile, result, opt)
     return result
+
+
+def _apply_static_shifts(profile, result, opt):
+    """Report the model with its estimated static shifts.
+
+    ``result.dpred``, ``chi2`` and ``rms_percent`` become those of the
+    model's response times the shifts against the original data; the
+    shift-free figures go to ``extra``.
+    """
+    xs = np.asarray(opt.static_shift_stations, dtype=float)
+    column = np.abs(np.asarray(profile.stations)[:, None] - xs[None, :]).argmin(axis=1)
+    result.extra["chi2_without_static_shift"] = float(result.chi2)
+    result.extra["rms_percent_without_static_shift"] = float(result.rms_percent)
+    factors = {}
+    dpred = {}
+    for mode, d in result.dpred.items():
+        f = np.asarray(opt.static_shifts.get(mode, np.full(xs.size, np.nan)))[column]
+        parts = profile.split(np.asarray(d, dtype=float), mode)
+        rho = parts["apparent_resistivity"] * np.where(np.isfinite(f), f, 1.0)[None, :]
+        dpred[mode] = profile.join(rho, parts["phase"])
+        factors[mode] = [None if not np.isfinite(v) else float(v) for v in f]
+    result.dpred = dpred
+    result.chi2 = profile.chi2(dpred)
+    result.rms_percent = profile.rms_percent(dpred)
+    names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
+    result.extra["static_shift"] = {"stations": list(names), "factors": factors}
 
 
 def _hybrid(profile, *, target_chi2, max_iter, verbose):
@@ -383,6 +412,7 @@ def run_method(
     max_iter: int | None = None,
     verbose: bool = False,
     estimator=None,
+    static_shift: bool = False,
 ) -> InversionResult:
     """Run one named inversion method on a profile.
 
@@ -400,6 +430,10 @@ def run_method(
     max_iter : int, optional
     estimator : ResNetInverter, path or name, optional
         The network of the ``cnn*`` methods (default: the shipped one).
+    static_shift : bool
+        ``zo`` and ``zo-phase``: estimate a static shift per (station, mode)
+        during the iterations (``ZohdyOldenburg(static_shift=True)``);
+        ignored by the other methods.
 
     Returns
     -------
@@ -423,6 +457,7 @@ def run_method(
             target_chi2=target_chi2,
             verbose=verbose,
             method_name=method,
+            static_shift=static_shift,
             **({"maxIter": max_iter} if max_iter else {}),
         )
     if method == "zo-gn":
