@@ -11,7 +11,14 @@ Writes ``benchmarks/results/paralana.json`` and
 
 Usage::
 
-    python benchmarks/paralana.py [--methods gn,zo,zo-ss] [--skip-default]
+    python benchmarks/paralana.py [--methods gn,zo,zo-noshift,zo-ss] [--skip-default] [--merge]
+
+``zo`` estimates static shifts during the iterations (the default of
+``invert_profile`` for field data), ``zo-noshift`` does not
+(``static_shift=False``), ``zo-ss`` inverts the data corrected first by the
+spatial-median filter (``zo`` options otherwise). ``--merge`` keeps the
+runs of the existing results file that are not rerun (e.g. GN's) and draws
+the rerun models into ``paralana_models_merged.png``.
 
 The data are read from ``../shared/data/paralana`` (relative to the
 repository root).
@@ -59,8 +66,9 @@ def _log10_difference(profile, model, occam_model, depth_max):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", default="gn,zo,zo-ss")
+    parser.add_argument("--methods", default="gn,zo,zo-noshift,zo-ss")
     parser.add_argument("--skip-default", action="store_true")
+    parser.add_argument("--merge", action="store_true", help="keep the other runs of the existing results")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
@@ -105,21 +113,32 @@ def main(argv=None):
         models, runs = {}, {}
         for name in args.methods.split(","):
             prof = profile_ss if name.endswith("-ss") else profile
-            method = name.removesuffix("-ss")
-            r = sz.invert_profile(prof, method)
+            method = name.removesuffix("-ss").removesuffix("-noshift")
+            kwargs = {"static_shift": False} if name.endswith("-noshift") else {}
+            r = sz.invert_profile(prof, method, **kwargs)
             runs[name] = _summary(r, prof)
             runs[name]["log10_difference_to_occam2d"] = _log10_difference(prof, r.model, m_occam, depth_max)
             if name.endswith("-ss"):
                 # the same model scored on the uncorrected data
                 runs[name]["chi2_uncorrected_data"] = float(profile.chi2(profile.dpred(r.model)))
+            if "static_shift" in r.extra:
+                runs[name]["chi2_without_static_shift"] = r.extra["chi2_without_static_shift"]
+                runs[name]["static_shift_factors"] = r.extra["static_shift"]
             models[f"{name}: chi2 {r.chi2:.2f}, {r.iterations} it, {r.wall_seconds:.0f} s"] = r.model
             print(name, {k: v for k, v in runs[name].items() if k != "history"})
+        if args.merge and os.path.exists(os.path.join(RESULTS, "paralana.json")):
+            with open(os.path.join(RESULTS, "paralana.json")) as fh:
+                old = json.load(fh)
+            runs = {**old.get("occam_subset", {}), **runs}
+            if args.skip_default and "default_command" in old:
+                out["default_command"] = old["default_command"]
         out["occam_subset"] = runs
         if "gn" in runs and "zo" in runs:
             out["gn_over_zo_wall"] = runs["gn"]["wall_seconds"] / runs["zo"]["wall_seconds"]
+        # a merged run lacks the other runs' models: its figure goes apart
+        figure = "paralana_models_merged.png" if args.merge else "paralana_models.png"
         plot_occam2d_comparison(
-            profile, models, occam, depth_max=depth_max,
-            path=os.path.join(RESULTS, "paralana_models.png"),
+            profile, models, occam, depth_max=depth_max, path=os.path.join(RESULTS, figure),
         )
         if not args.skip_default:
             defaults = {}

@@ -139,8 +139,11 @@ class ZohdyOldenburg(Minimize):
         every accepted model, the weighted mean over frequencies of
         ``ln(rho_obs / rho_calc)`` (the part of the apparent-resistivity
         misfit that is constant with frequency, which the phase cannot
-        explain), shrunk toward 0 and centred to zero mean over the stations
-        of each mode. The new shifts are kept only if they lower the misfit.
+        explain), shrunk toward 0 and centred to zero mean over all
+        (station, mode) pairs together (so the regional level stays set by
+        the data). Shifts proposed at the current model steer the ZO
+        correction; an accepted model keeps whichever of the old, proposed
+        or re-estimated shifts gives it the lowest misfit.
         The predicted apparent resistivities are multiplied by the shifts in
         the misfit, the ZO correction and the secant mix; the phase is not
         touched. The misfit then is that of the model *with* its shifts
