@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 .PHONY: venv test demo benchmark weights clean distclean
 
 # The shipped network's recipe: the block-topo survey's training set (resumes
-# when rerun), then 30 epochs of the width-0.25 ResNet-50 with the Dice loss.
+# when rerun), then 60 epochs of the width-0.25 ResNet-50 with the Dice loss.
 DATASET := build/dataset-block-topo
 TRAIN_SAMPLES ?= 900
 WORKERS ?= 2
@@ -39,7 +39,7 @@ benchmark: venv
 
 weights: venv
 	$(VENV)/bin/simpeg-zo dataset block-topo $(DATASET) --train $(TRAIN_SAMPLES) --test 120 --workers $(WORKERS)
-	$(VENV)/bin/simpeg-zo train $(DATASET) simpeg_zo/learned/weights/block-topo --epochs 30 --seed 0
+	$(VENV)/bin/simpeg-zo train $(DATASET) simpeg_zo/learned/weights/block-topo --epochs 60 --seed 0
 
 clean:
 	rm -rf build dist *.egg-info demo-output .pytest_cache

@@ -318,7 +318,10 @@ def _cmd_invert(args):
         )
     print(f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}")
     try:
-        result = invert_profile(profile, args.method, target_chi2=args.target, max_iter=args.max_iter)
+        shifts = {"auto": None, "on": True, "off": False}[args.zo_shifts]
+        result = invert_profile(
+            profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts
+        )
     except ImportError as err:
         if args.method in LEARNED_METHODS:
             raise UserError(f"--method {args.method}: {err}") from None
@@ -419,6 +422,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--floor-phase", type=float, default=5.0,
                    help="error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)")
     p.add_argument("--static-shift", action="store_true", help="correct static shifts (spatial median filter) first")
+    p.add_argument(
+        "--zo-shifts", choices=["auto", "on", "off"], default="auto",
+        help="zo/zo-phase: estimate one static-shift factor per station and mode during the "
+        "iterations (auto: on for EDI data, off for simulated data)",
+    )
     p.add_argument("--flat", action="store_true", help="ignore station elevations")
     p.add_argument("--cells-per-station", type=int, default=4, help="core cells per median station interval")
     p.add_argument("--skip-bad", action="store_true", help="leave unreadable EDI files out with a warning")
@@ -447,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train the ResNet-50 network on a training set")
     p.add_argument("dataset", help="folder written by 'simpeg-zo dataset'")
     p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
     p.add_argument("--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy"])
     p.add_argument("--batch-size", type=int, default=32)

@@ -70,7 +70,7 @@ class ResNetInverter:
         n_classes: int = 12,
         log10_range=(0.5, 3.5),
         loss: str = "dice",
-        epochs: int = 30,
+        epochs: int = 60,
         batch_size: int = 32,
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
