@@ -322,3 +322,39 @@ def test_compare_cli_reports_a_missing_network(capsys):
     assert main(["compare", "block-topo", "--methods", "cnn", "--station-step", "20",
                  "--frequency-step", "30", "--network", "/nonexistent/net.json"]) == 2
     assert "net" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------- shipped network
+def _shipped():
+    from simpeg_zo.learned import default_inverter, shipped_networks
+
+    assert "block-topo" in shipped_networks()
+    return default_inverter()
+
+
+def test_shipped_network_sees_a_half_space_as_a_half_space():
+    """Data of a 100 ohm-m half-space on the block-topo survey give a model
+    within a quarter decade of 100 ohm-m in the network's depth range."""
+    import simpeg_zo
+
+    net = _shipped()
+    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("block-topo"), station_step=4, frequency_step=6)
+    profile = build_profile(spec.stations, spec.frequencies, resistivity_range=(100, 100), cells_per_station=1)
+    d = profile.dpred(profile.model_from_resistivity(100.0))
+    profile.set_data(d, relative_error=0.05, phase_error_degrees=1.43)
+    model = cnn_model(profile.data_misfit(), net)
+    shallow = profile.cell_depths < net.grid_["depth_edges"][-1]
+    log10_rho = -model[shallow] / np.log(10.0)
+    assert abs(np.median(log10_rho) - 2.0) < 0.25
+
+
+def test_compare_reports_inference_time_and_iterations_saved():
+    import simpeg_zo
+
+    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("block-topo"), station_step=8, frequency_step=10)
+    report = simpeg_zo.compare(spec, ["zo-phase", "cnn", "cnn-zo"], max_iter=2).to_dict()
+    cnn = report["methods"]["cnn"]
+    assert cnn["iterations"] == 0 and cnn["forward_solves"] == 0 and 0 < cnn["inference_seconds"] < 1
+    saved = report["methods"]["cnn-zo"]["iterations_saved"]
+    assert saved["against"] == "zo-phase"
+    assert saved["total"] == report["methods"]["zo-phase"]["iterations"] - report["methods"]["cnn-zo"]["iterations"]
