@@ -219,7 +219,7 @@ class ResNetInverter:
                 loss.backward()
                 opt.step()
                 sched.step()
-                total += float(loss) * idx.numel()
+                total += loss.item() * idx.numel()
             record = {"epoch": epoch + 1, "loss": total / n, "seconds": time.perf_counter() - t0}
             if validation is not None:
                 record["dice"] = self.score(*validation)
