@@ -287,6 +287,14 @@ def test_cnn_starting_model_and_learned_inversion(tiny_network):
     inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, ZohdyOldenburg(maxIter=1))
     inv = LearnedInversion(inv_prob, estimator=tiny_network, refine=False)
     np.testing.assert_allclose(inv.run(), model)
+    # refine=True runs the inverse problem's optimizer from the network's model
+    opt = ZohdyOldenburg(maxIter=1, use_phase=True)
+    inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt)
+    inv = LearnedInversion(inv_prob, estimator=tiny_network, refine=True)
+    refined = inv.run()
+    np.testing.assert_allclose(inv.starting.model, model)
+    assert opt.history[0]["chi2"] == pytest.approx(profile.chi2(profile.dpred(model)))
+    assert opt.history[-1]["chi2"] <= opt.history[0]["chi2"] and refined.shape == model.shape
     directive = CNNStartingModel(tiny_network, set_reference=True)
     inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, ZohdyOldenburg(maxIter=1))
     from simpeg import inversion
