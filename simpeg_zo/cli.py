@@ -191,12 +191,34 @@ def _cmd_dataset(args):
 
     from .learned import DatasetConfig, produce_dataset
 
-    spec = _load(args.survey)
+    options = dict(seed=args.seed, shard_size=args.shard_size, noise_share=args.noise_share,
+                   topography_share=args.topography_share)
+    if args.resistivity_range is not None:
+        lo, hi = args.resistivity_range
+        if not 0 < lo < hi:
+            raise UserError(f"--resistivity-range must be 0 < LOW < HIGH, got {lo} {hi}")
+        options["log10_resistivity"] = (float(np.log10(lo)), float(np.log10(hi)))
     try:
-        config = DatasetConfig.from_spec(
-            spec, frequency_step=args.frequency_step, seed=args.seed, shard_size=args.shard_size,
-            noise_share=args.noise_share, topography_share=args.topography_share,
-        )
+        source = pathlib.Path(args.survey)
+        if source.is_dir() or args.survey.lower().endswith(".edi"):
+            # the survey of a field profile: projected stations, the default band
+            from ._field import read_edi_survey
+            from .learned import default_depth_edges
+
+            survey = read_edi_survey(args.survey if source.is_dir() else _split(args.survey))
+            stations = np.asarray(survey.along, dtype=float)
+            freqs = np.asarray(survey.frequencies, dtype=float)[:: args.frequency_step]
+            span = float(stations.max() - stations.min())
+            config = DatasetConfig(
+                stations=np.sort(stations), frequencies=freqs,
+                depth_edges=default_depth_edges(args.depth_max or span),
+                survey=f"EDI profile {args.survey} (every {args.frequency_step} frequencies)", **options,
+            )
+        else:
+            spec = _load(args.survey)
+            config = DatasetConfig.from_spec(
+                spec, frequency_step=args.frequency_step, depth_max=args.depth_max, **options
+            )
     except ValueError as err:
         raise UserError(str(err)) from None
     print(
@@ -320,7 +342,8 @@ def _cmd_invert(args):
     try:
         shifts = {"auto": None, "on": True, "off": False}[args.zo_shifts]
         result = invert_profile(
-            profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts
+            profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts,
+            estimator=args.network,
         )
     except ImportError as err:
         if args.method in LEARNED_METHODS:
@@ -406,7 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
         "The published Occam2D run of the Paralana profile used --fmin 1.1 --strike 7 --azimuth 97.",
     )
     p.add_argument("data", help="a folder of .edi files, comma-separated .edi files, a spec file or a preset name")
-    p.add_argument("--method", default="zo", help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn (default zo)")
+    p.add_argument("--method", default="zo", help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo (default zo)")
+    p.add_argument("--network", default=None,
+                   help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
     p.add_argument("--json", default=None, help="also write the report to this JSON file")
     p.add_argument("--out", default=None, help="output folder (default invert-output)")
     p.add_argument("--fmin", type=float, default=None, help="lowest frequency (Hz) to invert")
@@ -439,13 +464,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_presets)
 
     p = sub.add_parser("dataset", help="produce (or resume) a training set for the learned inversion")
-    p.add_argument("survey", help="spec file or preset whose survey (stations, frequencies) the network serves")
+    p.add_argument("survey", help="spec file, preset or EDI folder whose survey (stations, frequencies) "
+                   "the network serves")
     p.add_argument("out", help="output folder (rerun the same command to resume)")
     p.add_argument("--train", type=int, default=900, help="training samples (default 900)")
     p.add_argument("--test", type=int, default=120, help="held-out samples (default 120)")
     p.add_argument("--workers", type=int, default=2, help="local Dask workers (0: this process)")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     p.add_argument("--frequency-step", type=int, default=5, help="simulate every N-th frequency (default 5)")
+    p.add_argument("--resistivity-range", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
+                   help="resistivities the models draw from (ohm-m; default 3.16 3162)")
+    p.add_argument("--depth-max", type=float, default=None,
+                   help="depth of the model grid below the surface (m; default: the profile length)")
     p.add_argument("--shard-size", type=int, default=25)
     p.add_argument("--noise-share", type=float, default=0.5, help="share of samples with 5%% noise")
     p.add_argument("--topography-share", type=float, default=0.5)
