@@ -1,6 +1,6 @@
 """Learned inversion: families, training-set production, network, SimPEG use."""
 
-import json
+import pathlib
 import subprocess
 import sys
 
@@ -366,3 +366,22 @@ def test_compare_reports_inference_time_and_iterations_saved():
     saved = report["methods"]["cnn-zo"]["iterations_saved"]
     assert saved["against"] == "zo-phase"
     assert saved["total"] == report["methods"]["zo-phase"]["iterations"] - report["methods"]["cnn-zo"]["iterations"]
+
+
+PARALANA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "paralana"
+
+
+@pytest.mark.skipif(not PARALANA.is_dir(), reason=f"Paralana field data not found at {PARALANA}")
+def test_dataset_for_an_edi_survey(tmp_path):
+    """`simpeg-zo dataset` takes a field profile's survey: its projected
+    stations and default band."""
+    from simpeg_zo.cli import main
+
+    out = tmp_path / "ds"
+    assert main(["dataset", str(PARALANA), str(out), "--train", "1", "--test", "0", "--workers", "0",
+                 "--frequency-step", "7", "--depth-max", "5000", "--resistivity-range", "1", "1000"]) == 0
+    ds = load_dataset(out)
+    assert ds.config.stations.size == 15 and ds.config.frequencies.size == 3
+    assert ds.config.depth_edges[-1] == pytest.approx(5000.0)
+    assert ds.config.log10_resistivity == (0.0, 3.0)
+    assert main(["dataset", str(PARALANA), str(out), "--train", "1", "--resistivity-range", "10", "1"]) == 2
