@@ -325,7 +325,8 @@ class ResNetInverter:
         stem.parent.mkdir(parents=True, exist_ok=True)
         torch.save(self.network_.state_dict(), stem.with_suffix(".pt"))
         params = self.get_params()
-        params["checkpoint"] = None
+        # run-time settings of this machine are not part of the network
+        params["checkpoint"], params["threads"], params["progress"] = None, None, False
         params["log10_range"] = list(params["log10_range"])
         meta = {
             "format": FORMAT,
