@@ -18,6 +18,7 @@ import numpy as np
 
 from ._profile import Profile
 from ._runs import METHODS, InversionResult, run_method
+from .learned import LEARNED_METHODS
 
 __all__ = [
     "INVERT_METHODS",
@@ -28,8 +29,6 @@ __all__ = [
     "write_inversion",
 ]
 
-#: The learned inverter's methods (``simpeg_zo.learned``, needs torch).
-LEARNED_METHODS = tuple(m for m in METHODS if m.startswith("cnn"))
 #: Methods understood by :func:`invert_profile` and ``simpeg-zo invert``.
 INVERT_METHODS = tuple(METHODS)
 

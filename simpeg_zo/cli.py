@@ -203,16 +203,11 @@ def _cmd_dataset(args):
         if source.is_dir() or args.survey.lower().endswith(".edi"):
             # the survey of a field profile: projected stations, the default band
             from ._field import read_edi_survey
-            from .learned import default_depth_edges
 
             survey = read_edi_survey(args.survey if source.is_dir() else _split(args.survey))
-            stations = np.asarray(survey.along, dtype=float)
-            freqs = np.asarray(survey.frequencies, dtype=float)[:: args.frequency_step]
-            span = float(stations.max() - stations.min())
-            config = DatasetConfig(
-                stations=np.sort(stations), frequencies=freqs,
-                depth_edges=default_depth_edges(args.depth_max or span),
-                survey=f"EDI profile {args.survey} (every {args.frequency_step} frequencies)", **options,
+            config = DatasetConfig.from_survey(
+                survey.along, survey.frequencies, frequency_step=args.frequency_step,
+                depth_max=args.depth_max, survey=f"EDI profile {args.survey}", **options,
             )
         else:
             spec = _load(args.survey)
@@ -345,12 +340,8 @@ def _cmd_invert(args):
             profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts,
             estimator=args.network,
         )
-    except ImportError as err:
+    except _learned_errors() as err:
         if args.method in LEARNED_METHODS:
-            raise UserError(f"--method {args.method}: {err}") from None
-        raise
-    except Exception as err:
-        if args.method in LEARNED_METHODS and type(err).__name__ in ("SurveyMismatchError", "FileNotFoundError"):
             raise UserError(f"--method {args.method}: {err}") from None
         raise
     out_dir = args.out or "invert-output"

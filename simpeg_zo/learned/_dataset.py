@@ -132,19 +132,27 @@ class DatasetConfig:
             raise ValueError("shard_size must be >= 1")
 
     @classmethod
-    def from_spec(cls, spec, *, frequency_step: int = 5, n_depths: int = 32, depth_max=None, **options):
-        """A configuration for the survey of a :class:`simpeg_zo.ModelSpec`.
+    def from_survey(cls, stations, frequencies, *, frequency_step: int = 1, n_depths: int = 32,
+                    depth_max=None, survey: str = "", **options):
+        """A configuration for a survey given by its stations and frequencies.
 
         Every ``frequency_step``-th frequency is simulated (the network's
         input grid); the model grid reaches ``depth_max`` (default: the
         profile length) in ``n_depths`` geometric rows.
         """
-        freqs = np.asarray(spec.frequencies, float)[::frequency_step]
-        stations = np.asarray(spec.stations, float)
+        stations = np.sort(np.asarray(stations, float))
+        freqs = np.asarray(frequencies, float)[::frequency_step]
         span = float(stations[-1] - stations[0])
         edges = default_depth_edges(span if depth_max is None else depth_max, n_depths)
         return cls(stations=stations, frequencies=freqs, depth_edges=edges,
-                   survey=f"{spec.name} (every {frequency_step} frequencies)", **options)
+                   survey=f"{survey} (every {frequency_step} frequencies)", **options)
+
+    @classmethod
+    def from_spec(cls, spec, *, frequency_step: int = 5, **options):
+        """A configuration for the survey of a :class:`simpeg_zo.ModelSpec`
+        (see :meth:`from_survey` for the options)."""
+        return cls.from_survey(spec.stations, spec.frequencies, frequency_step=frequency_step,
+                               survey=spec.name, **options)
 
     @property
     def span(self) -> float:

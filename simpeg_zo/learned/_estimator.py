@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from ._sections import ResistivityClasses, pseudo_sections
+from ._sections import ResistivityClasses
 from ._torch import require_torch
 
 __all__ = ["ResNetInverter"]
@@ -376,11 +376,6 @@ class ResNetInverter:
         est.network_.load_state_dict(torch.load(weights_path, weights_only=True))
         est.network_.eval()
         return est
-
-    # ----------------------------------------------------------- data
-    def sections_from_data(self, data) -> np.ndarray:
-        """Pseudo-sections of raw ``(n, 2, 2, n_f, n_st)`` dataset arrays."""
-        return pseudo_sections(data)
 
 
 def _grid_dict(grid):
