@@ -108,6 +108,13 @@ def _mode_of(simulation, orientation):
     )
 
 
+def misfit_simulations(dmisfit) -> list:
+    """The simulations of a data misfit, in the order of its stacked data
+    (``BaseInvProblem.get_dpred``)."""
+    terms = getattr(dmisfit, "objfcts", [dmisfit])
+    return [term.simulation for term in terms if getattr(term, "simulation", None) is not None]
+
+
 def layout_from_misfit(dmisfit) -> SoundingLayout:
     """Build the sounding layout of a SimPEG data misfit.
 

@@ -1,19 +1,37 @@
 """Tensor meshes for 2D MT profiles, sized from skin depths.
 
-The rules (checked against analytic half-spaces and the COMMEMI 2D-1
-benchmark in the test suite):
+The rules (checked against analytic half-spaces, the first-order
+topographic response, mesh convergence and the COMMEMI 2D-1 benchmark in the
+test suite):
 
 * horizontal core cells of ``station spacing / cells_per_station``, with
   station positions on cell centres when the spacing is regular;
-* a uniform vertical band of ``dz_surface`` cells through the whole
-  topographic relief, where ``dz_surface`` is a fifth of the skin depth at the
-  highest frequency in the lowest resistivity (about 1 % accuracy in apparent
-  resistivity for receivers at the centre of the top ground cell);
+* a vertical band through the whole topographic relief whose node levels
+  include every station's elevation (so each station's ground lies exactly on
+  a node, not up to half a cell off) and the elevations half-way between
+  neighbouring stations, filled so no band cell exceeds
+  ``dz_band``: the smaller of ``dz_surface`` and a sixth of the station pads'
+  half-width;
+* the discretised ground surface is flat over a pad around every station
+  (half-width ``pad_fraction`` of the station spacing, at least the
+  station's own column) and follows the topography between pads in steps of
+  one band cell (see :func:`discrete_surface`);
 * below it, cells growing by ``growth`` down to the deepest Bostick depth
   the data can see (capped at 1.5 profile lengths), then padding cells
   growing by ``padding_growth`` to ``padding_skin_depths`` skin depths at the
   lowest frequency in the highest resistivity; the same padding sideways and
   up into the air.
+
+Why the pads: on a staircase surface the TM electric field is singular at
+every step corner (a 270 degree corner concentrates current, a 90 degree one
+starves it), so a receiver one half-cell below the surface reads a value that
+depends on how far it sits from the nearest corner. Stations scattered over
+the steps of a smooth hill then differ by tens of percent at every frequency.
+To first order in the slope the TM field at the surface is
+``E / E0 = 1 - |D| h`` (``|D|``: the Hilbert transform of the slope), linear
+in the surface shape; a pad centred on the station with the same staircase on
+either side makes the shape error odd about the station, and its first-order
+effect vanishes there.
 """
 
 from __future__ import annotations
@@ -54,6 +72,62 @@ def _geometric(first, total, factor, *, max_cells=200):
     return np.asarray(widths, dtype=float)
 
 
+#: Pad half-width around each station as a fraction of the station spacing.
+PAD_FRACTION = 0.25
+#: Largest band cell as a fraction of the pad half-width.
+BAND_CELLS_PER_PAD = 6.0
+#: Station elevations closer than this fraction of the spacing share a node.
+LEVEL_TOLERANCE = 0.002
+
+
+def station_spacing(stations) -> np.ndarray:
+    """Distance from each station to its nearest neighbour (m)."""
+    stations = np.asarray(stations, dtype=float)
+    if stations.size < 2:
+        return np.full(stations.size, np.nan)
+    gaps = np.diff(stations)
+    left = np.r_[np.inf, gaps]
+    right = np.r_[gaps, np.inf]
+    return np.minimum(left, right)
+
+
+def band_levels(anchors, z_bottom, z_top, dz, tolerance):
+    """Node elevations of the topography band.
+
+    Every anchor (station elevation) becomes a node, anchors closer than
+    ``tolerance`` are merged (the lower one kept), and the gaps are divided
+    evenly into cells no taller than ``dz``.
+
+    Parameters
+    ----------
+    anchors : (n,) array_like
+        Elevations that must lie on nodes.
+    z_bottom, z_top : float
+        Extent of the band.
+    dz : float
+        Largest cell height.
+    tolerance : float
+        Anchors closer than this share a node.
+
+    Returns
+    -------
+    (n_levels,) numpy.ndarray
+        Increasing node elevations from ``z_bottom`` to ``z_top``.
+    """
+    values = np.sort(np.r_[np.asarray(anchors, dtype=float), z_bottom, z_top])
+    merged = [values[0]]
+    for v in values[1:]:
+        if v - merged[-1] > tolerance:
+            merged.append(float(v))
+    if z_top - merged[-1] > 0:
+        merged[-1] = max(merged[-1], z_top)
+    out = [merged[0]]
+    for lo, hi in zip(merged[:-1], merged[1:]):
+        n = max(int(np.ceil((hi - lo) / dz - 1e-9)), 1)
+        out.extend(lo + (hi - lo) * np.arange(1, n + 1) / n)
+    return np.asarray(out, dtype=float)
+
+
 def design_mesh(
     stations,
     frequencies,
@@ -62,6 +136,8 @@ def design_mesh(
     resistivity_range=(10.0, 1000.0),
     cells_per_station=2,
     dz_surface=None,
+    dz_band=None,
+    pad_fraction=PAD_FRACTION,
     growth=1.1,
     padding_growth=1.3,
     padding_skin_depths=3.0,
@@ -85,6 +161,13 @@ def design_mesh(
         Vertical cell size at the surface (m); default a fifth of the skin
         depth at the highest frequency in the lowest resistivity, at most the
         horizontal cell size.
+    dz_band : float, optional
+        Largest cell height in the topography band; default the smaller of
+        ``dz_surface`` and the median station pad half-width
+        (``pad_fraction`` x spacing) divided by :data:`BAND_CELLS_PER_PAD`.
+    pad_fraction : float
+        Pad half-width as a fraction of the station spacing (see
+        :func:`discrete_surface`).
     growth, padding_growth : float
         Growth factors of the core and padding cells.
     padding_skin_depths : float
@@ -94,7 +177,8 @@ def design_mesh(
     Returns
     -------
     discretize.TensorMesh
-        The mesh; the vertical axis is elevation (m, up).
+        The mesh; the vertical axis is elevation (m, up). Every station's
+        elevation lies on a horizontal node line.
     """
     stations = np.asarray(stations, dtype=float)
     frequencies = np.asarray(frequencies, dtype=float)
@@ -126,9 +210,22 @@ def design_mesh(
         dz_surface = min(float(skin_depth(f_max, rho_min)) / 5.0, dx)
     x_core = x_first_centre + dx * np.arange(n_core)
     z_ground = np.asarray(elevation(x_core), dtype=float)
-    z_top, z_bottom = float(z_ground.max()), float(z_ground.min())
-    n_band = int(np.ceil((z_top - z_bottom) / dz_surface))
-    band = np.full(n_band, dz_surface)
+    z_stations = np.asarray(elevation(stations), dtype=float)
+    z_top = float(max(z_ground.max(), z_stations.max()))
+    z_bottom = float(min(z_ground.min(), z_stations.min()))
+    if dz_band is None:
+        pad = pad_fraction * (float(np.median(station_spacing(stations))) if stations.size > 1 else spacing)
+        dz_band = min(dz_surface, max(pad, dx / 2) / BAND_CELLS_PER_PAD)
+    if z_top > z_bottom:
+        tolerance = min(dz_band / 4.0, LEVEL_TOLERANCE * spacing)
+        # station elevations and the mid-points between neighbours lie on
+        # nodes: pads sit exactly at their station's elevation and a gap's
+        # middle column has a level of its own (no tie to break)
+        anchors = np.r_[z_stations, 0.5 * (z_stations[1:] + z_stations[:-1])]
+        levels = band_levels(anchors, z_bottom, z_top, dz_band, tolerance)
+        band = np.diff(levels)
+    else:
+        band = np.zeros(0)
 
     bostick_max = float(skin_depth(f_min, rho_max)) / np.sqrt(2.0)
     depth_core = min(bostick_max, 1.5 * max(length, spacing))
@@ -140,6 +237,102 @@ def design_mesh(
     hz = np.r_[below[::-1], band, air]
     z0 = z_top - band.sum() - below.sum()
     return discretize.TensorMesh([hx, hz], origin=[x0, z0])
+
+
+def discrete_surface(mesh, stations, elevation, *, pad_fraction=PAD_FRACTION):
+    """Ground elevation of every mesh column: flat pads at the stations.
+
+    Columns within ``pad_fraction`` of the spacing to a neighbour of a
+    station (and always the station's own column) take the station's
+    elevation. Between two pads the surface rises linearly from one pad's
+    edge to the next (plus the topography's departure from the straight line
+    between the stations, so relief between stations is kept), and each
+    column takes the node level nearest to it. A station thus sits in the
+    middle of a flat stretch with the same staircase on either side on a
+    uniform slope, which cancels the first-order error of the steps at the
+    station (see the module notes).
+
+    Parameters
+    ----------
+    mesh : discretize.TensorMesh
+    stations : (n_stations,) numpy.ndarray
+    elevation : callable
+        ``elevation(x) -> z``.
+    pad_fraction : float
+        Pad half-width as a fraction of the distance to the nearest station.
+
+    Returns
+    -------
+    (n_columns,) numpy.ndarray
+        Elevation of the top ground face of each column (a node level).
+    """
+    stations = np.asarray(stations, dtype=float)
+    xc = mesh.cell_centers_x
+    z_true = np.asarray(elevation(xc), dtype=float)
+    z_st = np.asarray(elevation(stations), dtype=float)
+    columns = np.clip(np.searchsorted(mesh.nodes_x, stations) - 1, 0, xc.size - 1)
+    if stations.size > 1:
+        half = pad_fraction * station_spacing(stations)
+        # pad edges: at least the station's own column, at most half-way to a neighbour
+        lo = np.minimum(stations - half, mesh.nodes_x[columns])
+        hi = np.maximum(stations + half, mesh.nodes_x[columns + 1])
+        mid = 0.5 * (stations[1:] + stations[:-1])
+        lo[1:] = np.maximum(lo[1:], np.minimum(mid, mesh.nodes_x[columns[1:]]))
+        hi[:-1] = np.minimum(hi[:-1], np.maximum(mid, mesh.nodes_x[columns[:-1] + 1]))
+        right = np.clip(np.searchsorted(stations, xc), 1, stations.size - 1)
+        left = right - 1
+        start, stop = hi[left], lo[right]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.clip((xc - start) / (stop - start), 0.0, 1.0)
+        t = np.where(stop > start, t, (xc > 0.5 * (stations[left] + stations[right])).astype(float))
+        linear = z_st[left] + t * (z_st[right] - z_st[left])
+        between = (xc > start) & (xc < stop)
+        # relief between stations that the straight line misses (knots)
+        relief = np.where(between, z_true - np.interp(xc, stations, z_st), 0.0)
+        ramp = linear
+        outside = (xc < lo[0]) | (xc > hi[-1])
+        ramp = np.where(outside, z_true, ramp)
+        ramp = np.where((xc >= lo[0]) & (xc <= hi[0]), z_st[0], ramp)
+        ramp = np.where((xc >= lo[-1]) & (xc <= hi[-1]), z_st[-1], ramp)
+    else:
+        ramp, relief = z_true.copy(), np.zeros_like(z_true)
+    ramp[columns] = z_st
+    levels = mesh.nodes_y
+    index = np.arange(levels.size, dtype=float)
+    # the ramp goes to its nearest node level, a tie toward the nearer
+    # station's level, so a gap's staircase is point-symmetric about the
+    # gap's centre on a slope; the relief between stations is then added in
+    # whole cells (a departure under half a cell leaves the column alone)
+    near = np.abs(xc[:, None] - stations[None, :]).argmin(axis=1)
+    k = _round_toward(np.interp(ramp, levels, index), np.interp(z_st[near], levels, index))
+    k = _round_toward(np.interp(levels[k] + relief, levels, index), k.astype(float))
+    return levels[k]
+
+
+def _round_toward(phi, toward):
+    """Round fractional level indices to integers, ties toward ``toward``."""
+    lower = np.floor(phi)
+    tie = np.abs(phi - lower - 0.5) < 1e-6
+    k = np.where(tie, np.where(toward > phi, lower + 1, lower), np.round(phi))
+    return k.astype(int)
+
+
+def active_cells_from_surface(mesh, surface):
+    """Cells whose centres lie below their column's ground elevation.
+
+    Parameters
+    ----------
+    mesh : discretize.TensorMesh
+    surface : (n_columns,) numpy.ndarray
+        Ground elevation per column (:func:`discrete_surface`).
+
+    Returns
+    -------
+    (n_cells,) numpy.ndarray of bool
+    """
+    nx, nz = mesh.shape_cells
+    column = np.tile(np.arange(nx), nz)
+    return mesh.cell_centers[:, 1] < np.asarray(surface, dtype=float)[column]
 
 
 def active_cells_below(mesh, elevation):

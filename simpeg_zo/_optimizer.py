@@ -9,7 +9,8 @@ import numpy as np
 from simpeg.optimization import IterationPrinters, Minimize, StoppingCriteria
 
 from ._bostick import bostick_depth, fold_phase
-from ._layout import SoundingLayout, layout_from_misfit
+from ._forward import ForwardEngine
+from ._layout import SoundingLayout, layout_from_misfit, misfit_simulations
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
 from ._zo import (
     depth_update,
@@ -152,6 +153,14 @@ class ZohdyOldenburg(Minimize):
         ``phi_d_without_shift`` keeps the model's misfit without them.
     static_shift_prior : float
         Prior standard deviation of a log shift (default 0.5).
+    workers : int
+        Forward solves are forward only (each frequency factorised, solved
+        and released: peak memory about one factorisation, where SimPEG's
+        own ``fields`` keeps them all). ``1`` (default) runs them in this
+        process; ``N > 1`` spreads the (mode, frequency) solves over a local
+        Dask cluster of ``N`` worker processes started for the run.
+    scheduler : str, optional
+        Address of an existing Dask scheduler whose workers take the solves.
 
     Attributes
     ----------
@@ -197,6 +206,8 @@ class ZohdyOldenburg(Minimize):
         stall_tolerance: float = 0.02,
         static_shift: bool = False,
         static_shift_prior: float = DEFAULT_SHIFT_PRIOR,
+        workers: int = 1,
+        scheduler: str | None = None,
         **kwargs,
     ):
         super().__init__(maxIter=maxIter, maxIterLS=maxIterLS, LSshorten=LSshorten, **kwargs)
@@ -219,6 +230,11 @@ class ZohdyOldenburg(Minimize):
             raise ValueError(f"static_shift_prior must be > 0, got {static_shift_prior}")
         self.static_shift = bool(static_shift)
         self.static_shift_prior = float(static_shift_prior)
+        if int(workers) < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.workers = int(workers)
+        self.scheduler = scheduler
+        self._engine = None
         self.static_shifts = {}
         self.static_shift_stations = np.zeros(0)
         self.phi_d_without_shift = np.nan
@@ -241,19 +257,21 @@ class ZohdyOldenburg(Minimize):
 
     # ------------------------------------------------------------ helpers
     def _evaluate(self, x):
-        """One forward solve; returns (phi_d, dpred).
+        """One forward solve (forward only); returns (phi_d, dpred).
 
-        With ``static_shift``, phi_d is the misfit with the current shifts
-        (also written to ``inv.phi_d``); dpred is the model's response.
+        Leaves the inverse problem as ``BaseInvProblem.evalFunction`` would
+        (``model``, ``dpred``, ``phi_d``, ``phi_m``), so directives read it.
+        With ``static_shift``, phi_d is the misfit with the current shifts;
+        dpred is the model's response.
         """
         inv = self.parent
-        self.evalFunction(x, return_g=False, return_H=False)
+        dpred = np.hstack(self._engine.dpred(x))
         self.forward_solves += 1
-        dpred = np.asarray(inv.dpred, dtype=float).copy()
-        if not self.static_shift:
-            return float(inv.phi_d), dpred
-        phi = self._phi(dpred)
-        inv.phi_d = phi
+        inv.model = x
+        phi = self._phi(dpred) if self.static_shift else float(np.sum(self._layout.residual(dpred) ** 2))
+        inv.dpred = dpred
+        inv.phi_d, inv.phi_d_last = phi, inv.phi_d
+        inv.phi_m, inv.phi_m_last = float(inv.reg(x)), inv.phi_m
         return phi, dpred
 
     def _shifted(self, dpred, shift=None):
@@ -366,6 +384,17 @@ class ZohdyOldenburg(Minimize):
             )
         layout = layout_from_misfit(inv.dmisfit)
         n_data = max(layout.n_data, 1)
+        self._engine = ForwardEngine(
+            misfit_simulations(inv.dmisfit), workers=self.workers, scheduler=self.scheduler
+        )
+        try:
+            return self._minimize(evalFunction, x0, layout, n_data)
+        finally:
+            self._engine.close()
+            self._engine = None
+
+    def _minimize(self, evalFunction, x0, layout, n_data):
+        inv = self.parent
         width = self.vertical_smoothing or DEFAULT_WIDTH
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
         self._layout = layout

@@ -10,12 +10,16 @@ from simpeg import data_misfit, maps
 from simpeg.electromagnetics import natural_source as nsem
 
 from ._mesh import (
-    active_cells_below,
+    PAD_FRACTION,
+    active_cells_from_surface,
     cell_depths,
     column_surface,
     design_mesh,
+    discrete_surface,
     receiver_locations,
 )
+from ._forward import forward_dpred
+from ._solvers import default_solver, get_solver, solver_name
 
 __all__ = ["Profile", "build_profile", "MODES", "default_solver"]
 
@@ -25,30 +29,6 @@ MODES = {
     "TM": (nsem.simulation.Simulation2DElectricField, "xy"),
 }
 AIR_CONDUCTIVITY = 1e-8
-#: SuperLU options for the (exactly symmetric) 2D MT system matrices: a
-#: symmetric ordering with diagonal pivots fills in about half as much as the
-#: default COLAMD ordering and factorises twice as fast.
-SOLVER_OPTIONS = {
-    "permc_spec": "MMD_AT_PLUS_A",
-    "diag_pivot_thresh": 0.0,
-    "options": {"SymmetricMode": True},
-}
-
-
-def default_solver():
-    """The solver class and options used for every simulation of a profile.
-
-    Returns
-    -------
-    solver : type
-        :class:`pymatsolver.SolverLU`, the only direct solver that installs
-        cleanly with numpy 2 on Python 3.11.
-    solver_opts : dict
-        SuperLU options (symmetric mode, minimum-degree ordering on A + A^T).
-    """
-    from pymatsolver import SolverLU
-
-    return SolverLU, dict(SOLVER_OPTIONS)
 
 
 def _normalise_modes(modes):
@@ -116,6 +96,12 @@ class Profile:
         return self.frequencies.size
 
     @property
+    def solver(self) -> str:
+        """Name of the direct solver the simulations use (for reports)."""
+        sim = next(iter(self.simulations.values()))
+        return solver_name(sim.solver)
+
+    @property
     def n_active(self) -> int:
         return int(self.active_cells.sum())
 
@@ -169,8 +155,9 @@ class Profile:
 
     # ----------------------------------------------------------------- data
     def dpred(self, model) -> dict:
-        """Predicted data per mode (one forward solve per mode)."""
-        return {mode: sim.dpred(model) for mode, sim in self.simulations.items()}
+        """Predicted data per mode, forward only (each frequency factorised,
+        solved and released; see :func:`simpeg_zo.forward_dpred`)."""
+        return {mode: forward_dpred(sim, model) for mode, sim in self.simulations.items()}
 
     def split(self, vector, mode) -> dict:
         """Split one mode's data vector into ``(n_frequencies, n_stations)``
@@ -264,7 +251,10 @@ def build_profile(
     resistivity_range=(10.0, 1000.0),
     cells_per_station=2,
     dz_surface=None,
+    pad_fraction=PAD_FRACTION,
     station_names=None,
+    solver=None,
+    solver_opts=None,
     **mesh_options,
 ) -> Profile:
     """Build the mesh, active cells, receivers and simulations of a profile.
@@ -287,11 +277,22 @@ def build_profile(
         Horizontal core cells per station interval.
     dz_surface : float, optional
         Override of the surface cell height (m).
+    pad_fraction : float
+        Half-width of the flat ground pad around each station, as a fraction
+        of the distance to its nearest neighbour (see
+        :func:`simpeg_zo._mesh.discrete_surface`); it keeps the TM response
+        free of the staircase's corner singularities.
     station_names : list of str, optional
         Names for reports.
+    solver : {"auto", "pardiso", "superlu"} or pymatsolver solver class, optional
+        Direct solver of every simulation; default ``"auto"``
+        (:func:`simpeg_zo.default_solver`: MKL PARDISO when the ``mkl``
+        package loads, SuperLU otherwise).
+    solver_opts : dict, optional
+        Options of that solver.
     **mesh_options
         Passed to :func:`design_mesh` (``growth``, ``padding_growth``,
-        ``padding_skin_depths``).
+        ``padding_skin_depths``, ``dz_band``).
 
     Returns
     -------
@@ -338,17 +339,23 @@ def build_profile(
         resistivity_range=resistivity_range,
         cells_per_station=cells_per_station,
         dz_surface=dz_surface,
+        pad_fraction=pad_fraction,
         **mesh_options,
     )
     if elevation_fn is None:
         active = mesh.cell_centers[:, 1] < 0.0
     else:
-        active = active_cells_below(mesh, elevation_fn)
+        surface = discrete_surface(mesh, stations, elevation_fn, pad_fraction=pad_fraction)
+        active = active_cells_from_surface(mesh, surface)
     locations, surface = receiver_locations(mesh, active, stations)
     mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(
         mesh, active, np.log(AIR_CONDUCTIVITY)
     )
-    solver, solver_opts = default_solver()
+    if solver is None or isinstance(solver, str):
+        solver, default_opts = get_solver(solver or "auto")
+        solver_opts = dict(default_opts if solver_opts is None else solver_opts)
+    else:
+        solver_opts = dict(solver_opts or {})
     simulations = {}
     for mode in modes:
         cls, orientation = MODES[mode]

@@ -143,7 +143,7 @@ class _Recorder(directives.InversionDirective):
         self._log()
 
 
-def _finish(method, profile, model, history, t0, inv_prob, stop_reason, target, iterations):
+def _finish(method, profile, model, history, t0, forward_solves, stop_reason, target, iterations):
     # the clock stops before the forward solve that only serves the report
     wall_seconds = time.perf_counter() - t0
     dpred = profile.dpred(model)
@@ -154,7 +154,7 @@ def _finish(method, profile, model, history, t0, inv_prob, stop_reason, target, 
         chi2=profile.chi2(dpred),
         rms_percent=profile.rms_percent(dpred),
         iterations=int(iterations),
-        forward_solves=int(inv_prob.forward_count),
+        forward_solves=int(forward_solves),
         wall_seconds=wall_seconds,
         history=history,
         stop_reason=stop_reason,
@@ -261,7 +261,8 @@ def gauss_newton(
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
     return _finish(
-        method_name, profile, model, recorder.history, t0, inv_prob, reason, target_chi2, opt.iter
+        method_name, profile, model, recorder.history, t0, inv_prob.forward_count, reason, target_chi2,
+        opt.iter,
     )
 
 
@@ -320,7 +321,7 @@ def zohdy_oldenburg(
         model,
         history,
         t0,
-        inv_prob,
+        opt.forward_solves,
         opt.stop_reason,
         target_chi2 if target_chi2 is not None else 1.0,
         opt.iter,
