@@ -290,10 +290,11 @@ def discrete_surface(mesh, stations, elevation, *, pad_fraction=PAD_FRACTION):
         # relief between stations that the straight line misses (knots)
         relief = np.where(between, z_true - np.interp(xc, stations, z_st), 0.0)
         ramp = linear
-        outside = (xc < lo[0]) | (xc > hi[-1])
+        eps = 1e-6 * float(np.min(mesh.h[0]))
+        outside = (xc < lo[0] - eps) | (xc > hi[-1] + eps)
         ramp = np.where(outside, z_true, ramp)
-        ramp = np.where((xc >= lo[0]) & (xc <= hi[0]), z_st[0], ramp)
-        ramp = np.where((xc >= lo[-1]) & (xc <= hi[-1]), z_st[-1], ramp)
+        ramp = np.where((xc >= lo[0] - eps) & (xc <= hi[0] + eps), z_st[0], ramp)
+        ramp = np.where((xc >= lo[-1] - eps) & (xc <= hi[-1] + eps), z_st[-1], ramp)
     else:
         ramp, relief = z_true.copy(), np.zeros_like(z_true)
     ramp[columns] = z_st
