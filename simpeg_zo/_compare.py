@@ -140,6 +140,7 @@ class Comparison:
             "mesh_cells": [int(n) for n in self.profile.mesh.shape_cells],
             "n_active": int(self.profile.n_active),
             "forward_seconds": float(self.forward_seconds),
+            "solver": self.profile.solver,
             "core": self.core,
             "methods": {name: self.method_summary(name) for name in self.results},
         }
@@ -153,6 +154,9 @@ def compare(
     max_iter: int | None = None,
     progress=None,
     estimator=None,
+    solver=None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> Comparison:
     """Simulate a spec once and invert it with each method.
 
@@ -171,6 +175,11 @@ def compare(
         Called as ``progress(stage: str)`` before each stage.
     estimator : ResNetInverter, path or name, optional
         Network of the ``cnn*`` methods (default: the shipped one).
+    solver : {"auto", "pardiso", "superlu"}, optional
+        Direct solver of every simulation (default ``"auto"``).
+    workers, scheduler :
+        Dask workers for the forward solves of the ZO stages (see
+        :func:`simpeg_zo.run_method`); GN runs SimPEG's serial path.
 
     Returns
     -------
@@ -181,7 +190,7 @@ def compare(
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
     if progress:
         progress("simulating data")
-    profile, true_model = synthetic_profile(spec)
+    profile, true_model = synthetic_profile(spec, solver=solver)
     t = time.perf_counter()
     profile.dpred(true_model)
     forward_seconds = time.perf_counter() - t
@@ -198,6 +207,7 @@ def compare(
         if progress:
             progress(name)
         comparison.results[name] = run_method(
-            profile, name, target_chi2=target_chi2, max_iter=max_iter, estimator=estimator
+            profile, name, target_chi2=target_chi2, max_iter=max_iter, estimator=estimator,
+            workers=workers, scheduler=scheduler,
         )
     return comparison

@@ -42,6 +42,8 @@ def invert_profile(
     verbose: bool = False,
     estimator=None,
     static_shift: bool | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> InversionResult:
     """Invert a profile with observed data by a named method.
 
@@ -65,6 +67,9 @@ def invert_profile(
         (a profile read from EDI files, which has station names), where
         galvanic distortion of the apparent resistivity is the rule; off for
         simulated data, which have none.
+    workers, scheduler :
+        Dask workers for the forward solves of the ZO stages (see
+        :func:`simpeg_zo.run_method`).
 
     Returns
     -------
@@ -85,7 +90,8 @@ def invert_profile(
             static_shift = profile.station_names is not None
         kwargs["static_shift"] = bool(static_shift)
     return run_method(
-        profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose, **kwargs
+        profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose,
+        workers=workers, scheduler=scheduler, **kwargs,
     )
 
 

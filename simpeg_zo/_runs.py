@@ -365,7 +365,7 @@ def _apply_static_shifts(profile, result, opt):
     result.extra["static_shift"] = {"stations": list(names), "factors": factors}
 
 
-def _hybrid(profile, *, target_chi2, max_iter, verbose):
+def _hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
     """ZO (with phase) until it stops improving, then GN from its model."""
     zo = zohdy_oldenburg(
         profile,
@@ -374,6 +374,7 @@ def _hybrid(profile, *, target_chi2, max_iter, verbose):
         verbose=verbose,
         method_name="zo-gn",
         **({"maxIter": max_iter} if max_iter else {}),
+        **zo_options,
     )
     if zo.converged:
         zo.extra["stages"] = {"zo_iterations": zo.iterations, "gn_iterations": 0}
@@ -414,6 +415,8 @@ def run_method(
     verbose: bool = False,
     estimator=None,
     static_shift: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> InversionResult:
     """Run one named inversion method on a profile.
 
@@ -435,11 +438,37 @@ def run_method(
         ``zo`` and ``zo-phase``: estimate a static shift per (station, mode)
         during the iterations (``ZohdyOldenburg(static_shift=True)``);
         ignored by the other methods.
+    workers : int
+        ZO stages: Dask worker processes for the forward solves (1: this
+        process). GN always runs SimPEG's own serial path.
+    scheduler : str, optional
+        ZO stages: address of an existing Dask scheduler.
 
     Returns
     -------
     InversionResult
+        ``extra["peak_memory_mb"]``: the largest resident memory of this
+        process and its children (Dask workers) during the run;
+        ``extra["memory_increase_mb"]``: that peak less the memory at the
+        start.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    from ._memory import PeakMemory
+
+    with PeakMemory() as memory:
+        result = _run(profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose,
+                      estimator=estimator, static_shift=static_shift, workers=workers, scheduler=scheduler)
+    result.extra["peak_memory_mb"] = float(memory.peak_mb)
+    result.extra["memory_increase_mb"] = float(memory.peak_mb - memory.baseline_mb)
+    result.extra["solver"] = profile.solver
+    if method in ("zo", "zo-phase", "zo-gn", "cnn-zo"):
+        result.extra["workers"] = int(workers) if scheduler is None else scheduler
+    return result
+
+
+def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_shift, workers, scheduler):
+    zo_options = {"workers": workers, "scheduler": scheduler}
     if method == "gn":
         return gauss_newton(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose)
     if method == "gn-bostick":
@@ -460,15 +489,14 @@ def run_method(
             method_name=method,
             static_shift=static_shift,
             **({"maxIter": max_iter} if max_iter else {}),
+            **zo_options,
         )
     if method == "zo-gn":
-        return _hybrid(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose)
-    if method in ("cnn", "cnn-gn", "cnn-zo"):
-        from .learned import run_learned
+        return _hybrid(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose, **zo_options)
+    from .learned import run_learned
 
-        return run_learned(
-            profile, method, estimator=estimator, target_chi2=target_chi2,
-            max_iter=max_iter, verbose=verbose,
-        )
-    raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-
+    extra = zo_options if method == "cnn-zo" else {}
+    return run_learned(
+        profile, method, estimator=estimator, target_chi2=target_chi2,
+        max_iter=max_iter, verbose=verbose, **extra,
+    )

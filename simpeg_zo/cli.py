@@ -119,7 +119,8 @@ def _learned_lines(report) -> list:
     return out
 
 
-def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=None):
+def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=None, solver="auto",
+                 workers=1, scheduler=None):
     from tqdm.auto import tqdm
 
     from ._compare import compare
@@ -136,7 +137,8 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=N
 
     try:
         comparison = compare(
-            spec, methods, target_chi2=target, max_iter=max_iter, progress=progress, estimator=network
+            spec, methods, target_chi2=target, max_iter=max_iter, progress=progress, estimator=network,
+            solver=solver, workers=workers, scheduler=scheduler,
         )
         bar.update(1)
     except _learned_errors() as err:
@@ -147,7 +149,7 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=N
     print(
         f"{spec.name}: {report['n_stations']} stations x {report['n_frequencies']} frequencies, "
         f"modes {'+'.join(report['modes'])}, {report['n_data']} data, mesh "
-        f"{report['mesh_cells'][0]}x{report['mesh_cells'][1]}, one forward "
+        f"{report['mesh_cells'][0]}x{report['mesh_cells'][1]}, solver {report['solver']}, one forward "
         f"{report['forward_seconds']:.2f} s"
     )
     print(_table(report))
@@ -181,7 +183,8 @@ def _cmd_compare(args):
     spec = _load(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
     _run_compare(
         spec, methods, json_path=args.json, plots=args.plots, max_iter=args.max_iter,
-        target=args.target, network=args.network,
+        target=args.target, network=args.network, solver=_check_solver(args.solver),
+        workers=args.workers, scheduler=args.scheduler,
     )
     return 0
 
@@ -226,6 +229,7 @@ def _cmd_dataset(args):
         summary = produce_dataset(
             pathlib.Path(args.out), config, train=args.train, test=args.test,
             workers=args.workers, scheduler=args.scheduler, progress=True,
+            solver=_check_solver(args.solver),
         )
     except (ValueError, ImportError) as err:
         raise UserError(str(err)) from None
@@ -267,7 +271,8 @@ def _cmd_demo(args):
         f"on the '{cfg['spec']}' preset (TE+TM)"
     )
     t = time.perf_counter()
-    _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=None, target=1.0)
+    _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=None, target=1.0,
+                 solver=_check_solver(args.solver), workers=args.workers, scheduler=args.scheduler)
     print(f"demo finished in {time.perf_counter() - t:.0f} s")
     return 0
 
@@ -290,6 +295,7 @@ def _cmd_invert(args):
         raise UserError(f"--method: unknown method {args.method!r}; choose from {', '.join(INVERT_METHODS)}")
     if args.target <= 0:
         raise UserError(f"--target must be > 0, got {args.target}")
+    solver = _check_solver(args.solver)
     survey = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -314,6 +320,7 @@ def _cmd_invert(args):
                     topography=not args.flat,
                     cells_per_station=args.cells_per_station,
                     skip_bad=args.skip_bad,
+                    mesh_options={"solver": solver},
                 )
             except (EDIError, ValueError) as err:
                 raise UserError(str(err)) from None
@@ -321,7 +328,7 @@ def _cmd_invert(args):
             from ._synthetic import synthetic_profile
 
             spec = _load(args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None)
-            profile, _ = synthetic_profile(spec)
+            profile, _ = synthetic_profile(spec, solver=solver)
     for w in caught:  # the library's own warnings (dropped data, skipped files)
         if "simpeg_zo" in str(w.filename):
             print(f"simpeg-zo: warning: {w.message}", file=sys.stderr)
@@ -333,12 +340,13 @@ def _cmd_invert(args):
             f"{survey.strike:.1f} deg ({'estimated' if survey.strike_estimated else 'given'}), line azimuth "
             f"{survey.line_azimuth:.1f} deg, {len(survey.dropped)} data dropped"
         )
-    print(f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}")
+    print(f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}, "
+          f"solver {profile.solver}")
     try:
         shifts = {"auto": None, "on": True, "off": False}[args.zo_shifts]
         result = invert_profile(
             profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts,
-            estimator=args.network,
+            estimator=args.network, workers=args.workers, scheduler=args.scheduler,
         )
     except _learned_errors() as err:
         if args.method in LEARNED_METHODS:
@@ -380,6 +388,29 @@ def _cmd_presets(args):
     return 0
 
 
+def _add_engine_options(p, *, workers=True):
+    p.add_argument("--solver", choices=("auto", "pardiso", "superlu"), default="auto",
+                   help="direct solver of every simulation: MKL PARDISO (the 'pardiso' extra) or "
+                   "SuperLU; auto takes PARDISO when MKL loads (default)")
+    if workers:
+        p.add_argument("--workers", type=int, default=1,
+                       help="ZO: Dask worker processes for the forward solves (default 1: this process)")
+        p.add_argument("--scheduler", default=None,
+                       help="ZO: address of an existing Dask scheduler for the forward solves")
+
+
+def _check_solver(name):
+    """Resolve --solver before any work; a solver that cannot load is a
+    user error naming the fallback."""
+    from ._solvers import SolverUnavailableError, get_solver
+
+    try:
+        get_solver(name)
+    except SolverUnavailableError as err:
+        raise UserError(f"--solver {name}: {err}") from None
+    return name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simpeg-zo",
@@ -401,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="thin the survey for a fast look")
     p.add_argument("--network", default=None,
                    help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
+    _add_engine_options(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("demo", help="GN vs ZO on the block-topo preset, with figures")
@@ -408,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="gn,zo,zo-phase,zo-gn")
     p.add_argument("--json", default=None)
     p.add_argument("--plots", default="demo-output", help="figure folder (default demo-output)")
+    _add_engine_options(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -449,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-iter", type=int, default=None, help="iteration limit")
     p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    _add_engine_options(p)
     p.set_defaults(func=_cmd_invert)
 
     p = sub.add_parser("presets", help="list the shipped model specifications")
@@ -471,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--noise-share", type=float, default=0.5, help="share of samples with 5%% noise")
     p.add_argument("--topography-share", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=0)
+    _add_engine_options(p, workers=False)
     p.set_defaults(func=_cmd_dataset)
 
     p = sub.add_parser("train", help="train the ResNet-50 network on a training set")
@@ -492,7 +527,8 @@ def main(argv=None) -> int:
     """Entry point of the ``simpeg-zo`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("max_iter", "station_step", "frequency_step", "epochs", "shard_size"):
+    checked = ("max_iter", "station_step", "frequency_step", "epochs", "shard_size")
+    for name in checked + (("workers",) if args.command != "dataset" else ()):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")

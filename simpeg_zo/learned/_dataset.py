@@ -188,7 +188,7 @@ def _rng(config, split, index):
     return np.random.default_rng([config.seed, SPLITS[split], index])
 
 
-def simulate_sample(config: DatasetConfig, split: str, index: int) -> dict:
+def simulate_sample(config: DatasetConfig, split: str, index: int, *, solver: str = "auto") -> dict:
     """Draw, simulate and label one sample.
 
     Returns
@@ -213,7 +213,7 @@ def simulate_sample(config: DatasetConfig, split: str, index: int) -> dict:
     profile = build_profile(
         config.stations, config.frequencies, modes=config.modes, elevation=elevation,
         resistivity_range=(10.0**lo, 10.0**hi), cells_per_station=config.cells_per_station,
-        dz_surface=config.mesh_dz,
+        dz_surface=config.mesh_dz, solver=solver,
     )
     x = profile.mesh.cell_centers[profile.active_cells, 0] - origin
     model = profile.model_from_resistivity(paint(params, x, profile.cell_depths))
@@ -249,14 +249,14 @@ def _shard_is_complete(path, expected) -> bool:
         return False
 
 
-def _write_shard(config_dict, split, k, start, stop, directory):
+def _write_shard(config_dict, split, k, start, stop, directory, solver="auto"):
     """Simulate samples ``start..stop-1`` and write shard ``k`` atomically."""
     from threadpoolctl import threadpool_limits
 
     config = DatasetConfig.from_dict(config_dict)
     t0 = time.perf_counter()
     with threadpool_limits(1):
-        samples = [simulate_sample(config, split, i) for i in range(start, stop)]
+        samples = [simulate_sample(config, split, i, solver=solver) for i in range(start, stop)]
     seconds = time.perf_counter() - t0
     path = _shard_path(directory, split, k)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
@@ -300,6 +300,7 @@ def produce_dataset(
     workers: int = 2,
     scheduler: str | None = None,
     progress: bool = False,
+    solver: str = "auto",
 ) -> dict:
     """Produce (or resume) a training set in ``directory``.
 
@@ -320,6 +321,9 @@ def produce_dataset(
         Address of an existing Dask scheduler (``workers`` is then ignored).
     progress : bool
         Show a progress bar.
+    solver : {"auto", "pardiso", "superlu"}
+        Direct solver of the simulations (the samples do not depend on it
+        beyond rounding, so it is not part of the set's manifest).
 
     Returns
     -------
@@ -353,7 +357,7 @@ def produce_dataset(
     n_workers = 1
     if workers == 0 and scheduler is None:
         for split, k, start, stop in jobs:
-            _write_shard(cfg, split, k, start, stop, str(directory))
+            _write_shard(cfg, split, k, start, stop, str(directory), solver)
             if bar is not None:
                 bar.update(stop - start)
     elif jobs:
@@ -388,7 +392,7 @@ def _run_dask(jobs, cfg, directory, workers, scheduler, bar):
     try:
         n_workers = max(1, len(client.scheduler_info()["workers"]))
         futures = [
-            client.submit(_write_shard, cfg, split, k, start, stop, str(directory), pure=False)
+            client.submit(_write_shard, cfg, split, k, start, stop, str(directory), solver, pure=False)
             for split, k, start, stop in jobs
         ]
         for fut in as_completed(futures):

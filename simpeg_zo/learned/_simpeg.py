@@ -173,7 +173,7 @@ class LearnedInversion(inversion.BaseInversion):
 
 
 def run_learned(profile, method: str = "cnn", *, estimator=None, target_chi2: float = 1.0,
-                max_iter: int | None = None, verbose: bool = False):
+                max_iter: int | None = None, verbose: bool = False, **zo_options):
     """Run a learned method on a profile.
 
     Parameters
@@ -184,6 +184,9 @@ def run_learned(profile, method: str = "cnn", *, estimator=None, target_chi2: fl
         The network alone, or Gauss-Newton / Zohdy-Oldenburg (with phase)
         from its model (GN also uses it as the reference model).
     estimator : ResNetInverter, path or shipped name, optional
+    **zo_options
+        ``cnn-zo``: :class:`simpeg_zo.ZohdyOldenburg` options (``workers``,
+        ``scheduler``).
 
     Returns
     -------
@@ -214,7 +217,7 @@ def run_learned(profile, method: str = "cnn", *, estimator=None, target_chi2: fl
     else:
         result = zohdy_oldenburg(profile, use_phase=True, m0=model, bostick_start=False,
                                  target_chi2=target_chi2, verbose=verbose, method_name="cnn-zo",
-                                 **({"maxIter": max_iter} if max_iter else {}))
+                                 **({"maxIter": max_iter} if max_iter else {}), **zo_options)
         result.wall_seconds += seconds
         for h in result.history:
             h["seconds"] += seconds
