@@ -372,7 +372,7 @@ def produce_dataset(
 
 def _run_dask(jobs, cfg, directory, workers, scheduler, bar):
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, as_completed
     except ImportError as err:  # pragma: no cover - depends on the install
         raise ImportError(
             "producing a training set on workers needs Dask: pip install 'simpeg-zo[dask]' "
@@ -386,8 +386,9 @@ def _run_dask(jobs, cfg, directory, workers, scheduler, bar):
     else:
         if workers < 1:
             raise ValueError("workers must be >= 1 for a local cluster")
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0")
+        from .._forward import local_cluster
+
+        cluster = local_cluster(workers, dashboard_address=":0")
         client = Client(cluster)
     try:
         n_workers = max(1, len(client.scheduler_info()["workers"]))
