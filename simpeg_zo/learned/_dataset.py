@@ -361,7 +361,7 @@ def produce_dataset(
             if bar is not None:
                 bar.update(stop - start)
     elif jobs:
-        n_workers = _run_dask(jobs, cfg, directory, workers, scheduler, bar)
+        n_workers = _run_dask(jobs, cfg, directory, workers, scheduler, bar, solver)
     seconds = time.perf_counter() - t0
     if bar is not None:
         bar.close()
@@ -370,7 +370,7 @@ def produce_dataset(
             "workers": n_workers, "samples_per_minute_per_worker": rate}
 
 
-def _run_dask(jobs, cfg, directory, workers, scheduler, bar):
+def _run_dask(jobs, cfg, directory, workers, scheduler, bar, solver):
     try:
         from dask.distributed import Client, as_completed
     except ImportError as err:  # pragma: no cover - depends on the install
@@ -378,8 +378,6 @@ def _run_dask(jobs, cfg, directory, workers, scheduler, bar):
             "producing a training set on workers needs Dask: pip install 'simpeg-zo[dask]' "
             "(or pass workers=0 to run in this process)"
         ) from err
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     cluster = None
     if scheduler is not None:
         client = Client(scheduler)
