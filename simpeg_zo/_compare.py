@@ -37,8 +37,8 @@ def core_region(profile: Profile):
     length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
     rho = np.concatenate(
         [
-            profile.split(d.dobs, mode)["apparent_resistivity"][np.argmin(profile.frequencies)]
-            for mode, d in profile.data.items()
+            profile.observed(mode)["apparent_resistivity"][np.argmin(profile.frequencies)]
+            for mode in profile.data
         ]
     )
     rho = rho[np.isfinite(rho) & (rho > 0)]

@@ -143,15 +143,21 @@ class Profile:
 
     def half_space(self, resistivity=None) -> np.ndarray:
         """A half-space model; default resistivity: geometric mean of the
-        observed apparent resistivities."""
+        observed apparent resistivities (dropped data, which have an infinite
+        standard deviation, left out)."""
         if resistivity is None:
-            rho = [
-                self.split(d.dobs, mode)["apparent_resistivity"]
-                for mode, d in self.data.items()
-            ]
-            rho = np.concatenate([r[np.isfinite(r)].ravel() for r in rho])
+            rho = np.concatenate([self.observed(mode)["apparent_resistivity"].ravel() for mode in self.data])
+            rho = rho[np.isfinite(rho) & (rho > 0)]
             resistivity = float(np.exp(np.mean(np.log(rho)))) if rho.size else 100.0
         return self.model_from_resistivity(resistivity)
+
+    def observed(self, mode) -> dict:
+        """Observed ``apparent_resistivity`` and ``phase`` of one mode as
+        ``(n_frequencies, n_stations)`` arrays, NaN where a datum was
+        dropped (infinite standard deviation)."""
+        d = self.data[mode]
+        values = np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan)
+        return self.split(values, mode)
 
     # ----------------------------------------------------------------- data
     def dpred(self, model) -> dict:

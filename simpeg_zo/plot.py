@@ -146,14 +146,15 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
         ``{label: dpred_per_mode}``; one extra row per label.
     """
     plt = _pyplot()
-    rows = [("observed", {m: d.dobs for m, d in profile.data.items()})]
+    rows = [("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan)
+                          for m, d in profile.data.items()})]
     rows += list((predicted or {}).items())
     cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
     fig, axes = plt.subplots(
         len(rows), len(cols), figsize=(3.4 * len(cols), 2.4 * len(rows)), squeeze=False
     )
     period = 1.0 / profile.frequencies
-    obs = {m: profile.split(d.dobs, m) for m, d in profile.data.items()}
+    obs = {m: profile.observed(m) for m in profile.data}
     for i, (label, data) in enumerate(rows):
         for j, (mode, comp) in enumerate(cols):
             ax = axes[i, j]

@@ -1,0 +1,56 @@
+"""Profiles whose stations have different frequency sets (dropped data).
+
+Dropped soundings stay in SimPEG's data vector with an infinite standard
+deviation; they must never enter a misfit, a mean or a start model. A field
+profile with uneven frequency sets used to give a 0 ohm-m half-space (the
+geometric mean took the zeros) and a singular factorisation in GN.
+"""
+
+import numpy as np
+import pytest
+
+import simpeg_zo
+
+
+@pytest.fixture(scope="module")
+def uneven():
+    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("block-topo"), station_step=8, frequency_step=6)
+    profile, true_model = simpeg_zo.synthetic_profile(spec)
+    dobs = {}
+    for mode, d in profile.data.items():
+        parts = profile.split(d.dobs, mode)
+        rho, phase = parts["apparent_resistivity"].copy(), parts["phase"].copy()
+        rho[:3, 2] = phase[:3, 2] = np.nan  # station 2 lacks the three highest frequencies
+        if mode == "TE":
+            rho[-2:, 4] = phase[-2:, 4] = np.nan  # station 4 lacks the lowest two in TE
+        dobs[mode] = profile.join(rho, phase)
+    profile.set_data(dobs, relative_error=spec.error_relative, phase_error_degrees=spec.error_phase_degrees)
+    return profile, true_model
+
+
+def test_dropped_data_leave_means_and_counts(uneven):
+    profile, _ = uneven
+    full = 2 * 2 * profile.n_stations * profile.n_frequencies
+    assert profile.n_data == full - 2 * 2 * 3 - 2 * 2
+    rho = profile.observed("TE")["apparent_resistivity"]
+    assert np.isnan(rho[:3, 2]).all() and np.isnan(rho[-2:, 4]).all()
+    half = profile.resistivity(profile.half_space())[0]
+    assert 50.0 < half < 200.0  # the observed data sit near 100 ohm-m
+
+
+@pytest.mark.parametrize("method", ["gn", "gn-bostick", "zo", "zo-phase", "zo-gn"])
+def test_every_method_runs_on_uneven_frequency_sets(uneven, method):
+    profile, _ = uneven
+    result = simpeg_zo.run_method(profile, method, max_iter=2)
+    assert np.isfinite(result.chi2) and result.chi2 < 50.0
+    assert np.all(np.isfinite(result.model))
+    assert np.isfinite(profile.resistivity(result.model)).all()
+
+
+@pytest.mark.parametrize("method", ["cnn", "cnn-zo"])
+def test_learned_methods_run_on_uneven_frequency_sets(uneven, method):
+    pytest.importorskip("torch")
+    profile, _ = uneven
+    result = simpeg_zo.run_method(profile, method, max_iter=1)
+    assert np.isfinite(result.chi2)
+    assert np.all(np.isfinite(result.model))
