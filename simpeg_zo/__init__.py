@@ -8,6 +8,12 @@ Public API
 Profiles and data
     :func:`build_profile`, :class:`Profile`, :func:`synthetic_profile`,
     :func:`paint_model`
+Forward engine
+    :class:`Pardiso`, :class:`SuperLU` (pymatsolver solvers SimPEG accepts),
+    :func:`default_solver`, :func:`get_solver`, :func:`pardiso_available`,
+    :class:`SolverUnavailableError`, :func:`forward_dpred` (forward only, one
+    factorisation at a time), :class:`ForwardEngine` (frequencies on Dask
+    workers)
 Model specifications
     :func:`load_spec`, :func:`parse_spec`, :class:`ModelSpec`,
     :class:`SpecError`, :func:`list_presets`
@@ -49,7 +55,9 @@ from ._bostick import (
 )
 from ._compare import Comparison, compare, core_region, decimate_survey
 from ._directives import BostickStartingModel, bostick_model
+from ._forward import ForwardEngine, forward_dpred
 from ._mesh import skin_depth
+from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._optimizer import ZohdyOldenburg
 from ._profile import MODES, Profile, build_profile
 from ._runs import GN_SETTINGS, METHODS, InversionResult, gauss_newton, run_method, zohdy_oldenburg
@@ -76,6 +84,14 @@ __version__ = "0.1.0"
 __all__ = [
     "BostickStartingModel",
     "CNNStartingModel",
+    "ForwardEngine",
+    "Pardiso",
+    "SolverUnavailableError",
+    "SuperLU",
+    "default_solver",
+    "forward_dpred",
+    "get_solver",
+    "pardiso_available",
     "Comparison",
     "GN_SETTINGS",
     "InversionResult",

@@ -28,31 +28,101 @@ __all__ = ["forward_dpred", "ForwardEngine", "local_cluster"]
 logger = logging.getLogger("simpeg_zo")
 
 
-def _solve(simulation, frequency):
-    A = simulation.getA(frequency)
-    rhs = simulation.getRHS(frequency)
-    solver = simulation.solver(A, **simulation.solver_opts)
-    try:
-        return solver * rhs
-    finally:
-        solver.clean()
+def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None, groups=None,
+                     directions=None):
+    """Data, and optionally misfit gradients and Jacobian products, of some
+    frequencies, each frequency factorised once and released.
 
+    Mirrors SimPEG's ``Jtvec``/``Jvec`` frequency by frequency (adjoint and
+    tangent solves on the same factorisation as the forward solve).
 
-def _frequency_data(simulation, model, frequencies):
-    """``{frequency: data of its sources}`` for the given frequencies."""
+    Parameters
+    ----------
+    dobs, weights : (n_data,) numpy.ndarray, optional
+        Observed data and weights; with them the gradients of
+        ``sum(weights**2 * (d - dobs)**2)`` over each group are returned.
+    groups : (n_data,) numpy.ndarray of int, optional
+        Group label of every datum (default all 0); one gradient per label.
+    directions : (n_model, k) numpy.ndarray, optional
+        Model directions whose Jacobian products ``J @ directions`` are
+        returned.
+
+    Returns
+    -------
+    dict
+        ``"data"``: list of (slice, values); ``"gradients"``: {label:
+        (n_model,) array}; ``"jd"``: list of (slice, (n, k) array).
+    """
+    from simpeg.utils import Zero
+
     simulation.model = model
     fields = simulation.fieldsPair(simulation)
     slices = simulation.survey.get_all_slices()
-    out = {}
+    want_grad = dobs is not None
+    if want_grad:
+        labels = np.zeros(simulation.survey.nD, dtype=int) if groups is None else np.asarray(groups)
+        names = [int(g) for g in np.unique(labels[np.asarray(weights) > 0])]
+        gradients = {g: np.zeros(np.asarray(model).size) for g in names}
+    else:
+        gradients = {}
+    data, jd = [], []
     for frequency in frequencies:
-        sources = simulation.survey.get_sources_by_frequency(frequency)
-        fields[sources, simulation._solutionType] = _solve(simulation, frequency)
-        block = []
-        for src in sources:
-            for rx in src.receiver_list:
-                block.append((slices[src, rx], np.asarray(rx.eval(src, simulation.mesh, fields)).ravel()))
-        out[float(frequency)] = block
-    return out
+        A = simulation.getA(frequency)
+        rhs = simulation.getRHS(frequency)
+        solver = simulation.solver(A, **simulation.solver_opts)
+        try:
+            sources = simulation.survey.get_sources_by_frequency(frequency)
+            fields[sources, simulation._solutionType] = solver * rhs
+            for src in sources:
+                for rx in src.receiver_list:
+                    data.append((slices[src, rx], np.asarray(rx.eval(src, simulation.mesh, fields)).ravel()))
+            current = {}
+            for index, values in data[-sum(len(src.receiver_list) for src in sources):]:
+                current[(index.start, index.stop)] = values
+            for src in sources:
+                u = fields[src, simulation._solutionType]
+                if want_grad and names:
+                    rhs_adj, dm_direct = [], []
+                    for g in names:
+                        df_du, df_dm = 0, 0
+                        for rx in src.receiver_list:
+                            sl = slices[src, rx]
+                            d = current[(sl.start, sl.stop)]
+                            w = np.asarray(weights)[sl]
+                            v = 2.0 * w**2 * (d - np.asarray(dobs)[sl]) * (labels[sl] == g)
+                            du_t, dm_t = rx.evalDeriv(src, simulation.mesh, fields, v=v, adjoint=True)
+                            if not isinstance(du_t, Zero):
+                                df_du = df_du + du_t
+                            if not isinstance(dm_t, Zero):
+                                df_dm = df_dm + dm_t
+                        rhs_adj.append(np.asarray(df_du).reshape(-1) if not np.isscalar(df_du) else
+                                       np.zeros(u.shape[0], dtype=complex))
+                        dm_direct.append(df_dm)
+                    lam = solver * np.column_stack(rhs_adj)
+                    for j, g in enumerate(names):
+                        lam_j = lam[:, j]
+                        term = -simulation.getADeriv(frequency, u, lam_j, adjoint=True)
+                        term = term + simulation.getRHSDeriv(frequency, src, lam_j, adjoint=True)
+                        if not np.isscalar(dm_direct[j]):
+                            term = term + dm_direct[j]
+                        gradients[g] += np.real(np.asarray(term)).ravel()
+                if directions is not None:
+                    D = np.asarray(directions)
+                    cols = []
+                    for j in range(D.shape[1]):
+                        dA = simulation.getADeriv(frequency, u, D[:, j], adjoint=False)
+                        dR = simulation.getRHSDeriv(frequency, src, D[:, j])
+                        cols.append(np.asarray(-dA + dR).reshape(-1))
+                    du = solver * np.column_stack(cols)
+                    for rx in src.receiver_list:
+                        block = np.column_stack([
+                            np.asarray(rx.evalDeriv(src, simulation.mesh, fields, du_dm_v=du[:, j], v=D[:, j])).ravel()
+                            for j in range(D.shape[1])
+                        ])
+                        jd.append((slices[src, rx], block))
+        finally:
+            solver.clean()
+    return {"data": data, "gradients": gradients, "jd": jd}
 
 
 def forward_dpred(simulation, model, *, frequencies=None) -> np.ndarray:
@@ -78,9 +148,8 @@ def forward_dpred(simulation, model, *, frequencies=None) -> np.ndarray:
     """
     freqs = simulation.survey.frequencies if frequencies is None else frequencies
     dpred = np.full(simulation.survey.nD, np.nan)
-    for block in _frequency_data(simulation, model, freqs).values():
-        for index, values in block:
-            dpred[index] = values
+    for index, values in _frequency_terms(simulation, model, freqs)["data"]:
+        dpred[index] = values
     return dpred
 
 
@@ -108,9 +177,9 @@ _WORKER_LOCK = threading.Lock()
 _WORKER_SIMULATIONS: dict = {}
 
 
-def _worker_frequencies(key, recipe_bytes, model, frequencies):
-    """Dask task: data of some frequencies of one simulation (built once per
-    worker process and kept)."""
+def _worker_terms(key, recipe_bytes, model, frequencies, options):
+    """Dask task: :func:`_frequency_terms` of some frequencies of one
+    simulation (built once per worker process and kept)."""
     with _WORKER_LOCK:
         sim = _WORKER_SIMULATIONS.get(key)
         if sim is None:
@@ -118,7 +187,7 @@ def _worker_frequencies(key, recipe_bytes, model, frequencies):
             if len(_WORKER_SIMULATIONS) >= 16:
                 _WORKER_SIMULATIONS.clear()
             _WORKER_SIMULATIONS[key] = sim
-        return _frequency_data(sim, model, frequencies)
+        return _frequency_terms(sim, model, frequencies, **options)
 
 
 def local_cluster(n_workers: int, **kwargs):
@@ -181,7 +250,13 @@ class ForwardEngine:
         self._cluster = None
         self._recipes = None
         self._token = f"{id(self):x}-{time.time_ns():x}"
-        self.solve_count = 0
+        #: counts: factorisations (one per simulation and frequency), model
+        #: evaluations, and Jacobian products (each gradient group is one
+        #: J^T v over the whole survey, each direction one J v)
+        self.factorisations = 0
+        self.forward_evaluations = 0
+        self.jvec_products = 0
+        self.jtvec_products = 0
         if self.parallel:
             self._start()
 
@@ -222,15 +297,69 @@ class ForwardEngine:
         list of (n_data_i,) numpy.ndarray
             One vector per simulation, in each survey's data order.
         """
+        return self.evaluate(model)["dpred"]
+
+    def evaluate(self, model, *, dobs=None, weights=None, groups=None, directions=None) -> dict:
+        """Data and, on request, misfit gradients and Jacobian products.
+
+        One factorisation per (simulation, frequency), released after its
+        forward, adjoint and tangent solves.
+
+        Parameters
+        ----------
+        model : (n_model,) numpy.ndarray
+        dobs, weights : list of (n_data_i,) numpy.ndarray, optional
+            Per simulation; with them, the gradient of
+            ``sum(weights**2 * (dpred - dobs)**2)`` is returned per group.
+        groups : list of (n_data_i,) numpy.ndarray of int, optional
+            Group label of every datum (labels shared across simulations are
+            summed); default one group per simulation... all 0.
+        directions : (n_model, k) numpy.ndarray, optional
+            Directions whose Jacobian products are returned.
+
+        Returns
+        -------
+        dict
+            ``"dpred"``: list per simulation; ``"gradients"``: {label:
+            (n_model,) array}; ``"jd"``: list per simulation of
+            (n_data_i, k) arrays (with ``directions``).
+        """
         model = np.asarray(model, dtype=float)
+        tasks = []
+        for i, sim in enumerate(self.simulations):
+            options = {}
+            if dobs is not None:
+                options.update(dobs=np.asarray(dobs[i], dtype=float), weights=np.asarray(weights[i], dtype=float),
+                               groups=None if groups is None else np.asarray(groups[i]))
+            if directions is not None:
+                options["directions"] = np.asarray(directions, dtype=float)
+            tasks.append(options)
         if not self.parallel:
-            out = [forward_dpred(sim, model) for sim in self.simulations]
+            results = [(i, _frequency_terms(sim, model, sim.survey.frequencies, **tasks[i]))
+                       for i, sim in enumerate(self.simulations)]
         else:
-            out = self._dpred_dask(model)
-        self.solve_count += sum(len(sim.survey.frequencies) for sim in self.simulations)
+            results = self._evaluate_dask(model, tasks)
+        out = {"dpred": [np.full(sim.survey.nD, np.nan) for sim in self.simulations], "gradients": {}, "jd": None}
+        if directions is not None:
+            k = np.asarray(directions).shape[1]
+            out["jd"] = [np.full((sim.survey.nD, k), np.nan) for sim in self.simulations]
+        for i, res in results:
+            for index, values in res["data"]:
+                out["dpred"][i][index] = values
+            for label, g in res["gradients"].items():
+                out["gradients"][label] = out["gradients"].get(label, 0.0) + g
+            for index, block in res["jd"]:
+                out["jd"][i][index] = block
+        n_freq = sum(len(sim.survey.frequencies) for sim in self.simulations)
+        self.factorisations += n_freq
+        self.forward_evaluations += 1
+        if dobs is not None:
+            self.jtvec_products += len(out["gradients"])
+        if directions is not None:
+            self.jvec_products += np.asarray(directions).shape[1]
         return out
 
-    def _dpred_dask(self, model):
+    def _evaluate_dask(self, model, tasks):
         client = self._client
         [model_future] = client.scatter([model], broadcast=True, hash=False)
         futures, owners = [], []
@@ -239,20 +368,15 @@ class ForwardEngine:
         n_chunks = 2 * self.n_workers
         for i, sim in enumerate(self.simulations):
             key = f"{self._token}-{i}"
-            recipe = self._recipes[i]
+            options = tasks[i]
+            if options:
+                [options] = client.scatter([options], broadcast=True, hash=False)
             frequencies = [float(f) for f in sim.survey.frequencies]
             for k in range(min(n_chunks, len(frequencies))):
-                futures.append(
-                    client.submit(_worker_frequencies, key, recipe, model_future, frequencies[k::n_chunks],
-                                  pure=False)
-                )
+                futures.append(client.submit(_worker_terms, key, self._recipes[i], model_future,
+                                             frequencies[k::n_chunks], options, pure=False))
                 owners.append(i)
-        out = [np.full(sim.survey.nD, np.nan) for sim in self.simulations]
-        for i, result in zip(owners, client.gather(futures)):
-            for block in result.values():
-                for index, values in block:
-                    out[i][index] = values
-        return out
+        return list(zip(owners, client.gather(futures)))
 
     def close(self):
         """Shut down the local cluster (an external scheduler is left running)."""

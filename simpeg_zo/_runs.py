@@ -182,6 +182,7 @@ def gauss_newton(
     method_name: str = "gn",
     t0: float | None = None,
     history: list | None = None,
+    seed: int | None = 0,
     **settings,
 ) -> InversionResult:
     """SimPEG's standard Gauss-Newton inversion of a profile.
@@ -207,6 +208,9 @@ def gauss_newton(
         Override of ``GN_SETTINGS["max_iter"]``.
     verbose : bool
         Let SimPEG print its iteration table.
+    seed : int or None
+        Seed of ``BetaEstimate_ByEig``'s random vector (default 0, so runs
+        repeat exactly; None draws a new one).
     **settings
         Overrides of :data:`GN_SETTINGS`.
 
@@ -236,7 +240,7 @@ def gauss_newton(
     if history:
         recorder.history = list(history)
     directive_list = [
-        directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"]),
+        directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"], random_seed=seed),
         directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
         directives.TargetMisfit(chifact=target_chi2),
         recorder,
