@@ -41,6 +41,19 @@ class SoundingLayout:
     geometry : ColumnGeometry
     log_sigma_sign : float
         ``+1`` if the model is log conductivity, ``-1`` if log resistivity.
+    term_slices : tuple of slice
+        Each simulation's part of the stacked data vector.
+    groups : (n_data,) numpy.ndarray of int
+        Data group of every datum: ``2 * mode + component`` with mode 0 for
+        TE, 1 for TM and component 0 for apparent resistivity, 1 for phase.
+    data_frequency : (n_data,) numpy.ndarray
+        Frequency of every datum.
+    grid_shape : tuple of int
+        ``mesh.shape_cells``.
+    active : (n_cells,) numpy.ndarray of bool
+        Cells of the model.
+    cell_volume : (n_active,) numpy.ndarray
+        Volumes (areas) of the model's cells.
     """
 
     frequency: np.ndarray
@@ -53,6 +66,12 @@ class SoundingLayout:
     weights: np.ndarray
     geometry: ColumnGeometry
     log_sigma_sign: float
+    term_slices: tuple = ()
+    groups: np.ndarray | None = None
+    data_frequency: np.ndarray | None = None
+    grid_shape: tuple = ()
+    active: np.ndarray | None = None
+    cell_volume: np.ndarray | None = None
 
     @property
     def n_data(self) -> int:
@@ -134,6 +153,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
     offset = 0
     mesh = active = sign = None
     xs = []
+    term_slices, groups, data_frequency = [], [], []
     for term, mult in zip(terms, multipliers):
         sim = getattr(term, "simulation", None)
         if sim is None:
@@ -153,6 +173,8 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
                 x = np.asarray(getattr(rx, "locations_e", rx.locations), dtype=float)[:, 0]
                 xs.append(x)
                 comp = rx.component
+                groups.append(np.full(rx.nD, 2 * (mode == "TM") + (comp not in _APP_RES), dtype=int))
+                data_frequency.append(np.full(rx.nD, float(src.frequency)))
                 for k in range(rx.nD):
                     key = (mode, round(float(x[k]), 3), float(src.frequency))
                     rec = records.setdefault(key, [-1, -1])
@@ -161,6 +183,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
                     elif comp in _PHASE:
                         rec[1] = pos + k
                 pos += rx.nD
+        term_slices.append(slice(offset, offset + sim.survey.nD))
         offset += sim.survey.nD
     if mesh is None:
         raise TypeError("the data misfit has no simulation")
@@ -201,6 +224,12 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         weights=weights,
         geometry=geometry,
         log_sigma_sign=sign,
+        term_slices=tuple(term_slices),
+        groups=np.concatenate(groups),
+        data_frequency=np.concatenate(data_frequency),
+        grid_shape=tuple(int(n) for n in mesh.shape_cells),
+        active=active,
+        cell_volume=np.asarray(mesh.cell_volumes, dtype=float)[active],
     )
 
 

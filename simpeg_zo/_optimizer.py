@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 
@@ -12,6 +13,7 @@ from ._bostick import bostick_depth, fold_phase
 from ._forward import ForwardEngine
 from ._layout import SoundingLayout, layout_from_misfit, misfit_simulations
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
+from ._subspace import gradient_direction, lateral_windows, subspace_coefficients, update_damping
 from ._zo import (
     depth_update,
     phase_log_correction,
@@ -22,6 +24,8 @@ from ._zo import (
 )
 
 __all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH", "sounding_state"]
+
+logger = logging.getLogger("simpeg_zo")
 
 
 #: Default vertical smoothing: Gaussian width of 0.1 in natural-log depth
@@ -161,6 +165,19 @@ class ZohdyOldenburg(Minimize):
         Dask cluster of ``N`` worker processes started for the run.
     scheduler : str, optional
         Address of an existing Dask scheduler whose workers take the solves.
+    subspace : bool
+        When a Zohdy-Oldenburg iteration lowers the misfit by less than
+        ``1 - subspace_switch`` (or no step lowers it), continue with
+        subspace Gauss-Newton steps (:mod:`simpeg_zo._subspace`): the best
+        combination of the ZO corrections (all data and each mode alone),
+        the smoothed misfit gradients of each data group and the last step,
+        from Jacobian products of those few directions (adjoint and tangent
+        solves on each frequency's own factorisation, no Jacobian matrix).
+        ``False`` with ``memory=0`` is the paper's method: forward solves
+        only.
+    subspace_switch : float
+        Misfit ratio of an accepted ZO iteration above which the subspace
+        stage starts (default 0.8).
 
     Attributes
     ----------
@@ -171,6 +188,12 @@ class ZohdyOldenburg(Minimize):
         ``seconds`` since the start, ``forward_solves``.
     stop_reason : str
         Why the iterations ended.
+    stage : str
+        ``"zo"`` or ``"subspace"``: the stage the iterations ended in.
+    jvec_products, jtvec_products : int
+        Jacobian products used (each over the whole survey): one ``J^T v``
+        per data group and evaluated model of the subspace stage, one ``J v``
+        per subspace direction; 0 for the paper's method.
     static_shifts : dict
         With ``static_shift``: ``{mode: (n_stations,) array}`` of the
         estimated factors (predicted = factor x model response; NaN where a
@@ -208,6 +231,11 @@ class ZohdyOldenburg(Minimize):
         static_shift_prior: float = DEFAULT_SHIFT_PRIOR,
         workers: int = 1,
         scheduler: str | None = None,
+        subspace: bool = True,
+        subspace_switch: float = 0.8,
+        subspace_bands: int = 3,
+        subspace_memory: int = 6,
+        subspace_windows: int = 6,
         **kwargs,
     ):
         super().__init__(maxIter=maxIter, maxIterLS=maxIterLS, LSshorten=LSshorten, **kwargs)
@@ -234,6 +262,16 @@ class ZohdyOldenburg(Minimize):
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = int(workers)
         self.scheduler = scheduler
+        self.subspace = bool(subspace)
+        if not 0 < subspace_switch <= 1:
+            raise ValueError(f"subspace_switch must be in (0, 1], got {subspace_switch}")
+        self.subspace_switch = float(subspace_switch)
+        self.subspace_bands = int(subspace_bands)
+        self.subspace_memory = int(subspace_memory)
+        self.subspace_windows = int(subspace_windows)
+        self.stage = "zo"
+        self.jvec_products = 0
+        self.jtvec_products = 0
         self._engine = None
         self.static_shifts = {}
         self.static_shift_stations = np.zeros(0)
@@ -265,14 +303,31 @@ class ZohdyOldenburg(Minimize):
         dpred is the model's response.
         """
         inv = self.parent
-        dpred = np.hstack(self._engine.dpred(x))
-        self.forward_solves += 1
+        layout = self._layout
+        if self.subspace and not self.static_shift:
+            out = self._engine.evaluate(
+                x,
+                dobs=[layout.dobs[sl] for sl in layout.term_slices],
+                weights=[layout.weights[sl] for sl in layout.term_slices],
+                groups=[self._groups[sl] for sl in layout.term_slices],
+            )
+            self._gradients = out["gradients"]
+        else:
+            out = self._engine.evaluate(x)
+            self._gradients = None
+        self._count()
+        dpred = np.hstack(out["dpred"])
         inv.model = x
         phi = self._phi(dpred) if self.static_shift else float(np.sum(self._layout.residual(dpred) ** 2))
         inv.dpred = dpred
         inv.phi_d, inv.phi_d_last = phi, inv.phi_d
         inv.phi_m, inv.phi_m_last = float(inv.reg(x)), inv.phi_m
         return phi, dpred
+
+    def _count(self):
+        self.forward_solves += 1
+        self.jvec_products = self._engine.jvec_products
+        self.jtvec_products = self._engine.jtvec_products
 
     def _shifted(self, dpred, shift=None):
         """``dpred`` with its apparent resistivities times the shifts."""
@@ -311,8 +366,9 @@ class ZohdyOldenburg(Minimize):
         k = int(np.argmin(phis))
         return phis[k], options[k]
 
-    def _correction(self, layout, x, dpred, depth, rho_obs, phase_obs, width):
-        """Zohdy-Oldenburg model step at ``x`` and the updated depths."""
+    def _correction(self, layout, x, dpred, depth, rho_obs, phase_obs, width, mask=None):
+        """Zohdy-Oldenburg model step at ``x`` and the updated depths
+        (``mask``: only these soundings correct the model)."""
         geom = layout.geometry
         sign = layout.log_sigma_sign
         log_rho_cells = -sign * x
@@ -339,9 +395,8 @@ class ZohdyOldenburg(Minimize):
                 phase_obs[use_ph], phase_calc[use_ph], alpha=self.alpha
             )
         delta = np.clip(delta, -self.max_log_step, self.max_log_step)
-        cells = project_to_cells(
-            delta, depth, layout.station, geom, weights=layout.rho_weight, width=width
-        )
+        weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
+        cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=width)
         new_depth = depth.copy()
         if self.beta > 0 and has_rho.any():
             new_depth[has_rho] = depth_update(
@@ -395,6 +450,8 @@ class ZohdyOldenburg(Minimize):
 
     def _minimize(self, evalFunction, x0, layout, n_data):
         inv = self.parent
+        # gradient groups: (mode, component, frequency band)
+        self._groups = layout.groups + 4 * self._bands(layout.data_frequency)
         width = self.vertical_smoothing or DEFAULT_WIDTH
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
         self._layout = layout
@@ -414,6 +471,10 @@ class ZohdyOldenburg(Minimize):
 
         self.evalFunction = evalFunction
         self.forward_solves = 0
+        self.jvec_products = self.jtvec_products = 0
+        self.stage = "zo"
+        self._damping = 1e-2
+        self._past_steps = []
         self.history = []
         self.stop_reason = ""
         self.startup(x0)
@@ -429,8 +490,10 @@ class ZohdyOldenburg(Minimize):
         self._record(phi, n_data, t0)
         self.printIter()
         best = (self.xc.copy(), phi, dpred)
+        gradients = self._gradients
         models, residuals, steps = (deque(maxlen=self.memory + 1) for _ in range(3))
         restarted = False
+        use_subspace = self.subspace and not self.static_shift
 
         while True:
             self.doStartIteration()
@@ -441,6 +504,25 @@ class ZohdyOldenburg(Minimize):
                 self.stop_reason = "maximum number of iterations"
                 break
             x, phi, dpred = best
+            if self.stage == "subspace":
+                accepted, trial, new_depth = self._subspace_iteration(
+                    layout, x, phi, dpred, gradients, depth, rho_obs, phase_obs, width
+                )
+                if not accepted:
+                    self.stop_reason = "no subspace step decreased the misfit"
+                    break
+                xt, phi_t, dpred_t = trial
+                gradients = self._gradients
+                depth = new_depth
+                best = trial
+                self.f = phi_t
+                self.chi2 = phi_t / n_data
+                self.doEndIteration(xt)
+                self._record(phi_t, n_data, t0)
+                if self._stalled():
+                    self.stop_reason = "misfit stopped improving"
+                    break
+                continue
             # with static shifts, the model is corrected toward the data
             # divided by the shifts (= the response times the shifts)
             trial_shift = None
@@ -487,6 +569,9 @@ class ZohdyOldenburg(Minimize):
                         queue.clear()
                     restarted = True
                     continue
+                if use_subspace:
+                    self.stage = "subspace"
+                    continue
                 self.stop_reason = "no step decreased the misfit"
                 break
             restarted = False
@@ -495,11 +580,19 @@ class ZohdyOldenburg(Minimize):
                 self._shift = shift_t
                 inv.phi_d = phi_t
             best = (xt, phi_t, dpred_t)
+            gradients = self._gradients
+            self._remember(xt - x)
             self.f = phi_t
             self.chi2 = phi_t / n_data
             self.doEndIteration(xt)  # iter += 1, directives' endIter
             self._record(phi_t, n_data, t0)
+            if use_subspace and phi_t > self.subspace_switch * phi:
+                self.stage = "subspace"  # the fixed point slows down
+                continue
             if self._stalled():
+                if use_subspace:
+                    self.stage = "subspace"
+                    continue
                 self.stop_reason = "misfit stopped improving"
                 break
 
@@ -524,6 +617,81 @@ class ZohdyOldenburg(Minimize):
         self.printDone()
         self.finish()
         return x
+
+    def _subspace_iteration(self, layout, x, phi, dpred, gradients, depth, rho_obs, phase_obs, width):
+        """One subspace Gauss-Newton step (see :mod:`simpeg_zo._subspace`).
+
+        Returns ``(accepted, (x, phi, dpred), depths)``.
+        """
+        step, new_depth = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width)
+        directions = [step]
+        # each mode's and each frequency band's correction on its own, in a
+        # few lateral windows: they move the model at different depths and
+        # places, and disagree where the joint correction stalls
+        windows = lateral_windows(layout.geometry.cell_x, layout.geometry.station_x, self.subspace_windows)
+        band = self._bands(layout.frequency)
+        for mode in np.unique(layout.mode):
+            for b in np.unique(band):
+                mask = (layout.mode == mode) & (band == b)
+                if mask.any():
+                    corr = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width, mask=mask)[0]
+                    directions.extend((corr[:, None] * windows).T)
+        sigma = self._gradient_sigma(layout)
+        for label in sorted(gradients or {}):
+            directions.append(
+                gradient_direction(gradients[label], layout.cell_volume, layout.grid_shape,
+                                   layout.active, sigma)
+            )
+        directions.extend(self._past_steps)
+        D = np.column_stack([d for d in directions if np.any(d != 0)])
+        # Jacobian products of the directions at x (one more factorisation)
+        jd = self._engine.evaluate(x, directions=D)["jd"]
+        self._count()
+        B = layout.weights[:, None] * np.vstack(jd)
+        B[~np.isfinite(B)] = 0.0
+        r = layout.residual(dpred)
+        for self.iterLS in range(self.maxIterLS + 2):
+            coefficients, predicted = subspace_coefficients(B, r, self._damping)
+            move = D @ coefficients
+            biggest = np.abs(move).max()
+            if biggest > self.max_log_step:
+                shrink = self.max_log_step / biggest
+                move *= shrink
+                new = r - shrink * (B @ coefficients)
+                predicted = float(r @ r - new @ new)
+            xt = self.projection(x + move)
+            phi_t, dpred_t = self._evaluate(xt)
+            ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
+            self._damping = update_damping(self._damping, ratio)
+            logger.debug("subspace: k=%d damping %.2e predicted %.3g actual %.3g", D.shape[1],
+                         self._damping, predicted, phi - phi_t)
+            if phi_t < phi:
+                self._remember(xt - x)
+                return True, (xt, phi_t, dpred_t), new_depth
+        return False, (x, phi, dpred), depth
+
+    def _remember(self, step):
+        self._past_steps.append(step)
+        del self._past_steps[: -self.subspace_memory]
+
+    def _bands(self, frequency):
+        """Frequency band (0 .. subspace_bands - 1, equal widths in log f) of
+        each sounding or datum."""
+        logf = np.log10(np.asarray(frequency, dtype=float))
+        lo, hi = logf.min(), logf.max()
+        if hi - lo < 1e-9 or self.subspace_bands <= 1:
+            return np.zeros(logf.size, dtype=int)
+        return np.minimum(((logf - lo) / (hi - lo) * self.subspace_bands).astype(int), self.subspace_bands - 1)
+
+    @staticmethod
+    def _gradient_sigma(layout):
+        """Smoothing widths (cells) of gradient directions: half a station
+        spacing across, two cells in depth."""
+        x = layout.geometry.station_x
+        cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
+        dx = float(np.min(cell_dx)) if cell_dx.size else 1.0
+        spacing = float(np.median(np.diff(x))) if x.size > 1 else dx
+        return (max(0.5 * spacing / dx, 0.5), 2.0)
 
     def _stalled(self) -> bool:
         k = self.stall_iterations

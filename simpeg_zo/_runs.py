@@ -143,6 +143,30 @@ class _Recorder(directives.InversionDirective):
         self._log()
 
 
+@contextlib.contextmanager
+def _counting_jacobian_products(simulations, counts):
+    """Count ``Jvec``/``Jtvec`` calls of the simulations while inside
+    (instance attributes shadowing the methods, removed on exit)."""
+    def wrap(sim, name):
+        method = getattr(sim, name)
+
+        def counted(*args, **kwargs):
+            counts[name.lower()] += 1
+            return method(*args, **kwargs)
+
+        return counted
+
+    try:
+        for sim in simulations:
+            for name in ("Jvec", "Jtvec"):
+                setattr(sim, name, wrap(sim, name))
+        yield counts
+    finally:
+        for sim in simulations:
+            for name in ("Jvec", "Jtvec"):
+                sim.__dict__.pop(name, None)
+
+
 def _finish(method, profile, model, history, t0, forward_solves, stop_reason, target, iterations):
     # the clock stops before the forward solve that only serves the report
     wall_seconds = time.perf_counter() - t0
@@ -260,14 +284,18 @@ def gauss_newton(
         return out
 
     inv_prob.evalFunction = first_eval
-    model = _run_quietly(inv, m0, verbose)
+    counts = {"jvec": 0, "jtvec": 0}
+    with _counting_jacobian_products(list(profile.simulations.values()), counts):
+        model = _run_quietly(inv, m0, verbose)
     reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
-    return _finish(
+    result = _finish(
         method_name, profile, model, recorder.history, t0, inv_prob.forward_count, reason, target_chi2,
         opt.iter,
     )
+    result.extra["jacobian_products"] = counts
+    return result
 
 
 def zohdy_oldenburg(
@@ -336,8 +364,11 @@ def zohdy_oldenburg(
         "beta": opt.beta,
         "use_phase": opt.use_phase,
         "memory": opt.memory,
+        "subspace": opt.subspace,
         "static_shift": opt.static_shift,
     }
+    result.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
+    result.extra["stage"] = opt.stage
     if opt.static_shift:
         _apply_static_shifts(profile, result, opt)
     return result
@@ -402,6 +433,9 @@ def _hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
     gn.iterations += zo.iterations
     gn.forward_solves += zo.forward_solves
     gn.extra["stages"] = {"zo_iterations": zo.iterations, "gn_iterations": gn.iterations - zo.iterations}
+    gn.extra["jacobian_products"] = {
+        k: gn.extra["jacobian_products"][k] + zo.extra["jacobian_products"][k] for k in ("jvec", "jtvec")
+    }
     return gn
 
 
