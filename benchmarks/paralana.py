@@ -122,7 +122,7 @@ def main(argv=None):
                 # the same model scored on the uncorrected data
                 runs[name]["chi2_uncorrected_data"] = float(profile.chi2(profile.dpred(r.model)))
             if "static_shift" in r.extra:
-                runs[name]["chi2_without_static_shift"] = r.extra["chi2_without_static_shift"]
+                runs[name]["chi2_with_static_shift"] = r.extra["chi2_with_static_shift"]
                 runs[name]["static_shift_factors"] = r.extra["static_shift"]
             models[f"{name}: chi2 {r.chi2:.2f}, {r.iterations} it, {r.wall_seconds:.0f} s"] = r.model
             print(name, {k: v for k, v in runs[name].items() if k != "history"})

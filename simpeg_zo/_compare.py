@@ -11,7 +11,7 @@ from ._profile import Profile
 from ._runs import METHODS, InversionResult, run_method
 from ._synthetic import synthetic_profile
 
-__all__ = ["Comparison", "compare", "core_region", "decimate_survey", "SECONDS_LEVELS"]
+__all__ = ["Comparison", "compare", "core_region", "decimate_survey", "SECONDS_LEVELS", "time_to_gn"]
 
 #: chi2 levels reported in ``seconds_to_chi2``.
 SECONDS_LEVELS = (3.0, 2.0, 1.5, 1.0)
@@ -46,6 +46,47 @@ def core_region(profile: Profile):
     depth_max = min(0.5 * length, deep)
     mask = (x >= profile.stations[0]) & (x <= profile.stations[-1]) & (depth <= depth_max)
     return mask, {"x": [float(profile.stations[0]), float(profile.stations[-1])], "depth": [0.0, depth_max]}
+
+
+def time_to_gn(methods: dict, target: float = 1.0) -> dict | None:
+    """Seconds each method took to reach Gauss-Newton's final misfit.
+
+    The level is the lower final chi2 of ``gn`` and ``gn-bostick`` (not
+    below ``target``, where both stop); every method's time is the first
+    history entry at or below it, and the ratio is against the faster of the
+    two GN runs.
+
+    Parameters
+    ----------
+    methods : dict
+        Report entries per method (``history`` with ``chi2`` and
+        ``seconds``; ``chi2``), as in :meth:`Comparison.to_dict`.
+    target : float
+
+    Returns
+    -------
+    dict or None
+        ``level``, ``seconds`` per method (None: never), ``gn_seconds`` (the
+        faster GN), ``ratio`` per method (GN's time over the method's); None
+        without a GN run.
+    """
+    gns = [name for name in ("gn", "gn-bostick") if name in methods]
+    if not gns:
+        return None
+    level = max(target, min(float(methods[g]["chi2"]) for g in gns)) * (1 + 1e-9)
+
+    def first(entry):
+        hit = [h["seconds"] for h in entry["history"] if h["chi2"] <= level]
+        return float(hit[0]) if hit else None
+
+    seconds = {name: first(entry) for name, entry in methods.items()}
+    gn_times = [seconds[g] for g in gns if seconds[g] is not None]
+    gn_best = min(gn_times) if gn_times else None
+    ratio = {
+        name: (None if t is None or gn_best is None or t <= 0 else gn_best / t)
+        for name, t in seconds.items()
+    }
+    return {"level": level, "seconds": seconds, "gn_seconds": gn_best, "ratio": ratio}
 
 
 def decimate_survey(spec, *, station_step: int = 1, frequency_step: int = 1):
@@ -142,13 +183,18 @@ class Comparison:
             "forward_seconds": float(self.forward_seconds),
             "solver": self.profile.solver,
             "core": self.core,
-            "methods": {name: self.method_summary(name) for name in self.results},
+            "methods": (methods := {name: self.method_summary(name) for name in self.results}),
+            "time_to_gn": time_to_gn(methods, target=self._target()),
         }
+
+    def _target(self) -> float:
+        targets = [r.target_chi2 for r in self.results.values()]
+        return float(min(targets)) if targets else 1.0
 
 
 def compare(
     spec,
-    methods=("gn", "zo", "zo-phase"),
+    methods=("gn", "gn-bostick", "zo", "zo-phase"),
     *,
     target_chi2: float = 1.0,
     max_iter: int | None = None,

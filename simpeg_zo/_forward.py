@@ -29,7 +29,7 @@ logger = logging.getLogger("simpeg_zo")
 
 
 def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None, groups=None,
-                     directions=None):
+                     directions=None, boundary_gradient=True):
     """Data, and optionally misfit gradients and Jacobian products, of some
     frequencies, each frequency factorised once and released.
 
@@ -46,6 +46,10 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
     directions : (n_model, k) numpy.ndarray, optional
         Model directions whose Jacobian products ``J @ directions`` are
         returned.
+    boundary_gradient : bool
+        Include the gradient's part through the 1D boundary fields (the
+        outermost mesh columns); it costs a 1D derivative per group, and
+        callers that never move those columns can leave it out.
 
     Returns
     -------
@@ -66,6 +70,7 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
     else:
         gradients = {}
     data, jd = [], []
+    boundary = _boundary_parameters(simulation, model) if directions is not None else None
     for frequency in frequencies:
         A = simulation.getA(frequency)
         rhs = simulation.getRHS(frequency)
@@ -82,47 +87,143 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
             for src in sources:
                 u = fields[src, simulation._solutionType]
                 if want_grad and names:
-                    rhs_adj, dm_direct = [], []
-                    for g in names:
-                        df_du, df_dm = 0, 0
-                        for rx in src.receiver_list:
-                            sl = slices[src, rx]
-                            d = current[(sl.start, sl.stop)]
-                            w = np.asarray(weights)[sl]
-                            v = 2.0 * w**2 * (d - np.asarray(dobs)[sl]) * (labels[sl] == g)
-                            du_t, dm_t = rx.evalDeriv(src, simulation.mesh, fields, v=v, adjoint=True)
-                            if not isinstance(du_t, Zero):
-                                df_du = df_du + du_t
-                            if not isinstance(dm_t, Zero):
-                                df_dm = df_dm + dm_t
-                        rhs_adj.append(np.asarray(df_du).reshape(-1) if not np.isscalar(df_du) else
-                                       np.zeros(u.shape[0], dtype=complex))
-                        dm_direct.append(df_dm)
-                    lam = solver * np.column_stack(rhs_adj)
+                    # one adjoint right-hand side per group, all groups at once
+                    V = {}
+                    for rx in src.receiver_list:
+                        sl = slices[src, rx]
+                        resid = 2.0 * np.asarray(weights)[sl] ** 2 * (current[(sl.start, sl.stop)] - np.asarray(dobs)[sl])
+                        V[id(rx)] = np.column_stack([resid * (labels[sl] == g) for g in names])
+                    df_du, df_dm = _adjoint_data(src, simulation.mesh, fields, V, len(names), u.shape[0])
+                    lam = solver * df_du
+                    terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, len(names))
+                    if boundary_gradient:
+                        for j in range(len(names)):
+                            terms[:, j] += np.real(np.asarray(
+                                simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True))).ravel()
+                    terms = np.real(terms) + np.real(df_dm)
                     for j, g in enumerate(names):
-                        lam_j = lam[:, j]
-                        term = -simulation.getADeriv(frequency, u, lam_j, adjoint=True)
-                        term = term + simulation.getRHSDeriv(frequency, src, lam_j, adjoint=True)
-                        if not np.isscalar(dm_direct[j]):
-                            term = term + dm_direct[j]
-                        gradients[g] += np.real(np.asarray(term)).ravel()
+                        gradients[g] += terms[:, j]
                 if directions is not None:
                     D = np.asarray(directions)
-                    cols = []
-                    for j in range(D.shape[1]):
-                        dA = simulation.getADeriv(frequency, u, D[:, j], adjoint=False)
-                        dR = simulation.getRHSDeriv(frequency, src, D[:, j])
-                        cols.append(np.asarray(-dA + dR).reshape(-1))
-                    du = solver * np.column_stack(cols)
+                    rhs_t = -np.asarray(simulation.getADeriv(frequency, u, D, adjoint=False)).reshape(u.shape[0], -1)
+                    # the right-hand side depends on the model only through the
+                    # boundary columns (1D boundary fields)
+                    for j in np.flatnonzero(np.any(D[boundary] != 0, axis=0)):
+                        rhs_t[:, j] += np.asarray(simulation.getRHSDeriv(frequency, src, D[:, j])).reshape(-1)
+                    du = solver * rhs_t
                     for rx in src.receiver_list:
-                        block = np.column_stack([
-                            np.asarray(rx.evalDeriv(src, simulation.mesh, fields, du_dm_v=du[:, j], v=D[:, j])).ravel()
-                            for j in range(D.shape[1])
-                        ])
-                        jd.append((slices[src, rx], block))
+                        jd.append((slices[src, rx], _tangent_data(rx, src, simulation.mesh, fields, du, D)))
         finally:
             solver.clean()
     return {"data": data, "gradients": gradients, "jd": jd}
+
+
+def _boundary_parameters(simulation, model):
+    """Model parameters that reach the outermost mesh columns (where the 2D
+    MT simulations take their 1D boundary fields), as a boolean mask."""
+    mapping = getattr(simulation, "sigmaMap", None) or getattr(simulation, "rhoMap", None)
+    mesh = simulation.mesh
+    n_model = np.asarray(model).size
+    try:
+        deriv = mapping.deriv(np.asarray(model, dtype=float)).tocsr()
+        nx = mesh.shape_cells[0]
+        rows = np.flatnonzero(np.isin(np.arange(mesh.n_cells) % nx, (0, nx - 1)))
+        touched = np.unique(deriv[rows].indices)
+    except Exception:  # noqa: BLE001 - an unusual mapping: assume every parameter
+        return np.ones(n_model, dtype=bool)
+    mask = np.zeros(n_model, dtype=bool)
+    mask[touched] = True
+    return mask
+
+
+def _impedance_projections(rx, mesh):
+    if rx.orientation == "xy":
+        return rx.getP(mesh, "Ex"), rx.getP(mesh, "CC")
+    return rx.getP(mesh, "CC"), rx.getP(mesh, "Ex")
+
+
+def _vectorised(rx, mesh):
+    from simpeg.electromagnetics.natural_source.receivers import Impedance
+
+    return (isinstance(rx, Impedance) and mesh.dim == 2 and rx.orientation in ("xy", "yx")
+            and rx.component in ("apparent_resistivity", "phase", "real", "imag"))
+
+
+def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
+    """``(dd/du)^T V`` and ``(dd/dm)^T V`` of a source's receivers for
+    several data-space vectors at once (``V[id(rx)]``: (nD, n_groups))."""
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+    from simpeg.utils import Zero
+
+    gh = ge = None
+    du_sum = np.zeros((n_fields, n_groups), dtype=complex)
+    dm_cols = [0.0] * n_groups
+    for rx in src.receiver_list:
+        v = V[id(rx)]
+        if not _vectorised(rx, mesh):
+            for j in range(n_groups):
+                du_t, dm_t = rx.evalDeriv(src, mesh, fields, v=v[:, j], adjoint=True)
+                if not isinstance(du_t, Zero):
+                    du_sum[:, j] += np.asarray(du_t).reshape(-1)
+                if not isinstance(dm_t, Zero):
+                    dm_cols[j] = dm_cols[j] + np.asarray(dm_t).reshape(-1)
+            continue
+        PE, PH = _impedance_projections(rx, mesh)
+        top = PE @ fields[src, "e"][:, 0]
+        bot = PH @ fields[src, "h"][:, 0]
+        imp = (top / bot)[:, None]
+        if rx.component == "phase":
+            v = 180 / np.pi * imp / (imp.real**2 + imp.imag**2) * v
+            v = -v.imag - 1j * v.real
+        elif rx.component == "apparent_resistivity":
+            v = 2 * _alpha(src) * imp * v
+            v = v.real - 1j * v.imag
+        elif rx.component == "imag":
+            v = -1j * v
+        gtop = v / bot[:, None]
+        gbot = -imp * v / bot[:, None]
+        gh = PH.T @ gbot if gh is None else gh + PH.T @ gbot
+        ge = PE.T @ gtop if ge is None else ge + PE.T @ gtop
+    dm_sum = 0.0
+    if any(not np.isscalar(c) for c in dm_cols):
+        size = next(np.size(c) for c in dm_cols if not np.isscalar(c))
+        dm_sum = np.column_stack([np.broadcast_to(c, size) for c in dm_cols])
+    if gh is not None:
+        u_h, m_h = fields._hDeriv(src, None, gh, adjoint=True)
+        u_e, m_e = fields._eDeriv(src, None, ge, adjoint=True)
+        for part in (u_h, u_e):
+            if not isinstance(part, Zero):
+                du_sum += np.asarray(part).reshape(n_fields, n_groups)
+        for part in (m_h, m_e):
+            if not isinstance(part, Zero):
+                dm_sum = dm_sum + np.asarray(part).reshape(-1, n_groups)
+    return du_sum, dm_sum
+
+
+def _tangent_data(rx, src, mesh, fields, du, D):
+    """``J D`` rows of one receiver from the field perturbations ``du`` of
+    all directions at once (2D impedance receivers; others column by
+    column through SimPEG)."""
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+
+    if not _vectorised(rx, mesh):
+        return np.column_stack([
+            np.asarray(rx.evalDeriv(src, mesh, fields, du_dm_v=du[:, j], v=D[:, j])).ravel()
+            for j in range(D.shape[1])
+        ])
+    PE, PH = _impedance_projections(rx, mesh)
+    top = PE @ fields[src, "e"][:, 0]
+    bot = PH @ fields[src, "h"][:, 0]
+    imp = (top / bot)[:, None]
+    de = PE @ fields._eDeriv(src, du, D, adjoint=False)
+    dh = PH @ fields._hDeriv(src, du, D, adjoint=False)
+    dimp = (de - imp * dh) / bot[:, None]
+    if rx.component == "apparent_resistivity":
+        return 2 * _alpha(src) * (imp.real * dimp.real + imp.imag * dimp.imag)
+    if rx.component == "phase":
+        amp2 = imp.real**2 + imp.imag**2
+        return (180 / np.pi) * (-imp.imag / amp2 * dimp.real + imp.real / amp2 * dimp.imag)
+    return getattr(dimp, rx.component)
 
 
 def forward_dpred(simulation, model, *, frequencies=None) -> np.ndarray:
@@ -299,7 +400,8 @@ class ForwardEngine:
         """
         return self.evaluate(model)["dpred"]
 
-    def evaluate(self, model, *, dobs=None, weights=None, groups=None, directions=None) -> dict:
+    def evaluate(self, model, *, dobs=None, weights=None, groups=None, directions=None,
+                 boundary_gradient=True) -> dict:
         """Data and, on request, misfit gradients and Jacobian products.
 
         One factorisation per (simulation, frequency), released after its
@@ -313,9 +415,12 @@ class ForwardEngine:
             ``sum(weights**2 * (dpred - dobs)**2)`` is returned per group.
         groups : list of (n_data_i,) numpy.ndarray of int, optional
             Group label of every datum (labels shared across simulations are
-            summed); default one group per simulation... all 0.
+            summed); default 0 for every datum.
         directions : (n_model, k) numpy.ndarray, optional
             Directions whose Jacobian products are returned.
+        boundary_gradient : bool
+            Include the gradient's part through the 1D boundary fields of
+            the outermost mesh columns (a 1D derivative per group).
 
         Returns
         -------
@@ -330,7 +435,8 @@ class ForwardEngine:
             options = {}
             if dobs is not None:
                 options.update(dobs=np.asarray(dobs[i], dtype=float), weights=np.asarray(weights[i], dtype=float),
-                               groups=None if groups is None else np.asarray(groups[i]))
+                               groups=None if groups is None else np.asarray(groups[i]),
+                               boundary_gradient=bool(boundary_gradient))
             if directions is not None:
                 options["directions"] = np.asarray(directions, dtype=float)
             tasks.append(options)

@@ -61,12 +61,10 @@ def invert_profile(
         The network of the learned methods (default the shipped one).
     static_shift : bool, optional
         ``zo``/``zo-phase``: estimate a static shift per (station, mode)
-        during the iterations (``ZohdyOldenburg(static_shift=True)``; the
-        reported chi2 is then that of the model with its shifts, the shifts
-        and the shift-free chi2 are in ``extra``). Default: on for field data
-        (a profile read from EDI files, which has station names), where
-        galvanic distortion of the apparent resistivity is the rule; off for
-        simulated data, which have none.
+        during the iterations (``ZohdyOldenburg(static_shift=True)``). Off
+        by default. ``chi2`` stays the model's own misfit; the shifts and
+        the fit of the model times its shifts are in ``extra``
+        (``static_shift``, ``chi2_with_static_shift``).
     workers, scheduler :
         Dask workers for the forward solves of the ZO stages (see
         :func:`simpeg_zo.run_method`).
@@ -85,10 +83,8 @@ def invert_profile(
     if method not in INVERT_METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(INVERT_METHODS)}")
     kwargs = {"estimator": estimator} if method in LEARNED_METHODS else {}
-    if method in ("zo", "zo-phase"):
-        if static_shift is None:
-            static_shift = profile.station_names is not None
-        kwargs["static_shift"] = bool(static_shift)
+    if method in ("zo", "zo-phase") and static_shift:
+        kwargs["static_shift"] = True
     return run_method(
         profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose,
         workers=workers, scheduler=scheduler, **kwargs,

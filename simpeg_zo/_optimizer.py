@@ -10,7 +10,7 @@ import numpy as np
 from simpeg.optimization import IterationPrinters, Minimize, StoppingCriteria
 
 from ._bostick import bostick_depth, fold_phase
-from ._forward import ForwardEngine
+from ._forward import ForwardEngine, _boundary_parameters
 from ._layout import SoundingLayout, layout_from_misfit, misfit_simulations
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
 from ._subspace import gradient_direction, lateral_windows, subspace_coefficients, update_damping
@@ -310,6 +310,7 @@ class ZohdyOldenburg(Minimize):
                 dobs=[layout.dobs[sl] for sl in layout.term_slices],
                 weights=[layout.weights[sl] for sl in layout.term_slices],
                 groups=[self._groups[sl] for sl in layout.term_slices],
+                boundary_gradient=False,  # the subspace stage never moves the boundary columns
             )
             self._gradients = out["gradients"]
         else:
@@ -439,9 +440,9 @@ class ZohdyOldenburg(Minimize):
             )
         layout = layout_from_misfit(inv.dmisfit)
         n_data = max(layout.n_data, 1)
-        self._engine = ForwardEngine(
-            misfit_simulations(inv.dmisfit), workers=self.workers, scheduler=self.scheduler
-        )
+        simulations = misfit_simulations(inv.dmisfit)
+        self._boundary = _boundary_parameters(simulations[0], x0)
+        self._engine = ForwardEngine(simulations, workers=self.workers, scheduler=self.scheduler)
         try:
             return self._minimize(evalFunction, x0, layout, n_data)
         finally:
@@ -643,7 +644,12 @@ class ZohdyOldenburg(Minimize):
                                    layout.active, sigma)
             )
         directions.extend(self._past_steps)
-        D = np.column_stack([d for d in directions if np.any(d != 0)])
+        D = np.column_stack(directions)
+        # the outermost mesh columns (padding, where the 1D boundary fields
+        # are taken) stay as they are: their Jacobian products would cost a
+        # 1D derivative per direction
+        D[self._boundary] = 0.0
+        D = D[:, np.any(D != 0, axis=0)]
         # Jacobian products of the directions at x (one more factorisation)
         jd = self._engine.evaluate(x, directions=D)["jd"]
         self._count()
