@@ -60,7 +60,8 @@ from ._mesh import skin_depth
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._optimizer import ZohdyOldenburg
 from ._profile import MODES, Profile, build_profile
-from ._runs import GN_SETTINGS, METHODS, InversionResult, gauss_newton, run_method, zohdy_oldenburg
+from ._methods import METHODS, run_method
+from ._runs import GN_SETTINGS, InversionResult, gauss_newton, zohdy_oldenburg
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
 from ._zo import depth_update, phase_log_correction, resistivity_update

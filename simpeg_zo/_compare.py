@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._profile import Profile
-from ._runs import METHODS, InversionResult, run_method
+from ._methods import METHODS, run_method
+from ._runs import InversionResult
 from ._synthetic import synthetic_profile
 
 __all__ = ["Comparison", "compare", "core_region", "decimate_survey", "SECONDS_LEVELS", "time_to_gn"]

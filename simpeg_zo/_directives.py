@@ -11,7 +11,8 @@ from ._bostick import (
     bostick_resistivity_slope,
 )
 from ._layout import SoundingLayout, layout_from_misfit
-from ._optimizer import DEFAULT_WIDTH, sounding_state
+from ._layout import sounding_state
+from ._optimizer import DEFAULT_WIDTH
 from ._zo import project_to_cells
 
 __all__ = ["BostickStartingModel", "bostick_model"]

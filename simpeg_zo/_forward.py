@@ -19,6 +19,7 @@ import logging
 import pickle
 import threading
 import time
+import weakref
 from typing import Sequence
 
 import numpy as np
@@ -80,7 +81,7 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
             fields[sources, simulation._solutionType] = solver * rhs
             for src in sources:
                 for rx in src.receiver_list:
-                    data.append((slices[src, rx], np.asarray(rx.eval(src, simulation.mesh, fields)).ravel()))
+                    data.append((slices[src, rx], _receiver_data(rx, src, simulation.mesh, fields)))
             current = {}
             for index, values in data[-sum(len(src.receiver_list) for src in sources):]:
                 current[(index.start, index.stop)] = values
@@ -136,10 +137,38 @@ def _boundary_parameters(simulation, model):
     return mask
 
 
+_PROJECTIONS = weakref.WeakKeyDictionary()
+
+
 def _impedance_projections(rx, mesh):
-    if rx.orientation == "xy":
-        return rx.getP(mesh, "Ex"), rx.getP(mesh, "CC")
-    return rx.getP(mesh, "CC"), rx.getP(mesh, "Ex")
+    """(P_E, P_H) interpolation matrices of a 2D impedance receiver, kept per
+    receiver and mesh (SimPEG's NSEM receivers rebuild them at every call)."""
+    key = (id(mesh), mesh.n_cells, rx.orientation, rx.locations_e.tobytes())
+    cached = _PROJECTIONS.get(rx)
+    if cached is None or cached[0] != key:
+        if rx.orientation == "xy":
+            pair = rx.getP(mesh, "Ex"), rx.getP(mesh, "CC")
+        else:
+            pair = rx.getP(mesh, "CC"), rx.getP(mesh, "Ex")
+        cached = (key, pair)
+        _PROJECTIONS[rx] = cached
+    return cached[1]
+
+
+def _receiver_data(rx, src, mesh, fields):
+    """A receiver's data (SimPEG's ``rx.eval``, vectorised for 2D impedance
+    receivers with their projections kept)."""
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+
+    if not _vectorised(rx, mesh):
+        return np.asarray(rx.eval(src, mesh, fields)).ravel()
+    PE, PH = _impedance_projections(rx, mesh)
+    imp = (PE @ fields[src, "e"][:, 0]) / (PH @ fields[src, "h"][:, 0])
+    if rx.component == "apparent_resistivity":
+        return _alpha(src) * (imp.real**2 + imp.imag**2)
+    if rx.component == "phase":
+        return 180 / np.pi * np.arctan2(imp.imag, imp.real)
+    return getattr(imp, rx.component)
 
 
 def _vectorised(rx, mesh):

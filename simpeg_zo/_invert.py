@@ -17,7 +17,8 @@ import os
 import numpy as np
 
 from ._profile import Profile
-from ._runs import METHODS, InversionResult, run_method
+from ._methods import METHODS, run_method
+from ._runs import InversionResult
 from .learned import LEARNED_METHODS
 
 __all__ = [
@@ -161,7 +162,9 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     ``converged``, ``stations``, ``frequencies``, ``dropped``, ``history``,
     ``misfit_tables``, ``mesh_cells`` and, for field data, the survey's
     choices (``strike_deg``, ``line_azimuth_deg``, ``band``, floors,
-    ``static_shift``).
+    ``static_shift``), ``lateral_roughness`` (RMS of log10-resistivity jumps
+    between neighbouring stations down to the core depth, see
+    :meth:`Profile.lateral_roughness`).
     """
     info = survey.summary() if survey is not None else {}
     names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
@@ -195,6 +198,11 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
         "history": result.history,
         "misfit_tables": misfit_tables(profile, result.dpred),
     }
+    from ._compare import core_region
+
+    depth_max = core_region(profile)[1]["depth"][1]
+    report["lateral_roughness"] = {"log10_rms": profile.lateral_roughness(result.model, depth_max),
+                                   "depth_max_m": float(depth_max)}
     report.update(info)
     if result.extra:
         report["extra"] = {k: v for k, v in result.extra.items() if _jsonable(v)}

@@ -15,6 +15,7 @@ import numpy as np
 from simpeg import maps
 from simpeg.electromagnetics import natural_source as nsem
 
+from ._bostick import fold_phase
 from ._mesh import cell_depths
 from ._zo import ColumnGeometry
 
@@ -252,3 +253,22 @@ def _geometry(mesh, active, station_x) -> ColumnGeometry:
         cell_depth=cell_depth,
         column_cells=tuple(column_cells),
     )
+
+
+def sounding_state(layout: SoundingLayout, data):
+    """Apparent resistivity and folded phase of each sounding in ``data``.
+
+    Returns
+    -------
+    rho : (n_soundings,) numpy.ndarray
+        NaN where the sounding has no apparent resistivity.
+    phase : (n_soundings,) numpy.ndarray
+        Radians, first quadrant; NaN where the sounding has no phase.
+    """
+    rho = np.full(layout.rho_index.size, np.nan)
+    has = layout.rho_index >= 0
+    rho[has] = data[layout.rho_index[has]]
+    phase = np.full(layout.phase_index.size, np.nan)
+    hp = layout.phase_index >= 0
+    phase[hp] = fold_phase(data[layout.phase_index[hp]])
+    return rho, phase

@@ -9,9 +9,9 @@ from collections import deque
 import numpy as np
 from simpeg.optimization import IterationPrinters, Minimize, StoppingCriteria
 
-from ._bostick import bostick_depth, fold_phase
+from ._bostick import bostick_depth
 from ._forward import ForwardEngine, _boundary_parameters
-from ._layout import SoundingLayout, layout_from_misfit, misfit_simulations
+from ._layout import layout_from_misfit, misfit_simulations, sounding_state
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
 from ._subspace import gradient_direction, lateral_windows, subspace_coefficients, update_damping
 from ._zo import (
@@ -23,7 +23,7 @@ from ._zo import (
     secant_mix,
 )
 
-__all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH", "sounding_state"]
+__all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
 
 logger = logging.getLogger("simpeg_zo")
 
@@ -35,25 +35,6 @@ logger = logging.getLogger("simpeg_zo")
 #: H-type layers with 0.72); narrower ones leave cells between sparse
 #: soundings to the nearest one, which is the least-squares answer.
 DEFAULT_WIDTH = 0.1
-
-
-def sounding_state(layout: SoundingLayout, data):
-    """Apparent resistivity and folded phase of each sounding in ``data``.
-
-    Returns
-    -------
-    rho : (n_soundings,) numpy.ndarray
-        NaN where the sounding has no apparent resistivity.
-    phase : (n_soundings,) numpy.ndarray
-        Radians, first quadrant; NaN where the sounding has no phase.
-    """
-    rho = np.full(layout.rho_index.size, np.nan)
-    has = layout.rho_index >= 0
-    rho[has] = data[layout.rho_index[has]]
-    phase = np.full(layout.phase_index.size, np.nan)
-    hp = layout.phase_index >= 0
-    phase[hp] = fold_phase(data[layout.phase_index[hp]])
-    return rho, phase
 
 
 _forward_printer = {
@@ -238,6 +219,11 @@ class ZohdyOldenburg(Minimize):
         subspace_windows: int = 6,
         **kwargs,
     ):
+        unknown = [key for key in kwargs if not hasattr(Minimize, key)]
+        if unknown:
+            raise TypeError(
+                f"ZohdyOldenburg() got an unexpected keyword argument {unknown[0]!r}"
+            )
         super().__init__(maxIter=maxIter, maxIterLS=maxIterLS, LSshorten=LSshorten, **kwargs)
         if not 0 < alpha <= 2:
             raise ValueError(f"alpha must be in (0, 2], got {alpha}")

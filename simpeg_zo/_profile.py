@@ -166,6 +166,40 @@ class Profile:
         values = np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan)
         return self.split(values, mode)
 
+    def station_columns(self, model, depths) -> np.ndarray:
+        """log10 resistivity under every station at the given depths below
+        its ground (linear in log-depth along the station's mesh column,
+        constant beyond its ends).
+
+        Returns
+        -------
+        (n_depths, n_stations) numpy.ndarray
+        """
+        nx, nz = self.mesh.shape_cells
+        index = np.full(self.mesh.n_cells, -1)
+        index[self.active_cells] = np.arange(self.n_active)
+        log_rho = np.log10(self.resistivity(model))
+        depth = self.cell_depths
+        columns = np.clip(np.searchsorted(self.mesh.nodes_x, self.stations) - 1, 0, nx - 1)
+        out = np.empty((np.size(depths), self.n_stations))
+        for i, c in enumerate(columns):
+            cells = index[c + nx * np.arange(nz)]
+            cells = cells[cells >= 0]
+            order = np.argsort(depth[cells])
+            cells = cells[order]
+            out[:, i] = np.interp(np.log(depths), np.log(np.maximum(depth[cells], 1e-3)), log_rho[cells])
+        return out
+
+    def lateral_roughness(self, model, depth_max) -> float:
+        """RMS of the log10-resistivity jumps between neighbouring stations,
+        over 40 depths log-spaced from the first cell to ``depth_max`` below
+        the ground: a vertical column under one station (a model artefact
+        no smooth inversion has) shows up as large jumps."""
+        first = float(np.min(self.cell_depths))
+        depths = np.geomspace(max(first, 1e-3), max(depth_max, 2 * first), 40)
+        columns = self.station_columns(model, depths)
+        return float(np.sqrt(np.mean(np.diff(columns, axis=1) ** 2))) if self.n_stations > 1 else 0.0
+
     # ----------------------------------------------------------------- data
     def dpred(self, model) -> dict:
         """Predicted data per mode, forward only (each frequency factorised,

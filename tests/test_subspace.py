@@ -95,3 +95,12 @@ def test_default_zo_keeps_descending_where_the_fixed_point_stalls():
     assert paper.chi2 > 5.0
     assert default.chi2 <= 1.2
     assert default.extra["jacobian_products"]["jvec"] > 0
+
+
+def test_option_typos_are_type_errors():
+    with pytest.raises(TypeError, match="'maxIte'"):
+        simpeg_zo.ZohdyOldenburg(maxIte=3)
+    with pytest.raises(TypeError):
+        simpeg_zo.ZohdyOldenburg(3)
+    opt = simpeg_zo.ZohdyOldenburg(maxIter=3, tolF=1e-3)  # Minimize's own options pass through
+    assert opt.maxIter == 3

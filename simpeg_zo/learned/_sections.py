@@ -160,7 +160,7 @@ def sections_from_layout(layout):
         Descending.
     stations : (n_stations,) numpy.ndarray
     """
-    from .._optimizer import sounding_state
+    from .._layout import sounding_state
 
     modes = set(np.unique(layout.mode))
     if modes != {"TE", "TM"}:
