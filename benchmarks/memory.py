@@ -78,7 +78,12 @@ def run(path, method, iterations, workers=1):
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    row["code"] = "this" if os.path.samefile(path, ROOT) else f"baseline {path}"
+    if os.path.samefile(path, ROOT):
+        row["code"] = "this"
+    else:
+        commit = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True).stdout.strip()
+        row["code"] = f"before (commit {commit or path})"
     print(f"  {row['code']} {method} workers={workers}: peak {row['peak_mb']:.0f} MB, {row['seconds']:.0f} s, "
           f"chi2 {row['chi2']:.2f} after {row['iterations']} it, mesh {row['mesh']}", flush=True)
     return row
