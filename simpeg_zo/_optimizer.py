@@ -217,6 +217,7 @@ class ZohdyOldenburg(Minimize):
         subspace_bands: int = 3,
         subspace_memory: int = 6,
         subspace_windows: int = 6,
+        subspace_smoothing: float = 0.3,
         **kwargs,
     ):
         unknown = [key for key in kwargs if not hasattr(Minimize, key)]
@@ -255,6 +256,7 @@ class ZohdyOldenburg(Minimize):
         self.subspace_bands = int(subspace_bands)
         self.subspace_memory = int(subspace_memory)
         self.subspace_windows = int(subspace_windows)
+        self.subspace_smoothing = float(subspace_smoothing)
         self.stage = "zo"
         self.jvec_products = 0
         self.jtvec_products = 0
@@ -280,7 +282,7 @@ class ZohdyOldenburg(Minimize):
         self.clock_start = None
 
     # ------------------------------------------------------------ helpers
-    def _evaluate(self, x):
+    def _evaluate(self, x, directions=None):
         """One forward solve (forward only); returns (phi_d, dpred).
 
         Leaves the inverse problem as ``BaseInvProblem.evalFunction`` would
@@ -297,11 +299,13 @@ class ZohdyOldenburg(Minimize):
                 weights=[layout.weights[sl] for sl in layout.term_slices],
                 groups=[self._groups[sl] for sl in layout.term_slices],
                 boundary_gradient=False,  # the subspace stage never moves the boundary columns
+                directions=directions,
             )
             self._gradients = out["gradients"]
         else:
             out = self._engine.evaluate(x)
             self._gradients = None
+        self._jd = out["jd"]
         self._count()
         dpred = np.hstack(out["dpred"])
         inv.model = x
@@ -462,6 +466,7 @@ class ZohdyOldenburg(Minimize):
         self.stage = "zo"
         self._damping = 1e-2
         self._past_steps = []
+        self._pending = None
         self.history = []
         self.stop_reason = ""
         self.startup(x0)
@@ -605,11 +610,9 @@ class ZohdyOldenburg(Minimize):
         self.finish()
         return x
 
-    def _subspace_iteration(self, layout, x, phi, dpred, gradients, depth, rho_obs, phase_obs, width):
-        """One subspace Gauss-Newton step (see :mod:`simpeg_zo._subspace`).
-
-        Returns ``(accepted, (x, phi, dpred), depths)``.
-        """
+    def _subspace_directions(self, layout, x, dpred, gradients, depth, rho_obs, phase_obs, width):
+        """Directions of a subspace step built at ``x`` (columns of the
+        returned matrix) and the depths the joint correction moves to."""
         step, new_depth = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width)
         directions = [step]
         # each mode's and each frequency band's correction on its own, in a
@@ -623,25 +626,47 @@ class ZohdyOldenburg(Minimize):
                 if mask.any():
                     corr = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width, mask=mask)[0]
                     directions.extend((corr[:, None] * windows).T)
-        sigma = self._gradient_sigma(layout)
+        sigma = tuple(self.subspace_smoothing * v for v in self._gradient_sigma(layout))
         for label in sorted(gradients or {}):
             directions.append(
                 gradient_direction(gradients[label], layout.cell_volume, layout.grid_shape,
                                    layout.active, sigma)
             )
         directions.extend(self._past_steps)
-        D = np.column_stack(directions)
+        return self._clean(np.column_stack(directions)), new_depth
+
+    def _clean(self, D):
         # the outermost mesh columns (padding, where the 1D boundary fields
         # are taken) stay as they are: their Jacobian products would cost a
         # 1D derivative per direction
+        D = np.array(D, dtype=float)
         D[self._boundary] = 0.0
-        D = D[:, np.any(D != 0, axis=0)]
-        # Jacobian products of the directions at x (one more factorisation)
-        jd = self._engine.evaluate(x, directions=D)["jd"]
-        self._count()
+        return D[:, np.any(D != 0, axis=0)]
+
+    def _subspace_iteration(self, layout, x, phi, dpred, gradients, depth, rho_obs, phase_obs, width):
+        """One subspace Gauss-Newton step (see :mod:`simpeg_zo._subspace`).
+
+        The Jacobian products of a model's directions are computed while the
+        model itself is evaluated (one factorisation per frequency for both),
+        so the directions are those built at the previous model plus the
+        step that led here; only the first subspace iteration pays an extra
+        factorisation pass for them.
+
+        Returns ``(accepted, (x, phi, dpred), depths)``.
+        """
+        pending = self._pending
+        if pending is not None and pending[0] is x:
+            D, jd = pending[1], pending[2]
+        else:
+            D, _ = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
+            jd = self._engine.evaluate(x, directions=D)["jd"]
+            self._count()
         B = layout.weights[:, None] * np.vstack(jd)
         B[~np.isfinite(B)] = 0.0
         r = layout.residual(dpred)
+        following, new_depth = self._subspace_directions(
+            layout, x, dpred, gradients, depth, rho_obs, phase_obs, width
+        )
         for self.iterLS in range(self.maxIterLS + 2):
             coefficients, predicted = subspace_coefficients(B, r, self._damping)
             move = D @ coefficients
@@ -652,13 +677,15 @@ class ZohdyOldenburg(Minimize):
                 new = r - shrink * (B @ coefficients)
                 predicted = float(r @ r - new @ new)
             xt = self.projection(x + move)
-            phi_t, dpred_t = self._evaluate(xt)
+            D_next = self._clean(np.column_stack([following, move]))
+            phi_t, dpred_t = self._evaluate(xt, directions=D_next)
             ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
             self._damping = update_damping(self._damping, ratio)
             logger.debug("subspace: k=%d damping %.2e predicted %.3g actual %.3g", D.shape[1],
                          self._damping, predicted, phi - phi_t)
             if phi_t < phi:
                 self._remember(xt - x)
+                self._pending = (xt, D_next, self._jd)
                 return True, (xt, phi_t, dpred_t), new_depth
         return False, (x, phi, dpred), depth
 
