@@ -34,6 +34,8 @@ ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
 SPEC = os.path.join(HERE, "specs", "field-25x57.toml")
 START, END = "<!-- memory:start -->", "<!-- memory:end -->"
+sys.path.insert(0, HERE)
+from _sections import write_section  # noqa: E402
 
 RUNNER = r"""
 import json, sys, time, warnings
@@ -117,15 +119,7 @@ def main(argv=None):
                      f"{r['peak_mb']:.0f} | {r['seconds']:.0f} | {r['chi2']:.2f} |")
     lines += ["", "ZO evaluates forward only (each frequency factorised, solved and released); GN keeps "
               "SimPEG's stored factorisations, which its Jacobian products need.", "", END]
-    text = "\n".join(lines)
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    old = open(path).read()
-    if START in old and END in old:
-        new = old[: old.index(START)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip() + "\n\n" + text + "\n"
-    with open(path, "w") as fh:
-        fh.write(new)
+    write_section("\n".join(lines), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
 sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+
+from _sections import write_section  # noqa: E402
 
 START, END = "<!-- scaling:start -->", "<!-- scaling:end -->"
 
@@ -262,16 +265,6 @@ def markdown(report):
     return "\n".join(lines)
 
 
-def write_section(text, path):
-    old = open(path).read() if os.path.exists(path) else ""
-    if START in old and END in old:
-        new = old[: old.index(START)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip() + "\n\n" + text + "\n"
-    with open(path, "w") as fh:
-        fh.write(new)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sweeps")
@@ -302,7 +295,7 @@ def main(argv=None):
     with open(os.path.join(RESULTS, "scaling.json"), "w") as fh:
         json.dump(report, fh, indent=1)
     plot(report["sweeps"], os.path.join(RESULTS, "scaling.png"))
-    write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"))
+    write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
     print(f"done in {report['elapsed_s'] / 60:.1f} min", flush=True)
 
 

@@ -36,6 +36,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results")
 sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+
+from _sections import write_section  # noqa: E402
 
 START, END = "<!-- topography:start -->", "<!-- topography:end -->"
 
@@ -163,16 +166,6 @@ def markdown(report):
     return "\n".join(lines)
 
 
-def write_section(text, path):
-    old = open(path).read() if os.path.exists(path) else ""
-    if START in old and END in old:
-        new = old[: old.index(START)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip() + "\n\n" + text + "\n"
-    with open(path, "w") as fh:
-        fh.write(new)
-
-
 def main(argv=None):
     import warnings
 
@@ -193,7 +186,7 @@ def main(argv=None):
     print(report["first_order"], flush=True)
     with open(os.path.join(RESULTS, "topography.json"), "w") as fh:
         json.dump(report, fh, indent=1)
-    write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"))
+    write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
 
 
 if __name__ == "__main__":

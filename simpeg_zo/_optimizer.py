@@ -52,12 +52,19 @@ _chi2_printer = {
 
 
 class ZohdyOldenburg(Minimize):
-    r"""Zohdy-Oldenburg direct inversion of 2D MT data, Jacobian-free.
+    r"""Zohdy-Oldenburg direct inversion of 2D MT data.
 
     A drop-in :class:`simpeg.optimization.Minimize` for a standard SimPEG 2D
     MT inversion: replace ``opt = optimization.InexactGaussNewton(...)`` by
-    ``opt = simpeg_zo.ZohdyOldenburg(...)``. It needs only forward solves
-    (one per trial model) and no Jacobian product.
+    ``opt = simpeg_zo.ZohdyOldenburg(...)``. Its Zohdy-Oldenburg iterations
+    need only forward solves (one per trial model, forward only: each
+    frequency factorised, solved and released). When they slow down, the
+    subspace stage (``subspace=True``, the default) continues with subspace
+    Gauss-Newton steps that use Jacobian products of a few dozen directions
+    (adjoint and tangent solves on each evaluated model's own
+    factorisations; no Jacobian matrix, no large linear system). With
+    ``memory=0, subspace=False`` it is the paper's method: forward solves
+    only.
 
     Each iteration maps every (mode, station, frequency) sounding to its
     Bostick depth below its station, corrects the model resistivity there by
@@ -83,10 +90,20 @@ class ZohdyOldenburg(Minimize):
     plain step tried once more; the model returned is always the best one
     evaluated.
 
+    Subspace stage: once an accepted iteration lowers the misfit by less
+    than ``1 - subspace_switch``, or no ZO step lowers it, each iteration
+    takes the Levenberg-Marquardt combination of the ZO corrections (all
+    data; each mode and frequency band in ``subspace_windows`` lateral
+    windows), the misfit gradients of each (mode, component, band) data
+    group as smoothed densities, and the last ``subspace_memory`` steps
+    (:mod:`simpeg_zo._subspace`). The Jacobian products of the next
+    iteration's directions are computed with the trial model's own
+    factorisation, so an iteration costs one factorisation per frequency.
+
     Stopping: directives (``TargetMisfit`` sets ``stopNextIteration``),
     ``maxIter``, or stagnation: the data misfit fell by less than
     ``stall_tolerance`` (relative) over the last ``stall_iterations``
-    accepted iterations, or no shortened step improved it.
+    accepted iterations, or no step improved it.
 
     Parameters
     ----------
@@ -159,6 +176,16 @@ class ZohdyOldenburg(Minimize):
     subspace_switch : float
         Misfit ratio of an accepted ZO iteration above which the subspace
         stage starts (default 0.8).
+    subspace_bands : int
+        Frequency bands (equal in log frequency) of the subspace directions.
+    subspace_memory : int
+        Past steps kept as subspace directions.
+    subspace_windows : int
+        Lateral windows (a partition of unity over the stations) of the ZO
+        corrections among the subspace directions.
+    subspace_smoothing : float
+        Width of the gradient directions' smoothing, as a fraction of half a
+        station spacing across and two cells in depth (0: none).
 
     Attributes
     ----------

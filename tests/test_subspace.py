@@ -1,6 +1,8 @@
 """Subspace Gauss-Newton steps (pure functions) and the two ZO variants:
 the paper's Jacobian-free iteration and the default that keeps descending."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,8 @@ from simpeg_zo._subspace import (
     subspace_coefficients,
     update_damping,
 )
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_subspace_coefficients_solve_the_small_least_squares_problem():
@@ -76,19 +80,7 @@ def test_paper_zo_needs_no_jacobian_product(monkeypatch):
 def test_default_zo_keeps_descending_where_the_fixed_point_stalls():
     """A 3-station joint TE+TM block: the fixed point stalls far above the
     target; the default ZO (subspace stage) reaches chi2 <= 1.2."""
-    spec = simpeg_zo.parse_spec("""
-        name = "tiny"
-        [survey]
-        stations = { start = 0.0, stop = 2000.0, count = 3 }
-        frequencies = { max = 100.0, min = 0.1, count = 5 }
-        modes = ["TE", "TM"]
-        [model]
-        background = 100.0
-        [[model.blocks]]
-        x = [500.0, 1500.0]
-        depth = [200.0, 800.0]
-        resistivity = 10.0
-    """)
+    spec = simpeg_zo.load_spec(os.path.join(ROOT, "benchmarks", "specs", "tiny-block.toml"))
     profile, _ = simpeg_zo.synthetic_profile(spec)
     paper = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, memory=0, subspace=False, maxIter=30)
     default = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, maxIter=30)
@@ -104,3 +96,39 @@ def test_option_typos_are_type_errors():
         simpeg_zo.ZohdyOldenburg(3)
     opt = simpeg_zo.ZohdyOldenburg(maxIter=3, tolF=1e-3)  # Minimize's own options pass through
     assert opt.maxIter == 3
+
+
+def test_zo_recovers_a_conductive_block():
+    """A 10 ohm-m block in 100 ohm-m under 9 stations, TE+TM: the default ZO
+    fits the data and puts the conductor where it is."""
+    spec = simpeg_zo.parse_spec("""
+        name = "block"
+        [survey]
+        stations = { start = 0.0, stop = 4000.0, count = 9 }
+        frequencies = { max = 300.0, min = 0.1, count = 7 }
+        modes = ["TE", "TM"]
+        [noise]
+        relative = 0.02
+        phase_degrees = 0.57
+        seed = 1
+        [errors]
+        relative = 0.05
+        phase_degrees = 1.43
+        [model]
+        background = 100.0
+        [[model.blocks]]
+        x = [1500.0, 2500.0]
+        depth = [300.0, 900.0]
+        resistivity = 10.0
+    """)
+    profile, true_model = simpeg_zo.synthetic_profile(spec)
+    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, maxIter=20)
+    assert result.chi2 <= 1.0
+    x = profile.mesh.cell_centers[profile.active_cells, 0]
+    depth = profile.cell_depths
+    log_rho = np.log10(profile.resistivity(result.model))
+    inside = (np.abs(x - 2000.0) < 300.0) & (depth > 400.0) & (depth < 800.0)
+    beside = (np.abs(x - 2000.0) > 1200.0) & (x > 0) & (x < 4000.0) & (depth > 400.0) & (depth < 800.0)
+    assert np.median(log_rho[inside]) < 1.6  # 10 ohm-m is 1.0, the background 2.0
+    assert abs(np.median(log_rho[beside]) - 2.0) < 0.25
+    assert np.median(log_rho[beside]) - np.median(log_rho[inside]) > 0.5
