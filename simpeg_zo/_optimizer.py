@@ -319,19 +319,8 @@ class ZohdyOldenburg(Minimize):
         """
         inv = self.parent
         layout = self._layout
-        if self.subspace and not self.static_shift:
-            out = self._engine.evaluate(
-                x,
-                dobs=[layout.dobs[sl] for sl in layout.term_slices],
-                weights=[layout.weights[sl] for sl in layout.term_slices],
-                groups=[self._groups[sl] for sl in layout.term_slices],
-                boundary_gradient=False,  # the subspace stage never moves the boundary columns
-                directions=directions,
-            )
-            self._gradients = out["gradients"]
-        else:
-            out = self._engine.evaluate(x)
-            self._gradients = None
+        out = self._engine.evaluate(x, directions=directions, **self._gradient_request())
+        self._gradients = out["gradients"] or None
         self._jd = out["jd"]
         self._count()
         dpred = np.hstack(out["dpred"])
@@ -341,6 +330,19 @@ class ZohdyOldenburg(Minimize):
         inv.phi_d, inv.phi_d_last = phi, inv.phi_d
         inv.phi_m, inv.phi_m_last = float(inv.reg(x)), inv.phi_m
         return phi, dpred
+
+    def _gradient_request(self):
+        """Engine options for misfit gradients: asked for in the subspace
+        stage only (the ZO iterations need forward solves alone)."""
+        layout = self._layout
+        if self.stage != "subspace" or not self.subspace or self.static_shift:
+            return {}
+        return {
+            "dobs": [layout.dobs[sl] for sl in layout.term_slices],
+            "weights": [layout.weights[sl] for sl in layout.term_slices],
+            "groups": [self._groups[sl] for sl in layout.term_slices],
+            "boundary_gradient": False,  # the subspace stage never moves the boundary columns
+        }
 
     def _count(self):
         self.forward_solves += 1
@@ -685,6 +687,11 @@ class ZohdyOldenburg(Minimize):
         if pending is not None and pending[0] is x:
             D, jd = pending[1], pending[2]
         else:
+            # first subspace step: the misfit gradients at x (adjoint solves),
+            # then the Jacobian products of all its directions
+            if not gradients:
+                gradients = self._engine.evaluate(x, **self._gradient_request())["gradients"]
+                self._count()
             D, _ = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
             jd = self._engine.evaluate(x, directions=D)["jd"]
             self._count()
@@ -704,7 +711,10 @@ class ZohdyOldenburg(Minimize):
                 new = r - shrink * (B @ coefficients)
                 predicted = float(r @ r - new @ new)
             xt = self.projection(x + move)
-            D_next = self._clean(np.column_stack([following, move]))
+            # a step predicted to reach chi2 <= 1 is likely the last: its
+            # model is evaluated without the next directions' products
+            last = phi - predicted <= layout.n_data
+            D_next = None if last else self._clean(np.column_stack([following, move]))
             phi_t, dpred_t = self._evaluate(xt, directions=D_next)
             ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
             self._damping = update_damping(self._damping, ratio)
@@ -712,7 +722,7 @@ class ZohdyOldenburg(Minimize):
                          self._damping, predicted, phi - phi_t)
             if phi_t < phi:
                 self._remember(xt - x)
-                self._pending = (xt, D_next, self._jd)
+                self._pending = None if D_next is None else (xt, D_next, self._jd)
                 return True, (xt, phi_t, dpred_t), new_depth
         return False, (x, phi, dpred), depth
 
