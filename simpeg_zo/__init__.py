@@ -55,7 +55,7 @@ from ._bostick import (
 )
 from ._compare import Comparison, compare, core_region, decimate_survey
 from ._directives import BostickStartingModel, bostick_model
-from ._forward import ForwardEngine, forward_dpred
+from ._forward import ForwardEngine, forward_dpred, jtj_diagonal
 from ._mesh import skin_depth
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._optimizer import ZohdyOldenburg
@@ -91,6 +91,7 @@ __all__ = [
     "SuperLU",
     "default_solver",
     "forward_dpred",
+    "jtj_diagonal",
     "get_solver",
     "pardiso_available",
     "Comparison",

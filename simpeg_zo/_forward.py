@@ -24,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["forward_dpred", "ForwardEngine", "local_cluster"]
+__all__ = ["forward_dpred", "jtj_diagonal", "ForwardEngine", "local_cluster"]
 
 logger = logging.getLogger("simpeg_zo")
 
@@ -253,6 +253,75 @@ def _tangent_data(rx, src, mesh, fields, du, D):
         amp2 = imp.real**2 + imp.imag**2
         return (180 / np.pi) * (-imp.imag / amp2 * dimp.real + imp.real / amp2 * dimp.imag)
     return getattr(dimp, rx.component)
+
+
+def jtj_diagonal(simulation, model, W=None, f=None) -> np.ndarray:
+    """Diagonal of ``J^T W^T W J`` of a SimPEG frequency-domain simulation.
+
+    What ``getJtJdiag`` gives SimPEG's ``UpdatePreconditioner`` (Jacobi
+    preconditioning of Gauss-Newton's conjugate gradients) and
+    ``UpdateSensitivityWeights``, without forming ``J``: per frequency one
+    adjoint solve per datum, all of that frequency's data as the columns of
+    one multi-right-hand-side solve, on the stored factorisations of
+    ``simulation.fields`` (so in a Gauss-Newton iteration it costs solves
+    only). The 2D MT simulations of SimPEG 0.25 have no working ``getJ``.
+
+    Parameters
+    ----------
+    simulation : simpeg.electromagnetics.frequency_domain.simulation.BaseFDEMSimulation
+    model : (n_model,) numpy.ndarray
+    W : scipy.sparse matrix, optional
+        Data weights (``L2DataMisfit.W``); default the identity. A
+        non-diagonal ``W`` is applied row by row through ``Jtvec``.
+    f : simpeg.fields.Fields, optional
+        Fields of ``model`` (computed, with their factorisations, when not
+        given).
+
+    Returns
+    -------
+    (n_model,) numpy.ndarray
+    """
+    import scipy.sparse as sp
+
+    model = np.asarray(model, dtype=float)
+    n_data = simulation.survey.nD
+    if f is None or getattr(simulation, "Ainv", None) is None:
+        f = simulation.fields(model)
+    if W is None:
+        w = np.ones(n_data)
+    else:
+        W = sp.csr_matrix(W)
+        if W.shape != (n_data, n_data):
+            raise ValueError(f"W must be ({n_data}, {n_data}), got {W.shape}")
+        off = W - sp.diags(W.diagonal())
+        if off.count_nonzero():
+            rows = np.zeros(model.size)
+            for k in range(n_data):
+                rows += np.asarray(simulation.Jtvec(model, W[k].toarray().ravel(), f=f)) ** 2
+            return rows
+        w = W.diagonal()
+    slices = simulation.survey.get_all_slices()
+    out = np.zeros(model.size)
+    for i_f, frequency in enumerate(simulation.survey.frequencies):
+        solver = simulation.Ainv[i_f]
+        for src in simulation.survey.get_sources_by_frequency(frequency):
+            u = f[src, simulation._solutionType]
+            n_cols = sum(rx.nD for rx in src.receiver_list)
+            V, offset = {}, 0
+            for rx in src.receiver_list:
+                sl = slices[src, rx]
+                block = np.zeros((rx.nD, n_cols))
+                block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[sl]
+                V[id(rx)] = block
+                offset += rx.nD
+            df_du, df_dm = _adjoint_data(src, simulation.mesh, f, V, n_cols, u.shape[0])
+            lam = solver * df_du
+            terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
+            for j in range(n_cols):
+                terms[:, j] += np.asarray(simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True)).ravel()
+            terms = np.real(terms) + np.real(df_dm)
+            out += np.sum(terms**2, axis=1)
+    return out
 
 
 def forward_dpred(simulation, model, *, frequencies=None) -> np.ndarray:

@@ -18,15 +18,44 @@ from ._mesh import (
     discrete_surface,
     receiver_locations,
 )
-from ._forward import forward_dpred
+from ._forward import forward_dpred, jtj_diagonal
 from ._solvers import default_solver, get_solver, solver_name
 
 __all__ = ["Profile", "build_profile", "MODES", "default_solver"]
 
+class _JtJDiagonal:
+    """``getJtJdiag`` for SimPEG's 2D MT simulations (see
+    :func:`simpeg_zo.jtj_diagonal`), so that SimPEG's
+    ``UpdatePreconditioner`` and ``UpdateSensitivityWeights`` directives
+    work on them; the fields (and factorisations) of the last
+    ``fields(m)`` call are reused when ``m`` is the same model."""
+
+    def fields(self, m=None):
+        f = super().fields(m)
+        self._jtj_fields = (np.array(self.model, dtype=float, copy=True), f)
+        return f
+
+    def getJtJdiag(self, m, W=None, f=None):
+        cached = getattr(self, "_jtj_fields", None)
+        if f is None and cached is not None and cached[0].shape == np.shape(m) and np.array_equal(cached[0], m):
+            f = cached[1]
+        return jtj_diagonal(self, m, W=W, f=f)
+
+
+class Simulation2DMagneticField(_JtJDiagonal, nsem.simulation.Simulation2DMagneticField):
+    """SimPEG's TE simulation (``Simulation2DMagneticField``) with
+    ``getJtJdiag``."""
+
+
+class Simulation2DElectricField(_JtJDiagonal, nsem.simulation.Simulation2DElectricField):
+    """SimPEG's TM simulation (``Simulation2DElectricField``) with
+    ``getJtJdiag``."""
+
+
 #: SimPEG simulation class and receiver orientation of each mode.
 MODES = {
-    "TE": (nsem.simulation.Simulation2DMagneticField, "yx"),
-    "TM": (nsem.simulation.Simulation2DElectricField, "xy"),
+    "TE": (Simulation2DMagneticField, "yx"),
+    "TM": (Simulation2DElectricField, "xy"),
 }
 #: Conductivity of the air cells (S/m). SimPEG's TE system carries the air
 #: resistivity in its curl-curl term; with 1e-8 S/m the TE matrix over rugged

@@ -30,7 +30,13 @@ __all__ = [
 #: SimPEG's standard 2D MT Gauss-Newton recipe (the settings of the mtpy-v2
 #: SimPEG 2D recipe): smallness 1e-5, horizontal smoothness 1/5, vertical 1,
 #: beta from the largest eigenvalues (ratio 1), halved every iteration,
-#: inexact GN with 30 CG iterations, stopped at chi2 = 1.
+#: inexact GN with 30 CG iterations, stopped at chi2 = 1, and SimPEG's Jacobi
+#: preconditioner of the CG (``UpdatePreconditioner``, as SimPEG's own
+#: examples use it; the profile's simulations give it ``getJtJdiag``).
+#: Without it the CG falls back to SimPEG's default preconditioner (BFGS from
+#: the inverse of the regularisation's Hessian), uses all its 30 iterations
+#: and GN stalls on layered models (h-layers TE, every 4th station and
+#: frequency: chi2 44 after 12 iterations against 0.8 after 6 with it).
 GN_SETTINGS = {
     "alpha_s": 1e-5,
     "alpha_x": 0.2,
@@ -40,7 +46,7 @@ GN_SETTINGS = {
     "cooling_rate": 1,
     "max_iter": 30,
     "max_iter_cg": 30,
-    "preconditioner": False,
+    "preconditioner": True,
     "sensitivity_weights": False,
 }
 

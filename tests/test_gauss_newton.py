@@ -1,0 +1,114 @@
+"""The Gauss-Newton baseline: ``getJtJdiag`` of the profile's simulations
+(what SimPEG's Jacobi preconditioner and sensitivity weights need) and GN
+with that preconditioner on a layered earth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from simpeg import directives, inverse_problem, optimization, regularization
+
+import simpeg_zo
+
+TOPO_SPEC = """
+name = "hill"
+[survey]
+stations = { start = 0.0, stop = 2000.0, count = 5 }
+frequencies = { max = 100.0, min = 0.1, count = 4 }
+modes = ["TE", "TM"]
+[model]
+background = 100.0
+[[model.blocks]]
+x = [500.0, 1500.0]
+depth = [300.0, 900.0]
+resistivity = 10.0
+[topography]
+x = [0.0, 1000.0, 2000.0]
+elevation = [0.0, 150.0, 0.0]
+"""
+
+
+@pytest.fixture(scope="module")
+def hill():
+    profile, _ = simpeg_zo.synthetic_profile(simpeg_zo.parse_spec(TOPO_SPEC))
+    rng = np.random.default_rng(3)
+    model = profile.half_space() + 0.5 * rng.standard_normal(profile.half_space().size)
+    return profile, model
+
+
+def _rows_squared(sim, model, W):
+    """sum_k (J^T W^T e_k)^2 through SimPEG's own Jtvec, datum by datum."""
+    f = sim.fields(model)
+    out = np.zeros(model.size)
+    for k in range(W.shape[0]):
+        out += np.asarray(sim.Jtvec(model, np.asarray(W[k].todense()).ravel(), f=f)) ** 2
+    return out
+
+
+@pytest.mark.parametrize("mode", ["TE", "TM"])
+def test_jtj_diagonal_matches_the_jacobian_rows(hill, mode):
+    """diag(J^T W^T W J) equals the sum of the squared rows of W J formed
+    with SimPEG's Jtvec, for a diagonal and a non-diagonal W, under
+    topography (receiver cells, boundary columns and all)."""
+    profile, model = hill
+    sim = profile.simulations[mode]
+    n = sim.survey.nD
+    rng = np.random.default_rng(0)
+    W = sp.diags(rng.uniform(0.5, 2.0, n)).tocsr()
+    expected = _rows_squared(sim, model, W)
+    got = simpeg_zo.jtj_diagonal(sim, model, W=W)
+    assert np.max(np.abs(got - expected)) <= 1e-10 * np.max(expected)
+    assert np.count_nonzero(expected) > model.size // 4
+    # the method SimPEG's directives call, with the fields of the same model
+    sim.fields(model)
+    assert np.allclose(sim.getJtJdiag(model, W=W), expected, rtol=1e-10, atol=1e-12 * expected.max())
+    # a non-diagonal W couples data: row by row
+    W2 = (W + sp.diags(0.3 * np.ones(n - 1), 1)).tocsr()
+    expected2 = _rows_squared(sim, model, W2)
+    got2 = simpeg_zo.jtj_diagonal(sim, model, W=W2)
+    assert np.allclose(got2, expected2, rtol=1e-10, atol=1e-12 * expected2.max())
+    with pytest.raises(ValueError, match="W must be"):
+        simpeg_zo.jtj_diagonal(sim, model, W=sp.identity(n + 1))
+
+
+def test_jtj_diagonal_follows_the_model(hill):
+    """getJtJdiag at another model than the last fields' recomputes them."""
+    profile, model = hill
+    sim = profile.simulations["TM"]
+    W = sp.identity(sim.survey.nD, format="csr")
+    sim.fields(model)
+    other = model + 0.7
+    assert np.allclose(sim.getJtJdiag(other, W=W), _rows_squared(sim, other, W), rtol=1e-10)
+
+
+def test_simpeg_jacobi_preconditioner_directive_runs(hill):
+    """SimPEG's own UpdatePreconditioner sets 1 / (diag(J^T W^T W J) +
+    beta diag(R)) as the CG preconditioner on the profile's simulations."""
+    profile, model = hill
+    dmis = profile.data_misfit()
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells,
+                                              reference_model=profile.half_space())
+    opt = optimization.InexactGaussNewton(maxIter=1)
+    inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt, beta=2.0)
+    inv_prob.model = model
+    directive = directives.UpdatePreconditioner()
+    directive.inversion = type("Inv", (), {"invProb": inv_prob, "opt": opt, "reg": reg,
+                                           "dmisfit": dmis})()
+    directive.initialize()
+    jtj = sum(simpeg_zo.jtj_diagonal(o.simulation, model, W=o.W) for o in dmis.objfcts)
+    reg_diag = reg.deriv2(model).diagonal()  # the directive wraps the WLS as one term
+    assert np.allclose(opt.approxHinv.diagonal(), 1.0 / (jtj + 2.0 * reg_diag), rtol=1e-10)
+
+
+def test_gauss_newton_fits_a_layered_earth():
+    """h-layers TE from its half-space: the documented recipe (Jacobi
+    preconditioned CG) reaches chi2 <= 1 within 10 iterations (SimPEG's
+    default CG preconditioner stalls near chi2 70 on this case)."""
+    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("h-layers"), station_step=10, frequency_step=6)
+    profile, _ = simpeg_zo.synthetic_profile(spec.replace(modes=("TE",)))
+    assert simpeg_zo.GN_SETTINGS["preconditioner"] is True
+    result = simpeg_zo.gauss_newton(profile, max_iter=10)
+    assert result.history[0]["chi2"] > 100
+    assert result.chi2 <= 1.0
+    assert result.extra["jacobian_products"]["jvec"] > 0
