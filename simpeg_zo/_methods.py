@@ -45,7 +45,7 @@ def run_method(
         subspace stage: adjoint gradients and Jacobian products of a few
         directions once the fixed point slows); ``zo-paper`` and
         ``zo-paper-phase``: the paper's iteration (no secant memory, no
-        subspace stage, forward solves only); ``zo-gn``:
+        subspace stage, column-wise corrections, forward solves only); ``zo-gn``:
         ZO with phase until it stops improving, then GN from its model;
         ``cnn``: the learned network's model; ``cnn-gn``/``cnn-zo``: GN /
         ZO with phase from it (see :func:`simpeg_zo.learned.run_learned`).
@@ -101,7 +101,7 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
         )
     if method in ("zo", "zo-phase", "zo-paper", "zo-paper-phase"):
         if method.startswith("zo-paper"):
-            zo_options.update(memory=0, subspace=False)
+            zo_options.update(memory=0, subspace=False, lateral_coupling=0.0)
         return zohdy_oldenburg(
             profile,
             use_phase=method.endswith("phase"),

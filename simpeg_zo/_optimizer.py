@@ -15,6 +15,7 @@ from ._layout import layout_from_misfit, misfit_simulations, sounding_state
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
 from ._subspace import gradient_direction, lateral_windows, subspace_coefficients, update_damping
 from ._zo import (
+    depth_scaled_smoothing,
     depth_update,
     phase_log_correction,
     project_to_cells,
@@ -63,7 +64,7 @@ class ZohdyOldenburg(Minimize):
     Gauss-Newton steps that use Jacobian products of a few dozen directions
     (adjoint and tangent solves on each evaluated model's own
     factorisations; no Jacobian matrix, no large linear system). With
-    ``memory=0, subspace=False`` it is the paper's method: forward solves
+    ``memory=0, subspace=False, lateral_coupling=0`` it is the paper's method: forward solves
     only.
 
     Each iteration maps every (mode, station, frequency) sounding to its
@@ -127,6 +128,13 @@ class ZohdyOldenburg(Minimize):
         (:data:`DEFAULT_WIDTH`).
     max_log_step : float
         Largest change of ln(resistivity) of any cell in one step.
+    lateral_coupling : float
+        Each correction is smoothed along x with a Gaussian of width
+        ``lateral_coupling`` times the depth (default 0.5): at depth a
+        sounding resolves lateral structure only on the scale of its depth,
+        and a correction confined to the column under its station grows
+        into a vertical column there. 0 keeps the paper's column-wise
+        correction (linear between stations).
     maxIterLS : int
         Step shortenings tried when the misfit rises.
     LSshorten : float
@@ -171,7 +179,7 @@ class ZohdyOldenburg(Minimize):
         the smoothed misfit gradients of each data group and the last step,
         from Jacobian products of those few directions (adjoint and tangent
         solves on each frequency's own factorisation, no Jacobian matrix).
-        ``False`` with ``memory=0`` is the paper's method: forward solves
+        ``False`` with ``memory=0, lateral_coupling=0`` is the paper's method: forward solves
         only.
     subspace_switch : float
         Misfit ratio of an accepted ZO iteration above which the subspace
@@ -231,6 +239,7 @@ class ZohdyOldenburg(Minimize):
         memory: int = 4,
         vertical_smoothing: float | None = None,
         max_log_step: float = float(np.log(10.0)),
+        lateral_coupling: float = 0.5,
         maxIterLS: int = 2,
         LSshorten: float = 0.5,
         stall_iterations: int = 3,
@@ -266,6 +275,9 @@ class ZohdyOldenburg(Minimize):
         self.memory = int(memory)
         self.vertical_smoothing = vertical_smoothing
         self.max_log_step = float(max_log_step)
+        if not lateral_coupling >= 0:
+            raise ValueError(f"lateral_coupling must be >= 0, got {lateral_coupling}")
+        self.lateral_coupling = float(lateral_coupling)
         self.stall_iterations = int(stall_iterations)
         self.stall_tolerance = float(stall_tolerance)
         if static_shift_prior <= 0:
@@ -417,6 +429,7 @@ class ZohdyOldenburg(Minimize):
         delta = np.clip(delta, -self.max_log_step, self.max_log_step)
         weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
         cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=width)
+        cells = depth_scaled_smoothing(cells, geom, layout.grid_shape, layout.active, self.lateral_coupling)
         new_depth = depth.copy()
         if self.beta > 0 and has_rho.any():
             new_depth[has_rho] = depth_update(

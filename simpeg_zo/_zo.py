@@ -46,6 +46,7 @@ __all__ = [
     "depth_update",
     "ColumnGeometry",
     "project_to_cells",
+    "depth_scaled_smoothing",
     "sample_columns",
     "secant_mix",
 ]
@@ -240,6 +241,52 @@ def project_to_cells(values, depths, station, geometry, *, weights=None, width=0
         logk -= logk.max(axis=1, keepdims=True)
         k = w[side] * np.exp(logk)
         out += share * (k * v[side]).sum(axis=1) / k.sum(axis=1)
+    return out
+
+
+def depth_scaled_smoothing(values, geometry, shape, active, ratio):
+    """Lateral Gaussian smoothing whose width grows with depth.
+
+    Along each row of the mesh, values are averaged with Gaussian weights of
+    standard deviation ``ratio`` times the row's depth below the surface
+    (median over its cells), in metres along x: a sounding resolves lateral
+    structure only on the scale of its depth, so a correction at depth is
+    shared with the neighbouring columns instead of standing under one
+    station. Near the surface (widths below a cell) values are unchanged.
+
+    Parameters
+    ----------
+    values : (n_active,) numpy.ndarray
+    geometry : ColumnGeometry
+        Its ``cell_x`` and ``cell_depth`` (active cells).
+    shape : (2,) tuple of int
+        ``mesh.shape_cells`` (nx, nz).
+    active : (n_cells,) numpy.ndarray of bool
+    ratio : float
+        Width over depth; 0 returns the values unchanged.
+
+    Returns
+    -------
+    (n_active,) numpy.ndarray
+    """
+    values = np.asarray(values, dtype=float)
+    if ratio <= 0:
+        return values.copy()
+    nx, nz = shape
+    index = np.full(nx * nz, -1)
+    index[np.flatnonzero(active)] = np.arange(values.size)
+    index = index.reshape((nx, nz), order="F")
+    out = values.copy()
+    for j in range(nz):
+        cells = index[:, j][index[:, j] >= 0]
+        if cells.size < 2:
+            continue
+        sigma = ratio * float(np.median(geometry.cell_depth[cells]))
+        x = geometry.cell_x[cells]
+        if sigma <= 0 or sigma < np.min(np.diff(np.sort(x))):
+            continue
+        k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
+        out[cells] = k @ values[cells] / k.sum(axis=1)
     return out
 
 

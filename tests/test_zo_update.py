@@ -10,7 +10,7 @@ from simpeg_zo import (
     phase_log_correction,
     resistivity_update,
 )
-from simpeg_zo._zo import ColumnGeometry, project_to_cells, sample_columns, secant_mix
+from simpeg_zo._zo import ColumnGeometry, depth_scaled_smoothing, project_to_cells, sample_columns, secant_mix
 
 ALPHAS = [0.1, 0.5, 1.0, 1.7]
 
@@ -308,3 +308,55 @@ def test_secant_mix_few_iterates_minimises_over_their_span(rng):
     coef = np.linalg.lstsq((A @ basis.T), b - A @ models[-1], rcond=None)[0]
     np.testing.assert_allclose(averaged, models[-1] + basis.T @ coef, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(new, averaged + P @ r_avg, rtol=1e-6, atol=1e-8)
+
+
+def _grid_geometry(nx=81, nz=40, dx=50.0, dz=25.0):
+    """A flat tensor grid: all cells active, depth = row centre."""
+    x = (np.arange(nx) + 0.5) * dx
+    z = (np.arange(nz) + 0.5) * dz
+    cell_x = np.tile(x, nz)  # Fortran order: x fastest
+    cell_depth = np.repeat(z, nx)
+    geom = ColumnGeometry(station_x=x[::10], cell_x=cell_x, cell_depth=cell_depth, column_cells=())
+    return geom, (nx, nz), np.ones(nx * nz, dtype=bool), x, z
+
+
+def test_depth_scaled_smoothing_keeps_constants_and_shallow_rows():
+    geom, shape, active, x, z = _grid_geometry()
+    ones = np.ones(active.sum())
+    assert np.allclose(depth_scaled_smoothing(3.0 * ones, geom, shape, active, 0.5), 3.0)
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal(active.sum())
+    assert np.array_equal(depth_scaled_smoothing(values, geom, shape, active, 0.0), values)
+    out = depth_scaled_smoothing(values, geom, shape, active, 0.5)
+    # rows whose width (0.5 x depth) is below a cell (50 m) are untouched
+    shallow = geom.cell_depth < 100.0
+    assert np.array_equal(out[shallow], values[shallow])
+    assert not np.allclose(out[~shallow], values[~shallow])
+
+
+def test_depth_scaled_smoothing_width_grows_with_depth():
+    """A correction confined to one column spreads along each row with a
+    standard deviation of ratio x depth (its second moment)."""
+    geom, shape, active, x, z = _grid_geometry()
+    nx, nz = shape
+    spike = np.zeros(active.sum())
+    centre = nx // 2
+    spike[centre::nx] = 1.0  # the column under the middle station
+    out = depth_scaled_smoothing(spike, geom, shape, active, 0.5).reshape((nx, nz), order="F")
+    for j in (10, 20, 35):
+        row = out[:, j]
+        assert row.sum() == pytest.approx(1.0, rel=0.02)  # far from the ends: mass kept
+        mean = np.sum(row * x) / row.sum()
+        spread = np.sqrt(np.sum(row * (x - mean) ** 2) / row.sum())
+        assert mean == pytest.approx(x[centre], abs=1e-6)
+        assert spread == pytest.approx(0.5 * z[j], rel=0.05)
+    # deeper rows are wider and lower at the column itself
+    assert out[centre, 35] < out[centre, 20] < out[centre, 10] < 1.0
+
+
+def test_lateral_coupling_is_validated():
+    from simpeg_zo import ZohdyOldenburg
+
+    with pytest.raises(ValueError, match="lateral_coupling"):
+        ZohdyOldenburg(lateral_coupling=-1.0)
+    assert ZohdyOldenburg().lateral_coupling == 0.5
