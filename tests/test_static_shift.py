@@ -88,7 +88,11 @@ def test_recovers_applied_shift_at_true_model(shifted):
 
 def test_zo_with_static_shift(shifted):
     profile, _ = shifted
-    r = zohdy_oldenburg(profile, static_shift=True)
+    # column-wise corrections: the lateral coupling shares a station's
+    # correction with its neighbours and the shift is identified less well
+    # (measured: TM/TE factors 1.22-1.24 at the shifted stations against up
+    # to 1.25 elsewhere)
+    r = zohdy_oldenburg(profile, static_shift=True, lateral_coupling=0.0)
     # chi2 is the model's own misfit; the fit with the shifts has its own key
     assert r.chi2 == pytest.approx(profile.chi2(profile.dpred(r.model)))
     shifted_dpred = {}
