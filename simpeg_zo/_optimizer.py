@@ -699,21 +699,24 @@ class ZohdyOldenburg(Minimize):
         pending = self._pending
         if pending is not None and pending[0] is x:
             D, jd = pending[1], pending[2]
+            # the directions built at x: those of the next step
+            following, new_depth = self._subspace_directions(
+                layout, x, dpred, gradients, depth, rho_obs, phase_obs, width
+            )
         else:
             # first subspace step: the misfit gradients at x (adjoint solves),
-            # then the Jacobian products of all its directions
+            # then the Jacobian products of all its directions, which are
+            # also the next step's
             if not gradients:
                 gradients = self._engine.evaluate(x, **self._gradient_request())["gradients"]
                 self._count()
-            D, _ = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
+            D, new_depth = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
+            following = D
             jd = self._engine.evaluate(x, directions=D)["jd"]
             self._count()
         B = layout.weights[:, None] * np.vstack(jd)
         B[~np.isfinite(B)] = 0.0
         r = layout.residual(dpred)
-        following, new_depth = self._subspace_directions(
-            layout, x, dpred, gradients, depth, rho_obs, phase_obs, width
-        )
         for self.iterLS in range(self.maxIterLS + 2):
             coefficients, predicted = subspace_coefficients(B, r, self._damping)
             move = D @ coefficients
