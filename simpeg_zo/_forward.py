@@ -94,14 +94,8 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
                         sl = slices[src, rx]
                         resid = 2.0 * np.asarray(weights)[sl] ** 2 * (current[(sl.start, sl.stop)] - np.asarray(dobs)[sl])
                         V[id(rx)] = np.column_stack([resid * (labels[sl] == g) for g in names])
-                    df_du, df_dm = _adjoint_data(src, simulation.mesh, fields, V, len(names), u.shape[0])
-                    lam = solver * df_du
-                    terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, len(names))
-                    if boundary_gradient:
-                        for j in range(len(names)):
-                            terms[:, j] += np.real(np.asarray(
-                                simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True))).ravel()
-                    terms = np.real(terms) + np.real(df_dm)
+                    terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, len(names),
+                                           boundary=boundary_gradient)
                     for j, g in enumerate(names):
                         gradients[g] += terms[:, j]
                 if directions is not None:
@@ -229,6 +223,22 @@ def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
     return du_sum, dm_sum
 
 
+def _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, *, boundary=True):
+    """``J^T V`` of one source for several data-space vectors at once: one
+    adjoint solve per column on ``solver`` (the frequency's factorisation),
+    then the model derivatives of the system matrix, of the receivers and,
+    with ``boundary``, of the 1D boundary fields. Returns (n_model, n_cols)."""
+    u = fields[src, simulation._solutionType]
+    df_du, df_dm = _adjoint_data(src, simulation.mesh, fields, V, n_cols, u.shape[0])
+    lam = solver * df_du
+    terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
+    if boundary:
+        for j in range(n_cols):
+            terms[:, j] += np.real(np.asarray(
+                simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True))).ravel()
+    return np.real(terms) + np.real(df_dm)
+
+
 def _tangent_data(rx, src, mesh, fields, du, D):
     """``J D`` rows of one receiver from the field perturbations ``du`` of
     all directions at once (2D impedance receivers; others column by
@@ -305,7 +315,6 @@ def jtj_diagonal(simulation, model, W=None, f=None) -> np.ndarray:
     for i_f, frequency in enumerate(simulation.survey.frequencies):
         solver = simulation.Ainv[i_f]
         for src in simulation.survey.get_sources_by_frequency(frequency):
-            u = f[src, simulation._solutionType]
             n_cols = sum(rx.nD for rx in src.receiver_list)
             V, offset = {}, 0
             for rx in src.receiver_list:
@@ -314,12 +323,7 @@ def jtj_diagonal(simulation, model, W=None, f=None) -> np.ndarray:
                 block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[sl]
                 V[id(rx)] = block
                 offset += rx.nD
-            df_du, df_dm = _adjoint_data(src, simulation.mesh, f, V, n_cols, u.shape[0])
-            lam = solver * df_du
-            terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
-            for j in range(n_cols):
-                terms[:, j] += np.asarray(simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True)).ravel()
-            terms = np.real(terms) + np.real(df_dm)
+            terms = _adjoint_terms(simulation, frequency, src, f, solver, V, n_cols)
             out += np.sum(terms**2, axis=1)
     return out
 
