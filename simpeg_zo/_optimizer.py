@@ -15,7 +15,8 @@ from ._layout import layout_from_misfit, misfit_simulations, sounding_state
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
 from ._subspace import gradient_direction, lateral_windows, subspace_coefficients, update_damping
 from ._zo import (
-    depth_scaled_smoothing,
+    apply_smoother,
+    depth_scaled_smoother,
     depth_update,
     phase_log_correction,
     project_to_cells,
@@ -305,6 +306,7 @@ class ZohdyOldenburg(Minimize):
         self.phi_d_without_shift = np.nan
         self._shift = None  # per-sounding log shifts during minimize
         self._layout = None
+        self._smoother = []
         self.stoppers = [StoppingCriteria.iteration]
         self.printers = [
             IterationPrinters.iteration,
@@ -429,7 +431,7 @@ class ZohdyOldenburg(Minimize):
         delta = np.clip(delta, -self.max_log_step, self.max_log_step)
         weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
         cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=width)
-        cells = depth_scaled_smoothing(cells, geom, layout.grid_shape, layout.active, self.lateral_coupling)
+        cells = apply_smoother(cells, self._smoother)
         new_depth = depth.copy()
         if self.beta > 0 and has_rho.any():
             new_depth[has_rho] = depth_update(
@@ -488,6 +490,9 @@ class ZohdyOldenburg(Minimize):
         width = self.vertical_smoothing or DEFAULT_WIDTH
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
         self._layout = layout
+        # the lateral coupling's row operators depend on the mesh only
+        self._smoother = depth_scaled_smoother(layout.geometry, layout.grid_shape, layout.active,
+                                               self.lateral_coupling)
         self._shift = np.zeros(layout.rho_index.size)
         self.static_shifts = {}
         self.static_shift_stations = layout.geometry.station_x

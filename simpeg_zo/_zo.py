@@ -47,6 +47,8 @@ __all__ = [
     "ColumnGeometry",
     "project_to_cells",
     "depth_scaled_smoothing",
+    "depth_scaled_smoother",
+    "apply_smoother",
     "sample_columns",
     "secant_mix",
 ]
@@ -244,6 +246,45 @@ def project_to_cells(values, depths, station, geometry, *, weights=None, width=0
     return out
 
 
+def depth_scaled_smoother(geometry, shape, active, ratio):
+    """The row operators of :func:`depth_scaled_smoothing`, built once for
+    a mesh and applied to many value sets (:func:`apply_smoother`).
+
+    Returns
+    -------
+    list of (cells, kernel)
+        Per mesh row that is smoothed: its active-cell indices and the
+        row-normalised Gaussian weights between them.
+    """
+    if ratio <= 0:
+        return []
+    nx, nz = shape
+    n_active = int(np.count_nonzero(active))
+    index = np.full(nx * nz, -1)
+    index[np.flatnonzero(active)] = np.arange(n_active)
+    index = index.reshape((nx, nz), order="F")
+    rows = []
+    for j in range(nz):
+        cells = index[:, j][index[:, j] >= 0]
+        if cells.size < 2:
+            continue
+        sigma = ratio * float(np.median(geometry.cell_depth[cells]))
+        x = geometry.cell_x[cells]
+        if sigma <= 0 or sigma < np.min(np.diff(np.sort(x))):
+            continue
+        k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
+        rows.append((cells, k / k.sum(axis=1, keepdims=True)))
+    return rows
+
+
+def apply_smoother(values, rows):
+    """Apply the row operators of :func:`depth_scaled_smoother`."""
+    out = np.array(values, dtype=float)
+    for cells, kernel in rows:
+        out[cells] = kernel @ out[cells]
+    return out
+
+
 def depth_scaled_smoothing(values, geometry, shape, active, ratio):
     """Lateral Gaussian smoothing whose width grows with depth.
 
@@ -269,25 +310,7 @@ def depth_scaled_smoothing(values, geometry, shape, active, ratio):
     -------
     (n_active,) numpy.ndarray
     """
-    values = np.asarray(values, dtype=float)
-    if ratio <= 0:
-        return values.copy()
-    nx, nz = shape
-    index = np.full(nx * nz, -1)
-    index[np.flatnonzero(active)] = np.arange(values.size)
-    index = index.reshape((nx, nz), order="F")
-    out = values.copy()
-    for j in range(nz):
-        cells = index[:, j][index[:, j] >= 0]
-        if cells.size < 2:
-            continue
-        sigma = ratio * float(np.median(geometry.cell_depth[cells]))
-        x = geometry.cell_x[cells]
-        if sigma <= 0 or sigma < np.min(np.diff(np.sort(x))):
-            continue
-        k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
-        out[cells] = k @ values[cells] / k.sum(axis=1)
-    return out
+    return apply_smoother(values, depth_scaled_smoother(geometry, shape, active, ratio))
 
 
 def sample_columns(cell_values, depths, station, geometry):
