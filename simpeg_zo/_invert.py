@@ -271,7 +271,8 @@ def write_inversion(
     ``hx``, ``hz``, ``origin``, stations, elevations, frequencies),
     ``mesh.json`` (``discretize.load_mesh``), ``predicted.csv``,
     ``rms_stations.csv``, ``rms_frequencies.csv``, ``report.json`` and,
-    with ``figures``, ``misfit.png``, ``model.png``, ``responses.png``.
+    with ``figures``, ``misfit.png``, ``model.png``, ``responses.png``,
+    ``residuals.png``.
 
     Returns
     -------
@@ -307,24 +308,14 @@ def write_inversion(
     _write_csv(path("rms_stations.csv"), report["misfit_tables"]["stations"])
     _write_csv(path("rms_frequencies.csv"), report["misfit_tables"]["frequencies"])
     if figures:
-        from .plot import plot_misfit_curves, plot_model
+        from .plot import plot_inversion, plot_misfit_curves, plot_residual_pseudosections, result_predictions
         from .plot_field import plot_station_responses
 
         plot_misfit_curves({result.method: result}, path=path("misfit.png"), target=result.target_chi2)
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(9, 4))
-        qm = plot_model(
-            profile,
-            result.model,
-            ax=ax,
-            title=f"{result.method}: chi2 {result.chi2:.2f}, {result.iterations} iterations, "
-            f"{result.wall_seconds:.0f} s",
-        )
-        fig.colorbar(qm, ax=ax, label="Resistivity (ohm-m)")
-        fig.savefig(path("model.png"), dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        plot_station_responses(profile, {result.method: result.dpred}, path=path("responses.png"))
+        plot_inversion(profile, result, path=path("model.png"))
+        predictions = result_predictions(profile, result)
+        plot_station_responses(profile, predictions, path=path("responses.png"))
+        plot_residual_pseudosections(profile, predictions, path=path("residuals.png"))
     report["files"] = dict(files)
     report["files"]["report"] = os.path.join(out_dir, "report.json")
     with open(report["files"]["report"], "w") as fh:

@@ -7,7 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .plot import _pyplot, _save, plot_model
+from .plot import (
+    APPARENT_RESISTIVITY_LABEL,
+    PHASE_LABEL,
+    RESISTIVITY_LABEL,
+    _colorbar,
+    _distance_axis,
+    _label_stations,
+    _plain_log_axis,
+    _pyplot,
+    _save,
+    default_depth_max,
+    plot_model,
+    profile_depth_of_investigation,
+    station_labels,
+)
 
 __all__ = ["plot_station_responses", "plot_occam2d_comparison"]
 
@@ -16,7 +30,8 @@ _COLOURS = {"TE": "tab:blue", "TM": "tab:red"}
 
 def plot_station_responses(profile, predicted=None, *, path=None, columns: int = 5):
     """Observed (error bars) and predicted apparent resistivity and phase,
-    one pair of panels per station.
+    one pair of panels per station; log axes labelled with plain numbers
+    (0.1, 1, 10).
 
     Parameters
     ----------
@@ -37,7 +52,7 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
         2 * rows, cols, figsize=(2.6 * cols, 3.6 * rows), sharex=True, squeeze=False
     )
     period = 1.0 / profile.frequencies
-    names = profile.station_names or [f"{x:.0f} m" for x in profile.stations]
+    names = [f"{n} ({x / 1000.0:.1f} km)" for n, x in zip(station_labels(profile), profile.stations)]
     styles = ["-", "--", ":", "-."]
     for i in range(rows * cols):
         a_rho, a_ph = axes[2 * (i // cols), i % cols], axes[2 * (i // cols) + 1, i % cols]
@@ -66,21 +81,32 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
         a_rho.set_xscale("log")
         a_rho.set_yscale("log")
         a_ph.set_ylim(0, 90)
+        a_ph.set_yticks([0, 45, 90])
         a_rho.set_title(names[i], fontsize=8)
-        a_rho.tick_params(labelsize=7)
-        a_ph.tick_params(labelsize=7)
+        a_rho.tick_params(labelsize=7, which="both")
+        a_ph.tick_params(labelsize=7, which="both")
         if i % cols == 0:
-            a_rho.set_ylabel("rho_a (ohm-m)", fontsize=8)
-            a_ph.set_ylabel("phase (deg)", fontsize=8)
+            a_rho.set_ylabel(APPARENT_RESISTIVITY_LABEL, fontsize=7)
+            a_ph.set_ylabel(PHASE_LABEL, fontsize=7)
         if i >= n - cols:
             a_ph.set_xlabel("Period (s)", fontsize=8)
-    axes[0, 0].legend(fontsize=6)
-    fig.tight_layout()
+    for ax in axes.ravel():
+        if ax.get_visible():
+            _plain_log_axis(ax.xaxis, min_ticks=2)
+            if ax.get_yscale() == "log":
+                _plain_log_axis(ax.yaxis)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    legend_rows = int(np.ceil(len(labels) / 4))
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 4), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 1 - (0.025 * legend_rows + 0.01) / rows))
     return _save(fig, path)
 
 
 def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None, clim=None):
     """Our models beside a published Occam2D model, on the same axes.
+
+    Every panel shows the depth of investigation of the profile's data
+    (:func:`simpeg_zo.plot.profile_depth_of_investigation`), shaded below.
 
     Parameters
     ----------
@@ -91,7 +117,8 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
         From :func:`simpeg_zo.read_occam2d`; drawn with its flat top at the
         mean station elevation, x from the first station.
     depth_max : float, optional
-        Default half the profile length.
+        Depth below the highest station shown (m); default a little below
+        the deepest DOI (:func:`simpeg_zo.plot.default_depth_max`).
     clim : (2,) tuple, optional
         Resistivity colour limits (ohm-m); default those of the Occam2D
         model within the plotted area.
@@ -100,7 +127,8 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
 
     plt = _pyplot()
     length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
-    depth_max = 0.5 * length if depth_max is None else depth_max
+    doi = profile_depth_of_investigation(profile)
+    depth_max = default_depth_max(profile, doi) if depth_max is None else depth_max
     top = float(np.mean(profile.elevations))
     x0 = float(profile.stations[0])
     if clim is None:
@@ -109,7 +137,7 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
         vals = 10.0 ** occam.log10_resistivity[np.ix_(sel_z, sel_x)]
         clim = (float(np.nanmin(vals)), float(np.nanmax(vals)))
     n = len(models) + 1
-    fig, axes = plt.subplots(n, 1, figsize=(9, 2.8 * n), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(n, 1, figsize=(9, 3.0 * n), sharex=True, squeeze=False, layout="constrained")
     ax = axes[0, 0]
     qm = ax.pcolormesh(
         occam.x_nodes + x0,
@@ -117,19 +145,32 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
         10.0 ** occam.log10_resistivity,
         norm=LogNorm(*clim),
         cmap="turbo_r",
+        rasterized=True,
     )
-    ax.plot(occam.station_offsets + x0, np.full(occam.station_offsets.size, top), "v", color="k", ms=4)
-    ax.set_xlim(x0 - 0.05 * length, x0 + 1.05 * length)
-    ax.set_ylim(top - depth_max, top + 0.08 * depth_max)
+    x_lim = (x0 - 0.05 * length, x0 + 1.05 * length)
+    y_bottom = float(profile.elevations.max()) - depth_max
+    if doi is not None and np.any(np.isfinite(doi)):
+        ok = np.isfinite(doi)
+        xs = np.concatenate([[x_lim[0]], profile.stations[ok], [x_lim[1]]])
+        ys = top - np.concatenate([[doi[ok][0]], doi[ok], [doi[ok][-1]]])
+        ax.fill_between(xs, ys, y_bottom, facecolor="white", alpha=0.6, edgecolor="none", zorder=2)
+        ax.plot(xs, ys, "--", color="k", lw=0.9, zorder=3)
+    ax.plot(occam.station_offsets + x0, np.full(occam.station_offsets.size, top), "v", color="k", mec="w",
+            mew=0.5, ms=5, clip_on=False, zorder=5)
+    ax.set_xlim(*x_lim)
+    ax.set_ylim(y_bottom, float(profile.elevations.max()) + 0.06 * depth_max)
+    pad = _label_stations(ax, profile.stations, station_labels(profile))
     title = "Occam2D (published)"
     if occam.iteration is not None:
         title += f", iteration {occam.iteration}, RMS {occam.misfit:.2f}"
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, pad=pad)
     ax.set_ylabel("Elevation (m)")
     for a, (label, model) in zip(axes[1:, 0], models.items()):
-        plot_model(profile, model, ax=a, clim=clim, depth_max=depth_max, title=label)
-        a.title.set_fontsize(9)
+        plot_model(profile, model, ax=a, clim=clim, depth_max=depth_max, doi=doi if doi is not None else False,
+                   stations=False, title=label)
+        a.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=4, clip_on=False)
+    _distance_axis(axes[-1, 0], length)
     for a in axes[:-1, 0]:
         a.set_xlabel("")
-    fig.colorbar(qm, ax=axes[:, 0].tolist(), label="Resistivity (ohm-m)", shrink=0.6)
+    _colorbar(fig, qm, axes[:, 0].tolist(), label=RESISTIVITY_LABEL, log=True, shrink=0.6)
     return _save(fig, path)

@@ -18,6 +18,7 @@ import os
 import warnings
 
 import simpeg_zo
+from simpeg_zo.plot import misfit_text, plot_residual_pseudosections
 from simpeg_zo.plot_field import plot_occam2d_comparison, plot_station_responses
 
 SMALL = bool(os.environ.get("SIMPEG_ZO_SMALL"))
@@ -64,11 +65,14 @@ else:
         )
 
     ###########################################################################
-    # Our models under the Occam2D model, and the fit at every station.
+    # Our models under the Occam2D model, down to a little below the depth of
+    # investigation (the Bostick depth of each station's longest period,
+    # dashed; shaded below), the fit at every station, and the normalised
+    # residuals (observed - predicted) / standard deviation.
     plot_occam2d_comparison(
         profile,
-        {f"{n}: chi2 {r.chi2:.2f}": r.model for n, r in results.items()},
+        {f"{n}: {misfit_text(r)}": r.model for n, r in results.items()},
         occam,
-        depth_max=3000.0,
     )
     plot_station_responses(profile, {n: r.dpred for n, r in results.items()})
+    plot_residual_pseudosections(profile, {n: r.dpred for n, r in results.items()})
