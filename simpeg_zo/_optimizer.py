@@ -18,6 +18,7 @@ from ._zo import (
     apply_smoother,
     depth_scaled_smoother,
     depth_update,
+    frequency_median,
     phase_log_correction,
     project_to_cells,
     resistivity_update,
@@ -65,8 +66,8 @@ class ZohdyOldenburg(Minimize):
     Gauss-Newton steps that use Jacobian products of a few dozen directions
     (adjoint and tangent solves on each evaluated model's own
     factorisations; no Jacobian matrix, no large linear system). With
-    ``memory=0, subspace=False, lateral_coupling=0`` it is the paper's method: forward solves
-    only.
+    ``memory=0, subspace=False, lateral_coupling=0, frequency_window=0`` it is
+    the paper's method: forward solves only.
 
     Each iteration maps every (mode, station, frequency) sounding to its
     Bostick depth below its station, corrects the model resistivity there by
@@ -136,6 +137,15 @@ class ZohdyOldenburg(Minimize):
         and a correction confined to the column under its station grows
         into a vertical column there. 0 keeps the paper's column-wise
         correction (linear between stations).
+    frequency_window : float
+        Half width (decades of frequency) of a running median of each
+        station's and mode's corrections before they are spread over the
+        cells (default 0.2; :func:`simpeg_zo._zo.frequency_median`). An
+        apparent-resistivity curve changes smoothly with frequency, so a
+        correction that jumps at one or two frequencies (noise, cultural
+        interference) is no structure; unfiltered it drives a resistive or
+        conductive column under that station. Frequencies sparser than the
+        window are unaffected. 0 keeps the paper's per-sounding correction.
     maxIterLS : int
         Step shortenings tried when the misfit rises.
     LSshorten : float
@@ -180,8 +190,8 @@ class ZohdyOldenburg(Minimize):
         the smoothed misfit gradients of each data group and the last step,
         from Jacobian products of those few directions (adjoint and tangent
         solves on each frequency's own factorisation, no Jacobian matrix).
-        ``False`` with ``memory=0, lateral_coupling=0`` is the paper's method: forward solves
-        only.
+        ``False`` with ``memory=0, lateral_coupling=0, frequency_window=0``
+        is the paper's method: forward solves only.
     subspace_switch : float
         Misfit ratio of an accepted ZO iteration above which the subspace
         stage starts (default 0.8).
@@ -241,6 +251,7 @@ class ZohdyOldenburg(Minimize):
         vertical_smoothing: float | None = None,
         max_log_step: float = float(np.log(10.0)),
         lateral_coupling: float = 0.5,
+        frequency_window: float = 0.2,
         maxIterLS: int = 2,
         LSshorten: float = 0.5,
         stall_iterations: int = 3,
@@ -279,6 +290,9 @@ class ZohdyOldenburg(Minimize):
         if not lateral_coupling >= 0:
             raise ValueError(f"lateral_coupling must be >= 0, got {lateral_coupling}")
         self.lateral_coupling = float(lateral_coupling)
+        if not frequency_window >= 0:
+            raise ValueError(f"frequency_window must be >= 0, got {frequency_window}")
+        self.frequency_window = float(frequency_window)
         self.stall_iterations = int(stall_iterations)
         self.stall_tolerance = float(stall_tolerance)
         if static_shift_prior <= 0:
@@ -429,6 +443,9 @@ class ZohdyOldenburg(Minimize):
                 phase_obs[use_ph], phase_calc[use_ph], alpha=self.alpha
             )
         delta = np.clip(delta, -self.max_log_step, self.max_log_step)
+        if self.frequency_window > 0:
+            delta = frequency_median(delta, layout.station, layout.mode, layout.frequency,
+                                     self.frequency_window)
         weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
         cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=width)
         cells = apply_smoother(cells, self._smoother)

@@ -376,6 +376,8 @@ def zohdy_oldenburg(
         "use_phase": opt.use_phase,
         "memory": opt.memory,
         "subspace": opt.subspace,
+        "lateral_coupling": opt.lateral_coupling,
+        "frequency_window": opt.frequency_window,
         "static_shift": opt.static_shift,
     }
     result.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}

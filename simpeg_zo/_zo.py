@@ -51,6 +51,7 @@ __all__ = [
     "apply_smoother",
     "sample_columns",
     "secant_mix",
+    "frequency_median",
 ]
 
 #: A step never shrinks a resistivity below this fraction of its value
@@ -189,6 +190,58 @@ def _station_profiles(values, log_depth, weights, station, n_stations):
     ld[rows, slot] = log_depth[order]
     w[rows, slot] = weights[order]
     return v, ld, w
+
+
+def frequency_median(values, station, mode, frequency, half_width):
+    """Each sounding's value replaced by the median over the soundings of
+    the same station and mode within ``half_width`` decades of its frequency.
+
+    A robust version of a correction profile: an apparent-resistivity or
+    phase curve of a 1D or 2D earth changes smoothly with frequency, so a
+    correction that jumps at one or two frequencies of a station (noise,
+    cultural interference) is not structure; as the median of its
+    neighbours it no longer drives a column under that station. Where the
+    frequencies are sparser than ``half_width`` each value is its own median.
+
+    Parameters
+    ----------
+    values : (n,) numpy.ndarray
+    station : (n,) numpy.ndarray of int
+    mode : (n,) numpy.ndarray
+    frequency : (n,) numpy.ndarray
+        Hz, > 0.
+    half_width : float
+        Half width of the window in decades of frequency (0: unchanged).
+
+    Returns
+    -------
+    (n,) numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = np.logspace(0, -1, 6)
+    >>> frequency_median(np.array([0., 0, 0, 3, 0, 0]), np.zeros(6, int),
+    ...                  np.array(["TE"] * 6), f, 0.2)
+    array([0., 0., 0., 0., 0., 0.])
+    """
+    values = np.asarray(values, dtype=float)
+    if half_width <= 0 or values.size == 0:
+        return values.copy()
+    out = values.copy()
+    logf = np.log10(np.asarray(frequency, dtype=float))
+    station = np.asarray(station)
+    mode = np.asarray(mode)
+    _, group = np.unique(np.stack([station.astype(str), mode.astype(str)]), axis=1,
+                         return_inverse=True)
+    for g in np.unique(group):
+        idx = np.flatnonzero(group == g)
+        order = idx[np.argsort(logf[idx])]
+        lf = logf[order]
+        lo = np.searchsorted(lf, lf - half_width - 1e-9, side="left")
+        hi = np.searchsorted(lf, lf + half_width + 1e-9, side="right")
+        out[order] = [np.median(values[order[a:b]]) for a, b in zip(lo, hi)]
+    return out
 
 
 def project_to_cells(values, depths, station, geometry, *, weights=None, width=0.25):

@@ -10,7 +10,14 @@ from simpeg_zo import (
     phase_log_correction,
     resistivity_update,
 )
-from simpeg_zo._zo import ColumnGeometry, depth_scaled_smoothing, project_to_cells, sample_columns, secant_mix
+from simpeg_zo._zo import (
+    ColumnGeometry,
+    depth_scaled_smoothing,
+    frequency_median,
+    project_to_cells,
+    sample_columns,
+    secant_mix,
+)
 
 ALPHAS = [0.1, 0.5, 1.0, 1.7]
 
@@ -360,3 +367,44 @@ def test_lateral_coupling_is_validated():
     with pytest.raises(ValueError, match="lateral_coupling"):
         ZohdyOldenburg(lateral_coupling=-1.0)
     assert ZohdyOldenburg().lateral_coupling == 0.5
+
+
+# ------------------------------------------------------- frequency median
+
+
+def test_frequency_median_removes_isolated_jumps_and_keeps_smooth_trends():
+    f = np.logspace(2, 0, 21)  # 0.1 decade spacing
+    trend = np.linspace(-0.5, 0.5, 21)  # a smooth correction profile
+    noisy = trend.copy()
+    noisy[[12, 13]] += 2.0  # two neighbouring frequencies jump
+    st = np.zeros(21, int)
+    mode = np.array(["TE"] * 21)
+    out = frequency_median(noisy, st, mode, f, 0.2)
+    # a linear trend is its own running median (away from the ends and the
+    # jumps); at the jumps the median is a neighbour of the trend's value
+    keep = np.ones(21, bool)
+    keep[[0, 1, 10, 11, 12, 13, 14, 15, 19, 20]] = False
+    np.testing.assert_allclose(out[keep], trend[keep], atol=1e-12)
+    # near the jumps the median is a neighbour's trend value, never a jump
+    step = trend[1] - trend[0]
+    assert np.all(np.abs(out - trend) <= 2.01 * step)
+    np.testing.assert_array_equal(frequency_median(noisy, st, mode, f, 0.0), noisy)
+
+
+def test_frequency_median_groups_by_station_and_mode_and_spares_sparse_frequencies():
+    f = np.tile(np.logspace(1, -1, 5), 3)  # 0.5 decade spacing
+    values = np.r_[np.zeros(5), np.ones(5), np.r_[0, 0, 5, 0, 0]]
+    st = np.r_[np.zeros(5, int), np.zeros(5, int), np.ones(5, int)]
+    mode = np.array(["TE"] * 5 + ["TM"] * 5 + ["TE"] * 5)
+    # sparser than the window: nothing changes
+    np.testing.assert_array_equal(frequency_median(values, st, mode, f, 0.2), values)
+    # a window covering all frequencies: each (station, mode) gets its own median
+    out = frequency_median(values, st, mode, f, 5.0)
+    np.testing.assert_array_equal(out, np.r_[np.zeros(5), np.ones(5), np.zeros(5)])
+
+
+def test_frequency_window_is_validated():
+    from simpeg_zo import ZohdyOldenburg
+
+    with pytest.raises(ValueError, match="frequency_window"):
+        ZohdyOldenburg(frequency_window=-1)
