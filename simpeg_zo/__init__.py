@@ -47,6 +47,8 @@ Field data (EDI) and published Occam2D models
 Figures are in :mod:`simpeg_zo.plot` and :mod:`simpeg_zo.plot_field` (matplotlib loads only there).
 """
 
+from importlib import metadata as _metadata
+
 from ._bostick import (
     bostick_depth,
     bostick_resistivity_phase,
@@ -80,7 +82,10 @@ from ._invert import invert_profile, misfit_tables, write_inversion
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from .learned import CNNStartingModel, LearnedInversion
 
-__version__ = "0.1.0"
+try:  # the version is written once, in pyproject.toml
+    __version__ = _metadata.version("simpeg-zo")
+except _metadata.PackageNotFoundError:  # imported from a source tree, not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BostickStartingModel",
