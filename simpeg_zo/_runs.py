@@ -265,7 +265,7 @@ def gauss_newton(
         alpha_x=s["alpha_x"],
         alpha_y=s["alpha_y"],
     )
-    opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], maxIterCG=s["max_iter_cg"])
+    opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], cg_maxiter=s["max_iter_cg"])
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     recorder = _Recorder(t0, n_data)
     if history:

@@ -48,7 +48,7 @@ def run(opt, extra_directives=()):
 
 ###############################################################################
 # Gauss-Newton, as SimPEG users write it.
-opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 30, maxIterCG=10 if SMALL else 30)
+opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 30, cg_maxiter=10 if SMALL else 30)
 m_gn, t_gn, chi2_gn = run(opt)
 
 ###############################################################################

@@ -54,7 +54,7 @@ reg = regularization.WeightedLeastSquares(
     profile.mesh, active_cells=profile.active_cells, reference_model=m0,
     alpha_s=1e-5, alpha_x=0.2, alpha_y=1.0,
 )
-opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 10, maxIterCG=30)
+opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 10, cg_maxiter=30)
 inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt)
 directive_list = [
     simpeg_zo.CNNStartingModel(net, set_reference=True),
