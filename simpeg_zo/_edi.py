@@ -373,11 +373,12 @@ def rotate_impedance(impedance, angle, impedance_std=None):
 
     Examples
     --------
+    A quarter turn swaps ``Zxy`` and ``Zyx`` and changes their signs:
+
     >>> import numpy as np
     >>> z = np.array([[0, 1 + 1j], [-2 - 2j, 0]])
-    >>> np.round(rotate_impedance(z, 90.0), 12)
-    array([[ 0.-0.j,  2.+2.j],
-           [-1.-1.j,  0.+0.j]])
+    >>> np.allclose(rotate_impedance(z, 90.0), [[0, 2 + 2j], [-1 - 1j, 0]])
+    True
     """
     t = np.radians(float(angle))
     c, s = np.cos(t), np.sin(t)

@@ -439,8 +439,8 @@ class ForwardEngine:
     ...                   resistivity_range=(100, 100))
     >>> with ForwardEngine(list(p.simulations.values())) as engine:
     ...     d = engine.dpred(p.half_space(100.0))
-    >>> np.round(d[0][:3], 1)
-    array([100., 100., 100.])
+    >>> np.allclose(d[0][:3], 100.0, rtol=0.01)  # a half-space: its resistivity, within 1 %
+    True
     """
 
     def __init__(self, simulations: Sequence, *, workers: int = 1, scheduler: str | None = None):

@@ -1,12 +1,5 @@
-"""Shared test set-up.
+"""Shared test set-up (the environment is set in the repository's ``conftest.py``).
 
-* Figures render off-screen (``MPLBACKEND=Agg``).
-* OpenBLAS runs single-threaded (torch's own thread pool is left alone).
-  scipy's SuperLU calls OpenBLAS for its dense kernels; with OpenBLAS's
-  default thread pool a factorisation that takes 0.25 s alone took over
-  100 s while other processes kept both cores busy (threads spin-waiting on
-  each other). One thread is as fast on a quiet machine and immune to that.
-  This only works if numpy is not imported before this file.
 * Tests marked ``needs_shared(path)`` read third-party files kept outside the
   repository, in ``../shared`` (the Paralana EDI files, the COMMEMI reference
   values). Without ``../shared`` they skip. Where ``../shared`` exists (CI,
@@ -15,10 +8,6 @@
 """
 
 import os
-
-os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 from pathlib import Path
 
 import numpy as np
