@@ -93,7 +93,7 @@ def plot_models(comparison, *, path=None):
     true = comparison.true_model
     clim = (float(np.exp(-true.max())) / 2, float(np.exp(-true.min())) * 2)
     qm = plot_model(comparison.profile, true, ax=axes[0, 0], title="true model", clim=clim)
-    for ax, name in zip(axes[1:, 0], names):
+    for ax, name in zip(axes[1:, 0], names, strict=True):
         r = comparison.results[name]
         plot_model(
             comparison.profile,

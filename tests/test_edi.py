@@ -71,7 +71,7 @@ def test_projection_matches_stations_csv(stations):
     table = _stations_csv()
     proj = sz.project_stations([s.latitude for s in stations], [s.longitude for s in stations])
     assert proj.azimuth == pytest.approx(100.8, abs=0.05)
-    for st, along, perp in zip(stations, proj.along, proj.perpendicular):
+    for st, along, perp in zip(stations, proj.along, proj.perpendicular, strict=True):
         assert along == pytest.approx(1000 * float(table[st.name]["along_km"]), abs=1.5)
         assert perp == pytest.approx(1000 * float(table[st.name]["perp_km"]), abs=1.5)
 

@@ -66,7 +66,7 @@ m_gn = inversion.BaseInversion(inv_prob, directiveList=directive_list).run(m0)
 print(f"CNN-started GN: chi2 {profile.chi2(profile.dpred(m_gn)):.2f} after {opt.iter} iterations")
 
 fig, axes = plt.subplots(3, 1, figsize=(7, 9), sharex=True)
-for ax, model, title in zip(axes, (true_model, m_cnn, m_gn), ("true", "network", "network + GN")):
+for ax, model, title in zip(axes, (true_model, m_cnn, m_gn), ("true", "network", "network + GN"), strict=True):
     plot_model(profile, model, ax=ax, title=title, clim=(30, 1000), depth_max=1500)
 fig.tight_layout()
 
