@@ -9,7 +9,7 @@ VENV_PYTHON := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo benchmark weights clean distclean
+.PHONY: venv test lint demo benchmark weights clean distclean
 
 # The shipped network's recipe: the block-topo survey's training set (resumes
 # when rerun), then 60 epochs of the width-0.25 ResNet-50 with the Dice loss.
@@ -30,6 +30,10 @@ $(STAMP): pyproject.toml | $(VENV_PYTHON)
 
 test: venv
 	$(VENV_PYTHON) -m pytest -q
+
+# ruff's settings are in pyproject.toml
+lint: venv
+	$(VENV)/bin/ruff check .
 
 demo: venv
 	$(VENV)/bin/simpeg-zo demo --plots demo-output

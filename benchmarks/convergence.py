@@ -48,6 +48,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, HERE)
 
 from _sections import write_section  # noqa: E402
+
 RESULTS = os.path.join(HERE, "results")
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana"))
 START, END = "<!-- convergence:start -->", "<!-- convergence:end -->"
@@ -123,7 +124,8 @@ def run_case(case, repeats, methods=None):
             "model_log10_rmse": last.get("model_log10_rmse"),
         }
     out = {"n_data": int(profile.n_data), "mesh": [int(n) for n in profile.mesh.shape_cells],
-           "solver": profile.solver, "repeats": repeats, "gn_level": per_repeat[-1]["level"] if per_repeat[-1] else None,
+           "solver": profile.solver, "repeats": repeats,
+           "gn_level": per_repeat[-1]["level"] if per_repeat[-1] else None,
            "depth_max_m": float(depth_max), "methods": summary, "runs": runs}
     if case == "paralana":
         occam = sz.read_occam2d(os.path.join(DATA, "occam2d_mtpy_example"))

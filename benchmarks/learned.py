@@ -93,9 +93,9 @@ def evaluate(est, X, y, ds, *, chi2_samples, label):
         single.append(time.perf_counter() - t)
     held_family = np.array([f in ds.config.held_out_families for f in ds.families])
     per = {
-        "dice": np.array([dice_coefficient(p, q, n_classes) for p, q in zip(pred, truth)]),
-        "iou": np.array([iou(p, q, n_classes) for p, q in zip(pred, truth)]),
-        "accuracy": np.array([(p == q).mean() for p, q in zip(pred, truth)]),
+        "dice": np.array([dice_coefficient(p, q, n_classes) for p, q in zip(pred, truth, strict=True)]),
+        "iou": np.array([iou(p, q, n_classes) for p, q in zip(pred, truth, strict=True)]),
+        "accuracy": np.array([(p == q).mean() for p, q in zip(pred, truth, strict=True)]),
         "rms_log10": np.sqrt(((pred_log - y) ** 2).mean(axis=(1, 2))),
         "interfaces_pred": np.array([interfaces(p) for p in pred], dtype=float),
         "interfaces_true": np.array([interfaces(q) for q in truth], dtype=float),

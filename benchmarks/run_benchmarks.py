@@ -93,7 +93,7 @@ def write_markdown(reports, args, elapsed):
         "final chi2 over the method's time to the same chi2.",
         "",
         "GN is SimPEG's standard recipe (`simpeg_zo.GN_SETTINGS`, the mtpy-v2 SimPEG 2D "
-        "recipe): `InexactGaussNewton(maxIter=30, maxIterCG=30)`, `WeightedLeastSquares` "
+        "recipe): `InexactGaussNewton(maxIter=30, cg_maxiter=30)`, `WeightedLeastSquares` "
         "(alpha_s 1e-5, alpha_x 0.2, alpha_y 1) around a half-space at the geometric mean "
         "of the observed apparent resistivities, which is also the starting model, "
         "`BetaEstimate_ByEig(beta0_ratio=1)`, `BetaSchedule(coolingFactor=2, coolingRate=1)`, "

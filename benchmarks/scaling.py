@@ -54,7 +54,7 @@ def _quiet():
 def _profile(preset, *, station_step=1, frequency_step=1, n_stations=None, n_frequencies=None,
              cells_per_station=2, solver="auto", modes=None):
     import simpeg_zo
-    from simpeg_zo._synthetic import paint_model, _resistivity_range
+    from simpeg_zo._synthetic import _resistivity_range, paint_model
 
     spec = simpeg_zo.load_spec(preset)
     if n_stations is not None:  # same spacing, a longer or shorter line

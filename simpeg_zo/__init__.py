@@ -47,6 +47,8 @@ Field data (EDI) and published Occam2D models
 Figures are in :mod:`simpeg_zo.plot` and :mod:`simpeg_zo.plot_field` (matplotlib loads only there).
 """
 
+from importlib import metadata as _metadata
+
 from ._bostick import (
     bostick_depth,
     bostick_resistivity_phase,
@@ -55,16 +57,6 @@ from ._bostick import (
 )
 from ._compare import Comparison, compare, core_region, decimate_survey
 from ._directives import BostickStartingModel, bostick_model
-from ._forward import ForwardEngine, forward_dpred, jtj_diagonal
-from ._mesh import skin_depth
-from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
-from ._optimizer import ZohdyOldenburg
-from ._profile import MODES, Profile, build_profile
-from ._methods import METHODS, run_method
-from ._runs import GN_SETTINGS, InversionResult, gauss_newton, zohdy_oldenburg
-from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
-from ._synthetic import paint_model, synthetic_profile
-from ._zo import depth_update, phase_log_correction, resistivity_update
 from ._edi import (
     EDIError,
     EDIStation,
@@ -76,11 +68,24 @@ from ._edi import (
     rotate_impedance,
 )
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
+from ._forward import ForwardEngine, forward_dpred, jtj_diagonal
 from ._invert import invert_profile, misfit_tables, write_inversion
+from ._mesh import skin_depth
+from ._methods import METHODS, run_method
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
+from ._optimizer import ZohdyOldenburg
+from ._profile import MODES, Profile, build_profile
+from ._runs import GN_SETTINGS, InversionResult, gauss_newton, zohdy_oldenburg
+from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
+from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
+from ._synthetic import paint_model, synthetic_profile
+from ._zo import depth_update, phase_log_correction, resistivity_update
 from .learned import CNNStartingModel, LearnedInversion
 
-__version__ = "0.1.0"
+try:  # the version is written once, in pyproject.toml
+    __version__ = _metadata.version("simpeg-zo")
+except _metadata.PackageNotFoundError:  # imported from a source tree, not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BostickStartingModel",

@@ -18,6 +18,7 @@ period.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._mesh import MU0
 
@@ -35,7 +36,7 @@ MAX_SLOPE = 0.9
 PHASE_MARGIN = np.deg2rad(1.0)
 
 
-def bostick_depth(apparent_resistivity, frequency):
+def bostick_depth(apparent_resistivity: ArrayLike, frequency: ArrayLike) -> NDArray[np.float64]:
     """Bostick depth of a sounding.
 
     Parameters
@@ -61,7 +62,7 @@ def bostick_depth(apparent_resistivity, frequency):
 
 
 def _log_slope(apparent_resistivity, frequency, axis):
-    """d log(rho_a) / d log(T) along ``axis`` (second-order differences)."""
+    """D log(rho_a) / d log(T) along ``axis`` (second-order differences)."""
     rho = np.asarray(apparent_resistivity, dtype=float)
     log_period = -np.log(np.asarray(frequency, dtype=float))
     if rho.shape[axis] < 2:
@@ -69,7 +70,9 @@ def _log_slope(apparent_resistivity, frequency, axis):
     return np.gradient(np.log(rho), log_period, axis=axis)
 
 
-def bostick_resistivity_slope(apparent_resistivity, frequency, *, axis=0):
+def bostick_resistivity_slope(
+    apparent_resistivity: ArrayLike, frequency: ArrayLike, *, axis: int = 0
+) -> NDArray[np.float64]:
     """Niblett-Bostick resistivity from the slope of the sounding curve.
 
     Parameters
@@ -91,7 +94,7 @@ def bostick_resistivity_slope(apparent_resistivity, frequency, *, axis=0):
     return rho * (1.0 + m) / (1.0 - m)
 
 
-def fold_phase(phase_degrees):
+def fold_phase(phase_degrees: ArrayLike) -> NDArray[np.float64]:
     """Phase in radians folded into the first quadrant.
 
     SimPEG's TE (``"yx"``) phase over a half-space is +45 degrees and its TM
@@ -102,7 +105,7 @@ def fold_phase(phase_degrees):
     return np.clip(phi, PHASE_MARGIN, np.pi / 2 - PHASE_MARGIN)
 
 
-def bostick_resistivity_phase(apparent_resistivity, phase):
+def bostick_resistivity_phase(apparent_resistivity: ArrayLike, phase: ArrayLike) -> NDArray[np.float64]:
     """Bostick resistivity from the impedance phase.
 
     Parameters

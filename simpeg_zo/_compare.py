@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import pathlib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from ._profile import Profile
 from ._methods import METHODS, run_method
+from ._profile import Profile
 from ._runs import InversionResult
 from ._synthetic import synthetic_profile
+
+if TYPE_CHECKING:
+    from ._spec import ModelSpec
+    from .learned import ResNetInverter
 
 __all__ = ["Comparison", "compare", "core_region", "decimate_survey", "SECONDS_LEVELS", "time_to_gn"]
 
@@ -18,7 +26,7 @@ __all__ = ["Comparison", "compare", "core_region", "decimate_survey", "SECONDS_L
 SECONDS_LEVELS = (3.0, 2.0, 1.5, 1.0)
 
 
-def core_region(profile: Profile):
+def core_region(profile: Profile) -> tuple[NDArray[np.bool_], dict]:
     """The region where models are scored.
 
     Horizontally the station span; vertically from the surface down to half
@@ -90,9 +98,12 @@ def time_to_gn(methods: dict, target: float = 1.0) -> dict | None:
     return {"level": level, "seconds": seconds, "gn_seconds": gn_best, "ratio": ratio}
 
 
-def decimate_survey(spec, *, station_step: int = 1, frequency_step: int = 1):
-    """A spec with every ``station_step``-th station and
-    ``frequency_step``-th frequency (end points kept)."""
+def decimate_survey(spec: ModelSpec, *, station_step: int = 1, frequency_step: int = 1) -> ModelSpec:
+    """A spec with fewer stations and frequencies.
+
+    Every ``station_step``-th station and ``frequency_step``-th frequency is
+    kept, and the end points.
+    """
     def pick(values, step):
         idx = np.arange(0, values.size, step)
         if idx[-1] != values.size - 1:
@@ -130,12 +141,12 @@ class Comparison:
     core: dict
     results: dict = field(default_factory=dict)
 
-    def model_log10_rmse(self, model) -> float:
+    def model_log10_rmse(self, model: ArrayLike) -> float:
         """RMS of log10 resistivity against the true model in the core."""
         diff = (np.asarray(model) - self.true_model)[self.core_mask] / np.log(10.0)
         return float(np.sqrt(np.mean(diff**2)))
 
-    def method_summary(self, name) -> dict:
+    def method_summary(self, name: str) -> dict:
         """The JSON entry of one method."""
         r: InversionResult = self.results[name]
         out = {
@@ -158,8 +169,11 @@ class Comparison:
         return out
 
     def _iterations_saved(self, name, base) -> dict | None:
-        """Iterations a network start saves against the same optimizer from
-        its usual start (``gn``: the half-space; ``zo-phase``: Bostick)."""
+        """Iterations a network start saves against the same optimizer.
+
+        The optimizer's usual start is the half-space for ``gn`` and the
+        Bostick model for ``zo-phase``.
+        """
         if base not in self.results and base == "zo-phase" and "zo" in self.results:
             base = "zo"
         if base not in self.results:
@@ -194,14 +208,14 @@ class Comparison:
 
 
 def compare(
-    spec,
-    methods=("gn", "gn-bostick", "zo", "zo-phase"),
+    spec: ModelSpec,
+    methods: Sequence[str] = ("gn", "gn-bostick", "zo", "zo-phase"),
     *,
     target_chi2: float = 1.0,
     max_iter: int | None = None,
-    progress=None,
-    estimator=None,
-    solver=None,
+    progress: Callable[[str], object] | None = None,
+    estimator: ResNetInverter | str | pathlib.Path | None = None,
+    solver: str | None = None,
     workers: int = 1,
     scheduler: str | None = None,
 ) -> Comparison:

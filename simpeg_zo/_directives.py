@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import NDArray
 from simpeg.directives import InversionDirective
 
 from ._bostick import (
@@ -10,10 +13,12 @@ from ._bostick import (
     bostick_resistivity_phase,
     bostick_resistivity_slope,
 )
-from ._layout import SoundingLayout, layout_from_misfit
-from ._layout import sounding_state
+from ._layout import SoundingLayout, layout_from_misfit, sounding_state
 from ._optimizer import DEFAULT_WIDTH
 from ._zo import project_to_cells
+
+if TYPE_CHECKING:
+    from simpeg.objective_function import BaseObjectiveFunction
 
 __all__ = ["BostickStartingModel", "bostick_model"]
 
@@ -33,7 +38,12 @@ def _slope_per_sounding(layout: SoundingLayout, rho):
     return out
 
 
-def bostick_model(dmisfit_or_layout, *, method: str = "phase", width: float | None = None):
+def bostick_model(
+    dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout,
+    *,
+    method: str = "phase",
+    width: float | None = None,
+) -> NDArray[np.float64]:
     """Bostick model of the observed data, filled into the mesh.
 
     Every sounding gives a resistivity at its Bostick depth below its
@@ -108,7 +118,7 @@ class BostickStartingModel(InversionDirective):
     >>> directive = BostickStartingModel(method="phase")
     """
 
-    def __init__(self, method: str = "phase", width: float | None = None, **kwargs):
+    def __init__(self, method: str = "phase", width: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
@@ -116,6 +126,6 @@ class BostickStartingModel(InversionDirective):
         self.width = width
         self.model = None
 
-    def initialize(self):
+    def initialize(self) -> None:
         self.model = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
         self.invProb.model = self.model

@@ -29,9 +29,11 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "EDIError",
@@ -159,7 +161,7 @@ def _check_blocks(path, n_frequencies):
             )
 
 
-def read_edi(path) -> EDIStation:
+def read_edi(path: str | os.PathLike) -> EDIStation:
     """Read one EDI file with mt-metadata.
 
     Parameters
@@ -254,7 +256,9 @@ def _edi_paths(source) -> list:
     return paths
 
 
-def read_edi_files(source, *, skip_bad: bool = False) -> list:
+def read_edi_files(
+    source: str | os.PathLike | Sequence[str | os.PathLike], *, skip_bad: bool = False
+) -> list[EDIStation]:
     """Read a folder (its ``*.edi`` files) or a list of EDI files.
 
     Parameters
@@ -310,7 +314,9 @@ class LineProjection:
     fitted: bool
 
 
-def project_stations(latitudes, longitudes, *, azimuth: float | None = None) -> LineProjection:
+def project_stations(
+    latitudes: ArrayLike, longitudes: ArrayLike, *, azimuth: float | None = None
+) -> LineProjection:
     """Project stations on the best-fit straight line (or a given one).
 
     A local equirectangular projection about the mean position; the best
@@ -352,7 +358,9 @@ def project_stations(latitudes, longitudes, *, azimuth: float | None = None) -> 
     )
 
 
-def rotate_impedance(impedance, angle, impedance_std=None):
+def rotate_impedance(
+    impedance: ArrayLike, angle: float, impedance_std: ArrayLike | None = None
+) -> NDArray[np.complex128] | tuple[NDArray[np.complex128], NDArray[np.float64]]:
     """Rotate impedance tensors to axes turned ``angle`` degrees clockwise.
 
     ``Z' = R Z R^T`` with ``R = [[cos, sin], [-sin, cos]]``: the new x axis
@@ -373,11 +381,12 @@ def rotate_impedance(impedance, angle, impedance_std=None):
 
     Examples
     --------
+    A quarter turn swaps ``Zxy`` and ``Zyx`` and changes their signs:
+
     >>> import numpy as np
     >>> z = np.array([[0, 1 + 1j], [-2 - 2j, 0]])
-    >>> np.round(rotate_impedance(z, 90.0), 12)
-    array([[ 0.-0.j,  2.+2.j],
-           [-1.-1.j,  0.+0.j]])
+    >>> np.allclose(rotate_impedance(z, 90.0), [[0, 2 + 2j], [-1 - 1j, 0]])
+    True
     """
     t = np.radians(float(angle))
     c, s = np.cos(t), np.sin(t)
@@ -423,7 +432,9 @@ def phase_tensor(impedance):
     return np.degrees(alpha - beta), np.degrees(beta), ell
 
 
-def estimate_strike(stations, *, line_azimuth: float | None = None):
+def estimate_strike(
+    stations: Sequence[EDIStation], *, line_azimuth: float | None = None
+) -> tuple[float, float]:
     """Regional strike from the phase tensors of all stations and frequencies.
 
     The circular mean of ``4 * strike`` (strike is defined modulo 90
@@ -445,7 +456,7 @@ def estimate_strike(stations, *, line_azimuth: float | None = None):
     spread : float
         Circular standard deviation of the estimates (degrees, modulo 90).
     """
-    s, _, ell = zip(*(phase_tensor(st.impedance) for st in stations))
+    s, _, ell = zip(*(phase_tensor(st.impedance) for st in stations), strict=True)
     s = np.concatenate([np.ravel(v) for v in s])
     w = np.concatenate([np.ravel(v) for v in ell])
     ok = np.isfinite(s) & np.isfinite(w)

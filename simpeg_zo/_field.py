@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from ._edi import (
     rotate_impedance,
     skew_band,
 )
+
+if TYPE_CHECKING:
+    from ._profile import Profile
 
 __all__ = [
     "EDISurvey",
@@ -121,7 +126,7 @@ class EDISurvey:
                     "elevation_m": float(e),
                 }
                 for n, f, a, p, e in zip(
-                    self.names, self.files, self.along, self.perpendicular, self.elevations
+                    self.names, self.files, self.along, self.perpendicular, self.elevations, strict=True
                 )
             ],
             "frequencies": [float(f) for f in self.frequencies],
@@ -137,7 +142,7 @@ class EDISurvey:
             "n_data": self.n_data,
             "dropped": list(self.dropped),
             "static_shift": {
-                m: {n: float(v) for n, v in zip(self.names, vals)}
+                m: {n: float(v) for n, v in zip(self.names, vals, strict=True)}
                 for m, vals in self.static_shift.items()
             },
         }
@@ -199,7 +204,7 @@ def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
 
 
 def read_edi_survey(
-    source,
+    source: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     strike: float | None = None,
     line_azimuth: float | None = None,
@@ -207,7 +212,7 @@ def read_edi_survey(
     fmax: float | None = None,
     frequency_step: int = 1,
     band: str = "auto",
-    modes=("TE", "TM"),
+    modes: Sequence[str] = ("TE", "TM"),
     error_floor: float = 0.10,
     phase_floor: float | None = None,
     skip_bad: bool = False,
@@ -444,15 +449,15 @@ def apply_static_shift(survey: EDISurvey, factors: dict) -> EDISurvey:
 
 
 def read_edi_profile(
-    source,
+    source: str | os.PathLike | Sequence[str | os.PathLike],
     *,
     static_shift: bool = False,
     topography: bool = True,
     cells_per_station: int = 4,
-    resistivity_range=None,
+    resistivity_range: tuple[float, float] | None = None,
     mesh_options: dict | None = None,
-    **survey_options,
-):
+    **survey_options: Any,
+) -> tuple[Profile, EDISurvey]:
     """EDI files to a :class:`~simpeg_zo.Profile` with observed data.
 
     Parameters

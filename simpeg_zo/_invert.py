@@ -13,13 +13,19 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pathlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._profile import Profile
 from ._methods import METHODS, run_method
+from ._profile import Profile
 from ._runs import InversionResult
 from .learned import LEARNED_METHODS
+
+if TYPE_CHECKING:
+    from ._field import EDISurvey
+    from .learned import ResNetInverter
 
 __all__ = [
     "INVERT_METHODS",
@@ -41,7 +47,7 @@ def invert_profile(
     target_chi2: float = 1.0,
     max_iter: int | None = None,
     verbose: bool = False,
-    estimator=None,
+    estimator: ResNetInverter | str | pathlib.Path | None = None,
     static_shift: bool | None = None,
     workers: int = 1,
     scheduler: str | None = None,
@@ -93,8 +99,10 @@ def invert_profile(
 
 
 def _normalised_residuals(profile, dpred):
-    """Per mode, (n_frequencies, n_stations) squared normalised residuals of
-    apparent resistivity and phase (NaN where a datum is missing)."""
+    """Squared normalised residuals of apparent resistivity and phase, per mode.
+
+    (n_frequencies, n_stations) arrays, NaN where a datum is missing.
+    """
     out = {}
     for mode, d in profile.data.items():
         std = np.asarray(d.standard_deviation, dtype=float)
@@ -111,7 +119,7 @@ def _rms(values):
     return (float(np.sqrt(v.mean())), int(v.size)) if v.size else (None, 0)
 
 
-def misfit_tables(profile: Profile, dpred) -> dict:
+def misfit_tables(profile: Profile, dpred: dict) -> dict:
     """Normalised RMS (``sqrt(chi2)``) per station and per frequency.
 
     Parameters
@@ -144,7 +152,7 @@ def misfit_tables(profile: Profile, dpred) -> dict:
 
     stations = [
         {"station": n, "along_m": float(x), **row(lambda a, i=i: a[:, i])}
-        for i, (n, x) in enumerate(zip(names, profile.stations))
+        for i, (n, x) in enumerate(zip(names, profile.stations, strict=False))
     ]
     freqs = [
         {"frequency_hz": float(f), **row(lambda a, j=j: a[j, :])}
@@ -172,7 +180,7 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
         "stations",
         [
             {"name": n, "along_m": float(x), "elevation_m": float(z)}
-            for n, x, z in zip(names, profile.stations, profile.elevations)
+            for n, x, z in zip(names, profile.stations, profile.elevations, strict=False)
         ],
     )
     info.pop("n_data", None)
@@ -258,10 +266,10 @@ def _predicted_rows(profile, dpred):
 def write_inversion(
     profile: Profile,
     result: InversionResult,
-    out_dir,
+    out_dir: str | os.PathLike,
     *,
-    survey=None,
-    source=None,
+    survey: EDISurvey | None = None,
+    source: str | None = None,
     figures: bool = True,
 ) -> dict:
     """Write an inversion's outputs into a folder.

@@ -79,8 +79,10 @@ class SoundingLayout:
         return int(np.count_nonzero(self.weights))
 
     def residual(self, dpred) -> np.ndarray:
-        """Weighted residual ``W (dobs - dpred)``, the vector whose squared
-        norm is the data misfit."""
+        """Weighted residual ``W (dobs - dpred)``.
+
+        Its squared norm is the data misfit.
+        """
         return self.weights * (self.dobs - dpred)
 
 
@@ -129,8 +131,10 @@ def _mode_of(simulation, orientation):
 
 
 def misfit_simulations(dmisfit) -> list:
-    """The simulations of a data misfit, in the order of its stacked data
-    (``BaseInvProblem.get_dpred``)."""
+    """The simulations of a data misfit.
+
+    In the order of its stacked data (``BaseInvProblem.get_dpred``).
+    """
     terms = getattr(dmisfit, "objfcts", [dmisfit])
     return [term.simulation for term in terms if getattr(term, "simulation", None) is not None]
 
@@ -155,7 +159,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
     mesh = active = sign = None
     xs = []
     term_slices, groups, data_frequency = [], [], []
-    for term, mult in zip(terms, multipliers):
+    for term, mult in zip(terms, multipliers, strict=True):
         sim = getattr(term, "simulation", None)
         if sim is None:
             continue
@@ -202,7 +206,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
     ok_phase[ok_phase] = weights[phase_index[ok_phase]] > 0
     phase_index = np.where(ok_phase, phase_index, -1)
     keep = ok_rho | ok_phase
-    keys = [k for k, good in zip(keys, keep) if good]
+    keys = [k for k, good in zip(keys, keep, strict=True) if good]
     rho_index, phase_index = rho_index[keep], phase_index[keep]
     rho_weight = np.zeros(len(keys))
     has = rho_index >= 0

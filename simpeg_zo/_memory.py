@@ -25,8 +25,10 @@ def _resident_bytes(process) -> int:
 
 
 class PeakMemory:
-    """Context manager sampling the resident memory of this process and its
-    child processes (local Dask workers included) in a background thread.
+    """Context manager sampling the resident memory of this process and its children.
+
+    Child processes (local Dask workers included) are sampled too, in a
+    background thread.
 
     Parameters
     ----------

@@ -36,13 +36,14 @@ effect vanishes there.
 
 from __future__ import annotations
 
-import numpy as np
 import discretize
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 MU0 = 4e-7 * np.pi
 
 
-def skin_depth(frequency, resistivity):
+def skin_depth(frequency: ArrayLike, resistivity: ArrayLike) -> float | NDArray[np.float64]:
     """Plane-wave skin depth in metres.
 
     Parameters
@@ -122,7 +123,7 @@ def band_levels(anchors, z_bottom, z_top, dz, tolerance):
     if z_top - merged[-1] > 0:
         merged[-1] = max(merged[-1], z_top)
     out = [merged[0]]
-    for lo, hi in zip(merged[:-1], merged[1:]):
+    for lo, hi in zip(merged[:-1], merged[1:], strict=True):
         n = max(int(np.ceil((hi - lo) / dz - 1e-9)), 1)
         out.extend(lo + (hi - lo) * np.arange(1, n + 1) / n)
     return np.asarray(out, dtype=float)

@@ -8,8 +8,14 @@ those imports this module.
 
 from __future__ import annotations
 
+import pathlib
+from typing import TYPE_CHECKING
+
 from ._profile import Profile
 from ._runs import InversionResult, gauss_newton, hybrid, zohdy_oldenburg
+
+if TYPE_CHECKING:
+    from .learned import ResNetInverter
 
 __all__ = ["METHODS", "run_method"]
 
@@ -28,7 +34,7 @@ def run_method(
     target_chi2: float = 1.0,
     max_iter: int | None = None,
     verbose: bool = False,
-    estimator=None,
+    estimator: ResNetInverter | str | pathlib.Path | None = None,
     static_shift: bool = False,
     workers: int = 1,
     scheduler: str | None = None,

@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from ._profile import Profile
 
 __all__ = ["Occam2DModel", "read_occam2d", "occam2d_on_profile"]
 
@@ -122,7 +127,7 @@ def _read_data_file(path):
     return names, offsets, np.array([float(f) for f in freqs])
 
 
-def read_occam2d(folder, *, iteration_file: str | None = None) -> Occam2DModel:
+def read_occam2d(folder: str | os.PathLike, *, iteration_file: str | None = None) -> Occam2DModel:
     """Read an Occam2D result folder.
 
     Parameters
@@ -188,7 +193,7 @@ def read_occam2d(folder, *, iteration_file: str | None = None) -> Occam2DModel:
     )
 
 
-def occam2d_on_profile(occam: Occam2DModel, profile) -> np.ndarray:
+def occam2d_on_profile(occam: Occam2DModel, profile: Profile) -> NDArray[np.float64]:
     """An Occam2D model sampled on a profile's active cells.
 
     Each active cell takes the Occam2D block at its position along the

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from simpeg.optimization import IterationPrinters, Minimize, StoppingCriteria
 
 from ._bostick import bostick_depth
@@ -266,8 +269,8 @@ class ZohdyOldenburg(Minimize):
         subspace_memory: int = 6,
         subspace_windows: int = 6,
         subspace_smoothing: float = 0.3,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         unknown = [key for key in kwargs if not hasattr(Minimize, key)]
         if unknown:
             raise TypeError(
@@ -346,7 +349,6 @@ class ZohdyOldenburg(Minimize):
         dpred is the model's response.
         """
         inv = self.parent
-        layout = self._layout
         out = self._engine.evaluate(x, directions=directions, **self._gradient_request())
         self._gradients = out["gradients"] or None
         self._jd = out["jd"]
@@ -360,8 +362,11 @@ class ZohdyOldenburg(Minimize):
         return phi, dpred
 
     def _gradient_request(self):
-        """Engine options for misfit gradients: asked for in the subspace
-        stage only (the ZO iterations need forward solves alone)."""
+        """Engine options for misfit gradients.
+
+        Asked for in the subspace stage only (the ZO iterations need forward
+        solves alone).
+        """
         layout = self._layout
         if self.stage != "subspace" or not self.subspace or self.static_shift:
             return {}
@@ -406,8 +411,11 @@ class ZohdyOldenburg(Minimize):
         return shift
 
     def _best_shift(self, dpred, rho_obs, candidates):
-        """(phi, shift): the lowest misfit of ``dpred`` over the candidate
-        shifts and the shifts re-estimated at ``dpred``."""
+        """(phi, shift): the lowest misfit of ``dpred`` over candidate shifts.
+
+        The candidates are the given shifts and the shifts re-estimated at
+        ``dpred``.
+        """
         options = [c for c in candidates if c is not None]
         options.append(self._estimate_shift(dpred, rho_obs))
         phis = [self._phi(dpred, c) for c in options]
@@ -415,8 +423,10 @@ class ZohdyOldenburg(Minimize):
         return phis[k], options[k]
 
     def _correction(self, layout, x, dpred, depth, rho_obs, phase_obs, width, mask=None):
-        """Zohdy-Oldenburg model step at ``x`` and the updated depths
-        (``mask``: only these soundings correct the model)."""
+        """Zohdy-Oldenburg model step at ``x`` and the updated depths.
+
+        With ``mask``, only these soundings correct the model.
+        """
         geom = layout.geometry
         sign = layout.log_sigma_sign
         log_rho_cells = -sign * x
@@ -473,7 +483,7 @@ class ZohdyOldenburg(Minimize):
         )
 
     # ------------------------------------------------------------ main loop
-    def minimize(self, evalFunction, x0):
+    def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
         """Run the direct inversion from ``x0``; returns the best model.
 
         Parameters
@@ -607,7 +617,8 @@ class ZohdyOldenburg(Minimize):
                 direction *= self.max_log_step / biggest
             accepted = False
             t = 1.0
-            for self.iterLS in range(self.maxIterLS + 1):
+            for iter_ls in range(self.maxIterLS + 1):
+                self.iterLS = iter_ls  # SimPEG's counter, read by its printers
                 xt = self.projection(x + t * direction)
                 phi_t, dpred_t = self._evaluate(xt)
                 if self.static_shift:
@@ -675,8 +686,11 @@ class ZohdyOldenburg(Minimize):
         return x
 
     def _subspace_directions(self, layout, x, dpred, gradients, depth, rho_obs, phase_obs, width):
-        """Directions of a subspace step built at ``x`` (columns of the
-        returned matrix) and the depths the joint correction moves to."""
+        """Directions of a subspace step built at ``x``.
+
+        Returns the directions (columns of a matrix) and the depths the joint
+        correction moves to.
+        """
         step, new_depth = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width)
         directions = [step]
         # each mode's and each frequency band's correction on its own, in a
@@ -739,7 +753,8 @@ class ZohdyOldenburg(Minimize):
         B = layout.weights[:, None] * np.vstack(jd)
         B[~np.isfinite(B)] = 0.0
         r = layout.residual(dpred)
-        for self.iterLS in range(self.maxIterLS + 2):
+        for iter_ls in range(self.maxIterLS + 2):
+            self.iterLS = iter_ls
             coefficients, predicted = subspace_coefficients(B, r, self._damping)
             move = D @ coefficients
             biggest = np.abs(move).max()
@@ -769,8 +784,10 @@ class ZohdyOldenburg(Minimize):
         del self._past_steps[: -self.subspace_memory]
 
     def _bands(self, frequency):
-        """Frequency band (0 .. subspace_bands - 1, equal widths in log f) of
-        each sounding or datum."""
+        """Frequency band of each sounding or datum.
+
+        Bands 0 .. subspace_bands - 1, of equal widths in log f.
+        """
         logf = np.log10(np.asarray(frequency, dtype=float))
         lo, hi = logf.min(), logf.max()
         if hi - lo < 1e-9 or self.subspace_bands <= 1:
@@ -779,8 +796,10 @@ class ZohdyOldenburg(Minimize):
 
     @staticmethod
     def _gradient_sigma(layout):
-        """Smoothing widths (cells) of gradient directions: half a station
-        spacing across, two cells in depth."""
+        """Smoothing widths (cells) of gradient directions.
+
+        Half a station spacing across, two cells in depth.
+        """
         x = layout.geometry.station_x
         cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
         dx = float(np.min(cell_dx)) if cell_dx.size else 1.0

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from simpeg import data as simpeg_data
 from simpeg import data_misfit, maps
 from simpeg.electromagnetics import natural_source as nsem
 
+from ._forward import forward_dpred, jtj_diagonal
 from ._mesh import (
     PAD_FRACTION,
     active_cells_from_surface,
@@ -18,17 +22,22 @@ from ._mesh import (
     discrete_surface,
     receiver_locations,
 )
-from ._forward import forward_dpred, jtj_diagonal
 from ._solvers import default_solver, get_solver, solver_name
+
+if TYPE_CHECKING:
+    from pymatsolver.solvers import Base as SolverBase
+    from simpeg.objective_function import BaseObjectiveFunction
 
 __all__ = ["Profile", "build_profile", "MODES", "default_solver"]
 
 class _JtJDiagonal:
-    """``getJtJdiag`` for SimPEG's 2D MT simulations (see
-    :func:`simpeg_zo.jtj_diagonal`), so that SimPEG's
+    """``getJtJdiag`` for SimPEG's 2D MT simulations.
+
+    Computed by :func:`simpeg_zo.jtj_diagonal`, so that SimPEG's
     ``UpdatePreconditioner`` and ``UpdateSensitivityWeights`` directives
     work on them; the fields (and factorisations) of the last
-    ``fields(m)`` call are reused when ``m`` is the same model."""
+    ``fields(m)`` call are reused when ``m`` is the same model.
+    """
 
     def fields(self, m=None):
         f = super().fields(m)
@@ -43,13 +52,11 @@ class _JtJDiagonal:
 
 
 class Simulation2DMagneticField(_JtJDiagonal, nsem.simulation.Simulation2DMagneticField):
-    """SimPEG's TE simulation (``Simulation2DMagneticField``) with
-    ``getJtJdiag``."""
+    """SimPEG's TE simulation (``Simulation2DMagneticField``) with ``getJtJdiag``."""
 
 
 class Simulation2DElectricField(_JtJDiagonal, nsem.simulation.Simulation2DElectricField):
-    """SimPEG's TM simulation (``Simulation2DElectricField``) with
-    ``getJtJdiag``."""
+    """SimPEG's TM simulation (``Simulation2DElectricField``) with ``getJtJdiag``."""
 
 
 #: SimPEG simulation class and receiver orientation of each mode.
@@ -146,7 +153,7 @@ class Profile:
         """Number of data with a finite standard deviation, all modes."""
         return int(sum(np.isfinite(d.standard_deviation).sum() for d in self.data.values()))
 
-    def surveys(self):
+    def surveys(self) -> dict:
         """SimPEG survey per mode."""
         return {mode: sim.survey for mode, sim in self.simulations.items()}
 
@@ -161,7 +168,7 @@ class Profile:
         return column_surface(self.mesh, self.active_cells)
 
     # ----------------------------------------------------------------- models
-    def model_from_resistivity(self, resistivity) -> np.ndarray:
+    def model_from_resistivity(self, resistivity: ArrayLike) -> NDArray[np.float64]:
         """SimPEG model (log conductivity of the active cells) from resistivity.
 
         Parameters
@@ -173,32 +180,38 @@ class Profile:
         return -np.log(rho).copy()
 
     @staticmethod
-    def resistivity(model) -> np.ndarray:
+    def resistivity(model: ArrayLike) -> NDArray[np.float64]:
         """Resistivity (ohm-m) of the active cells from a SimPEG model."""
         return np.exp(-np.asarray(model, dtype=float))
 
-    def half_space(self, resistivity=None) -> np.ndarray:
-        """A half-space model; default resistivity: geometric mean of the
-        observed apparent resistivities (dropped data, which have an infinite
-        standard deviation, left out)."""
+    def half_space(self, resistivity: float | None = None) -> NDArray[np.float64]:
+        """A half-space model.
+
+        The default resistivity is the geometric mean of the observed
+        apparent resistivities (dropped data, which have an infinite standard
+        deviation, left out).
+        """
         if resistivity is None:
             rho = np.concatenate([self.observed(mode)["apparent_resistivity"].ravel() for mode in self.data])
             rho = rho[np.isfinite(rho) & (rho > 0)]
             resistivity = float(np.exp(np.mean(np.log(rho)))) if rho.size else 100.0
         return self.model_from_resistivity(resistivity)
 
-    def observed(self, mode) -> dict:
-        """Observed ``apparent_resistivity`` and ``phase`` of one mode as
-        ``(n_frequencies, n_stations)`` arrays, NaN where a datum was
-        dropped (infinite standard deviation)."""
+    def observed(self, mode: str) -> dict:
+        """Observed ``apparent_resistivity`` and ``phase`` of one mode.
+
+        ``(n_frequencies, n_stations)`` arrays, NaN where a datum was dropped
+        (infinite standard deviation).
+        """
         d = self.data[mode]
         values = np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan)
         return self.split(values, mode)
 
-    def station_columns(self, model, depths) -> np.ndarray:
-        """log10 resistivity under every station at the given depths below
-        its ground (linear in log-depth along the station's mesh column,
-        constant beyond its ends).
+    def station_columns(self, model: ArrayLike, depths: ArrayLike) -> NDArray[np.float64]:
+        """log10 resistivity under every station at the given depths below its ground.
+
+        Linear in log-depth along the station's mesh column, constant beyond
+        its ends.
 
         Returns
         -------
@@ -219,36 +232,51 @@ class Profile:
             out[:, i] = np.interp(np.log(depths), np.log(np.maximum(depth[cells], 1e-3)), log_rho[cells])
         return out
 
-    def lateral_roughness(self, model, depth_max) -> float:
-        """RMS of the log10-resistivity jumps between neighbouring stations,
-        over 40 depths log-spaced from the first cell to ``depth_max`` below
+    def lateral_roughness(self, model: ArrayLike, depth_max: float) -> float:
+        """RMS of the log10-resistivity jumps between neighbouring stations.
+
+        Over 40 depths log-spaced from the first cell to ``depth_max`` below
         the ground: a vertical column under one station (a model artefact
-        no smooth inversion has) shows up as large jumps."""
+        no smooth inversion has) shows up as large jumps.
+        """
         first = float(np.min(self.cell_depths))
         depths = np.geomspace(max(first, 1e-3), max(depth_max, 2 * first), 40)
         columns = self.station_columns(model, depths)
         return float(np.sqrt(np.mean(np.diff(columns, axis=1) ** 2))) if self.n_stations > 1 else 0.0
 
     # ----------------------------------------------------------------- data
-    def dpred(self, model) -> dict:
-        """Predicted data per mode, forward only (each frequency factorised,
-        solved and released; see :func:`simpeg_zo.forward_dpred`)."""
+    def dpred(self, model: ArrayLike) -> dict:
+        """Predicted data per mode, forward only.
+
+        Each frequency is factorised, solved and released (see
+        :func:`simpeg_zo.forward_dpred`).
+        """
         return {mode: forward_dpred(sim, model) for mode, sim in self.simulations.items()}
 
-    def split(self, vector, mode) -> dict:
-        """Split one mode's data vector into ``(n_frequencies, n_stations)``
-        arrays of ``"apparent_resistivity"`` and ``"phase"`` (degrees)."""
+    def split(self, vector: ArrayLike, mode: str) -> dict:
+        """Split one mode's data vector into apparent resistivity and phase.
+
+        ``(n_frequencies, n_stations)`` arrays ``"apparent_resistivity"`` and
+        ``"phase"`` (degrees).
+        """
         v = np.asarray(vector, dtype=float).reshape(self.n_frequencies, 2, self.n_stations)
         return {"apparent_resistivity": v[:, 0, :], "phase": v[:, 1, :]}
 
-    def join(self, apparent_resistivity, phase) -> np.ndarray:
+    def join(self, apparent_resistivity: ArrayLike, phase: ArrayLike) -> NDArray[np.float64]:
         """Inverse of :meth:`split`."""
         shape = (self.n_frequencies, self.n_stations)
         rho = np.broadcast_to(apparent_resistivity, shape)
         phi = np.broadcast_to(phase, shape)
         return np.stack([rho, phi], axis=1).ravel()
 
-    def set_data(self, dobs, *, relative_error, phase_error_degrees, floor=None):
+    def set_data(
+        self,
+        dobs: dict,
+        *,
+        relative_error: float,
+        phase_error_degrees: float,
+        floor: dict | None = None,
+    ) -> Profile:
         """Attach observed data with standard deviations.
 
         Parameters
@@ -284,9 +312,12 @@ class Profile:
             )
         return self
 
-    def data_misfit(self):
-        """The SimPEG data misfit: one :class:`L2DataMisfit` per mode, summed
-        into a ``ComboObjectiveFunction`` for joint TE+TM."""
+    def data_misfit(self) -> BaseObjectiveFunction:
+        """The SimPEG data misfit.
+
+        One :class:`L2DataMisfit` per mode, summed into a
+        ``ComboObjectiveFunction`` for joint TE+TM.
+        """
         if not self.data:
             raise ValueError("the profile has no observed data; call set_data first")
         terms = [
@@ -298,7 +329,7 @@ class Profile:
             out = out + term
         return out
 
-    def chi2(self, dpred) -> float:
+    def chi2(self, dpred: dict) -> float:
         """phi_d / n_data for predicted data (dict per mode)."""
         phi = 0.0
         for mode, d in self.data.items():
@@ -306,7 +337,7 @@ class Profile:
             phi += float(np.sum((w * (dpred[mode] - d.dobs)) ** 2))
         return phi / self.n_data
 
-    def rms_percent(self, dpred) -> float:
+    def rms_percent(self, dpred: dict) -> float:
         """The RMS relative error of apparent resistivity in percent."""
         num, n = 0.0, 0
         for mode, d in self.data.items():
@@ -319,19 +350,19 @@ class Profile:
 
 
 def build_profile(
-    stations,
-    frequencies,
+    stations: ArrayLike,
+    frequencies: ArrayLike,
     *,
-    modes=("TE", "TM"),
-    elevation=None,
-    resistivity_range=(10.0, 1000.0),
-    cells_per_station=2,
-    dz_surface=None,
-    pad_fraction=PAD_FRACTION,
-    station_names=None,
-    solver=None,
-    solver_opts=None,
-    **mesh_options,
+    modes: Sequence[str] = ("TE", "TM"),
+    elevation: Callable[[NDArray[np.float64]], ArrayLike] | ArrayLike | None = None,
+    resistivity_range: tuple[float, float] = (10.0, 1000.0),
+    cells_per_station: int = 2,
+    dz_surface: float | None = None,
+    pad_fraction: float = PAD_FRACTION,
+    station_names: Sequence[str] | None = None,
+    solver: str | type[SolverBase] | None = None,
+    solver_opts: dict | None = None,
+    **mesh_options: Any,
 ) -> Profile:
     """Build the mesh, active cells, receivers and simulations of a profile.
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import contextlib
 import io
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from simpeg import directives, inverse_problem, inversion, optimization, regularization
 
 from ._directives import BostickStartingModel
@@ -95,7 +98,7 @@ class InversionResult:
         """Whether the target misfit was reached."""
         return bool(self.chi2 <= self.target_chi2 * (1 + 1e-9))
 
-    def seconds_to_chi2(self, levels=(3.0, 2.0, 1.5, 1.0)) -> dict:
+    def seconds_to_chi2(self, levels: Sequence[float] = (3.0, 2.0, 1.5, 1.0)) -> dict:
         """Elapsed time at which chi2 first fell to each level (None: never)."""
         out = {}
         for level in levels:
@@ -103,7 +106,7 @@ class InversionResult:
             out[_level_key(level)] = float(hit[0]) if hit else None
         return out
 
-    def iterations_to_chi2(self, level) -> int | None:
+    def iterations_to_chi2(self, level: float) -> int | None:
         hit = [h["iteration"] for h in self.history if h["chi2"] <= level]
         return int(hit[0]) if hit else None
 
@@ -152,8 +155,10 @@ class _Recorder(directives.InversionDirective):
 
 @contextlib.contextmanager
 def _counting_jacobian_products(simulations, counts):
-    """Count ``Jvec``/``Jtvec`` calls of the simulations while inside
-    (instance attributes shadowing the methods, removed on exit)."""
+    """Count ``Jvec``/``Jtvec`` calls of the simulations while inside.
+
+    Instance attributes shadow the methods and are removed on exit.
+    """
     def wrap(sim, name):
         method = getattr(sim, name)
 
@@ -204,8 +209,8 @@ def _run_quietly(inv, m0, verbose):
 def gauss_newton(
     profile: Profile,
     *,
-    m0=None,
-    reference=None,
+    m0: ArrayLike | None = None,
+    reference: ArrayLike | None = None,
     bostick_start: bool = False,
     target_chi2: float = 1.0,
     max_iter: int | None = None,
@@ -214,7 +219,7 @@ def gauss_newton(
     t0: float | None = None,
     history: list | None = None,
     seed: int | None = 0,
-    **settings,
+    **settings: Any,
 ) -> InversionResult:
     """SimPEG's standard Gauss-Newton inversion of a profile.
 
@@ -265,7 +270,7 @@ def gauss_newton(
         alpha_x=s["alpha_x"],
         alpha_y=s["alpha_y"],
     )
-    opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], maxIterCG=s["max_iter_cg"])
+    opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], cg_maxiter=s["max_iter_cg"])
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     recorder = _Recorder(t0, n_data)
     if history:
@@ -314,11 +319,11 @@ def zohdy_oldenburg(
     *,
     use_phase: bool = False,
     target_chi2: float | None = 1.0,
-    m0=None,
+    m0: ArrayLike | None = None,
     bostick_start: bool = True,
     verbose: bool = False,
     method_name: str = "zo",
-    **options,
+    **options: Any,
 ) -> InversionResult:
     """Zohdy-Oldenburg direct inversion of a profile.
 

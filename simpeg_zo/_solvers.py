@@ -31,6 +31,7 @@ import os
 import sys
 import threading
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,7 +85,7 @@ def _mkl_candidates():
         for f in metadata.files("mkl") or ():
             if "mkl_rt" in f.name:
                 yield str(f.locate())
-    except Exception:  # noqa: BLE001 - not installed, or no RECORD
+    except Exception:  # not installed, or no RECORD
         pass
     found = ctypes.util.find_library("mkl_rt")
     if found:
@@ -193,8 +194,11 @@ def clear_orderings():
 
 
 def _is_symmetric(A) -> bool:
-    """Symmetry to a relative tolerance, in O(nnz): same pattern as the
-    transpose and values equal to :data:`SYMMETRY_RTOL` of the largest."""
+    """Symmetry to a relative tolerance, in O(nnz).
+
+    Same pattern as the transpose, and values equal to :data:`SYMMETRY_RTOL`
+    of the largest.
+    """
     A = A.tocsr()
     A.sum_duplicates()
     A.sort_indices()
@@ -242,7 +246,15 @@ class Pardiso(Base):
         When PARDISO reports an error (the message names it).
     """
 
-    def __init__(self, A, *, n_threads: int = 1, reuse_ordering: bool = True, is_symmetric=None, **kwargs):
+    def __init__(
+        self,
+        A: sp.sparray | sp.spmatrix,
+        *,
+        n_threads: int = 1,
+        reuse_ordering: bool = True,
+        is_symmetric: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
         lib = _load_mkl()
         if lib is None:
             raise SolverUnavailableError(f"MKL PARDISO is not available: {_MKL_ERROR}")
@@ -348,7 +360,8 @@ class Pardiso(Base):
     def _solve_single(self, rhs):
         return self._solve_multiple(np.asarray(rhs)[:, None])[:, 0]
 
-    def transpose(self):
+    def transpose(self) -> Pardiso:
+        """The solver of ``A.T`` on the same factorisation."""
         if self.is_symmetric:
             return self
         other = Pardiso.__new__(Pardiso)
@@ -357,7 +370,7 @@ class Pardiso(Base):
         other._owner = self  # keeps the factorisation alive
         return other
 
-    def clean(self):
+    def clean(self) -> None:
         """Release PARDISO's memory (also done when the solver is collected)."""
         if getattr(self, "_factored", False) and not hasattr(self, "_owner"):
             self._factored = False
@@ -400,8 +413,18 @@ class SuperLU(Base):
         :data:`SUPERLU_OPTIONS`) and pymatsolver's ``check_*`` options.
     """
 
-    def __init__(self, A, *, limit_threads: bool = True, permc_spec=None, diag_pivot_thresh=None,
-                 options=None, relax=None, panel_size=None, **kwargs):
+    def __init__(
+        self,
+        A: sp.sparray | sp.spmatrix,
+        *,
+        limit_threads: bool = True,
+        permc_spec: str | None = None,
+        diag_pivot_thresh: float | None = None,
+        options: dict | None = None,
+        relax: int | None = None,
+        panel_size: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         from scipy.sparse.linalg import splu
 
         A = sp.csc_matrix(A)
@@ -446,13 +469,15 @@ class SuperLU(Base):
     def _transpose_class(self):
         return None
 
-    def transpose(self):
+    def transpose(self) -> SuperLU:
+        """The solver of ``A.T`` on the same factorisation."""
         other = SuperLU.__new__(SuperLU)
         other.__dict__.update(self.__dict__)
         other._lu = _TransposedLU(self._lu)
         return other
 
-    def clean(self):
+    def clean(self) -> None:
+        """Release the factorisation."""
         self._lu = None
 
 
@@ -466,7 +491,7 @@ class _TransposedLU:
 
 
 # ------------------------------------------------------------------ choice
-def get_solver(name: str = "auto"):
+def get_solver(name: str = "auto") -> tuple[type[Base], dict]:
     """Solver class and options for a solver name.
 
     Parameters
@@ -502,7 +527,7 @@ def get_solver(name: str = "auto"):
     return SuperLU, {}
 
 
-def default_solver():
+def default_solver() -> tuple[type[Base], dict]:
     """The solver used for every simulation of a profile by default.
 
     Returns

@@ -1,5 +1,4 @@
-r"""Subspace Gauss-Newton steps on Zohdy-Oldenburg directions, as pure
-functions on arrays.
+r"""Subspace Gauss-Newton steps on Zohdy-Oldenburg directions, as pure functions on arrays.
 
 When the Zohdy-Oldenburg fixed point stops lowering the misfit (TE and TM
 disagree, noise, few frequencies), the model still moves in the span of a
@@ -39,8 +38,9 @@ __all__ = [
 
 
 def lateral_windows(cell_x, station_x, n_windows):
-    """A partition of unity along the profile: ``n_windows`` hat functions
-    with centres spread evenly over the stations.
+    """A partition of unity along the profile.
+
+    ``n_windows`` hat functions with centres spread evenly over the stations.
 
     Parameters
     ----------
@@ -109,8 +109,10 @@ def smooth_on_grid(values, shape, active, sigma):
 
 
 def gradient_direction(gradient, volumes, shape, active, sigma):
-    """Descent direction from a misfit gradient: the negative gradient
-    density (per unit cell volume), smoothed on the grid.
+    """Descent direction from a misfit gradient.
+
+    The negative gradient density (per unit cell volume), smoothed on the
+    grid.
 
     Parameters
     ----------
@@ -179,8 +181,9 @@ def subspace_coefficients(B, r, damping):
 
 
 def update_damping(damping, ratio, *, smallest=1e-6, largest=1e6):
-    """Marquardt damping after a trial with ``actual / predicted`` decrease
-    ``ratio``: smaller after a good prediction, larger after a poor one.
+    """Marquardt damping after a trial with ``actual / predicted`` decrease ``ratio``.
+
+    Smaller after a good prediction, larger after a poor one.
 
     Examples
     --------

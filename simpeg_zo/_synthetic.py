@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 from ._profile import Profile, build_profile
+
+if TYPE_CHECKING:
+    from ._spec import ModelSpec
 
 __all__ = ["synthetic_profile", "paint_model"]
 
 
-def paint_model(profile: Profile, spec) -> np.ndarray:
+def paint_model(profile: Profile, spec: ModelSpec) -> NDArray[np.float64]:
     """The SimPEG model (log conductivity of the active cells) of a spec.
 
     Each active cell takes the spec's resistivity at its centre, depth
@@ -25,7 +31,9 @@ def _resistivity_range(spec):
     return float(min(values)), float(max(values))
 
 
-def synthetic_profile(spec, *, noise: bool = True, **profile_options):
+def synthetic_profile(
+    spec: ModelSpec, *, noise: bool = True, **profile_options: Any
+) -> tuple[Profile, NDArray[np.float64]]:
     """Build a profile for a model specification and simulate its data.
 
     The mesh is sized for the spec's survey and resistivity range; the true

@@ -37,6 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._bostick import bostick_depth, bostick_resistivity_phase
 
@@ -59,7 +60,14 @@ __all__ = [
 MIN_RATIO = 1e-2
 
 
-def resistivity_update(rho_model, rho_obs, rho_calc, *, alpha=1.0, gamma=1.0):
+def resistivity_update(
+    rho_model: ArrayLike,
+    rho_obs: ArrayLike,
+    rho_calc: ArrayLike,
+    *,
+    alpha: float = 1.0,
+    gamma: float = 1.0,
+) -> NDArray[np.float64]:
     """Zohdy-Oldenburg resistivity update of one or many soundings.
 
     Parameters
@@ -92,7 +100,7 @@ def resistivity_update(rho_model, rho_obs, rho_calc, *, alpha=1.0, gamma=1.0):
     return np.maximum(new, MIN_RATIO * rho_model)
 
 
-def phase_log_correction(phase_obs, phase_calc, *, alpha=1.0):
+def phase_log_correction(phase_obs: ArrayLike, phase_calc: ArrayLike, *, alpha: float = 1.0) -> NDArray[np.float64]:
     """Phase term of the log-resistivity update.
 
     The log-ratio of the phase factors of the phase-Bostick resistivities of
@@ -116,7 +124,9 @@ def phase_log_correction(phase_obs, phase_calc, *, alpha=1.0):
     return alpha * (np.log(factor_obs) - np.log(factor_calc))
 
 
-def depth_update(depth, rho_obs, rho_calc, frequency, *, beta=0.5):
+def depth_update(
+    depth: ArrayLike, rho_obs: ArrayLike, rho_calc: ArrayLike, frequency: ArrayLike, *, beta: float = 0.5
+) -> NDArray[np.float64]:
     """Oldenburg's depth update ``D + beta (D_o - D_c)``.
 
     Parameters
@@ -300,8 +310,10 @@ def project_to_cells(values, depths, station, geometry, *, weights=None, width=0
 
 
 def depth_scaled_smoother(geometry, shape, active, ratio):
-    """The row operators of :func:`depth_scaled_smoothing`, built once for
-    a mesh and applied to many value sets (:func:`apply_smoother`).
+    """The row operators of :func:`depth_scaled_smoothing`.
+
+    Built once for a mesh and applied to many value sets
+    (:func:`apply_smoother`).
 
     Returns
     -------
@@ -395,16 +407,16 @@ def sample_columns(cell_values, depths, station, geometry):
 
 
 def secant_mix(models, residuals, corrections, *, regularization=1e-6):
-    """Mix recent iterates by a multisecant (Anderson) step in data space.
+    r"""Mix recent iterates by a multisecant (Anderson) step in data space.
 
     With iterates :math:`m_i`, weighted data residuals
     :math:`r_i = W(d_{obs} - d(m_i))` and their Zohdy-Oldenburg corrections
-    :math:`\\delta_i`, the differences :math:`\\Delta M, \\Delta R, \\Delta
-    \\Delta` give a secant model of the forward map. The coefficients
-    :math:`\\theta = \\arg\\min \\|r_k - \\Delta R\\,\\theta\\|` remove the part
+    :math:`\delta_i`, the differences :math:`\Delta M, \Delta R, \Delta
+    \Delta` give a secant model of the forward map. The coefficients
+    :math:`\theta = \arg\min \|r_k - \Delta R\,\theta\|` remove the part
     of the residual that the previous steps can explain; the new model is
 
-    .. math:: m = (m_k - \\Delta M\\,\\theta) + (\\delta_k - \\Delta\\Delta\\,\\theta)
+    .. math:: m = (m_k - \Delta M\,\theta) + (\delta_k - \Delta\Delta\,\theta)
 
     (Anderson type II with the residual measured in data space, so the mix
     minimises the linearised misfit of all modes at once). Needs only the

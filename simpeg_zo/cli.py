@@ -98,13 +98,16 @@ def _speedups(report) -> list:
         elif name in ("gn", "gn-bostick"):
             out.append(f"    {name:<15} {t:.1f} s")
         else:
-            out.append(f"    {name:<15} {t:.1f} s" + ("" if ratio is None else f": {ratio:.1f}x sooner than the faster GN"))
+            sooner = "" if ratio is None else f": {ratio:.1f}x sooner than the faster GN"
+            out.append(f"    {name:<15} {t:.1f} s{sooner}")
     return out
 
 
 def _learned_errors():
-    """Exceptions of the learned methods that are the user's to fix: no
-    torch, no such network file, data the network cannot take."""
+    """Exceptions of the learned methods that are the user's to fix.
+
+    No torch, no such network file, data the network cannot take.
+    """
     from .learned import SurveyMismatchError
 
     return (ImportError, FileNotFoundError, SurveyMismatchError)
@@ -338,7 +341,10 @@ def _cmd_invert(args):
     for w in caught:  # the library's own warnings (dropped data, skipped files)
         if "simpeg_zo" in str(w.filename):
             print(f"simpeg-zo: warning: {w.message}", file=sys.stderr)
-    desc = f"{profile.n_stations} stations x {profile.n_frequencies} frequencies, modes {'+'.join(profile.modes)}, {profile.n_data} data"
+    desc = (
+        f"{profile.n_stations} stations x {profile.n_frequencies} frequencies, "
+        f"modes {'+'.join(profile.modes)}, {profile.n_data} data"
+    )
     if survey is not None:
         band = survey.band
         desc += (
@@ -406,8 +412,10 @@ def _add_engine_options(p, *, workers=True):
 
 
 def _check_solver(name):
-    """Resolve --solver before any work; a solver that cannot load is a
-    user error naming the fallback."""
+    """Resolve --solver before any work.
+
+    A solver that cannot load is a user error naming the fallback.
+    """
     from ._solvers import SolverUnavailableError, get_solver
 
     try:
@@ -462,7 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
         "The published Occam2D run of the Paralana profile used --fmin 1.1 --strike 7 --azimuth 97.",
     )
     p.add_argument("data", help="a folder of .edi files, comma-separated .edi files, a spec file or a preset name")
-    p.add_argument("--method", default="zo", help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo (default zo)")
+    p.add_argument("--method", default="zo",
+                   help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo (default zo)")
     p.add_argument("--network", default=None,
                    help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
     p.add_argument("--json", default=None, help="also write the report to this JSON file")

@@ -139,7 +139,8 @@ def static_shift_prediction(profile: Profile, result: InversionResult) -> dict |
 def result_predictions(profile: Profile, result: InversionResult) -> dict:
     """``{label: dpred}`` of a result for the data figures: the model's own
     prediction and, when static-shift factors were estimated, the
-    prediction with them (labelled so)."""
+    prediction with them (labelled so).
+    """
     shifted = static_shift_prediction(profile, result)
     if shifted is None:
         return {result.method: result.dpred}
@@ -161,7 +162,8 @@ def _plain_log_axis(axis, *, min_ticks: int = 3):
     """Log ticks of ``axis`` labelled with plain decimals (0.1, 1, 10, 100):
     the coarsest of 1; 1-2-5; 1-2-3-5-7 per decade that puts ``min_ticks``
     labels inside the limits, no minor labels. Call once the limits are
-    final."""
+    final.
+    """
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     lo, hi = sorted(axis.get_view_interval())
@@ -199,7 +201,8 @@ def _colorbar(fig, mappable, axes, *, label, log=False, **kwargs):
 
 def _label_stations(ax, x, names, *, fontsize=6):
     """Station names as small rotated labels above the axes; returns the
-    title padding (points) they need."""
+    title padding (points) they need.
+    """
     from matplotlib.transforms import blended_transform_factory
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
@@ -412,7 +415,7 @@ def plot_models(comparison, *, path=None):
         depth_max = min(depth_max, 2.0 * core_depth)
     qm = plot_model(profile, true, ax=axes[0, 0], title="true model", clim=clim, depth_max=depth_max,
                     doi=doi if doi is not None else False, shade_below_doi=False)
-    for ax, name in zip(axes[1:, 0], names):
+    for ax, name in zip(axes[1:, 0], names, strict=True):
         r = comparison.results[name]
         plot_model(
             profile,
@@ -482,7 +485,8 @@ def _edges(values, *, log=False):
 
 def _pseudo_axes(ax, profile, *, names_on_top):
     """Period axis (log, plain labels, long periods down) and distance axis
-    of a pseudo-section panel."""
+    of a pseudo-section panel.
+    """
     ax.set_yscale("log")
     period = 1.0 / profile.frequencies
     ax.set_ylim(_edges(np.sort(period), log=True)[[-1, 0]])
@@ -624,7 +628,8 @@ def plot_residual_pseudosections(
 def save_comparison_figures(comparison, directory) -> list:
     """Write the standard figures of a comparison; returns the paths
     (``models.png``, ``misfit.png``, ``pseudosections.png``,
-    ``residuals.png``)."""
+    ``residuals.png``).
+    """
     os.makedirs(directory, exist_ok=True)
     paths = [
         os.path.join(directory, "models.png"),

@@ -29,8 +29,9 @@ _COLOURS = {"TE": "tab:blue", "TM": "tab:red"}
 
 
 def plot_station_responses(profile, predicted=None, *, path=None, columns: int = 5):
-    """Observed (error bars) and predicted apparent resistivity and phase,
-    one pair of panels per station; log axes labelled with plain numbers
+    """Observed (error bars) and predicted apparent resistivity and phase.
+
+    One pair of panels per station; log axes labelled with plain numbers
     (0.1, 1, 10).
 
     Parameters
@@ -74,7 +75,7 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
                 period[ok], np.mod(obs["phase"][ok, i], 180.0), std["phase"][ok, i],
                 fmt="o", ms=2.5, color=c, lw=0.7,
             )
-            for (label, dp), ls in zip((predicted or {}).items(), styles):
+            for (label, dp), ls in zip((predicted or {}).items(), styles, strict=False):
                 pr = profile.split(dp[mode], mode)
                 a_rho.plot(period, pr["apparent_resistivity"][:, i], ls, color=c, lw=1, label=f"{mode} {label}")
                 a_ph.plot(period, np.mod(pr["phase"][:, i], 180.0), ls, color=c, lw=1)
@@ -165,7 +166,7 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
         title += f", iteration {occam.iteration}, RMS {occam.misfit:.2f}"
     ax.set_title(title, fontsize=9, pad=pad)
     ax.set_ylabel("Elevation (m)")
-    for a, (label, model) in zip(axes[1:, 0], models.items()):
+    for a, (label, model) in zip(axes[1:, 0], models.items(), strict=True):
         plot_model(profile, model, ax=a, clim=clim, depth_max=depth_max, doi=doi if doi is not None else False,
                    stations=False, title=label)
         a.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=4, clip_on=False)

@@ -42,7 +42,7 @@ def mt1d(resistivities, thicknesses, frequencies):
         return np.sqrt(1j * omega * MU0 / rho)
 
     impedance = 1j * omega * MU0 / wavenumber(resistivities[-1])
-    for rho, h in zip(resistivities[-2::-1], thicknesses[::-1]):
+    for rho, h in zip(resistivities[-2::-1], thicknesses[::-1], strict=True):
         k = wavenumber(rho)
         intrinsic = 1j * omega * MU0 / k
         t = np.tanh(k * h)

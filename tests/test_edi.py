@@ -2,7 +2,8 @@
 
 The files are third-party data kept outside the repository, in
 ``../shared/data/paralana`` relative to the repository root; every test here
-is skipped when that folder is absent.
+is skipped when that folder is absent (and fails where ``../shared`` exists:
+see ``conftest.py``).
 """
 
 import csv
@@ -19,10 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARALANA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana"))
 OCCAM = os.path.join(PARALANA, "occam2d_mtpy_example")
 
-pytestmark = pytest.mark.skipif(
-    not os.path.isdir(PARALANA),
-    reason=f"Paralana field data not found at {PARALANA} (third-party files, not in the repository)",
-)
+pytestmark = pytest.mark.needs_shared(PARALANA)
 #: The published Occam2D run's choices (OccamDataFile.dat).
 OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
 
@@ -73,7 +71,7 @@ def test_projection_matches_stations_csv(stations):
     table = _stations_csv()
     proj = sz.project_stations([s.latitude for s in stations], [s.longitude for s in stations])
     assert proj.azimuth == pytest.approx(100.8, abs=0.05)
-    for st, along, perp in zip(stations, proj.along, proj.perpendicular):
+    for st, along, perp in zip(stations, proj.along, proj.perpendicular, strict=True):
         assert along == pytest.approx(1000 * float(table[st.name]["along_km"]), abs=1.5)
         assert perp == pytest.approx(1000 * float(table[st.name]["perp_km"]), abs=1.5)
 

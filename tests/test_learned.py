@@ -371,7 +371,7 @@ def test_compare_reports_inference_time_and_iterations_saved():
 PARALANA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "paralana"
 
 
-@pytest.mark.skipif(not PARALANA.is_dir(), reason=f"Paralana field data not found at {PARALANA}")
+@pytest.mark.needs_shared(PARALANA)
 def test_dataset_for_an_edi_survey(tmp_path):
     """`simpeg-zo dataset` takes a field profile's survey: its projected
     stations and default band."""

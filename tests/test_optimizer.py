@@ -82,7 +82,7 @@ def test_never_worse_than_start_and_monotone(h_te):
     profile, _ = h_te
     result = simpeg_zo.zohdy_oldenburg(profile, target_chi2=None, maxIter=4)
     chi2 = [h["chi2"] for h in result.history]
-    assert all(b < a for a, b in zip(chi2, chi2[1:]))
+    assert all(b < a for a, b in zip(chi2, chi2[1:], strict=False))
     assert result.chi2 == pytest.approx(min(chi2), rel=1e-6)
     assert result.forward_solves >= len(chi2)
 

@@ -63,7 +63,7 @@ def test_pardiso_solves(kind):
 @needs_pardiso
 def test_symmetry_to_rounding_and_not_beyond():
     A = _complex_symmetric(100, 3)
-    i, j = [(r, c) for r, c in zip(*A.nonzero()) if r != c][0]
+    i, j = [(r, c) for r, c in zip(*A.nonzero(), strict=True) if r != c][0]
     bumped = A.copy()
     bumped[i, j] = bumped[i, j] * (1 + 1e-14)
     assert Pardiso(bumped).is_symmetric
@@ -165,7 +165,7 @@ def test_forward_engine_on_two_dask_workers_matches_serial():
         assert engine.n_workers == 2
         parallel = engine.dpred(m)
         again = engine.dpred(m * 1.02)
-    for a, b in zip(serial, parallel):
+    for a, b in zip(serial, parallel, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-10)
     assert not np.allclose(again[0], parallel[0])
 

@@ -72,7 +72,9 @@ def test_paper_zo_needs_no_jacobian_product(monkeypatch):
     for sim in profile.simulations.values():
         for name in ("Jvec", "Jtvec", "getJ", "getJtJdiag"):
             monkeypatch.setattr(sim, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("J product")))
-    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, maxIter=4)
+    result = simpeg_zo.zohdy_oldenburg(
+        profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, maxIter=4
+    )
     assert result.iterations >= 1 and result.chi2 < result.history[0]["chi2"]
     assert result.extra["jacobian_products"] == {"jvec": 0, "jtvec": 0}
 
@@ -82,7 +84,9 @@ def test_default_zo_keeps_descending_where_the_fixed_point_stalls():
     target; the default ZO (subspace stage) reaches chi2 <= 1.2."""
     spec = simpeg_zo.load_spec(os.path.join(ROOT, "benchmarks", "specs", "tiny-block.toml"))
     profile, _ = simpeg_zo.synthetic_profile(spec)
-    paper = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, maxIter=30)
+    paper = simpeg_zo.zohdy_oldenburg(
+        profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, maxIter=30
+    )
     default = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, maxIter=30)
     assert paper.chi2 > 5.0
     assert default.chi2 <= 1.2

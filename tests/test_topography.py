@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from simpeg_zo import build_profile
-from simpeg_zo._mesh import band_levels, discrete_surface, design_mesh
+from simpeg_zo._mesh import band_levels, design_mesh, discrete_surface
 
 STATIONS = np.linspace(0.0, 4000.0, 41)
 TRAPEZOID = ([1000.0, 1500.0, 2000.0, 2500.0, 3000.0], [0.0, 60.0, 120.0, 60.0, 0.0])
@@ -154,7 +154,7 @@ def test_pads_sit_at_station_elevation_and_gaps_are_point_symmetric():
         pad = np.abs(xc - s) <= 25.0 + 1e-9
         np.testing.assert_allclose(surface[pad], slope(s), atol=1e-9)
     # on a uniform slope the staircase of a gap is point-symmetric about its centre
-    for a, b in zip(stations[2:5], stations[3:6]):
+    for a, b in zip(stations[2:5], stations[3:6], strict=True):
         inside = (xc > a + 1.0) & (xc < b - 1.0)
         z = surface[inside] - slope(a)
         np.testing.assert_allclose(z + z[::-1], slope(b) - slope(a), atol=1e-9)

@@ -227,7 +227,7 @@ def test_depth_profile_under_a_station(geometry):
     column = geometry.cell_x == 0.0
     d = geometry.cell_depth[column]
     # cells at a sounding's depth take its value when the kernel is narrow
-    for depth, value in zip(depths, values):
+    for depth, value in zip(depths, values, strict=True):
         assert out[column][d == depth][0] == pytest.approx(value, abs=1e-6)
     # above the shallowest / below the deepest sounding: their values
     assert out[column][d == 10.0][0] == pytest.approx(1.0, abs=1e-6)

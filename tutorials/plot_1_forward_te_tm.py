@@ -10,7 +10,6 @@ receivers, TM is ``Simulation2DElectricField`` with ``"xy"`` receivers.
 
 import os
 
-
 import simpeg_zo
 from simpeg_zo.plot import plot_model, plot_pseudosections
 
@@ -39,11 +38,11 @@ for mode, sim in profile.simulations.items():
 clean = profile.dpred(true_model)
 for mode in profile.modes:
     rho = profile.split(clean[mode], mode)["apparent_resistivity"]
-    print(mode, "apparent resistivity range %.1f - %.1f ohm-m" % (rho.min(), rho.max()))
+    print(mode, f"apparent resistivity range {rho.min():.1f} - {rho.max():.1f} ohm-m")
 
 ###############################################################################
 # Figures: the true model and the observed pseudo-sections.
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 plot_model(profile, true_model, title="block-topo: true model")
 plot_pseudosections(profile)

@@ -48,7 +48,7 @@ def run(opt, extra_directives=()):
 
 ###############################################################################
 # Gauss-Newton, as SimPEG users write it.
-opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 30, maxIterCG=10 if SMALL else 30)
+opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 30, cg_maxiter=10 if SMALL else 30)
 m_gn, t_gn, chi2_gn = run(opt)
 
 ###############################################################################
@@ -63,9 +63,9 @@ for name, m, t, chi2 in (("GN", m_gn, t_gn, chi2_gn), ("ZO", m_zo, t_zo, chi2_zo
     err = np.sqrt(np.mean(((m - true_model) / np.log(10)) ** 2))
     print(f"{name}: chi2 {chi2:.2f} in {t:.1f} s, log10 model RMSE {err:.3f}")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from simpeg_zo.plot import plot_model  # noqa: E402
+from simpeg_zo.plot import plot_model
 
 fig, axes = plt.subplots(3, 1, figsize=(8, 8), sharex=True)
 clim = (5, 2000)

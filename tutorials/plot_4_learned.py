@@ -54,7 +54,7 @@ reg = regularization.WeightedLeastSquares(
     profile.mesh, active_cells=profile.active_cells, reference_model=m0,
     alpha_s=1e-5, alpha_x=0.2, alpha_y=1.0,
 )
-opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 10, maxIterCG=30)
+opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 10, cg_maxiter=30)
 inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt)
 directive_list = [
     simpeg_zo.CNNStartingModel(net, set_reference=True),
@@ -66,7 +66,7 @@ m_gn = inversion.BaseInversion(inv_prob, directiveList=directive_list).run(m0)
 print(f"CNN-started GN: chi2 {profile.chi2(profile.dpred(m_gn)):.2f} after {opt.iter} iterations")
 
 fig, axes = plt.subplots(3, 1, figsize=(7, 9), sharex=True)
-for ax, model, title in zip(axes, (true_model, m_cnn, m_gn), ("true", "network", "network + GN")):
+for ax, model, title in zip(axes, (true_model, m_cnn, m_gn), ("true", "network", "network + GN"), strict=True):
     plot_model(profile, model, ax=ax, title=title, clim=(30, 1000), depth_max=1500)
 fig.tight_layout()
 

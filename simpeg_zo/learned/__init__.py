@@ -28,7 +28,6 @@ SimPEG
 from ._dataset import Dataset, DatasetConfig, default_depth_edges, load_dataset, produce_dataset, simulate_sample
 from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, draw_parameters, paint
 from ._sections import ResistivityClasses, SurveyMismatchError, grid_to_cells, pseudo_sections, resample_sections
-from ._train import dataset_arrays, train_network
 from ._simpeg import (
     LEARNED_METHODS,
     CNNStartingModel,
@@ -38,6 +37,7 @@ from ._simpeg import (
     run_learned,
     shipped_networks,
 )
+from ._train import dataset_arrays, train_network
 
 _TORCH_NAMES = {
     "ResNetInverter": "._estimator",

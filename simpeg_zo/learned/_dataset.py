@@ -20,13 +20,18 @@ import os
 import pathlib
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
 from .._mesh import skin_depth
 from .._profile import build_profile
 from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
+
+if TYPE_CHECKING:
+    from .._spec import ModelSpec
 
 __all__ = [
     "DatasetConfig",
@@ -41,9 +46,12 @@ SPLITS = {"train": 0, "test": 1}
 MANIFEST = "dataset.json"
 
 
-def default_depth_edges(depth_max: float, n_depths: int = 32, first: float | None = None):
-    """Depth edges (m) of the model grid: geometric, ``n_depths`` rows from 0
-    to ``depth_max``, the first ``first`` thick (default ``depth_max / 200``)."""
+def default_depth_edges(depth_max: float, n_depths: int = 32, first: float | None = None) -> NDArray[np.float64]:
+    """Depth edges (m) of the model grid.
+
+    Geometric, ``n_depths`` rows from 0 to ``depth_max``, the first ``first``
+    thick (default ``depth_max / 200``).
+    """
     if depth_max <= 0 or n_depths < 2:
         raise ValueError("depth_max must be > 0 and n_depths >= 2")
     first = depth_max / 200.0 if first is None else float(first)
@@ -132,8 +140,17 @@ class DatasetConfig:
             raise ValueError("shard_size must be >= 1")
 
     @classmethod
-    def from_survey(cls, stations, frequencies, *, frequency_step: int = 1, n_depths: int = 32,
-                    depth_max=None, survey: str = "", **options):
+    def from_survey(
+        cls,
+        stations: ArrayLike,
+        frequencies: ArrayLike,
+        *,
+        frequency_step: int = 1,
+        n_depths: int = 32,
+        depth_max: float | None = None,
+        survey: str = "",
+        **options: Any,
+    ) -> DatasetConfig:
         """A configuration for a survey given by its stations and frequencies.
 
         Every ``frequency_step``-th frequency is simulated (the network's
@@ -148,9 +165,11 @@ class DatasetConfig:
                    survey=f"{survey} (every {frequency_step} frequencies)", **options)
 
     @classmethod
-    def from_spec(cls, spec, *, frequency_step: int = 5, **options):
-        """A configuration for the survey of a :class:`simpeg_zo.ModelSpec`
-        (see :meth:`from_survey` for the options)."""
+    def from_spec(cls, spec: ModelSpec, *, frequency_step: int = 5, **options: Any) -> DatasetConfig:
+        """A configuration for the survey of a :class:`simpeg_zo.ModelSpec`.
+
+        See :meth:`from_survey` for the options.
+        """
         return cls.from_survey(spec.stations, spec.frequencies, frequency_step=frequency_step,
                                survey=spec.name, **options)
 
@@ -292,7 +311,7 @@ def _check_manifest(directory, config):
 
 
 def produce_dataset(
-    directory,
+    directory: str | os.PathLike,
     config: DatasetConfig,
     *,
     train: int,
@@ -438,7 +457,7 @@ class Dataset:
         return [p["family"] for p in self.params]
 
 
-def load_dataset(directory, split: str = "train") -> Dataset:
+def load_dataset(directory: str | os.PathLike, split: str = "train") -> Dataset:
     """Load every complete shard of one split of a produced training set."""
     directory = pathlib.Path(directory)
     manifest = directory / MANIFEST

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import pathlib
 import time
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._sections import ResistivityClasses
 from ._torch import require_torch
@@ -68,7 +71,7 @@ class ResNetInverter:
         *,
         width: float = 0.25,
         n_classes: int = 12,
-        log10_range=(0.5, 3.5),
+        log10_range: tuple[float, float] = (0.5, 3.5),
         loss: str = "dice",
         epochs: int = 60,
         batch_size: int = 32,
@@ -77,9 +80,9 @@ class ResNetInverter:
         flip: bool = True,
         seed: int = 0,
         threads: int | None = None,
-        checkpoint=None,
+        checkpoint: str | os.PathLike | None = None,
         progress: bool = False,
-    ):
+    ) -> None:
         self.width = width
         self.n_classes = n_classes
         self.log10_range = log10_range
@@ -104,7 +107,7 @@ class ResNetInverter:
         """Constructor parameters (scikit-learn protocol)."""
         return {name: getattr(self, name) for name in self._param_names()}
 
-    def set_params(self, **params) -> ResNetInverter:
+    def set_params(self, **params: Any) -> ResNetInverter:
         """Set constructor parameters (scikit-learn protocol)."""
         for name, value in params.items():
             if name not in self._param_names():
@@ -154,7 +157,14 @@ class ResNetInverter:
         return (X - self.input_mean_[None, :, None, None]) / self.input_std_[None, :, None, None]
 
     # ----------------------------------------------------------- training
-    def fit(self, X, y, *, grid: dict | None = None, validation=None) -> ResNetInverter:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        grid: dict | None = None,
+        validation: tuple[ArrayLike, ArrayLike] | None = None,
+    ) -> ResNetInverter:
         """Train on pseudo-sections ``X`` and log10-resistivity sections ``y``.
 
         Parameters
@@ -280,7 +290,7 @@ class ResNetInverter:
         return int(state["epoch"])
 
     # ----------------------------------------------------------- prediction
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Class probabilities, ``(n, n_classes, n_depths, n_columns)``."""
         self._check_fitted()
         torch = self._torch()
@@ -293,27 +303,32 @@ class ResNetInverter:
                 out.append(torch.softmax(self.network_(xt[b:b + 256]), dim=1).numpy())
         return np.concatenate(out).astype(np.float64)
 
-    def predict(self, X) -> np.ndarray:
-        """log10 resistivity, ``(n, n_depths, n_columns)``: the expectation of
-        the class centres under the predicted probabilities."""
+    def predict(self, X: ArrayLike) -> NDArray[np.float64]:
+        """log10 resistivity, ``(n, n_depths, n_columns)``.
+
+        The expectation of the class centres under the predicted
+        probabilities.
+        """
         self._check_fitted()
         return self.classes_.expected_log10(self.predict_proba(X))
 
-    def predict_classes(self, X) -> np.ndarray:
+    def predict_classes(self, X: ArrayLike) -> NDArray[np.intp]:
         """Most probable class per cell, ``(n, n_depths, n_columns)``."""
         return self.predict_proba(X).argmax(axis=1)
 
-    def score(self, X, y) -> float:
-        """Mean multi-class Dice of the predicted classes against ``y``
-        (log10 resistivity); 1 is a perfect prediction."""
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
+        """Mean multi-class Dice of the predicted classes against ``y`` (log10 resistivity).
+
+        1 is a perfect prediction.
+        """
         from ._network import dice_coefficient
 
         truth = self.classes_.classify(np.asarray(y, dtype=float))
         pred = self.predict_classes(X)
-        return float(np.mean([dice_coefficient(p, t, self.n_classes) for p, t in zip(pred, truth)]))
+        return float(np.mean([dice_coefficient(p, t, self.n_classes) for p, t in zip(pred, truth, strict=True)]))
 
     # ----------------------------------------------------------- files
-    def save(self, path) -> pathlib.Path:
+    def save(self, path: str | os.PathLike) -> pathlib.Path:
         """Write ``PATH.pt`` (state dict) and ``PATH.json`` (metadata).
 
         Returns the path of the ``.json`` metadata file.
@@ -346,7 +361,7 @@ class ResNetInverter:
         return meta_path
 
     @classmethod
-    def load(cls, path) -> ResNetInverter:
+    def load(cls, path: str | os.PathLike) -> ResNetInverter:
         """Load a network written by :meth:`save` (``weights_only=True``)."""
         torch = require_torch()
         path = pathlib.Path(path)

@@ -16,7 +16,10 @@ profile length and ``depth_max`` the bottom of the model grid.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["TRAINING_FAMILIES", "HELD_OUT_FAMILIES", "draw_parameters", "paint"]
 
@@ -104,8 +107,8 @@ def draw_parameters(
     span: float,
     depth_max: float,
     held_out: bool = False,
-    families=None,
-    log10_resistivity=(0.5, 3.5),
+    families: Sequence[str] | None = None,
+    log10_resistivity: tuple[float, float] = (0.5, 3.5),
     topography_share: float = 0.5,
 ) -> dict:
     """Draw the parameters of one model.
@@ -183,7 +186,7 @@ def _column(layers, depth):
     r = np.log10(np.asarray(layers["resistivities"], dtype=float))
     out = np.full(np.shape(depth), r[0])
     bounds = np.concatenate([[0.0], d, [np.inf]])
-    for i, (top, n_t) in enumerate(zip(d, layers["transitions"]), start=1):
+    for i, (top, n_t) in enumerate(zip(d, layers["transitions"], strict=True), start=1):
         out = np.where(depth >= top, r[i], out)
         if n_t:
             width = 0.5 * min(top - bounds[i - 1], bounds[i + 1] - top, top)
@@ -201,7 +204,7 @@ def _fault_side(x, depth, x0, dip, side):
     return side * (x - (x0 + side * shift)) > 0
 
 
-def paint(params: dict, x, depth) -> np.ndarray:
+def paint(params: dict, x: ArrayLike, depth: ArrayLike) -> NDArray[np.float64]:
     """Resistivity (ohm-m) of a drawn model at positions and depths.
 
     Parameters

@@ -15,6 +15,9 @@ at the end.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+from numpy.typing import ArrayLike
 
 from ._torch import require_torch
 
@@ -90,7 +93,9 @@ class ResNet50UNet(nn.Module):
         the bottom; 0.25 trains on a CPU).
     """
 
-    def __init__(self, in_channels: int, n_classes: int, output_shape, width: float = 0.25):
+    def __init__(
+        self, in_channels: int, n_classes: int, output_shape: Sequence[int], width: float = 0.25
+    ) -> None:
         super().__init__()
         base = max(4, int(round(64 * width)))
         self.output_shape = tuple(int(v) for v in output_shape)
@@ -102,7 +107,7 @@ class ResNet50UNet(nn.Module):
         widths = [base, 2 * base, 4 * base, 8 * base]
         strides = [1, 2, 2, 2]
         stages, cin = [], base
-        for w, n, s in zip(widths, LAYERS, strides):
+        for w, n, s in zip(widths, LAYERS, strides, strict=True):
             stages.append(_stage(cin, w, n, s))
             cin = w * EXPANSION
         self.stages = nn.ModuleList(stages)
@@ -112,7 +117,8 @@ class ResNet50UNet(nn.Module):
         self.up1 = _Up(2 * base, outs[0], base)
         self.head = nn.Conv2d(base, n_classes, 1)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits ``(n, n_classes, *output_shape)`` of inputs ``(n, in_channels, h, w)``."""
         x = F.interpolate(x, size=self.work_shape, mode="bilinear", align_corners=True)
         x = self.stem(x)
         feats = []
@@ -126,7 +132,7 @@ class ResNet50UNet(nn.Module):
         return F.interpolate(logits, size=self.output_shape, mode="bilinear", align_corners=True)
 
 
-def soft_dice_loss(logits, target, eps: float = 1.0):
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
     """Soft multi-class Dice loss, ``1 - mean_k Dice_k`` over the batch.
 
     Parameters
@@ -164,9 +170,12 @@ def loss_function(name: str):
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {name!r}") from None
 
 
-def dice_coefficient(predicted, truth, n_classes: int) -> float:
-    """Hard multi-class Dice of class maps (numpy or torch), averaged over the
-    classes present in either map; 1 for a perfect prediction."""
+def dice_coefficient(predicted: ArrayLike, truth: ArrayLike, n_classes: int) -> float:
+    """Hard multi-class Dice of class maps (numpy or torch).
+
+    Averaged over the classes present in either map; 1 for a perfect
+    prediction.
+    """
     import numpy as np
 
     p = np.asarray(predicted).ravel()

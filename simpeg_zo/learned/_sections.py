@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "SurveyMismatchError",
@@ -28,7 +29,7 @@ class ResistivityClasses:
     n_classes : int
     """
 
-    def __init__(self, log10_range=(0.5, 3.5), n_classes: int = 12):
+    def __init__(self, log10_range: tuple[float, float] = (0.5, 3.5), n_classes: int = 12) -> None:
         lo, hi = (float(v) for v in log10_range)
         if not hi > lo or n_classes < 2:
             raise ValueError("log10_range must increase and n_classes must be >= 2")
@@ -39,12 +40,12 @@ class ResistivityClasses:
     def n_classes(self) -> int:
         return self.centres.size
 
-    def classify(self, log10_rho) -> np.ndarray:
+    def classify(self, log10_rho: ArrayLike) -> NDArray[np.intp]:
         """Class index of each log10 resistivity (clipped into the range)."""
         k = np.searchsorted(self.edges, np.asarray(log10_rho, dtype=float), side="right") - 1
         return np.clip(k, 0, self.n_classes - 1)
 
-    def expected_log10(self, proba) -> np.ndarray:
+    def expected_log10(self, proba: ArrayLike) -> NDArray[np.float64]:
         """Continuous log10 resistivity from class probabilities on axis 1."""
         proba = np.asarray(proba, dtype=float)
         shape = [1] * proba.ndim
@@ -52,7 +53,7 @@ class ResistivityClasses:
         return (proba * self.centres.reshape(shape)).sum(axis=1)
 
 
-def pseudo_sections(data) -> np.ndarray:
+def pseudo_sections(data: ArrayLike) -> NDArray[np.float64]:
     """Network inputs from apparent resistivity and phase.
 
     Parameters
@@ -91,7 +92,15 @@ def _fill_along(values, coordinate, axis):
     return np.moveaxis(flat.reshape(values.shape), -1, axis)
 
 
-def resample_sections(sections, frequencies, stations, grid_frequencies, grid_stations, *, tolerance=0.5):
+def resample_sections(
+    sections: ArrayLike,
+    frequencies: ArrayLike,
+    stations: ArrayLike,
+    grid_frequencies: ArrayLike,
+    grid_stations: ArrayLike,
+    *,
+    tolerance: float = 0.5,
+) -> NDArray[np.float64]:
     """Resample pseudo-sections onto a network's frequency x station grid.
 
     Linear in log10 frequency and in position relative to the first station;
@@ -178,7 +187,14 @@ def sections_from_layout(layout):
     return out, freqs, stations
 
 
-def grid_to_cells(log10_rho, grid_stations, depth_edges, cell_x, cell_depth, station_x):
+def grid_to_cells(
+    log10_rho: ArrayLike,
+    grid_stations: ArrayLike,
+    depth_edges: ArrayLike,
+    cell_x: ArrayLike,
+    cell_depth: ArrayLike,
+    station_x: ArrayLike,
+) -> NDArray[np.float64]:
     """Interpolate a model-grid section onto mesh cells.
 
     Bilinear in position (relative to the first station, stretched to the

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import pathlib
 import time
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from simpeg import inversion
 from simpeg.directives import InversionDirective
 
 from .._layout import layout_from_misfit
 from ._sections import grid_to_cells, resample_sections, sections_from_layout
+
+if TYPE_CHECKING:
+    from simpeg.inverse_problem import BaseInvProblem
+    from simpeg.objective_function import BaseObjectiveFunction
+
+    from .._layout import SoundingLayout
+    from .._profile import Profile
+    from .._runs import InversionResult
+    from ._estimator import ResNetInverter
 
 __all__ = [
     "CNNStartingModel",
@@ -34,7 +45,7 @@ def shipped_networks() -> list:
     return sorted(p.stem for p in WEIGHTS.glob("*.json"))
 
 
-def default_inverter(name: str = DEFAULT_NETWORK):
+def default_inverter(name: str = DEFAULT_NETWORK) -> ResNetInverter:
     """Load a shipped network (default: trained for the ``block-topo`` survey)."""
     from ._estimator import ResNetInverter
 
@@ -46,18 +57,25 @@ def default_inverter(name: str = DEFAULT_NETWORK):
     return ResNetInverter.load(path)
 
 
-def _estimator(estimator):
+def _estimator(estimator: ResNetInverter | str | pathlib.Path | None) -> ResNetInverter:
     if estimator is None:
         return default_inverter()
     if isinstance(estimator, (str, pathlib.Path)):
         from ._estimator import ResNetInverter
 
         p = pathlib.Path(estimator)
-        return ResNetInverter.load(p) if p.suffix or p.exists() or p.with_suffix(".json").exists() else default_inverter(str(estimator))
+        if p.suffix or p.exists() or p.with_suffix(".json").exists():
+            return ResNetInverter.load(p)
+        return default_inverter(str(estimator))
     return estimator
 
 
-def cnn_model(dmisfit_or_layout, estimator=None, *, return_seconds: bool = False):
+def cnn_model(
+    dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout,
+    estimator: ResNetInverter | str | pathlib.Path | None = None,
+    *,
+    return_seconds: bool = False,
+) -> NDArray[np.float64] | tuple[NDArray[np.float64], float]:
     """The network's model of a SimPEG data misfit's observed data.
 
     The observed TE and TM apparent resistivities and phases are resampled
@@ -120,14 +138,19 @@ class CNNStartingModel(InversionDirective):
     inference_seconds : float
     """
 
-    def __init__(self, estimator=None, set_reference: bool = False, **kwargs):
+    def __init__(
+        self,
+        estimator: ResNetInverter | str | pathlib.Path | None = None,
+        set_reference: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.estimator = estimator
         self.set_reference = set_reference
         self.model = None
         self.inference_seconds = None
 
-    def initialize(self):
+    def initialize(self) -> None:
         self.model, self.inference_seconds = cnn_model(
             self.invProb.dmisfit, self.estimator, return_seconds=True
         )
@@ -156,14 +179,22 @@ class LearnedInversion(inversion.BaseInversion):
         Use the network's model as the regularisation's reference model.
     """
 
-    def __init__(self, inv_prob, directiveList=None, *, estimator=None, refine: bool = True,
-                 set_reference: bool = True, **kwargs):
+    def __init__(
+        self,
+        inv_prob: BaseInvProblem,
+        directiveList: list | None = None,
+        *,
+        estimator: ResNetInverter | str | pathlib.Path | None = None,
+        refine: bool = True,
+        set_reference: bool = True,
+        **kwargs: Any,
+    ) -> None:
         self.starting = CNNStartingModel(estimator, set_reference=set_reference)
         directives = [self.starting] + list(directiveList or [])
         super().__init__(inv_prob, directiveList=directives, **kwargs)
         self.refine = refine
 
-    def run(self, m0=None):
+    def run(self, m0: ArrayLike | None = None) -> NDArray[np.float64]:
         if self.refine:
             dummy = np.zeros(self.invProb.reg.mapping.shape[1]) if m0 is None else m0
             return super().run(dummy)
@@ -172,8 +203,16 @@ class LearnedInversion(inversion.BaseInversion):
         return self.invProb.model
 
 
-def run_learned(profile, method: str = "cnn", *, estimator=None, target_chi2: float = 1.0,
-                max_iter: int | None = None, verbose: bool = False, **zo_options):
+def run_learned(
+    profile: Profile,
+    method: str = "cnn",
+    *,
+    estimator: ResNetInverter | str | pathlib.Path | None = None,
+    target_chi2: float = 1.0,
+    max_iter: int | None = None,
+    verbose: bool = False,
+    **zo_options: Any,
+) -> InversionResult:
     """Run a learned method on a profile.
 
     Parameters

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._dataset import load_dataset
 from ._sections import pseudo_sections
 
+if TYPE_CHECKING:
+    from ._dataset import Dataset
+    from ._estimator import ResNetInverter
+
 __all__ = ["train_network", "dataset_arrays"]
 
 
-def dataset_arrays(directory, split: str = "train", limit: int | None = None):
+def dataset_arrays(
+    directory: str | os.PathLike, split: str = "train", limit: int | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Dataset]:
     """``(X, y, dataset)`` of one split: pseudo-sections and log10 labels."""
     ds = load_dataset(directory, split)
     n = len(ds) if limit is None else min(limit, len(ds))
     return pseudo_sections(ds.data[:n]), ds.labels[:n], ds
 
 
-def train_network(directory, out, *, limit: int | None = None, validate: bool = True, **params):
+def train_network(
+    directory: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    limit: int | None = None,
+    validate: bool = True,
+    **params: Any,
+) -> ResNetInverter:
     """Fit a :class:`ResNetInverter` on a training set and save it.
 
     Parameters
