@@ -75,11 +75,9 @@ def main(argv=None):
     from threadpoolctl import threadpool_limits
 
     import simpeg_zo as sz
-    from simpeg_zo.cli import _quiet_libraries
     from simpeg_zo.plot_field import plot_occam2d_comparison
 
-    _quiet_libraries()
-    warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore")  # upstream deprecations
     os.makedirs(RESULTS, exist_ok=True)
     out = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",

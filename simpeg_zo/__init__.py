@@ -28,7 +28,8 @@ Zohdy-Oldenburg
 Running and comparing
     :func:`gauss_newton`, :func:`zohdy_oldenburg`, :func:`run_method`,
     :data:`METHODS`, :data:`GN_SETTINGS`, :func:`compare`,
-    :class:`Comparison`, :class:`InversionResult`
+    :class:`Comparison`, :class:`InversionResult`,
+    :class:`InversionInterrupted` (Ctrl-C, with the best model so far)
 
 Learned inversion
     :class:`CNNStartingModel`, :class:`LearnedInversion`; the rest
@@ -47,6 +48,7 @@ Field data (EDI) and published Occam2D models
 Figures are in :mod:`simpeg_zo.plot` and :mod:`simpeg_zo.plot_field` (matplotlib loads only there).
 """
 
+import logging as _logging
 from importlib import metadata as _metadata
 
 from ._bostick import (
@@ -75,12 +77,16 @@ from ._methods import METHODS, run_method
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from ._optimizer import ZohdyOldenburg
 from ._profile import MODES, Profile, build_profile
-from ._runs import GN_SETTINGS, InversionResult, gauss_newton, zohdy_oldenburg
+from ._runs import GN_SETTINGS, InversionInterrupted, InversionResult, gauss_newton, zohdy_oldenburg
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
 from ._zo import depth_update, phase_log_correction, resistivity_update
 from .learned import CNNStartingModel, LearnedInversion
+
+# the library logs through "simpeg_zo" and its module loggers and configures
+# no handler: where its messages go is the application's choice
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 try:  # the version is written once, in pyproject.toml
     __version__ = _metadata.version("simpeg-zo")
@@ -101,6 +107,7 @@ __all__ = [
     "pardiso_available",
     "Comparison",
     "GN_SETTINGS",
+    "InversionInterrupted",
     "InversionResult",
     "LearnedInversion",
     "METHODS",

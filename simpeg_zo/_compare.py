@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._methods import METHODS, run_method
 from ._profile import Profile
-from ._runs import InversionResult
+from ._runs import InversionInterrupted, InversionResult
 from ._synthetic import synthetic_profile
 
 if TYPE_CHECKING:
@@ -131,6 +131,9 @@ class Comparison:
         Wall time of one forward simulation (all modes).
     core_mask : (n_active,) numpy.ndarray of bool
     core : dict
+    interrupted : bool
+        Ctrl-C stopped :func:`compare`: ``results`` holds the methods that
+        finished and the best model so far of the interrupted one.
     """
 
     spec: object
@@ -140,6 +143,7 @@ class Comparison:
     core_mask: np.ndarray
     core: dict
     results: dict = field(default_factory=dict)
+    interrupted: bool = False
 
     def model_log10_rmse(self, model: ArrayLike) -> float:
         """RMS of log10 resistivity against the true model in the core."""
@@ -200,6 +204,7 @@ class Comparison:
             "core": self.core,
             "methods": (methods := {name: self.method_summary(name) for name in self.results}),
             "time_to_gn": time_to_gn(methods, target=self._target()),
+            "interrupted": bool(self.interrupted),
         }
 
     def _target(self) -> float:
@@ -245,6 +250,12 @@ def compare(
     Returns
     -------
     Comparison
+
+    Raises
+    ------
+    InversionInterrupted
+        On Ctrl-C once a method has a model: ``comparison`` holds the
+        methods that finished and the interrupted one's best model so far.
     """
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
@@ -267,8 +278,17 @@ def compare(
     for name in methods:
         if progress:
             progress(name)
-        comparison.results[name] = run_method(
-            profile, name, target_chi2=target_chi2, max_iter=max_iter, estimator=estimator,
-            workers=workers, scheduler=scheduler,
-        )
+        try:
+            comparison.results[name] = run_method(
+                profile, name, target_chi2=target_chi2, max_iter=max_iter, estimator=estimator,
+                workers=workers, scheduler=scheduler,
+            )
+        except KeyboardInterrupt as stop:
+            partial = getattr(stop, "result", None)
+            if partial is not None:
+                comparison.results[name] = partial
+            if not comparison.results:
+                raise
+            comparison.interrupted = True
+            raise InversionInterrupted(partial, comparison=comparison) from stop
     return comparison

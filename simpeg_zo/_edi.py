@@ -26,7 +26,7 @@ Conventions
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import warnings
 from collections.abc import Sequence
@@ -105,15 +105,24 @@ class EDIStation:
     impedance_std: np.ndarray
 
 
+@contextlib.contextmanager
 def _quiet_mt_metadata():
-    for name in ("mt_metadata", "loguru"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:  # mt-metadata logs through loguru
-        from loguru import logger
+    """Silence mt-metadata's loguru messages while reading one file.
 
-        logger.disable("mt_metadata")
+    mt-metadata logs through loguru (to stdout, at INFO); its remarks on a
+    file are replaced by this module's :class:`EDIError` messages. Only
+    mt-metadata's own records are switched off, and only inside the block.
+    """
+    try:
+        from loguru import logger
     except ImportError:  # pragma: no cover
-        pass
+        yield
+        return
+    logger.disable("mt_metadata")
+    try:
+        yield
+    finally:
+        logger.enable("mt_metadata")
 
 
 def _header_has(path, key) -> bool:
@@ -182,7 +191,11 @@ def read_edi(path: str | os.PathLike) -> EDIStation:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise EDIError(f"{path}: no such file")
-    _quiet_mt_metadata()
+    with _quiet_mt_metadata():
+        return _read_edi(path)
+
+
+def _read_edi(path) -> EDIStation:
     from mt_metadata.transfer_functions.core import TF
 
     try:

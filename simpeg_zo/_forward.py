@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["forward_dpred", "jtj_diagonal", "ForwardEngine", "local_cluster"]
 
-logger = logging.getLogger("simpeg_zo")
+logger = logging.getLogger(__name__)
 
 
 def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None, groups=None,

@@ -86,6 +86,8 @@ def invert_profile(
         Unknown method.
     ImportError
         A learned method without torch.
+    InversionInterrupted
+        Ctrl-C; its ``result`` is the best model so far.
     """
     if method not in INVERT_METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(INVERT_METHODS)}")
@@ -167,7 +169,7 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     Keys: ``method``, ``source``, ``n_data``, ``chi2``, ``rms`` (normalised,
     ``sqrt(chi2)``), ``rms_percent`` (apparent resistivity, %),
     ``iterations``, ``forward_solves``, ``wall_seconds``, ``stop_reason``,
-    ``converged``, ``stations``, ``frequencies``, ``dropped``, ``history``,
+    ``converged``, ``interrupted`` (Ctrl-C: the best model so far), ``stations``, ``frequencies``, ``dropped``, ``history``,
     ``misfit_tables``, ``mesh_cells`` and, for field data, the survey's
     choices (``strike_deg``, ``line_azimuth_deg``, ``band``, floors,
     ``static_shift``), ``lateral_roughness`` (RMS of log10-resistivity jumps
@@ -196,6 +198,7 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
         "wall_seconds": float(result.wall_seconds),
         "stop_reason": result.stop_reason,
         "converged": bool(result.converged),
+        "interrupted": bool(result.extra.get("interrupted", False)),
         "target_chi2": float(result.target_chi2),
         "modes": list(profile.modes),
         "stations": stations,

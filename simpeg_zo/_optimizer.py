@@ -31,7 +31,7 @@ from ._zo import (
 
 __all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
 
-logger = logging.getLogger("simpeg_zo")
+logger = logging.getLogger(__name__)
 
 
 #: Default vertical smoothing: Gaussian width of 0.1 in natural-log depth
@@ -215,7 +215,8 @@ class ZohdyOldenburg(Minimize):
         Forward simulations run (one per model evaluated, all modes).
     history : list of dict
         Per accepted iterate: ``iteration``, ``phi_d``, ``chi2``,
-        ``seconds`` since the start, ``forward_solves``.
+        ``seconds`` since the start, ``forward_solves``; each is also
+        logged at INFO on the ``simpeg_zo._optimizer`` logger.
     stop_reason : str
         Why the iterations ended.
     stage : str
@@ -338,6 +339,7 @@ class ZohdyOldenburg(Minimize):
         #: ``time.perf_counter()`` value that history times count from
         #: (default: the start of ``minimize``).
         self.clock_start = None
+        self._log_name = "zo"  # the method named in the per-iteration log
 
     # ------------------------------------------------------------ helpers
     def _evaluate(self, x, directions=None):
@@ -472,14 +474,18 @@ class ZohdyOldenburg(Minimize):
 
     def _record(self, phi_d, n_data, t0):
         self.chi2 = phi_d / n_data
-        self.history.append(
-            {
-                "iteration": int(self.iter),
-                "phi_d": float(phi_d),
-                "chi2": float(self.chi2),
-                "seconds": time.perf_counter() - t0,
-                "forward_solves": int(self.forward_solves),
-            }
+        entry = {
+            "iteration": int(self.iter),
+            "phi_d": float(phi_d),
+            "chi2": float(self.chi2),
+            "seconds": time.perf_counter() - t0,
+            "forward_solves": int(self.forward_solves),
+        }
+        self.history.append(entry)
+        logger.info(
+            "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves%s", self._log_name, entry["iteration"],
+            entry["chi2"], entry["seconds"], entry["forward_solves"],
+            " (subspace stage)" if self.stage == "subspace" else "",
         )
 
     # ------------------------------------------------------------ main loop

@@ -8,7 +8,7 @@ way, so the results can be compared side by side.
 from __future__ import annotations
 
 import contextlib
-import io
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,12 +23,15 @@ from ._optimizer import ZohdyOldenburg
 from ._profile import Profile
 
 __all__ = [
+    "InversionInterrupted",
     "InversionResult",
     "GN_SETTINGS",
     "gauss_newton",
     "zohdy_oldenburg",
     "hybrid",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: SimPEG's standard 2D MT Gauss-Newton recipe (the settings of the mtpy-v2
 #: SimPEG 2D recipe): smallness 1e-5, horizontal smoothness 1/5, vertical 1,
@@ -115,6 +118,67 @@ def _level_key(level) -> str:
     return f"{level:g}"
 
 
+class InversionInterrupted(KeyboardInterrupt):
+    """Ctrl-C (``KeyboardInterrupt``) during an inversion, with what it had found.
+
+    A ``KeyboardInterrupt`` itself, so code that does not know this class
+    stops as it would on any Ctrl-C; code that does catches it and keeps
+    the best model so far.
+
+    Attributes
+    ----------
+    result : InversionResult or None
+        The interrupted method's last accepted model with its predicted data
+        and misfit (one more forward solve) and its history so far;
+        ``stop_reason`` is ``"interrupted"`` and ``extra["interrupted"]``
+        is True. None when the interrupt came before a model was evaluated.
+    comparison : Comparison or None
+        Set by :func:`simpeg_zo.compare`: the methods that finished and the
+        interrupted one (``comparison.interrupted`` is True).
+
+    Examples
+    --------
+    >>> import simpeg_zo
+    >>> try:  # doctest: +SKIP
+    ...     result = simpeg_zo.invert_profile(profile, "zo")
+    ... except simpeg_zo.InversionInterrupted as stop:
+    ...     result = stop.result
+    """
+
+    def __init__(self, result: InversionResult | None = None, comparison=None):
+        super().__init__("inversion interrupted")
+        self.result = result
+        self.comparison = comparison
+
+
+def _interrupted(result: InversionResult | None) -> InversionInterrupted:
+    """The exception carrying ``result``, marked as interrupted."""
+    if result is not None:
+        result.stop_reason = "interrupted"
+        result.extra["interrupted"] = True
+    return InversionInterrupted(result)
+
+
+def _silence(opt):
+    """Keep a SimPEG optimizer from printing.
+
+    SimPEG's ``Minimize`` prints its iteration table and line-search notes
+    to stdout; instance attributes shadow those methods for this run (the
+    inverters log each iteration instead, see :class:`_Recorder`).
+    """
+
+    def nothing(*args, **kwargs):
+        return None
+
+    def broken_line_search(p):
+        logger.debug("%s: the line search found no decrease", type(opt).__name__)
+        return p, False
+
+    for name in ("printInit", "printIter", "printDone"):
+        setattr(opt, name, nothing)
+    opt.modifySearchDirectionBreak = broken_line_search
+
+
 class _CountingInvProblem(inverse_problem.BaseInvProblem):
     """``BaseInvProblem`` that counts forward simulations and logs misfits."""
 
@@ -131,26 +195,38 @@ class _CountingInvProblem(inverse_problem.BaseInvProblem):
 
 
 class _Recorder(directives.InversionDirective):
-    """Log chi2, time and forward count at the start and every iteration."""
+    """Record (and log at INFO) chi2, time and forward count at the start and
+    every iteration.
+    """
 
-    def __init__(self, t0, n_data, **kwargs):
+    def __init__(self, t0, n_data, method="gn", **kwargs):
         super().__init__(**kwargs)
         self.t0 = t0
         self.n_data = n_data
+        self.method = method
         self.history = []
 
     def _log(self):
-        self.history.append(
-            {
-                "iteration": int(self.opt.iter),
-                "chi2": float(self.invProb.phi_d) / self.n_data,
-                "seconds": time.perf_counter() - self.t0,
-                "forward_solves": int(self.invProb.forward_count),
-            }
-        )
+        entry = {
+            "iteration": int(self.opt.iter),
+            "chi2": float(self.invProb.phi_d) / self.n_data,
+            "seconds": time.perf_counter() - self.t0,
+            "forward_solves": int(self.invProb.forward_count),
+        }
+        self.history.append(entry)
+        _log_iteration(self.method, entry)
 
     def endIter(self):
         self._log()
+
+
+class _TargetMisfit(directives.TargetMisfit):
+    """SimPEG's ``TargetMisfit``, its target logged on this package's logger
+    (DEBUG) instead of SimPEG's own INFO stream.
+    """
+
+    def initialize(self):
+        logger.debug("target data misfit %.6g (chi factor %g)", self.target, self.chifact)
 
 
 @contextlib.contextmanager
@@ -179,6 +255,28 @@ def _counting_jacobian_products(simulations, counts):
                 sim.__dict__.pop(name, None)
 
 
+def _log_iteration(method: str, entry: dict) -> None:
+    """Log one accepted iterate at INFO (the command line's progress)."""
+    logger.info(
+        "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves", method, entry["iteration"],
+        entry["chi2"], entry["seconds"], entry["forward_solves"],
+    )
+
+
+def _partial(method, profile, model, history, t0, forward_solves, target, iterations):
+    """The result of an interrupted run at ``model`` (its last accepted
+    iterate, which ends the history).
+    """
+    history = [dict(h) for h in history]
+    result = _finish(method, profile, model, history, t0, forward_solves, "interrupted", target, iterations)
+    if not history or history[-1]["iteration"] < result.iterations:
+        history.append(
+            {"iteration": result.iterations, "chi2": float(result.chi2), "seconds": result.wall_seconds,
+             "forward_solves": result.forward_solves}
+        )
+    return result
+
+
 def _finish(method, profile, model, history, t0, forward_solves, stop_reason, target, iterations):
     # the clock stops before the forward solve that only serves the report
     wall_seconds = time.perf_counter() - t0
@@ -199,11 +297,12 @@ def _finish(method, profile, model, history, t0, forward_solves, stop_reason, ta
     return result
 
 
-def _run_quietly(inv, m0, verbose):
-    if verbose:
-        return inv.run(m0)
-    with contextlib.redirect_stdout(io.StringIO()):
-        return inv.run(m0)
+def _run(inv, m0, verbose):
+    """``inv.run(m0)``; without ``verbose`` SimPEG prints nothing."""
+    if not verbose:
+        inv.invProb.print_version = False
+        _silence(inv.opt)
+    return inv.run(m0)
 
 
 def gauss_newton(
@@ -243,7 +342,8 @@ def gauss_newton(
     max_iter : int, optional
         Override of ``GN_SETTINGS["max_iter"]``.
     verbose : bool
-        Let SimPEG print its iteration table.
+        Let SimPEG print its iteration table (to stdout). Either way every
+        accepted iterate is logged at INFO on the ``simpeg_zo._runs`` logger.
     seed : int or None
         Seed of ``BetaEstimate_ByEig``'s random vector (default 0, so runs
         repeat exactly; None draws a new one).
@@ -253,6 +353,12 @@ def gauss_newton(
     Returns
     -------
     InversionResult
+
+    Raises
+    ------
+    InversionInterrupted
+        On Ctrl-C once the starting model is evaluated, with the last
+        accepted model as ``result``.
     """
     s = {**GN_SETTINGS, **settings}
     if max_iter is not None:
@@ -272,13 +378,13 @@ def gauss_newton(
     )
     opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], cg_maxiter=s["max_iter_cg"])
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
-    recorder = _Recorder(t0, n_data)
+    recorder = _Recorder(t0, n_data, method=method_name)
     if history:
         recorder.history = list(history)
     directive_list = [
         directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"], random_seed=seed),
         directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
-        directives.TargetMisfit(chifact=target_chi2),
+        _TargetMisfit(chifact=target_chi2),
         recorder,
     ]
     if s["sensitivity_weights"]:
@@ -301,8 +407,18 @@ def gauss_newton(
 
     inv_prob.evalFunction = first_eval
     counts = {"jvec": 0, "jtvec": 0}
-    with _counting_jacobian_products(list(profile.simulations.values()), counts):
-        model = _run_quietly(inv, m0, verbose)
+    try:
+        with _counting_jacobian_products(list(profile.simulations.values()), counts):
+            model = _run(inv, m0, verbose)
+    except KeyboardInterrupt:
+        if len(recorder.history) == start_count:
+            raise  # no model evaluated yet
+        # opt.xc: the last accepted iterate (SimPEG sets it before endIter)
+        partial = _partial(
+            method_name, profile, opt.xc, recorder.history, t0, inv_prob.forward_count, target_chi2, opt.iter
+        )
+        partial.extra["jacobian_products"] = counts
+        raise _interrupted(partial)
     reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
@@ -346,23 +462,43 @@ def zohdy_oldenburg(
     Returns
     -------
     InversionResult
+
+    Raises
+    ------
+    InversionInterrupted
+        On Ctrl-C once the starting model is evaluated, with the best model
+        so far as ``result``.
     """
     t0 = time.perf_counter()
-    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells)
+    m0 = profile.half_space() if m0 is None else m0
+    # the reference model SimPEG would otherwise set (and log) itself; ZO
+    # only reports the regularisation
+    reg = regularization.WeightedLeastSquares(
+        profile.mesh, active_cells=profile.active_cells, reference_model=m0
+    )
     opt = ZohdyOldenburg(use_phase=use_phase, **options)
     opt.clock_start = t0
+    opt._log_name = method_name
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     directive_list = []
     if bostick_start:
         directive_list.append(BostickStartingModel())
     if target_chi2 is not None:
-        directive_list.append(directives.TargetMisfit(chifact=target_chi2))
+        directive_list.append(_TargetMisfit(chifact=target_chi2))
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
-    m0 = profile.half_space() if m0 is None else m0
-    model = _run_quietly(inv, m0, verbose)
-    history = [
-        {k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history
-    ]
+    try:
+        model = _run(inv, m0, verbose)
+    except KeyboardInterrupt:
+        if not opt.history:
+            raise  # no model evaluated yet
+        # opt.xc: the best model so far (every accepted step lowers the misfit)
+        partial = _partial(
+            method_name, profile, opt.xc, _zo_history(opt), t0, opt.forward_solves,
+            target_chi2 if target_chi2 is not None else 1.0, opt.iter,
+        )
+        partial.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
+        raise _interrupted(partial)
+    history = _zo_history(opt)
     result = _finish(
         method_name,
         profile,
@@ -390,6 +526,12 @@ def zohdy_oldenburg(
     if opt.static_shift:
         _apply_static_shifts(profile, result, opt)
     return result
+
+
+def _zo_history(opt) -> list:
+    return [
+        {k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history
+    ]
 
 
 def _apply_static_shifts(profile, result, opt):
@@ -433,16 +575,28 @@ def hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
         zo.extra["stages"] = {"zo_iterations": zo.iterations, "gn_iterations": 0}
         return zo
     t_start = time.perf_counter() - zo.wall_seconds
-    gn = gauss_newton(
-        profile,
-        m0=zo.model,
-        reference=zo.model,
-        target_chi2=target_chi2,
-        max_iter=max_iter,
-        verbose=verbose,
-        method_name="zo-gn",
-        t0=t_start,
-    )
+    try:
+        gn = gauss_newton(
+            profile,
+            m0=zo.model,
+            reference=zo.model,
+            target_chi2=target_chi2,
+            max_iter=max_iter,
+            verbose=verbose,
+            method_name="zo-gn",
+            t0=t_start,
+        )
+    except KeyboardInterrupt as stop:
+        partial = getattr(stop, "result", None)
+        # before GN's first model: ZO's is the best so far
+        raise _interrupted(zo if partial is None else _join_stages(zo, partial)) from stop
+    return _join_stages(zo, gn)
+
+
+def _join_stages(zo, gn):
+    """``zo-gn``'s result: GN's, with ZO's iterations, history and counts
+    in front.
+    """
     # GN's forward counts start at 0; offset them by ZO's
     for h in gn.history:
         h["forward_solves"] += zo.forward_solves

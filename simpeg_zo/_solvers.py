@@ -47,7 +47,7 @@ __all__ = [
     "SOLVER_NAMES",
 ]
 
-logger = logging.getLogger("simpeg_zo")
+logger = logging.getLogger(__name__)
 
 #: Names accepted by :func:`get_solver` and ``--solver``.
 SOLVER_NAMES = ("auto", "pardiso", "superlu")

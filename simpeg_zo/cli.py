@@ -1,24 +1,40 @@
 """The ``simpeg-zo`` command line.
 
 Argument parsing, progress and printing only; the work is done by the
-library. User mistakes (bad spec files, unknown methods, impossible values)
-print one line to stderr and exit with code 2.
+library. Results go to stdout; progress, warnings and errors to stderr
+(``-v``/``-vv`` for more, ``-q`` for errors only). User mistakes (bad spec
+files, unknown methods, impossible values, output paths that cannot be
+written, flags that do not apply) print one line to stderr and exit with
+code 2 before any simulation; Ctrl-C during ``invert`` or ``compare``
+writes the best model so far and exits with code 130.
+
+Everything the command changes for its run (logging levels and handlers,
+warning filters, BLAS threads) is restored when :func:`main` returns.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import logging
+import os
 import sys
 import time
-import warnings
 
 import numpy as np
+
+from ._console import UserError, check_output_dir, check_output_file, run_settings, use_agg
 
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: invert options that only mean something for EDI data
+EDI_ONLY = (
+    "fmin", "fmax", "band", "strike", "azimuth", "floor_rho", "floor_phase", "static_shift", "flat",
+    "cells_per_station", "skip_bad",
+)
 
 #: The demo's survey: block-topo with every second station and every second
 #: frequency (21 stations x 31 frequencies, TE+TM); --quick thins it further.
@@ -31,23 +47,25 @@ DEMO = {"spec": "rugged-faults", "station_step": 4, "frequency_step": 4}
 DEMO_QUICK = {"spec": "rugged-faults", "station_step": 8, "frequency_step": 8}
 
 
-class UserError(Exception):
-    """A mistake in the user's input; reported without a traceback."""
-
-
 def _split(text):
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _quiet_libraries():
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module="simpeg")
-    warnings.filterwarnings("ignore", message=".*SolverLU.*might lead to high computation")
-    warnings.filterwarnings("ignore", message="splu converted its input to CSC")
-    from simpeg.utils import get_logger
+def _check_modes(modes):
+    bad = [m for m in modes if m not in ("TE", "TM")]
+    if bad or not modes:
+        raise UserError(f"--modes: {','.join(modes) or '(none)'} is not TE, TM or TE,TM")
+    return modes
 
-    get_logger().setLevel(logging.WARNING)
+
+def _check_methods(text):
+    from ._methods import METHODS
+
+    methods = _split(text)
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise UserError(f"--methods: unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHODS)}")
+    return methods
 
 
 def _load(spec_arg, *, modes=None, station_step=1, frequency_step=1):
@@ -129,13 +147,14 @@ def _learned_lines(report) -> list:
 
 
 def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=None, solver="auto",
-                 workers=1, scheduler=None):
+                 workers=1, scheduler=None, progress_line=None, show_bar=True):
     from tqdm.auto import tqdm
 
     from ._compare import compare
+    from ._runs import InversionInterrupted
 
     stages = ["simulating data", *methods]
-    bar = tqdm(total=len(stages), desc="compare", unit="step", file=sys.stderr)
+    bar = tqdm(total=len(stages), desc="compare", unit="step", file=sys.stderr, disable=not show_bar)
     state = {"n": 0}
 
     def progress(stage):
@@ -144,16 +163,25 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=N
         state["n"] += 1
         bar.set_postfix_str(stage)
 
+    if progress_line is not None:
+        # each iterate's line on the bar (a second line on stderr would break it)
+        progress_line.show = (lambda text: bar.set_postfix_str(text)) if show_bar else (lambda text: None)
     try:
         comparison = compare(
             spec, methods, target_chi2=target, max_iter=max_iter, progress=progress, estimator=network,
             solver=solver, workers=workers, scheduler=scheduler,
         )
         bar.update(1)
+    except InversionInterrupted as stop:
+        if stop.comparison is None:
+            raise
+        comparison = stop.comparison
     except _learned_errors() as err:
         raise UserError(str(err)) from None
     finally:
         bar.close()
+        if progress_line is not None:
+            progress_line.show = None
     report = comparison.to_dict()
     print(
         f"{spec.name}: {report['n_stations']} stations x {report['n_frequencies']} frequencies, "
@@ -177,25 +205,43 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=N
 
 
 def _cmd_compare(args):
-    methods = _split(args.methods)
-    from ._methods import METHODS
-
-    bad = [m for m in methods if m not in METHODS]
-    if bad or not methods:
-        raise UserError(f"--methods: unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHODS)}")
+    methods = _check_methods(args.methods)
     if args.target <= 0:
         raise UserError(f"--target must be > 0, got {args.target}")
-    modes = _split(args.modes) if args.modes else None
+    _check_network(args.network, methods)
+    modes = _check_modes(_split(args.modes)) if args.modes else None
+    check_output_file("--json", args.json)
+    check_output_dir("--plots", args.plots)
+    solver = _check_solver(args.solver)
     step_s, step_f = args.station_step, args.frequency_step
     if args.quick:
         step_s, step_f = max(step_s, DEMO_QUICK["station_step"]), max(step_f, DEMO_QUICK["frequency_step"])
     spec = _load(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
-    _run_compare(
+    report = _run_compare(
         spec, methods, json_path=args.json, plots=args.plots, max_iter=args.max_iter,
-        target=args.target, network=args.network, solver=_check_solver(args.solver),
-        workers=args.workers, scheduler=args.scheduler,
+        target=args.target, network=args.network, solver=solver,
+        workers=args.workers, scheduler=args.scheduler, progress_line=args.progress_line,
+        show_bar=args.verbosity == 0,
     )
-    return 0
+    return _interrupted_exit(report)
+
+
+def _interrupted_exit(report) -> int:
+    """0, or 130 with one line on stderr when Ctrl-C cut the run short."""
+    if not report.get("interrupted"):
+        return 0
+    done = ", ".join(
+        f"{name} chi2 {m['chi2']:.3g} after {m['iterations']} iterations" for name, m in report["methods"].items()
+    )
+    print(f"simpeg-zo: interrupted; results so far written ({done})", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _check_network(network, methods):
+    from ._invert import LEARNED_METHODS
+
+    if network is not None and not any(m in LEARNED_METHODS for m in methods):
+        raise UserError(f"--network applies only to the learned methods ({', '.join(LEARNED_METHODS)})")
 
 
 def _cmd_dataset(args):
@@ -203,6 +249,7 @@ def _cmd_dataset(args):
 
     from .learned import DatasetConfig, produce_dataset
 
+    check_output_dir("out", args.out)
     options = dict(seed=args.seed, shard_size=args.shard_size, noise_share=args.noise_share,
                    topography_share=args.topography_share)
     if args.resistivity_range is not None:
@@ -237,7 +284,7 @@ def _cmd_dataset(args):
     try:
         summary = produce_dataset(
             pathlib.Path(args.out), config, train=args.train, test=args.test,
-            workers=args.workers, scheduler=args.scheduler, progress=True,
+            workers=args.workers, scheduler=args.scheduler, progress=args.verbosity >= 0,
             solver=_check_solver(args.solver),
         )
     except (ValueError, ImportError) as err:
@@ -253,11 +300,12 @@ def _cmd_dataset(args):
 def _cmd_train(args):
     from .learned import train_network
 
+    check_output_file("out", args.out + ".pt")
     try:
         est = train_network(
             args.dataset, args.out, limit=args.limit, width=args.width, epochs=args.epochs,
             batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss,
-            seed=args.seed, progress=True, threads=args.threads,
+            seed=args.seed, progress=args.verbosity >= 0, threads=args.threads,
         )
     except (FileNotFoundError, ImportError) as err:
         raise UserError(str(err)) from None
@@ -273,74 +321,121 @@ def _cmd_train(args):
 
 def _cmd_demo(args):
     cfg = DEMO_QUICK if args.quick else DEMO
+    methods = _check_methods(args.methods)
+    check_output_file("--json", args.json)
+    check_output_dir("--plots", args.plots)
+    solver = _check_solver(args.solver)
     spec = _load(cfg["spec"], station_step=cfg["station_step"], frequency_step=cfg["frequency_step"])
-    methods = _split(args.methods)
     print(
         "simpeg-zo demo: SimPEG Gauss-Newton against Zohdy-Oldenburg direct inversion "
         f"on the '{cfg['spec']}' preset (TE+TM)"
     )
     t = time.perf_counter()
-    _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=None, target=1.0,
-                 solver=_check_solver(args.solver), workers=args.workers, scheduler=args.scheduler)
+    report = _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=None, target=1.0,
+                          solver=solver, workers=args.workers, scheduler=args.scheduler,
+                          progress_line=args.progress_line, show_bar=args.verbosity == 0)
     print(f"demo finished in {time.perf_counter() - t:.0f} s")
-    return 0
+    return _interrupted_exit(report)
 
 
 def _is_edi_source(data) -> bool:
-    import os
-
     if os.path.isdir(data):
         return True
     return all(p.lower().endswith(".edi") for p in _split(data)) and bool(_split(data))
 
 
-def _cmd_invert(args):
-    """Invert field data (EDI folder or files) or a spec's simulated data."""
-    import os
+def _given_edi_options(args) -> list:
+    """The EDI-only options given on the command line (their defaults are
+    None or False).
+    """
+    return [
+        f"--{name.replace('_', '-')}" for name in EDI_ONLY
+        if getattr(args, name) is not None and getattr(args, name) is not False
+    ]
 
-    from ._invert import INVERT_METHODS, LEARNED_METHODS, invert_profile, write_inversion
+
+def _check_invert_args(args):
+    """Every check of ``invert`` that needs no data: method, values, output
+    paths, and which options apply to the input. Returns whether the input
+    is EDI data.
+    """
+    from ._invert import INVERT_METHODS
+    from ._spec import list_presets
 
     if args.method not in INVERT_METHODS:
         raise UserError(f"--method: unknown method {args.method!r}; choose from {', '.join(INVERT_METHODS)}")
     if args.target <= 0:
         raise UserError(f"--target must be > 0, got {args.target}")
+    _check_network(args.network, [args.method])
+    if args.zo_shifts == "on" and args.method not in ("zo", "zo-phase"):
+        raise UserError(f"--zo-shifts on applies only to --method zo or zo-phase, not {args.method}")
+    edi = _is_edi_source(args.data)
+    if not edi and not (os.path.isfile(args.data) or args.data in list_presets()):
+        raise UserError(
+            f"{args.data}: no such file, folder or preset; give a TOML spec file, a preset name "
+            "(see `simpeg-zo presets`), or a folder of EDI files (or comma-separated .edi files)"
+        )
+    given = [] if edi else _given_edi_options(args)
+    if given:
+        raise UserError(
+            f"{given[0]} applies only to EDI folders or files, not to {args.data} (a spec or preset)"
+        )
+    _check_modes(_split(args.modes))
+    for flag, value in (("--fmin", args.fmin), ("--fmax", args.fmax)):
+        if value is not None and not (np.isfinite(value) and value > 0):
+            raise UserError(f"{flag} must be a frequency > 0 Hz, got {value}")
+    if args.fmin is not None and args.fmax is not None and args.fmin > args.fmax:
+        raise UserError(f"--fmin {args.fmin} is above --fmax {args.fmax}")
+    if args.floor_rho is not None and not (np.isfinite(args.floor_rho) and args.floor_rho >= 0):
+        raise UserError(f"--floor-rho must be >= 0 percent, got {args.floor_rho}")
+    if args.floor_phase is not None and not 0 <= args.floor_phase < 100:
+        raise UserError(f"--floor-phase must be in [0, 100) percent, got {args.floor_phase}")
+    if args.cells_per_station is not None and args.cells_per_station < 1:
+        raise UserError(f"--cells-per-station must be >= 1, got {args.cells_per_station}")
+    check_output_file("--json", args.json)
+    check_output_dir("--out", args.out or "invert-output")
+    return edi
+
+
+def _cmd_invert(args):
+    """Invert field data (EDI folder or files) or a spec's simulated data."""
+    from ._invert import LEARNED_METHODS, invert_profile, write_inversion
+    from ._runs import InversionInterrupted
+
+    edi = _check_invert_args(args)
     solver = _check_solver(args.solver)
     survey = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        if _is_edi_source(args.data):
-            from ._edi import EDIError
-            from ._field import read_edi_profile
+    if edi:
+        from ._edi import EDIError
+        from ._field import read_edi_profile
 
-            source = args.data if os.path.isdir(args.data) else _split(args.data)
-            try:
-                profile, survey = read_edi_profile(
-                    source,
-                    strike=args.strike,
-                    line_azimuth=args.azimuth,
-                    fmin=args.fmin,
-                    fmax=args.fmax,
-                    frequency_step=args.frequency_step,
-                    band=args.band,
-                    modes=_split(args.modes),
-                    error_floor=args.floor_rho / 100.0,
-                    phase_floor=_phase_floor(args.floor_phase),
-                    static_shift=args.static_shift,
-                    topography=not args.flat,
-                    cells_per_station=args.cells_per_station,
-                    skip_bad=args.skip_bad,
-                    mesh_options={"solver": solver},
-                )
-            except (EDIError, ValueError) as err:
-                raise UserError(str(err)) from None
-        else:
-            from ._synthetic import synthetic_profile
+        source = args.data if os.path.isdir(args.data) else _split(args.data)
+        try:
+            profile, survey = read_edi_profile(
+                source,
+                strike=args.strike,
+                line_azimuth=args.azimuth,
+                fmin=args.fmin,
+                fmax=args.fmax,
+                frequency_step=args.frequency_step,
+                band=args.band or "auto",
+                modes=_split(args.modes),
+                error_floor=(10.0 if args.floor_rho is None else args.floor_rho) / 100.0,
+                phase_floor=_phase_floor(5.0 if args.floor_phase is None else args.floor_phase),
+                static_shift=args.static_shift,
+                topography=not args.flat,
+                cells_per_station=4 if args.cells_per_station is None else args.cells_per_station,
+                skip_bad=args.skip_bad,
+                mesh_options={"solver": solver},
+            )
+        except (EDIError, ValueError) as err:
+            raise UserError(str(err)) from None
+    else:
+        from ._synthetic import synthetic_profile
 
-            spec = _load(args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None)
-            profile, _ = synthetic_profile(spec, solver=solver)
-    for w in caught:  # the library's own warnings (dropped data, skipped files)
-        if "simpeg_zo" in str(w.filename):
-            print(f"simpeg-zo: warning: {w.message}", file=sys.stderr)
+        spec = _load(args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None,
+                     frequency_step=args.frequency_step)
+        profile, _ = synthetic_profile(spec, solver=solver)
     desc = (
         f"{profile.n_stations} stations x {profile.n_frequencies} frequencies, "
         f"modes {'+'.join(profile.modes)}, {profile.n_data} data"
@@ -354,16 +449,24 @@ def _cmd_invert(args):
         )
     print(f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}, "
           f"solver {profile.solver}")
+    sys.stdout.flush()
+    interrupted = False
     try:
         shifts = args.zo_shifts == "on"
         result = invert_profile(
             profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts,
             estimator=args.network, workers=args.workers, scheduler=args.scheduler,
         )
+    except InversionInterrupted as stop:
+        if stop.result is None:
+            raise
+        result, interrupted = stop.result, True
     except _learned_errors() as err:
         if args.method in LEARNED_METHODS:
             raise UserError(f"--method {args.method}: {err}") from None
         raise
+    if args.progress_line is not None:
+        args.progress_line.end()
     out_dir = args.out or "invert-output"
     report = write_inversion(profile, result, out_dir, survey=survey, source=args.data, figures=not args.no_figures)
     print(
@@ -376,6 +479,13 @@ def _cmd_invert(args):
             json.dump(report, fh, indent=1)
         print(f"report written to {args.json}")
     print(f"outputs in {out_dir}")
+    if interrupted:
+        print(
+            f"simpeg-zo: interrupted after {result.iterations} iterations; the best model so far "
+            f"(chi2 {result.chi2:.3g}) is in {out_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return 0
 
 
@@ -425,15 +535,28 @@ def _check_solver(name):
     return name
 
 
+def _verbosity_options(top: bool) -> argparse.ArgumentParser:
+    """-v/-q, accepted before and after the command name."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
+                   help="more messages on stderr: -v every iteration, -vv debugging detail and SimPEG's notes")
+    p.add_argument("-q", "--quiet", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="errors only on stderr (results still go to stdout)")
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
+    common = _verbosity_options(top=False)
     parser = argparse.ArgumentParser(
         prog="simpeg-zo",
         description="Fast 2D MT inversion for SimPEG: Zohdy-Oldenburg direct inversion "
-        "compared side by side with Gauss-Newton.",
+        "compared side by side with Gauss-Newton. Results go to stdout; progress, warnings "
+        "and errors to stderr.",
+        parents=[_verbosity_options(top=True)],
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("compare", help="simulate a spec once and invert it with several methods")
+    p = sub.add_parser("compare", parents=[common], help="simulate a spec once and invert it with several methods")
     p.add_argument("spec", help="a spec file (TOML) or a preset name (see 'simpeg-zo presets')")
     p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase",
                    help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-paper, zo-paper-phase, zo-gn, "
@@ -451,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_options(p)
     p.set_defaults(func=_cmd_compare)
 
-    p = sub.add_parser("demo", help="GN (from the half-space and from the Bostick model) vs ZO on the "
+    p = sub.add_parser("demo", parents=[common], help="GN (from the half-space and from the Bostick model) vs ZO on the "
                        "rugged-faults preset, joint TE+TM, with figures")
     p.add_argument("--quick", action="store_true", help="a smaller survey")
     p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase")
@@ -461,12 +584,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
-        "invert",
+        "invert", parents=[common],
         help="invert field data (a folder or list of EDI files) or a spec's simulated data",
         description="Invert EDI files (or a spec file / preset's simulated data) with one method "
         "and write the model, predicted data, RMS tables, misfit curve, figures and a JSON report. "
         "Defaults for EDI data: the best-fit line, the phase-tensor strike, the highest frequencies "
-        "whose median phase-tensor skew is below 3 deg, TE+TM, floors 10 %% / 5 %%. "
+        "whose median phase-tensor skew is below 3 deg, TE+TM, floors 10 % / 5 %. "
         "The published Occam2D run of the Paralana profile used --fmin 1.1 --strike 7 --azimuth 97.",
     )
     p.add_argument("data", help="a folder of .edi files, comma-separated .edi files, a spec file or a preset name")
@@ -476,38 +599,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
     p.add_argument("--json", default=None, help="also write the report to this JSON file")
     p.add_argument("--out", default=None, help="output folder (default invert-output)")
-    p.add_argument("--fmin", type=float, default=None, help="lowest frequency (Hz) to invert")
-    p.add_argument("--fmax", type=float, default=None, help="highest frequency (Hz) to invert")
-    p.add_argument("--band", choices=("auto", "all"), default="auto",
-                   help="without --fmin/--fmax: 'auto' keeps the highest frequencies whose median "
+    p.add_argument("--fmin", type=float, default=None, help="EDI: lowest frequency (Hz) to invert")
+    p.add_argument("--fmax", type=float, default=None, help="EDI: highest frequency (Hz) to invert")
+    p.add_argument("--band", choices=("auto", "all"), default=None,
+                   help="EDI, without --fmin/--fmax: 'auto' keeps the highest frequencies whose median "
                    "phase-tensor skew is < 3 deg (default), 'all' keeps every frequency")
-    p.add_argument("--frequency-step", type=int, default=1, help="use every N-th frequency of the band")
-    p.add_argument("--strike", type=float, default=None, help="strike (deg E of N); default estimated")
-    p.add_argument("--azimuth", type=float, default=None, help="profile azimuth (deg E of N); default best fit")
+    p.add_argument("--frequency-step", type=int, default=1,
+                   help="use every N-th frequency (of the EDI band, or of the spec)")
+    p.add_argument("--strike", type=float, default=None, help="EDI: strike (deg E of N); default estimated")
+    p.add_argument("--azimuth", type=float, default=None,
+                   help="EDI: profile azimuth (deg E of N); default best fit")
     p.add_argument("--modes", default="TE,TM", help="TE, TM or TE,TM (default)")
-    p.add_argument("--floor-rho", type=float, default=10.0, help="error floor on apparent resistivity, %% (default 10)")
-    p.add_argument("--floor-phase", type=float, default=5.0,
-                   help="error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)")
-    p.add_argument("--static-shift", action="store_true", help="correct static shifts (spatial median filter) first")
+    p.add_argument("--floor-rho", type=float, default=None,
+                   help="EDI: error floor on apparent resistivity, %% (default 10)")
+    p.add_argument("--floor-phase", type=float, default=None,
+                   help="EDI: error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)")
+    p.add_argument("--static-shift", action="store_true",
+                   help="EDI: correct static shifts (spatial median filter) first")
     p.add_argument(
         "--zo-shifts", choices=["on", "off"], default="off",
         help="zo/zo-phase: also estimate one static-shift factor per station and mode during the "
         "iterations (default off; chi2 stays the model's own misfit, the fit with the shifts is "
         "reported as chi2_with_static_shift)",
     )
-    p.add_argument("--flat", action="store_true", help="ignore station elevations")
-    p.add_argument("--cells-per-station", type=int, default=4, help="core cells per median station interval")
-    p.add_argument("--skip-bad", action="store_true", help="leave unreadable EDI files out with a warning")
+    p.add_argument("--flat", action="store_true", help="EDI: ignore station elevations")
+    p.add_argument("--cells-per-station", type=int, default=None,
+                   help="EDI: core cells per median station interval (default 4)")
+    p.add_argument("--skip-bad", action="store_true", help="EDI: leave unreadable EDI files out with a warning")
     p.add_argument("--max-iter", type=int, default=None, help="iteration limit")
     p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     _add_engine_options(p)
     p.set_defaults(func=_cmd_invert)
 
-    p = sub.add_parser("presets", help="list the shipped model specifications")
+    p = sub.add_parser("presets", parents=[common], help="list the shipped model specifications")
     p.set_defaults(func=_cmd_presets)
 
-    p = sub.add_parser("dataset", help="produce (or resume) a training set for the learned inversion")
+    p = sub.add_parser("dataset", parents=[common], help="produce (or resume) a training set for the learned inversion")
     p.add_argument("survey", help="spec file, preset or EDI folder whose survey (stations, frequencies) "
                    "the network serves")
     p.add_argument("out", help="output folder (rerun the same command to resume)")
@@ -527,7 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_options(p, workers=False)
     p.set_defaults(func=_cmd_dataset)
 
-    p = sub.add_parser("train", help="train the ResNet-50 network on a training set")
+    p = sub.add_parser("train", parents=[common], help="train the ResNet-50 network on a training set")
     p.add_argument("dataset", help="folder written by 'simpeg-zo dataset'")
     p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
     p.add_argument("--epochs", type=int, default=60)
@@ -542,31 +670,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
-    """Entry point of the ``simpeg-zo`` command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _check_counts(args):
     checked = ("max_iter", "station_step", "frequency_step", "epochs", "shard_size")
     for name in checked + (("workers",) if args.command != "dataset" else ()):
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    _quiet_libraries()
-    np.seterr(all="ignore")
-    from threadpoolctl import threadpool_limits
+            raise UserError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if args.quiet and args.verbose:
+        raise UserError("-q/--quiet and -v/--verbose exclude each other")
 
+
+def main(argv=None) -> int:
+    """Entry point of the ``simpeg-zo`` command.
+
+    Returns the exit code: 0, 2 for a mistake in the input (one line on
+    stderr, before any simulation), 130 after Ctrl-C. Logging, warning
+    filters and BLAS threads are set for the run and restored on return;
+    figures use matplotlib's Agg backend unless pyplot is already loaded.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.verbosity = -1 if args.quiet else min(args.verbose, 2)
+    args.progress_line = None
     try:
-        # SuperLU calls BLAS on small blocks: threads gain nothing and, on a
-        # busy machine, spin-waiting OpenBLAS threads slowed factorisations
-        # from 0.24 s to over 100 s
-        with threadpool_limits(limits=1, user_api="blas"):
-            return int(args.func(args) or 0)
+        _check_counts(args)
     except UserError as err:
         print(f"simpeg-zo: error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("simpeg-zo: interrupted", file=sys.stderr)
-        return 130
+    use_agg()
+    from threadpoolctl import threadpool_limits
+
+    with run_settings(args.verbosity) as progress_line:
+        args.progress_line = progress_line
+        try:
+            # SuperLU calls BLAS on small blocks: threads gain nothing and, on a
+            # busy machine, spin-waiting OpenBLAS threads slowed factorisations
+            # from 0.24 s to over 100 s
+            with threadpool_limits(limits=1, user_api="blas"):
+                return int(args.func(args) or 0)
+        except UserError as err:
+            if progress_line is not None:
+                progress_line.end()
+            print(f"simpeg-zo: error: {err}", file=sys.stderr)
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            if progress_line is not None:
+                progress_line.end()
+            print("simpeg-zo: interrupted before a model was ready; nothing written", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # stdout closed early (piped into head): stop quietly, as other tools do
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

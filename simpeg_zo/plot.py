@@ -52,10 +52,8 @@ __all__ = [
 
 
 def _pyplot():
-    import matplotlib
-
-    if not os.environ.get("DISPLAY") and matplotlib.get_backend().lower() not in ("agg", "pdf", "svg"):
-        matplotlib.use("Agg")
+    # the backend is the caller's choice (MPLBACKEND, matplotlib.use, the
+    # notebook's inline backend); the command line selects Agg itself
     import matplotlib.pyplot as plt
 
     return plt

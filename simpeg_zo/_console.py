@@ -1,0 +1,176 @@
+"""The command line's console: logging, warnings and progress on stderr,
+and the checks of output paths.
+
+Everything :func:`run_settings` sets (the ``simpeg_zo`` and ``SimPEG``
+loggers' levels and handlers, warning filters and display) is restored when
+its block ends, so :func:`simpeg_zo.cli.main` can run inside a Python session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import warnings
+
+__all__ = ["UserError", "check_output_dir", "check_output_file", "run_settings", "use_agg"]
+
+log = logging.getLogger("simpeg_zo.cli")
+
+
+class UserError(Exception):
+    """A mistake in the user's input; reported without a traceback."""
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record):
+        text = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"simpeg-zo: {record.levelname.lower()}: {text}"
+        return f"simpeg-zo: {text}"
+
+
+class _ProgressLine(logging.Handler):
+    """The library's latest INFO message (each accepted iterate: method,
+    iteration, chi2, elapsed time) as a status line on stderr: rewritten in
+    place on a terminal, one line per message otherwise. ``show`` replaces
+    the line (``compare`` puts it on its progress bar).
+    """
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.addFilter(lambda record: record.levelno < logging.WARNING)
+        self.show = None
+        self._width = 0
+
+    def emit(self, record):
+        text = record.getMessage()
+        if self.show is not None:
+            self.show(text)
+            return
+        stream = sys.stderr
+        if stream.isatty():
+            stream.write("\r" + text.ljust(self._width))
+            self._width = len(text)
+        else:
+            stream.write(text + "\n")
+        stream.flush()
+
+    def end(self):
+        """Finish a status line left open on a terminal."""
+        if self._width:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._width = 0
+
+
+class _LogHandler(logging.StreamHandler):
+    def __init__(self, level, progress):
+        super().__init__(sys.stderr)
+        self.setLevel(level)
+        self.setFormatter(_Formatter())
+        self.progress = progress
+
+    def emit(self, record):
+        if self.progress is not None:
+            self.progress.end()
+        super().emit(record)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings of the run as log records (one line, no source excerpt)."""
+    own = f"{os.sep}simpeg_zo{os.sep}" in str(filename)
+    where = "" if own else f" ({category.__name__} at {os.path.basename(str(filename))}:{lineno})"
+    log.warning("%s%s", message, where)
+
+
+@contextlib.contextmanager
+def run_settings(verbosity: int):
+    """Logging and warnings for one command, all restored on exit.
+
+    ``verbosity``: -1 errors only, 0 warnings and a progress line, 1 INFO
+    (every iteration), 2 DEBUG and SimPEG's own notes. Yields the progress
+    line handler (None unless ``verbosity`` is 0).
+    """
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    progress = _ProgressLine() if verbosity == 0 else None
+    package = logging.getLogger("simpeg_zo")
+    simpeg_logger = logging.getLogger("SimPEG")
+    saved = [(lg, lg.level, lg.propagate, list(lg.handlers)) for lg in (package, simpeg_logger)]
+    handler = _LogHandler(level, progress)
+    package.addHandler(handler)
+    if progress is not None:
+        package.addHandler(progress)
+    package.setLevel(min(level, logging.INFO) if progress is not None else level)
+    package.propagate = False
+    # SimPEG logs notes (targets, reference models) at INFO to its own stderr handler
+    simpeg_logger.setLevel(logging.INFO if verbosity >= 2 else max(level, logging.WARNING))
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            if verbosity < 2:
+                # upstream deprecations and SimPEG's solver advice: not the user's to act on
+                warnings.filterwarnings("ignore", category=FutureWarning)
+                warnings.filterwarnings("ignore", category=DeprecationWarning)
+                warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+                warnings.filterwarnings("ignore", category=UserWarning, module=r"simpeg(\.|$)")
+                warnings.filterwarnings("ignore", message=".*SolverLU.*might lead to high computation")
+                warnings.filterwarnings("ignore", message="splu converted its input to CSC")
+            yield progress
+    finally:
+        if progress is not None:
+            progress.end()
+        for lg, lvl, propagate, handlers in saved:
+            lg.setLevel(lvl)
+            lg.propagate = propagate
+            lg.handlers[:] = handlers
+
+
+def use_agg():
+    """The command only writes figure files: matplotlib's Agg backend,
+    unless pyplot is already loaded (main() called from a session that has
+    chosen its backend).
+    """
+    if "matplotlib.pyplot" in sys.modules:
+        return
+    try:
+        import matplotlib
+    except ImportError:  # pragma: no cover
+        return
+    matplotlib.use("Agg")
+
+
+def check_output_file(flag, path):
+    """A file the command will write: its folder exists and is writable,
+    and it is not a folder.
+    """
+    if path is None:
+        return
+    full = os.path.abspath(path)
+    if os.path.isdir(full):
+        raise UserError(f"{flag} {path}: is a folder; give a file name")
+    parent = os.path.dirname(full)
+    if not os.path.isdir(parent):
+        raise UserError(f"{flag} {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK) or (os.path.exists(full) and not os.access(full, os.W_OK)):
+        raise UserError(f"{flag} {path}: not writable")
+
+
+def check_output_dir(flag, path):
+    """A folder the command will write into (created if missing): it is a
+    folder, or its parent folder exists; writable either way.
+    """
+    if path is None:
+        return
+    full = os.path.abspath(path)
+    if os.path.exists(full):
+        if not os.path.isdir(full):
+            raise UserError(f"{flag} {path}: exists and is not a folder")
+        target = full
+    else:
+        target = os.path.dirname(full)
+        if not os.path.isdir(target):
+            raise UserError(f"{flag} {path}: parent folder {target} does not exist")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path}: folder {target} is not writable")
