@@ -44,6 +44,14 @@ Field data (EDI) and published Occam2D models
     :func:`misfit_tables`, :func:`write_inversion`, :func:`read_occam2d`,
     :class:`Occam2DModel`, :func:`occam2d_on_profile`
 
+mtpy-v2 and other programs
+    :func:`read_mtpy_profile`, :func:`read_mtpy_survey`,
+    :func:`stations_from_mt_dataframe` (mtpy-v2's ``MTData`` and its data
+    frame to a :class:`Profile`; the ``mtpy`` extra for mtpy itself, none
+    for the conversion); :func:`write_vtr` (the model as a VTK ``.vtr``
+    file for ParaView), :func:`write_occam2d` (data, responses and model in
+    Occam2D's formats, which mtpy-v2 reads)
+
 Figures are in :mod:`simpeg_zo.plot` and :mod:`simpeg_zo.plot_field` (matplotlib loads only there).
 """
 
@@ -78,6 +86,8 @@ from ._edi import (
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
 from ._invert import invert_profile, misfit_tables, write_inversion
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
+from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
+from ._export import write_occam2d, write_vtr
 from .learned import CNNStartingModel, LearnedInversion
 
 __version__ = "0.1.0"
@@ -144,6 +154,12 @@ __all__ = [
     "rotate_impedance",
     "static_shift_factors",
     "write_inversion",
+    # mtpy-v2 and other programs
+    "read_mtpy_profile",
+    "read_mtpy_survey",
+    "stations_from_mt_dataframe",
+    "write_occam2d",
+    "write_vtr",
 ]
 
 
