@@ -83,11 +83,11 @@ from ._edi import (
     read_edi_files,
     rotate_impedance,
 )
+from ._export import write_occam2d, write_vtr
+from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
 from ._invert import invert_profile, misfit_tables, write_inversion
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
-from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
-from ._export import write_occam2d, write_vtr
 from .learned import CNNStartingModel, LearnedInversion
 
 __version__ = "0.1.0"
