@@ -315,7 +315,7 @@ def write_occam2d(
             misfit = float(np.sqrt(np.mean(np.square(resid))))
         files["response"] = os.path.join(folder, f"{basename}.resp")
         with open(files["response"], "w") as fh:
-            for (s, f, t, v, _, r), res in zip(rows, resid):
+            for (s, f, t, v, _, r), res in zip(rows, resid, strict=True):
                 fh.write(f"{s:>6d} {f:>6d} {t:>6d} {0.0:>6.1f} {v:>12.6f} {r:>12.6f} {res:>12.5f}\n")
     if model is not None:
         x_nodes, depth_nodes, grid = occam2d_grid(profile, model)

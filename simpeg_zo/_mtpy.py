@@ -63,16 +63,15 @@ def _column(frame, name, default=np.nan):
 
 
 def _station_keys(frame) -> list:
-    """One key per row: the station name, ``survey.station`` where a name
-    appears in more than one survey."""
+    """One key per row: the station name (``survey.station`` for a name in several surveys)."""
     stations = [str(s) for s in frame["station"].to_numpy()]
     if "survey" not in frame.columns:
         return stations
     surveys = [str(s) for s in frame["survey"].to_numpy()]
     seen = {}
-    for su, st in zip(surveys, stations):
+    for su, st in zip(surveys, stations, strict=True):
         seen.setdefault(st, set()).add(su)
-    return [f"{su}.{st}" if len(seen[st]) > 1 else st for su, st in zip(surveys, stations)]
+    return [f"{su}.{st}" if len(seen[st]) > 1 else st for su, st in zip(surveys, stations, strict=True)]
 
 
 def stations_from_mt_dataframe(
@@ -173,7 +172,7 @@ def stations_from_mt_dataframe(
 
 
 def _frame_offsets(frame, stations) -> np.ndarray:
-    """mtpy's ``profile_offset`` of each station (first row of each)."""
+    """The ``profile_offset`` column at each station's first row."""
     if "profile_offset" not in frame.columns:
         raise ValueError("offsets='mtpy' needs a profile_offset column")
     keys = np.asarray(_station_keys(frame))

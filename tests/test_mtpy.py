@@ -171,7 +171,7 @@ def test_frame_of_paralana_gives_the_edi_survey(rng):
         for key in ("rho", "phase", "rho_std", "phase_std"):
             np.testing.assert_allclose(getattr(got, key)[mode], getattr(edi, key)[mode], rtol=1e-12)
     # mtpy's own profile offsets when asked for
-    frame["profile_offset"] = frame["station"].map(dict(zip(edi.names, 2.0 * edi.along + 5.0)))
+    frame["profile_offset"] = frame["station"].map(dict(zip(edi.names, 2.0 * edi.along + 5.0, strict=True)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         offset = sz.read_mtpy_survey(frame, offsets="mtpy", **OCCAM_CHOICES)
@@ -358,9 +358,10 @@ def test_model_errors_of_mtpy(mt_data):
 
 
 def test_outputs_read_back_with_mtpy(tmp_path, mtpy_profile):
+    from pathlib import Path
+
     from mtpy import MTData
     from mtpy.modeling.occam2d import Occam2DData, Occam2DModel
-    from pathlib import Path
 
     profile, survey = mtpy_profile
     model = sz.bostick_model(profile.data_misfit())
