@@ -45,6 +45,14 @@ Field data (EDI) and published Occam2D models
     :func:`misfit_tables`, :func:`write_inversion`, :func:`read_occam2d`,
     :class:`Occam2DModel`, :func:`occam2d_on_profile`
 
+mtpy-v2 and other programs
+    :func:`read_mtpy_profile`, :func:`read_mtpy_survey`,
+    :func:`stations_from_mt_dataframe` (mtpy-v2's ``MTData`` and its data
+    frame to a :class:`Profile`; the ``mtpy`` extra for mtpy itself, none
+    for the conversion); :func:`write_vtr` (the model as a VTK ``.vtr``
+    file for ParaView), :func:`write_occam2d` (data, responses and model in
+    Occam2D's formats, which mtpy-v2 reads)
+
 Figures are in :mod:`simpeg_zo.plot` and :mod:`simpeg_zo.plot_field` (matplotlib loads only there).
 """
 
@@ -69,6 +77,8 @@ from ._edi import (
     read_edi_files,
     rotate_impedance,
 )
+from ._export import write_occam2d, write_vtr
+from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
 from ._forward import ForwardEngine, forward_dpred, jtj_diagonal
 from ._invert import invert_profile, misfit_tables, write_inversion
@@ -156,6 +166,12 @@ __all__ = [
     "rotate_impedance",
     "static_shift_factors",
     "write_inversion",
+    # mtpy-v2 and other programs
+    "read_mtpy_profile",
+    "read_mtpy_survey",
+    "stations_from_mt_dataframe",
+    "write_occam2d",
+    "write_vtr",
 ]
 
 

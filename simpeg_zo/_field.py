@@ -21,6 +21,7 @@ from ._edi import (
     PHASE_QUADRANT,
     SKEW_2D,
     EDIError,
+    EDIStation,
     apparent_resistivity_phase,
     estimate_strike,
     match_frequency,
@@ -38,6 +39,8 @@ __all__ = [
     "EDISurvey",
     "read_edi_survey",
     "read_edi_profile",
+    "survey_from_stations",
+    "profile_from_survey",
     "static_shift_factors",
     "apply_static_shift",
 ]
@@ -203,6 +206,19 @@ def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
     return freqs[idx], desc
 
 
+def _checked_options(modes, error_floor, phase_floor):
+    """Normalised modes and phase floor; ValueError on a bad option."""
+    from ._profile import _normalise_modes
+
+    modes = _normalise_modes(modes)
+    if error_floor < 0 or not np.isfinite(error_floor):
+        raise ValueError(f"error_floor must be >= 0, got {error_floor}")
+    phase_floor = phase_floor_degrees(5.0) if phase_floor is None else float(phase_floor)
+    if phase_floor < 0 or not np.isfinite(phase_floor):
+        raise ValueError(f"phase_floor must be >= 0, got {phase_floor}")
+    return modes, phase_floor
+
+
 def read_edi_survey(
     source: str | os.PathLike | Sequence[str | os.PathLike],
     *,
@@ -252,21 +268,72 @@ def read_edi_survey(
         quadrant) are NaN and listed in ``dropped``; a warning names each
         station that lost data and how many.
     """
-    from ._profile import _normalise_modes
-
-    modes = _normalise_modes(modes)
-    if error_floor < 0 or not np.isfinite(error_floor):
-        raise ValueError(f"error_floor must be >= 0, got {error_floor}")
-    phase_floor = phase_floor_degrees(5.0) if phase_floor is None else float(phase_floor)
-    if phase_floor < 0 or not np.isfinite(phase_floor):
-        raise ValueError(f"phase_floor must be >= 0, got {phase_floor}")
+    _checked_options(modes, error_floor, phase_floor)  # before reading any file
     stations = read_edi_files(source, skip_bad=skip_bad)
+    return survey_from_stations(
+        stations,
+        strike=strike,
+        line_azimuth=line_azimuth,
+        fmin=fmin,
+        fmax=fmax,
+        frequency_step=frequency_step,
+        band=band,
+        modes=modes,
+        error_floor=error_floor,
+        phase_floor=phase_floor,
+    )
+
+
+def survey_from_stations(
+    stations: list[EDIStation],
+    *,
+    offsets: np.ndarray | None = None,
+    strike: float | None = None,
+    line_azimuth: float | None = None,
+    fmin: float | None = None,
+    fmax: float | None = None,
+    frequency_step: int = 1,
+    band: str = "auto",
+    modes: tuple[str, ...] = ("TE", "TM"),
+    error_floor: float = 0.10,
+    phase_floor: float | None = None,
+) -> EDISurvey:
+    """Impedance tensors of stations to TE/TM data on a line.
+
+    The steps of :func:`read_edi_survey` after reading: project, choose the
+    band, rotate to strike, convert, drop unusable data, apply the floors.
+    Any source of :class:`~simpeg_zo.EDIStation` (EDI files, mtpy-v2, see
+    :func:`simpeg_zo.read_mtpy_survey`) goes through it.
+
+    Parameters
+    ----------
+    stations : list of EDIStation
+    offsets : (n_stations,) array_like, optional
+        Positions along the profile (m) in the order of ``stations``;
+        default the projection on the line (:func:`project_stations`). The
+        projection still gives the line azimuth and the distances from it.
+    strike, line_azimuth, fmin, fmax, frequency_step, band, modes, error_floor, phase_floor
+        As in :func:`read_edi_survey`.
+
+    Returns
+    -------
+    EDISurvey
+    """
+    modes, phase_floor = _checked_options(modes, error_floor, phase_floor)
+    stations = list(stations)
+    if not stations:
+        raise EDIError("no stations")
     proj = project_stations(
         [s.latitude for s in stations], [s.longitude for s in stations], azimuth=line_azimuth
     )
-    order = np.argsort(proj.along, kind="stable")
+    along = proj.along
+    if offsets is not None:
+        along = np.asarray(offsets, dtype=float).ravel()
+        if along.shape != proj.along.shape or not np.all(np.isfinite(along)):
+            raise ValueError("offsets must be finite, one per station")
+    order = np.argsort(along, kind="stable")
     stations = [stations[i] for i in order]
-    along, perp = proj.along[order], proj.perpendicular[order]
+    along, perp = along[order], proj.perpendicular[order]
     if np.any(np.diff(along) <= 0):
         dup = [stations[i + 1].name for i in np.flatnonzero(np.diff(along) <= 0)]
         raise EDIError(f"stations at the same distance along the line: {', '.join(dup)}")
@@ -493,6 +560,36 @@ def read_edi_profile(
     >>> profile, survey = read_edi_profile("edi_folder", fmin=1.0, strike=7.0)  # doctest: +SKIP
     """
     survey = read_edi_survey(source, **survey_options)
+    return profile_from_survey(
+        survey,
+        static_shift=static_shift,
+        topography=topography,
+        cells_per_station=cells_per_station,
+        resistivity_range=resistivity_range,
+        mesh_options=mesh_options,
+    )
+
+
+def profile_from_survey(
+    survey: EDISurvey,
+    *,
+    static_shift: bool = False,
+    topography: bool = True,
+    cells_per_station: int = 4,
+    resistivity_range: tuple[float, float] | None = None,
+    mesh_options: dict | None = None,
+) -> tuple:
+    """An :class:`EDISurvey` to a :class:`~simpeg_zo.Profile` with its data.
+
+    The second half of :func:`read_edi_profile` (options as there), for
+    surveys from any source.
+
+    Returns
+    -------
+    profile : Profile
+    survey : EDISurvey
+        ``survey``, with its static shifts when ``static_shift``.
+    """
     if static_shift:
         survey = apply_static_shift(survey, static_shift_factors(survey))
     profile = _survey_to_profile(

@@ -86,6 +86,10 @@ def _read_regularisation(path):
         (line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("mesh file")),
         "Occam2DMesh",
     )
+    binding = next(
+        (line.split(":", 1)[1].strip() for line in lines if line.lower().startswith("binding offset")),
+        None,
+    )
     n_layers = int(lines[k].split(":")[1])
     layers = []
     k += 1
@@ -93,7 +97,7 @@ def _read_regularisation(path):
         n_rows, n_cols = (int(v) for v in lines[k].split())
         cols, k = _numbers(lines, k + 1, n_cols, path)
         layers.append((n_rows, cols.astype(int)))
-    return mesh_name, layers
+    return mesh_name, layers, float(binding) if binding else None
 
 
 def _read_iter(path):
@@ -152,7 +156,7 @@ def read_occam2d(folder: str | os.PathLike, *, iteration_file: str | None = None
     header, values = _read_iter(it_path)
     model_path = os.path.join(folder, header.get("model file", "Occam2DModel"))
     data_path = os.path.join(folder, header.get("data file", "OccamDataFile.dat"))
-    mesh_name, layers = _read_regularisation(model_path)
+    mesh_name, layers, binding = _read_regularisation(model_path)
     widths, heights = _read_mesh(os.path.join(folder, mesh_name))
     names, offsets, freqs = _read_data_file(data_path)
     n_rows, n_cols = heights.size, widths.size
@@ -174,11 +178,17 @@ def read_occam2d(folder: str | os.PathLike, *, iteration_file: str | None = None
     nodes = np.r_[0.0, np.cumsum(widths)]
     # the stations sit on mesh nodes: find the node of the first station
     rel = offsets - offsets[0]
-    best, best_err = 0, np.inf
-    for k in range(nodes.size):
-        err = np.max(np.min(np.abs((nodes[k] + rel)[:, None] - nodes[None, :]), axis=1))
-        if err < best_err:
-            best, best_err = k, err
+    err = np.array(
+        [np.max(np.min(np.abs((nodes[k] + rel)[:, None] - nodes[None, :]), axis=1)) for k in range(nodes.size)]
+    )
+    ties = np.flatnonzero(err <= err.min() + 1e-3)
+    best = int(ties[0])
+    if ties.size > 1 and binding is not None:
+        # stations on a regular stretch of nodes fit several shifts: the
+        # binding offset (the right side of the leftmost block, in the data
+        # file's offsets) decides
+        right = nodes[int(layers[0][1][0])]
+        best = int(ties[np.argmin(np.abs(right - nodes[ties] + offsets[0] - binding))])
     misfit = header.get("misfit value")
     iteration = header.get("iteration")
     return Occam2DModel(
