@@ -12,4 +12,10 @@ TUTORIALS = sorted((pathlib.Path(__file__).parent.parent / "tutorials").glob("*.
 def test_tutorial_runs(path, monkeypatch):
     monkeypatch.setenv("SIMPEG_ZO_SMALL", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    runpy.run_path(str(path), run_name="__main__")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        # the tutorials leave their figures open, for the documentation's gallery
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
