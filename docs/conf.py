@@ -159,7 +159,7 @@ def _api_listing(package):
     for kind in ("class", "function", "exception"):
         if not groups[kind]:
             continue
-        template = "class.rst" if kind != "function" else "function.rst"
+        template = "autosummary/class.rst" if kind != "function" else "autosummary/function.rst"
         lines += [titles[kind], "~" * len(titles[kind]), "", ".. autosummary::",
                   "   :toctree: api", f"   :template: {template}", ""]
         lines += [f"   {name}" for name in groups[kind]] + [""]
