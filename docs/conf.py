@@ -30,7 +30,10 @@ for _category in (FutureWarning, DeprecationWarning):
     warnings.filterwarnings("ignore", category=_category, module=r"(simpeg|discretize)(\.|$)")
 
 import simpeg_zo  # noqa: E402
-from simpeg_zo import learned  # noqa: E402
+from simpeg_zo import learned, plot, plot_field  # noqa: E402
+
+#: The documented namespaces: one API page each, listing its ``__all__``.
+API_MODULES = (simpeg_zo, learned, plot, plot_field)
 
 # -- project ------------------------------------------------------------------
 project = "simpeg_zo"
@@ -143,6 +146,15 @@ def _kind(value):
     return "data"
 
 
+def _shared(package, name):
+    """Whether ``package.name`` is also ``simpeg_zo.name`` (documented there)."""
+    return (
+        package is not simpeg_zo
+        and name in simpeg_zo.__all__
+        and getattr(simpeg_zo, name) is getattr(package, name)
+    )
+
+
 def _api_listing(package):
     """reST that lists ``package.__all__``: classes, exceptions and functions
     as autosummary tables (one generated page each), constants inline."""
@@ -150,7 +162,7 @@ def _api_listing(package):
     shared = []  # documented once, under the top-level name
     for name in sorted(package.__all__, key=str.lower):
         value = getattr(package, name)
-        if package is not simpeg_zo and name in simpeg_zo.__all__ and getattr(simpeg_zo, name) is value:
+        if _shared(package, name):
             shared.append(name)
         else:
             groups[_kind(value)].append(name)
@@ -213,7 +225,7 @@ def _write_api_pages():
     that autosummary generates the pages they list on a fresh checkout."""
     out = DOCS / "generated"
     out.mkdir(exist_ok=True)
-    for package in (simpeg_zo, learned):
+    for package in API_MODULES:
         name = package.__name__
         text = "\n".join([
             f".. This page is written by docs/conf.py from {name}.__all__; do not edit.",
@@ -235,9 +247,9 @@ def _write_api_pages():
     # stub pages of names no longer listed (autosummary only adds pages)
     listed = {
         f"{p.__name__}.{n}.rst"
-        for p in (simpeg_zo, learned)
+        for p in API_MODULES
         for n in p.__all__
-        if p is simpeg_zo or n not in simpeg_zo.__all__
+        if not _shared(p, n)
     }
     for stub in (out / "api").glob("*.rst"):
         if stub.name not in listed:
