@@ -9,7 +9,7 @@ VENV_PYTHON := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint demo benchmark weights clean distclean
+.PHONY: venv test lint docs demo benchmark weights clean distclean
 
 # The shipped network's recipe: the block-topo survey's training set (resumes
 # when rerun), then 60 epochs of the width-0.25 ResNet-50 with the Dice loss.
@@ -35,6 +35,18 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# The documentation site: the docs extra on top of .venv, then Sphinx with
+# warnings as errors. The tutorials run as its gallery with small settings
+# (a few minutes on 2 cores); the output is docs/_build/html/index.html.
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(VENV_PYTHON) -m pip install -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(VENV_PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+
 demo: venv
 	$(VENV)/bin/simpeg-zo demo --plots demo-output
 
@@ -46,7 +58,7 @@ weights: venv
 	$(VENV)/bin/simpeg-zo train $(DATASET) simpeg_zo/learned/weights/block-topo --epochs 60 --seed 0
 
 clean:
-	rm -rf build dist *.egg-info demo-output .pytest_cache
+	rm -rf build dist *.egg-info demo-output .pytest_cache docs/_build docs/generated
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print | xargs rm -rf
 
 distclean: clean

@@ -26,4 +26,10 @@ SHARED_FILES = {
 def test_tutorial_runs(path, monkeypatch):
     monkeypatch.setenv("SIMPEG_ZO_SMALL", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    runpy.run_path(str(path), run_name="__main__")
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    finally:
+        # the tutorials leave their figures open, for the documentation's gallery
+        import matplotlib.pyplot as plt
+
+        plt.close("all")

@@ -48,4 +48,3 @@ plot_model(profile, true_model, title="block-topo: true model")
 plot_pseudosections(profile)
 if not SMALL:
     plt.show()
-plt.close("all")

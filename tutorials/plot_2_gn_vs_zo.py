@@ -74,4 +74,3 @@ plot_model(profile, m_gn, ax=axes[1], title=f"Gauss-Newton ({t_gn:.0f} s)", clim
 plot_model(profile, m_zo, ax=axes[2], title=f"Zohdy-Oldenburg ({t_zo:.0f} s)", clim=clim, depth_max=2500)
 if not SMALL:
     plt.show()
-plt.close("all")

@@ -22,7 +22,9 @@ from simpeg_zo.plot import misfit_text, plot_residual_pseudosections
 from simpeg_zo.plot_field import plot_occam2d_comparison, plot_station_responses
 
 SMALL = bool(os.environ.get("SIMPEG_ZO_SMALL"))
-HERE = os.path.dirname(os.path.abspath(globals().get("__file__", "tutorials/x.py")))
+# this folder: from the file's path, else the working directory (sphinx-gallery
+# runs each example in its own folder, without __file__)
+HERE = os.path.dirname(os.path.abspath(__file__)) if "__file__" in globals() else os.getcwd()
 DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "paralana"))
 
 if not os.path.isdir(DATA):
