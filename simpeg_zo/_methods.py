@@ -24,6 +24,7 @@ __all__ = ["METHODS", "run_method"]
 #: ``cnn*`` ones need the ``cnn`` extra (torch) and a network for the survey.
 METHODS = (
     "gn", "gn-bostick", "zo", "zo-phase", "zo-paper", "zo-paper-phase", "zo-gn", "cnn", "cnn-gn", "cnn-zo",
+    "cnn-zo1",
 )
 
 
@@ -44,7 +45,7 @@ def run_method(
     Parameters
     ----------
     profile : Profile
-    method : {"gn", "gn-bostick", "zo", "zo-phase", "zo-gn", "cnn", "cnn-gn", "cnn-zo"}
+    method : {"gn", "gn-bostick", "zo", "zo-phase", "zo-gn", "cnn", "cnn-gn", "cnn-zo", "cnn-zo1"}
         ``gn``: SimPEG's Gauss-Newton recipe from the half-space;
         ``gn-bostick``: the same from the Bostick model; ``zo`` and
         ``zo-phase``: Zohdy-Oldenburg without and with phase (with the
@@ -54,7 +55,8 @@ def run_method(
         subspace stage, column-wise corrections, forward solves only); ``zo-gn``:
         ZO with phase until it stops improving, then GN from its model;
         ``cnn``: the learned network's model; ``cnn-gn``/``cnn-zo``: GN /
-        ZO with phase from it (see :func:`simpeg_zo.learned.run_learned`).
+        ZO with phase from it; ``cnn-zo1``: one ZO correction of it (two
+        forward solves; see :func:`simpeg_zo.learned.run_learned`).
     target_chi2 : float
     max_iter : int, optional
     estimator : ResNetInverter, path or name, optional
@@ -87,7 +89,7 @@ def run_method(
     result.extra["peak_memory_mb"] = float(memory.peak_mb)
     result.extra["memory_increase_mb"] = float(memory.peak_mb - memory.baseline_mb)
     result.extra["solver"] = profile.solver
-    if method.startswith("zo") or method == "cnn-zo":
+    if method.startswith("zo") or method.startswith("cnn-zo"):
         result.extra["workers"] = int(workers) if scheduler is None else scheduler
     return result
 
@@ -122,7 +124,7 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
         return hybrid(profile, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose, **zo_options)
     from .learned import run_learned
 
-    extra = zo_options if method == "cnn-zo" else {}
+    extra = zo_options if method.startswith("cnn-zo") else {}
     return run_learned(
         profile, method, estimator=estimator, target_chi2=target_chi2,
         max_iter=max_iter, verbose=verbose, **extra,

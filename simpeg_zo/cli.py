@@ -560,7 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", help="a spec file (TOML) or a preset name (see 'simpeg-zo presets')")
     p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase",
                    help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-paper, zo-paper-phase, zo-gn, "
-                   "cnn, cnn-gn, cnn-zo (default gn,gn-bostick,zo,zo-phase)")
+                   "cnn, cnn-gn, cnn-zo, cnn-zo1 (default gn,gn-bostick,zo,zo-phase)")
     p.add_argument("--modes", default=None, help="override the spec's modes, e.g. TE or TE,TM")
     p.add_argument("--json", default=None, help="write the report to this JSON file")
     p.add_argument("--plots", default=None, help="write figures into this folder")
@@ -594,7 +594,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data", help="a folder of .edi files, comma-separated .edi files, a spec file or a preset name")
     p.add_argument("--method", default="zo",
-                   help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo (default zo)")
+                   help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo, cnn-zo1 (default zo)")
     p.add_argument("--network", default=None,
                    help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
     p.add_argument("--json", default=None, help="also write the report to this JSON file")

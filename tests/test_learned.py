@@ -368,6 +368,22 @@ def test_compare_reports_inference_time_and_iterations_saved():
     assert saved["total"] == report["methods"]["zo-phase"]["iterations"] - report["methods"]["cnn-zo"]["iterations"]
 
 
+def test_cnn_zo1_is_one_forward_only_correction_that_never_fits_worse():
+    """cnn-zo1: the network's model and one ZO correction of it, two
+    forward solves and no Jacobian product; the correction is kept only if
+    it lowers the misfit, so its chi2 is at most the network's."""
+    import simpeg_zo
+
+    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("block-topo"), station_step=8, frequency_step=10)
+    profile, _ = simpeg_zo.synthetic_profile(spec)
+    cnn = simpeg_zo.run_method(profile, "cnn")
+    one = simpeg_zo.run_method(profile, "cnn-zo1", target_chi2=1e-6)
+    assert one.forward_solves <= 2 and one.iterations <= 1
+    assert one.extra["jacobian_products"] == {"jvec": 0, "jtvec": 0}
+    assert one.chi2 <= cnn.chi2 * (1 + 1e-9)
+    assert one.history[0]["chi2"] == pytest.approx(cnn.chi2, rel=1e-6)
+
+
 PARALANA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data" / "paralana"
 
 

@@ -37,7 +37,7 @@ WEIGHTS = pathlib.Path(__file__).parent / "weights"
 DEFAULT_NETWORK = "block-topo"
 
 #: Methods of :func:`run_learned` (and ``simpeg-zo compare``/``invert``).
-LEARNED_METHODS = ("cnn", "cnn-gn", "cnn-zo")
+LEARNED_METHODS = ("cnn", "cnn-gn", "cnn-zo", "cnn-zo1")
 
 
 def shipped_networks() -> list:
@@ -219,9 +219,13 @@ def run_learned(
     ----------
     profile : simpeg_zo.Profile
         TE and TM observed data.
-    method : {"cnn", "cnn-gn", "cnn-zo"}
+    method : {"cnn", "cnn-gn", "cnn-zo", "cnn-zo1"}
         The network alone, or Gauss-Newton / Zohdy-Oldenburg (with phase)
-        from its model (GN also uses it as the reference model).
+        from its model (GN also uses it as the reference model);
+        ``cnn-zo1``: one Zohdy-Oldenburg correction (with phase, no
+        subspace stage, no step shortening) of the network's model, two
+        forward solves in all (the network's model and the corrected one,
+        kept only if it fits better).
     estimator : ResNetInverter, path or shipped name, optional
     **zo_options
         ``cnn-zo``: :class:`simpeg_zo.ZohdyOldenburg` options (``workers``,
@@ -254,9 +258,13 @@ def run_learned(
         result = gauss_newton(profile, m0=model, reference=model, target_chi2=target_chi2,
                               max_iter=max_iter, verbose=verbose, method_name="cnn-gn", t0=t0)
     else:
+        if method == "cnn-zo1":
+            zo_options = {**zo_options, "maxIter": 1, "subspace": False, "maxIterLS": 0}
+        elif max_iter:
+            zo_options = {**zo_options, "maxIter": max_iter}
         result = zohdy_oldenburg(profile, use_phase=True, m0=model, bostick_start=False,
-                                 target_chi2=target_chi2, verbose=verbose, method_name="cnn-zo",
-                                 **({"maxIter": max_iter} if max_iter else {}), **zo_options)
+                                 target_chi2=target_chi2, verbose=verbose, method_name=method,
+                                 **zo_options)
         result.wall_seconds += seconds
         for h in result.history:
             h["seconds"] += seconds
