@@ -121,8 +121,10 @@ html_show_sourcelink = False
 
 # -- API page: the public namespaces, from their __all__ ------------------------
 def _defining_module(package, name, value):
-    """The private module of ``package`` that assigns ``name`` (for its
-    ``#:`` documentation comment)."""
+    """The private module of ``package`` that assigns ``name``.
+
+    Returns that module's name and the ``#:`` documentation comment of ``name`` there.
+    """
     for modname, module in sorted(sys.modules.items()):
         if not modname.startswith(package.__name__ + ".") or module is None:
             continue
@@ -156,8 +158,11 @@ def _shared(package, name):
 
 
 def _api_listing(package):
-    """reST that lists ``package.__all__``: classes, exceptions and functions
-    as autosummary tables (one generated page each), constants inline."""
+    """The reST listing of ``package.__all__``.
+
+    Classes, exceptions and functions as autosummary tables (one generated
+    page each), constants inline.
+    """
     groups = {"class": [], "exception": [], "function": [], "data": []}
     shared = []  # documented once, under the top-level name
     for name in sorted(package.__all__, key=str.lower):
@@ -192,8 +197,10 @@ def _api_listing(package):
 
 
 class _Name:
-    """Stands for a function or class in a printed value (its name, not
-    its repr with a memory address)."""
+    """Stands for a function or class in a printed value.
+
+    Prints its name, not its repr with a memory address.
+    """
 
     def __init__(self, obj):
         self.name = obj.__qualname__
@@ -222,7 +229,8 @@ def _write_api_pages():
     """docs/generated/<package>.rst: the module docstring and the listing.
 
     Written when this file is read, before Sphinx looks for source files, so
-    that autosummary generates the pages they list on a fresh checkout."""
+    that autosummary generates the pages they list on a fresh checkout.
+    """
     out = DOCS / "generated"
     out.mkdir(exist_ok=True)
     for package in API_MODULES:

@@ -169,7 +169,8 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     Keys: ``method``, ``source``, ``n_data``, ``chi2``, ``rms`` (normalised,
     ``sqrt(chi2)``), ``rms_percent`` (apparent resistivity, %),
     ``iterations``, ``forward_solves``, ``wall_seconds``, ``stop_reason``,
-    ``converged``, ``interrupted`` (Ctrl-C: the best model so far), ``stations``, ``frequencies``, ``dropped``, ``history``,
+    ``converged``, ``interrupted`` (Ctrl-C: the best model so far),
+    ``stations``, ``frequencies``, ``dropped``, ``history``,
     ``misfit_tables``, ``mesh_cells`` and, for field data, the survey's
     choices (``strike_deg``, ``line_azimuth_deg``, ``band``, floors,
     ``static_shift``), ``lateral_roughness`` (RMS of log10-resistivity jumps

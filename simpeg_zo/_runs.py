@@ -195,8 +195,9 @@ class _CountingInvProblem(inverse_problem.BaseInvProblem):
 
 
 class _Recorder(directives.InversionDirective):
-    """Record (and log at INFO) chi2, time and forward count at the start and
-    every iteration.
+    """Record (and log at INFO) chi2, time and forward count.
+
+    At the start and at every iteration.
     """
 
     def __init__(self, t0, n_data, method="gn", **kwargs):
@@ -221,8 +222,9 @@ class _Recorder(directives.InversionDirective):
 
 
 class _TargetMisfit(directives.TargetMisfit):
-    """SimPEG's ``TargetMisfit``, its target logged on this package's logger
-    (DEBUG) instead of SimPEG's own INFO stream.
+    """SimPEG's ``TargetMisfit``, its target logged on this package's logger.
+
+    At DEBUG, instead of SimPEG's own INFO stream.
     """
 
     def initialize(self):
@@ -264,8 +266,9 @@ def _log_iteration(method: str, entry: dict) -> None:
 
 
 def _partial(method, profile, model, history, t0, forward_solves, target, iterations):
-    """The result of an interrupted run at ``model`` (its last accepted
-    iterate, which ends the history).
+    """The result of an interrupted run at ``model``.
+
+    ``model`` is its last accepted iterate, which ends the history.
     """
     history = [dict(h) for h in history]
     result = _finish(method, profile, model, history, t0, forward_solves, "interrupted", target, iterations)
@@ -410,7 +413,7 @@ def gauss_newton(
     try:
         with _counting_jacobian_products(list(profile.simulations.values()), counts):
             model = _run(inv, m0, verbose)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if len(recorder.history) == start_count:
             raise  # no model evaluated yet
         # opt.xc: the last accepted iterate (SimPEG sets it before endIter)
@@ -418,7 +421,7 @@ def gauss_newton(
             method_name, profile, opt.xc, recorder.history, t0, inv_prob.forward_count, target_chi2, opt.iter
         )
         partial.extra["jacobian_products"] = counts
-        raise _interrupted(partial)
+        raise _interrupted(partial) from stop
     reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
@@ -488,7 +491,7 @@ def zohdy_oldenburg(
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
     try:
         model = _run(inv, m0, verbose)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if not opt.history:
             raise  # no model evaluated yet
         # opt.xc: the best model so far (every accepted step lowers the misfit)
@@ -497,7 +500,7 @@ def zohdy_oldenburg(
             target_chi2 if target_chi2 is not None else 1.0, opt.iter,
         )
         partial.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
-        raise _interrupted(partial)
+        raise _interrupted(partial) from stop
     history = _zo_history(opt)
     result = _finish(
         method_name,
@@ -594,8 +597,9 @@ def hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
 
 
 def _join_stages(zo, gn):
-    """``zo-gn``'s result: GN's, with ZO's iterations, history and counts
-    in front.
+    """``zo-gn``'s result.
+
+    GN's, with ZO's iterations, history and counts in front.
     """
     # GN's forward counts start at 0; offset them by ZO's
     for h in gn.history:

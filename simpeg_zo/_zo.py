@@ -203,7 +203,9 @@ def _station_profiles(values, log_depth, weights, station, n_stations):
 
 
 def frequency_median(values, station, mode, frequency, half_width):
-    """Each sounding's value replaced by the median over the soundings of
+    """Running median over frequency of a correction profile.
+
+    Each sounding's value is replaced by the median over the soundings of
     the same station and mode within ``half_width`` decades of its frequency.
 
     A robust version of a correction profile: an apparent-resistivity or
@@ -250,7 +252,7 @@ def frequency_median(values, station, mode, frequency, half_width):
         lf = logf[order]
         lo = np.searchsorted(lf, lf - half_width - 1e-9, side="left")
         hi = np.searchsorted(lf, lf + half_width + 1e-9, side="right")
-        out[order] = [np.median(values[order[a:b]]) for a, b in zip(lo, hi)]
+        out[order] = [np.median(values[order[a:b]]) for a, b in zip(lo, hi, strict=True)]
     return out
 
 

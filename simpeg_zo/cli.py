@@ -345,8 +345,9 @@ def _is_edi_source(data) -> bool:
 
 
 def _given_edi_options(args) -> list:
-    """The EDI-only options given on the command line (their defaults are
-    None or False).
+    """The EDI-only options given on the command line.
+
+    Their defaults are None or False.
     """
     return [
         f"--{name.replace('_', '-')}" for name in EDI_ONLY
@@ -355,9 +356,10 @@ def _given_edi_options(args) -> list:
 
 
 def _check_invert_args(args):
-    """Every check of ``invert`` that needs no data: method, values, output
-    paths, and which options apply to the input. Returns whether the input
-    is EDI data.
+    """Every check of ``invert`` that needs no data.
+
+    Method, values, output paths, and which options apply to the input.
+    Returns whether the input is EDI data.
     """
     from ._invert import INVERT_METHODS
     from ._spec import list_presets
@@ -574,7 +576,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine_options(p)
     p.set_defaults(func=_cmd_compare)
 
-    p = sub.add_parser("demo", parents=[common], help="GN (from the half-space and from the Bostick model) vs ZO on the "
+    p = sub.add_parser("demo", parents=[common],
+                       help="GN (from the half-space and from the Bostick model) vs ZO on the "
                        "rugged-faults preset, joint TE+TM, with figures")
     p.add_argument("--quick", action="store_true", help="a smaller survey")
     p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase")

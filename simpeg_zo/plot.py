@@ -69,8 +69,9 @@ DOI_MARGIN = 0.25
 
 
 def station_labels(profile: Profile) -> list[str]:
-    """Station names of a profile: those of its EDI files, else ``S01``,
-    ``S02``, ...
+    """Station names of a profile.
+
+    Those of its EDI files, else ``S01``, ``S02``, ...
 
     Parameters
     ----------
@@ -86,9 +87,10 @@ def station_labels(profile: Profile) -> list[str]:
 
 
 def misfit_text(result: InversionResult) -> str:
-    r"""The misfit of a result for a title: the model's own :math:`\chi^2`
-    and, when static-shift factors were estimated, the fit with them under
-    its own name.
+    r"""The misfit of a result for a title.
+
+    The model's own :math:`\chi^2` and, when static-shift factors were
+    estimated, the fit with them under its own name.
 
     Parameters
     ----------
@@ -135,9 +137,10 @@ def static_shift_prediction(profile: Profile, result: InversionResult) -> dict |
 
 
 def result_predictions(profile: Profile, result: InversionResult) -> dict:
-    """``{label: dpred}`` of a result for the data figures: the model's own
-    prediction and, when static-shift factors were estimated, the
-    prediction with them (labelled so).
+    """``{label: dpred}`` of a result for the data figures.
+
+    The model's own prediction and, when static-shift factors were
+    estimated, the prediction with them (labelled so).
     """
     shifted = static_shift_prediction(profile, result)
     if shifted is None:
@@ -157,8 +160,9 @@ _LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0, 7.0), tuple(np.arange
 
 
 def _plain_log_axis(axis, *, min_ticks: int = 3):
-    """Log ticks of ``axis`` labelled with plain decimals (0.1, 1, 10, 100):
-    the coarsest of 1; 1-2-5; 1-2-3-5-7 per decade that puts ``min_ticks``
+    """Log ticks of ``axis`` labelled with plain decimals (0.1, 1, 10, 100).
+
+    The coarsest of 1; 1-2-5; 1-2-3-5-7 per decade that puts ``min_ticks``
     labels inside the limits, no minor labels. Call once the limits are
     final.
     """
@@ -198,13 +202,14 @@ def _colorbar(fig, mappable, axes, *, label, log=False, **kwargs):
 
 
 def _label_stations(ax, x, names, *, fontsize=6):
-    """Station names as small rotated labels above the axes; returns the
-    title padding (points) they need.
+    """Station names as small rotated labels above the axes.
+
+    Returns the title padding (points) they need.
     """
     from matplotlib.transforms import blended_transform_factory
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    for xi, name in zip(x, names):
+    for xi, name in zip(x, names, strict=True):
         ax.annotate(
             name, xy=(xi, 1.0), xycoords=trans, xytext=(0, 2), textcoords="offset points",
             rotation=90, ha="center", va="bottom", fontsize=fontsize, annotation_clip=False,
@@ -225,9 +230,11 @@ def _resolve_doi(profile, doi):
 
 
 def default_depth_max(profile: Profile, doi: np.ndarray | None = None) -> float:
-    """Depth range of a section below its highest station (m): a quarter
-    more than the deepest depth of investigation (the mesh's padding below
-    carries no information), half the profile length without data.
+    """Depth range of a section below its highest station (m).
+
+    A quarter more than the deepest depth of investigation (the mesh's
+    padding below carries no information), half the profile length without
+    data.
 
     Parameters
     ----------
@@ -265,8 +272,9 @@ def plot_model(
     stations: bool = True,
     colorbar: bool = False,
 ):
-    """Resistivity section of a model with stations, topography and the
-    depth of investigation.
+    """Resistivity section of a model.
+
+    With stations, topography and the depth of investigation.
 
     Parameters
     ----------
@@ -482,8 +490,9 @@ def _edges(values, *, log=False):
 
 
 def _pseudo_axes(ax, profile, *, names_on_top):
-    """Period axis (log, plain labels, long periods down) and distance axis
-    of a pseudo-section panel.
+    """Period and distance axes of a pseudo-section panel.
+
+    Period log-scaled with plain labels, long periods down.
     """
     ax.set_yscale("log")
     period = 1.0 / profile.frequencies
@@ -564,8 +573,9 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
 def plot_residual_pseudosections(
     profile: Profile, predicted: dict, *, path: str | None = None, limit: float = 3.0, title: str | None = None,
 ) -> Figure | str:
-    """Normalised residuals ``(observed - predicted) / std`` as
-    pseudo-sections, one per mode and component.
+    """Normalised residuals ``(observed - predicted) / std`` as pseudo-sections.
+
+    One per mode and component.
 
     Red: data above the prediction, blue: below; the colour scale is
     centred at 0 and saturates at ``+-limit``; grey marks dropped data.
@@ -624,9 +634,10 @@ def plot_residual_pseudosections(
 
 
 def save_comparison_figures(comparison, directory) -> list:
-    """Write the standard figures of a comparison; returns the paths
-    (``models.png``, ``misfit.png``, ``pseudosections.png``,
-    ``residuals.png``).
+    """Write the standard figures of a comparison.
+
+    Returns the paths (``models.png``, ``misfit.png``,
+    ``pseudosections.png``, ``residuals.png``).
     """
     os.makedirs(directory, exist_ok=True)
     paths = [

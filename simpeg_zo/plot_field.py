@@ -53,7 +53,7 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
         2 * rows, cols, figsize=(2.6 * cols, 3.6 * rows), sharex=True, squeeze=False
     )
     period = 1.0 / profile.frequencies
-    names = [f"{n} ({x / 1000.0:.1f} km)" for n, x in zip(station_labels(profile), profile.stations)]
+    names = [f"{n} ({x / 1000.0:.1f} km)" for n, x in zip(station_labels(profile), profile.stations, strict=True)]
     styles = ["-", "--", ":", "-."]
     for i in range(rows * cols):
         a_rho, a_ph = axes[2 * (i // cols), i % cols], axes[2 * (i // cols) + 1, i % cols]
