@@ -150,11 +150,7 @@ def _kind(value):
 
 def _shared(package, name):
     """Whether ``package.name`` is also ``simpeg_zo.name`` (documented there)."""
-    return (
-        package is not simpeg_zo
-        and name in simpeg_zo.__all__
-        and getattr(simpeg_zo, name) is getattr(package, name)
-    )
+    return package is not simpeg_zo and name in simpeg_zo.__all__ and getattr(simpeg_zo, name) is getattr(package, name)
 
 
 def _api_listing(package):
@@ -177,8 +173,15 @@ def _api_listing(package):
         if not groups[kind]:
             continue
         template = "autosummary/class.rst" if kind != "function" else "autosummary/function.rst"
-        lines += [titles[kind], "~" * len(titles[kind]), "", ".. autosummary::",
-                  "   :toctree: api", f"   :template: {template}", ""]
+        lines += [
+            titles[kind],
+            "~" * len(titles[kind]),
+            "",
+            ".. autosummary::",
+            "   :toctree: api",
+            f"   :template: {template}",
+            "",
+        ]
         lines += [f"   {name}" for name in groups[kind]] + [""]
     if shared:
         title = "Also exported by simpeg_zo"
@@ -235,30 +238,27 @@ def _write_api_pages():
     out.mkdir(exist_ok=True)
     for package in API_MODULES:
         name = package.__name__
-        text = "\n".join([
-            f".. This page is written by docs/conf.py from {name}.__all__; do not edit.",
-            "",
-            f"``{name}``",
-            "=" * (len(name) + 4),
-            "",
-            f".. automodule:: {name}",
-            "   :no-members:",
-            "",
-            "Reference",
-            "---------",
-            "",
-            _api_listing(package),
-        ])
+        text = "\n".join(
+            [
+                f".. This page is written by docs/conf.py from {name}.__all__; do not edit.",
+                "",
+                f"``{name}``",
+                "=" * (len(name) + 4),
+                "",
+                f".. automodule:: {name}",
+                "   :no-members:",
+                "",
+                "Reference",
+                "---------",
+                "",
+                _api_listing(package),
+            ]
+        )
         path = out / f"{name}.rst"
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
     # stub pages of names no longer listed (autosummary only adds pages)
-    listed = {
-        f"{p.__name__}.{n}.rst"
-        for p in API_MODULES
-        for n in p.__all__
-        if not _shared(p, n)
-    }
+    listed = {f"{p.__name__}.{n}.rst" for p in API_MODULES for n in p.__all__ if not _shared(p, n)}
     for stub in (out / "api").glob("*.rst"):
         if stub.name not in listed:
             stub.unlink()

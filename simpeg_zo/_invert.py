@@ -95,8 +95,14 @@ def invert_profile(
     if method in ("zo", "zo-phase") and static_shift:
         kwargs["static_shift"] = True
     return run_method(
-        profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose,
-        workers=workers, scheduler=scheduler, **kwargs,
+        profile,
+        method,
+        target_chi2=target_chi2,
+        max_iter=max_iter,
+        verbose=verbose,
+        workers=workers,
+        scheduler=scheduler,
+        **kwargs,
     )
 
 
@@ -156,10 +162,7 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
         {"station": n, "along_m": float(x), **row(lambda a, i=i: a[:, i])}
         for i, (n, x) in enumerate(zip(names, profile.stations, strict=False))
     ]
-    freqs = [
-        {"frequency_hz": float(f), **row(lambda a, j=j: a[j, :])}
-        for j, f in enumerate(profile.frequencies)
-    ]
+    freqs = [{"frequency_hz": float(f), **row(lambda a, j=j: a[j, :])} for j, f in enumerate(profile.frequencies)]
     return {"stations": stations, "frequencies": freqs}
 
 
@@ -213,8 +216,10 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     from ._compare import core_region
 
     depth_max = core_region(profile)[1]["depth"][1]
-    report["lateral_roughness"] = {"log10_rms": profile.lateral_roughness(result.model, depth_max),
-                                   "depth_max_m": float(depth_max)}
+    report["lateral_roughness"] = {
+        "log10_rms": profile.lateral_roughness(result.model, depth_max),
+        "depth_max_m": float(depth_max),
+    }
     report.update(info)
     if result.extra:
         report["extra"] = {k: v for k, v in result.extra.items() if _jsonable(v)}

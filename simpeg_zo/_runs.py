@@ -237,6 +237,7 @@ def _counting_jacobian_products(simulations, counts):
 
     Instance attributes shadow the methods and are removed on exit.
     """
+
     def wrap(sim, name):
         method = getattr(sim, name)
 
@@ -260,8 +261,12 @@ def _counting_jacobian_products(simulations, counts):
 def _log_iteration(method: str, entry: dict) -> None:
     """Log one accepted iterate at INFO (the command line's progress)."""
     logger.info(
-        "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves", method, entry["iteration"],
-        entry["chi2"], entry["seconds"], entry["forward_solves"],
+        "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves",
+        method,
+        entry["iteration"],
+        entry["chi2"],
+        entry["seconds"],
+        entry["forward_solves"],
     )
 
 
@@ -274,8 +279,12 @@ def _partial(method, profile, model, history, t0, forward_solves, target, iterat
     result = _finish(method, profile, model, history, t0, forward_solves, "interrupted", target, iterations)
     if not history or history[-1]["iteration"] < result.iterations:
         history.append(
-            {"iteration": result.iterations, "chi2": float(result.chi2), "seconds": result.wall_seconds,
-             "forward_solves": result.forward_solves}
+            {
+                "iteration": result.iterations,
+                "chi2": float(result.chi2),
+                "seconds": result.wall_seconds,
+                "forward_solves": result.forward_solves,
+            }
         )
     return result
 
@@ -426,7 +435,14 @@ def gauss_newton(
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
     result = _finish(
-        method_name, profile, model, recorder.history, t0, inv_prob.forward_count, reason, target_chi2,
+        method_name,
+        profile,
+        model,
+        recorder.history,
+        t0,
+        inv_prob.forward_count,
+        reason,
+        target_chi2,
         opt.iter,
     )
     result.extra["jacobian_products"] = counts
@@ -476,9 +492,7 @@ def zohdy_oldenburg(
     m0 = profile.half_space() if m0 is None else m0
     # the reference model SimPEG would otherwise set (and log) itself; ZO
     # only reports the regularisation
-    reg = regularization.WeightedLeastSquares(
-        profile.mesh, active_cells=profile.active_cells, reference_model=m0
-    )
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells, reference_model=m0)
     opt = ZohdyOldenburg(use_phase=use_phase, **options)
     opt.clock_start = t0
     opt._log_name = method_name
@@ -496,8 +510,14 @@ def zohdy_oldenburg(
             raise  # no model evaluated yet
         # opt.xc: the best model so far (every accepted step lowers the misfit)
         partial = _partial(
-            method_name, profile, opt.xc, _zo_history(opt), t0, opt.forward_solves,
-            target_chi2 if target_chi2 is not None else 1.0, opt.iter,
+            method_name,
+            profile,
+            opt.xc,
+            _zo_history(opt),
+            t0,
+            opt.forward_solves,
+            target_chi2 if target_chi2 is not None else 1.0,
+            opt.iter,
         )
         partial.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
         raise _interrupted(partial) from stop
@@ -532,9 +552,7 @@ def zohdy_oldenburg(
 
 
 def _zo_history(opt) -> list:
-    return [
-        {k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history
-    ]
+    return [{k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history]
 
 
 def _apply_static_shifts(profile, result, opt):

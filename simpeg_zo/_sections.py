@@ -77,9 +77,7 @@ def depth_of_investigation(
     rho = np.moveaxis(np.asarray(apparent_resistivity, dtype=float), axis, 0)
     freq = np.asarray(frequencies, dtype=float).ravel()
     if freq.size != rho.shape[0]:
-        raise ValueError(
-            f"frequencies has {freq.size} entries, apparent_resistivity {rho.shape[0]} along axis {axis}"
-        )
+        raise ValueError(f"frequencies has {freq.size} entries, apparent_resistivity {rho.shape[0]} along axis {axis}")
     ok = np.isfinite(rho) & (rho > 0)
     with np.errstate(invalid="ignore"):
         depth = bostick_depth(np.where(ok, rho, np.nan), freq.reshape((-1,) + (1,) * (rho.ndim - 1)))

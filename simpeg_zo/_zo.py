@@ -233,8 +233,7 @@ def frequency_median(values, station, mode, frequency, half_width):
     --------
     >>> import numpy as np
     >>> f = np.logspace(0, -1, 6)
-    >>> frequency_median(np.array([0., 0, 0, 3, 0, 0]), np.zeros(6, int),
-    ...                  np.array(["TE"] * 6), f, 0.2)
+    >>> frequency_median(np.array([0.0, 0, 0, 3, 0, 0]), np.zeros(6, int), np.array(["TE"] * 6), f, 0.2)
     array([0., 0., 0., 0., 0., 0.])
     """
     values = np.asarray(values, dtype=float)
@@ -244,8 +243,7 @@ def frequency_median(values, station, mode, frequency, half_width):
     logf = np.log10(np.asarray(frequency, dtype=float))
     station = np.asarray(station)
     mode = np.asarray(mode)
-    _, group = np.unique(np.stack([station.astype(str), mode.astype(str)]), axis=1,
-                         return_inverse=True)
+    _, group = np.unique(np.stack([station.astype(str), mode.astype(str)]), axis=1, return_inverse=True)
     for g in np.unique(group):
         idx = np.flatnonzero(group == g)
         order = idx[np.argsort(logf[idx])]
@@ -288,9 +286,7 @@ def project_to_cells(values, depths, station, geometry, *, weights=None, width=0
     if weights is None:
         weights = np.ones_like(values)
     n_st = geometry.station_x.size
-    v, ld, w = _station_profiles(
-        values, np.log(np.maximum(depths, 1e-3)), np.asarray(weights, float), station, n_st
-    )
+    v, ld, w = _station_profiles(values, np.log(np.maximum(depths, 1e-3)), np.asarray(weights, float), station, n_st)
     has = w.sum(axis=1) > 0
     if not has.any():
         return np.zeros(geometry.cell_x.size)

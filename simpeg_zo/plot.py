@@ -211,8 +211,16 @@ def _label_stations(ax, x, names, *, fontsize=6):
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     for xi, name in zip(x, names, strict=True):
         ax.annotate(
-            name, xy=(xi, 1.0), xycoords=trans, xytext=(0, 2), textcoords="offset points",
-            rotation=90, ha="center", va="bottom", fontsize=fontsize, annotation_clip=False,
+            name,
+            xy=(xi, 1.0),
+            xycoords=trans,
+            xytext=(0, 2),
+            textcoords="offset points",
+            rotation=90,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            annotation_clip=False,
         )
     longest = max((len(n) for n in names), default=0)
     return 6.0 + 0.62 * fontsize * longest
@@ -348,12 +356,19 @@ def plot_model(
         if shade_below_doi:
             ax.fill_between(xs, ys, y_lim[0], facecolor="white", alpha=0.6, edgecolor="none", zorder=2)
         ax.plot(xs, ys, "--", color="k", lw=0.9, zorder=3)
-        ax.annotate("DOI", xy=(xs[-1], ys[-1]), xytext=(-2, 2), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=7, style="italic")
+        ax.annotate(
+            "DOI",
+            xy=(xs[-1], ys[-1]),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            style="italic",
+        )
     title_pad = None
     if stations:
-        ax.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=5,
-                clip_on=False, zorder=5)
+        ax.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=5, clip_on=False, zorder=5)
         title_pad = _label_stations(ax, profile.stations, station_labels(profile))
     _distance_axis(ax, length)
     ax.set_ylabel("Elevation (m)")
@@ -365,7 +380,11 @@ def plot_model(
 
 
 def plot_inversion(
-    profile: Profile, result: InversionResult, *, path: str | None = None, depth_max: float | None = None,
+    profile: Profile,
+    result: InversionResult,
+    *,
+    path: str | None = None,
+    depth_max: float | None = None,
     clim: tuple | None = None,
 ) -> Figure | str:
     """Resistivity section of one inversion result, titled with its misfit.
@@ -393,8 +412,7 @@ def plot_inversion(
         depth_max=depth_max,
         clim=clim,
         colorbar=True,
-        title=f"{result.method}: {misfit_text(result)}, {result.iterations} iterations, "
-        f"{result.wall_seconds:.0f} s",
+        title=f"{result.method}: {misfit_text(result)}, {result.iterations} iterations, {result.wall_seconds:.0f} s",
     )
     return _save(fig, path)
 
@@ -419,8 +437,16 @@ def plot_models(comparison, *, path=None):
     core_depth = float((comparison.core or {}).get("depth", [0.0, 0.0])[1])
     if core_depth > 0:
         depth_max = min(depth_max, 2.0 * core_depth)
-    qm = plot_model(profile, true, ax=axes[0, 0], title="true model", clim=clim, depth_max=depth_max,
-                    doi=doi if doi is not None else False, shade_below_doi=False)
+    qm = plot_model(
+        profile,
+        true,
+        ax=axes[0, 0],
+        title="true model",
+        clim=clim,
+        depth_max=depth_max,
+        doi=doi if doi is not None else False,
+        shade_below_doi=False,
+    )
     for ax, name in zip(axes[1:, 0], names, strict=True):
         r = comparison.results[name]
         plot_model(
@@ -465,8 +491,15 @@ def plot_misfit_curves(results, *, path=None, target=1.0):
         a2.semilogy(sec, chi, "o-", ms=3, label=label, color=line.get_color())
         if shifted and it:
             for ax, x in ((a1, it[-1]), (a2, sec[-1])):
-                ax.plot([x], [r.chi2], "o", mfc="none", mec=line.get_color(), ms=7,
-                        label=f"{name}: model alone" if ax is a1 else None)
+                ax.plot(
+                    [x],
+                    [r.chi2],
+                    "o",
+                    mfc="none",
+                    mec=line.get_color(),
+                    ms=7,
+                    label=f"{name}: model alone" if ax is a1 else None,
+                )
     for ax, xl in ((a1, "Iteration"), (a2, "Elapsed time (s)")):
         ax.axhline(target, color="k", ls="--", lw=0.8)
         ax.set_xlabel(xl)
@@ -530,13 +563,19 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
     from matplotlib.colors import LogNorm, Normalize
 
     plt = _pyplot()
-    rows = [("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan)
-                          for m, d in profile.data.items()})]
+    rows = [
+        ("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan) for m, d in profile.data.items()})
+    ]
     rows += list((predicted or {}).items())
     cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
     fig, axes = plt.subplots(
-        len(rows), len(cols), figsize=(3.3 * len(cols), 2.3 * len(rows) + 1.0), squeeze=False,
-        sharex=True, sharey=True, layout="constrained",
+        len(rows),
+        len(cols),
+        figsize=(3.3 * len(cols), 2.3 * len(rows) + 1.0),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
     )
     xe, pe = _pseudo_grid(profile)
     obs = {m: profile.observed(m) for m in profile.data}
@@ -563,15 +602,28 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
             if i < len(rows) - 1:
                 ax.set_xlabel("")
         if comp == "apparent_resistivity":
-            _colorbar(fig, qm, axes[:, j].tolist(), label=APPARENT_RESISTIVITY_LABEL, log=True,
-                      location="bottom", shrink=0.85, aspect=30)
+            _colorbar(
+                fig,
+                qm,
+                axes[:, j].tolist(),
+                label=APPARENT_RESISTIVITY_LABEL,
+                log=True,
+                location="bottom",
+                shrink=0.85,
+                aspect=30,
+            )
         else:
             _colorbar(fig, qm, axes[:, j].tolist(), label=PHASE_LABEL, location="bottom", shrink=0.85, aspect=30)
     return _save(fig, path)
 
 
 def plot_residual_pseudosections(
-    profile: Profile, predicted: dict, *, path: str | None = None, limit: float = 3.0, title: str | None = None,
+    profile: Profile,
+    predicted: dict,
+    *,
+    path: str | None = None,
+    limit: float = 3.0,
+    title: str | None = None,
 ) -> Figure | str:
     """Normalised residuals ``(observed - predicted) / std`` as pseudo-sections.
 
@@ -604,8 +656,13 @@ def plot_residual_pseudosections(
     cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
     rows = list(predicted.items())
     fig, axes = plt.subplots(
-        len(rows), len(cols), figsize=(3.3 * len(cols), 2.4 * len(rows) + 1.1), squeeze=False,
-        sharex=True, sharey=True, layout="constrained",
+        len(rows),
+        len(cols),
+        figsize=(3.3 * len(cols), 2.4 * len(rows) + 1.1),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
     )
     xe, pe = _pseudo_grid(profile)
     qm = None
@@ -614,19 +671,19 @@ def plot_residual_pseudosections(
         for j, (mode, comp) in enumerate(cols):
             ax = axes[i, j]
             r = residuals[mode][comp]
-            qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(r), cmap="RdBu_r", vmin=-limit, vmax=limit,
-                               rasterized=True)
+            qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(r), cmap="RdBu_r", vmin=-limit, vmax=limit, rasterized=True)
             ax.set_facecolor("0.85")
             pad = _pseudo_axes(ax, profile, names_on_top=i == 0)
             finite = r[np.isfinite(r)]
-            rms = f"RMS {np.sqrt(np.mean(finite ** 2)):.2f}" if finite.size else "no data"
+            rms = f"RMS {np.sqrt(np.mean(finite**2)):.2f}" if finite.size else "no data"
             ax.set_title(f"{mode} {_COMPONENT_NAMES[comp]}: {rms}", fontsize=8, pad=pad or 4.0)
             if j == 0:
                 ax.set_ylabel(f"{label}\nPeriod (s)")
             if i < len(rows) - 1:
                 ax.set_xlabel("")
-    cbar = fig.colorbar(qm, ax=axes.ravel().tolist(), label=RESIDUAL_LABEL, location="bottom",
-                        shrink=0.5, aspect=40, extend="both")
+    cbar = fig.colorbar(
+        qm, ax=axes.ravel().tolist(), label=RESIDUAL_LABEL, location="bottom", shrink=0.5, aspect=40, extend="both"
+    )
     cbar.set_ticks(np.arange(-np.floor(limit), np.floor(limit) + 1))
     if title:
         fig.suptitle(title, fontsize=9)

@@ -60,8 +60,15 @@ def test_compare_writes_report(tmp_path, capsys):
     for name in ("gn", "zo"):
         m = report["methods"][name]
         for key in (
-            "chi2", "rms_percent", "iterations", "forward_solves", "wall_seconds",
-            "model_log10_rmse", "converged", "history", "seconds_to_chi2",
+            "chi2",
+            "rms_percent",
+            "iterations",
+            "forward_solves",
+            "wall_seconds",
+            "model_log10_rmse",
+            "converged",
+            "history",
+            "seconds_to_chi2",
         ):
             assert key in m, key
         assert set(m["seconds_to_chi2"]) == {"3", "2", "1.5", "1"}
@@ -85,6 +92,7 @@ def tiny_spec(tmp_path):
 @pytest.fixture
 def no_simulation(monkeypatch):
     """Make any simulation fail the test: the checks must come first."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("a simulation started")
 

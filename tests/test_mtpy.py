@@ -107,9 +107,20 @@ def _decode(array):
 def test_frame_to_stations_layout_and_units():
     frame = _frame(
         [
-            {"survey": "s", "station": "a", "latitude": -30.0, "longitude": 139.0, "elevation": 10.0,
-             "period": p, "z_xy": 1 + 1j, "z_yx": -2 - 2j, "z_xy_error": 0.1, "z_yx_error": 0.2,
-             "z_xy_model_error": 0.3, "z_yx_model_error": 0.4}
+            {
+                "survey": "s",
+                "station": "a",
+                "latitude": -30.0,
+                "longitude": 139.0,
+                "elevation": 10.0,
+                "period": p,
+                "z_xy": 1 + 1j,
+                "z_yx": -2 - 2j,
+                "z_xy_error": 0.1,
+                "z_yx_error": 0.2,
+                "z_xy_model_error": 0.3,
+                "z_yx_model_error": 0.4,
+            }
             for p in (1.0, 0.01, 0.1)
         ]
     )
@@ -145,8 +156,15 @@ def test_frame_errors_are_explained():
 
 def test_same_station_in_two_surveys_is_kept_apart():
     rows = [
-        {"survey": su, "station": "a", "latitude": lat, "longitude": 139.0, "period": 1.0,
-         "z_xy": 1 + 1j, "z_yx": -1 - 1j}
+        {
+            "survey": su,
+            "station": "a",
+            "latitude": lat,
+            "longitude": 139.0,
+            "period": 1.0,
+            "z_xy": 1 + 1j,
+            "z_yx": -1 - 1j,
+        }
         for su, lat in (("north", -30.0), ("south", -31.0))
     ]
     names = [st.name for st in sz.stations_from_mt_dataframe(_frame(rows))]
@@ -427,7 +445,8 @@ def test_mtpy_profile_inverts(mt_data):
     """A decimated mtpy-built profile goes through an inverter."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        profile, _ = sz.read_mtpy_profile(mt_data, fmin=5.0, frequency_step=4, modes=["TE"], **{
-            k: v for k, v in OCCAM_CHOICES.items() if k != "fmin"})
+        profile, _ = sz.read_mtpy_profile(
+            mt_data, fmin=5.0, frequency_step=4, modes=["TE"], **{k: v for k, v in OCCAM_CHOICES.items() if k != "fmin"}
+        )
         result = sz.invert_profile(profile, "zo-paper", max_iter=2)
     assert result.iterations >= 1 and np.isfinite(result.chi2)
