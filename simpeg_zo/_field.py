@@ -566,7 +566,7 @@ def profile_from_survey(
     cells_per_station: int = 4,
     resistivity_range: tuple[float, float] | None = None,
     mesh_options: dict | None = None,
-) -> tuple:
+) -> tuple[Profile, EDISurvey]:
     """An :class:`EDISurvey` to a :class:`~simpeg_zo.Profile` with its data.
 
     The second half of :func:`read_edi_profile` (options as there), for

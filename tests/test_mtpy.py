@@ -23,10 +23,9 @@ PARALANA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana
 #: The published Occam2D run's choices (as in test_edi.py).
 OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
 
-needs_paralana = pytest.mark.skipif(
-    not os.path.isdir(PARALANA),
-    reason=f"Paralana field data not found at {PARALANA} (third-party files, not in the repository)",
-)
+#: the Paralana EDI files (third-party, in ../shared): skip without ../shared,
+#: fail where it exists (tests/conftest.py)
+needs_paralana = pytest.mark.needs_shared(PARALANA)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -283,8 +282,6 @@ def test_occam2d_grid_follows_the_local_ground():
 @pytest.fixture(scope="module")
 def mt_data():
     pytest.importorskip("mtpy")
-    if not os.path.isdir(PARALANA):
-        pytest.skip(f"Paralana field data not found at {PARALANA}")
     from mtpy import MTData
 
     data = MTData()
@@ -320,11 +317,13 @@ def _assert_same_profile(got, expected):
         np.testing.assert_allclose(p.data[mode].standard_deviation, q.data[mode].standard_deviation, rtol=1e-9)
 
 
+@needs_paralana
 def test_mtdata_profile_is_the_edi_profile(mtpy_profile, edi_profile):
     _assert_same_profile(mtpy_profile, edi_profile)
     assert mtpy_profile[0].n_data == 1140  # the published Occam2D data subset
 
 
+@needs_paralana
 def test_mtpy_simpeg_2d_export_gives_the_same_profile(mt_data, edi_profile):
     """mtpy-v2's SimPEG 2D object (impedances in ohm) as input."""
     with warnings.catch_warnings():
@@ -333,6 +332,7 @@ def test_mtpy_simpeg_2d_export_gives_the_same_profile(mt_data, edi_profile):
     _assert_same_profile(got, edi_profile)
 
 
+@needs_paralana
 def test_te_tm_as_mtpy_hands_them_to_simpeg(mt_data):
     """Unrotated, TE/TM are mtpy's Simpeg2DData te/tm data: rho and phase of
     Z_xy on SimPEG's "yx" receivers and of Z_yx on "xy"."""
@@ -360,6 +360,7 @@ def test_te_tm_as_mtpy_hands_them_to_simpeg(mt_data):
         np.testing.assert_allclose(ours_phase[ok], v[:, 1, :][ok], atol=1e-6)
 
 
+@needs_paralana
 def test_model_errors_of_mtpy(mt_data):
     data = mt_data.copy()
     data.compute_model_errors(z_error_value=5, z_error_type="geometric_mean", z_floor=True)
@@ -375,6 +376,7 @@ def test_model_errors_of_mtpy(mt_data):
         assert not np.allclose(survey.rho_std[mode][ok], plain.rho_std[mode][ok])
 
 
+@needs_paralana
 def test_outputs_read_back_with_mtpy(tmp_path, mtpy_profile):
     from pathlib import Path
 
@@ -441,6 +443,7 @@ def test_outputs_read_back_with_mtpy(tmp_path, mtpy_profile):
     assert np.mean(np.abs(back - model) < 1e-6) > 0.95
 
 
+@needs_paralana
 def test_mtpy_profile_inverts(mt_data):
     """A decimated mtpy-built profile goes through an inverter."""
     with warnings.catch_warnings():
