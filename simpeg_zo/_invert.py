@@ -21,6 +21,7 @@ import numpy as np
 from ._methods import METHODS, run_method
 from ._profile import Profile
 from ._runs import InversionResult
+from ._sections import profile_residuals
 from .learned import LEARNED_METHODS
 
 if TYPE_CHECKING:
@@ -106,21 +107,6 @@ def invert_profile(
     )
 
 
-def _normalised_residuals(profile, dpred):
-    """Squared normalised residuals of apparent resistivity and phase, per mode.
-
-    (n_frequencies, n_stations) arrays, NaN where a datum is missing.
-    """
-    out = {}
-    for mode, d in profile.data.items():
-        std = np.asarray(d.standard_deviation, dtype=float)
-        with np.errstate(all="ignore"):
-            r2 = ((np.asarray(dpred[mode]) - d.dobs) / std) ** 2
-        r2 = np.where(np.isfinite(std), r2, np.nan)
-        out[mode] = profile.split(r2, mode)
-    return out
-
-
 def _rms(values):
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
@@ -144,7 +130,8 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
         (per frequency) with ``n`` and ``rms`` for all data and per mode and
         component (``TE_rho``, ``TE_phase``, ...).
     """
-    r2 = _normalised_residuals(profile, dpred)
+    # squared normalised residuals, (n_frequencies, n_stations) per mode and component
+    r2 = {mode: {k: r**2 for k, r in parts.items()} for mode, parts in profile_residuals(profile, dpred).items()}
     names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
     comps = (("rho", "apparent_resistivity"), ("phase", "phase"))
 

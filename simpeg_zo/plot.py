@@ -545,6 +545,45 @@ def _pseudo_grid(profile):
     return _edges(profile.stations), _edges(1.0 / profile.frequencies, log=True)
 
 
+def _pseudo_figure(profile, n_rows, *, row_height, extra_height):
+    """A grid of pseudo-section panels: ``n_rows`` rows, one column per mode and component.
+
+    Returns the figure, its ``(n_rows, n_columns)`` axes and the columns'
+    ``(mode, component)`` pairs.
+    """
+    plt = _pyplot()
+    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
+    fig, axes = plt.subplots(
+        n_rows,
+        len(cols),
+        figsize=(3.3 * len(cols), row_height * n_rows + extra_height),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+    )
+    return fig, axes, cols
+
+
+def _pseudo_panel(ax, profile, values, *, title, row_label=None, top=False, bottom=True, **style):
+    """One pseudo-section panel of ``(n_frequencies, n_stations)`` values.
+
+    Missing values (NaN) are grey; station names on the ``top`` row, the
+    distance label on the ``bottom`` row, ``row_label`` beside the period
+    label. ``style`` goes to ``pcolormesh``; returns its QuadMesh.
+    """
+    xe, pe = _pseudo_grid(profile)
+    qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(values), rasterized=True, **style)
+    ax.set_facecolor("0.85")
+    pad = _pseudo_axes(ax, profile, names_on_top=top)
+    ax.set_title(title, fontsize=8, pad=pad or 4.0)
+    if row_label is not None:
+        ax.set_ylabel(f"{row_label}\nPeriod (s)")
+    if not bottom:
+        ax.set_xlabel("")
+    return qm
+
+
 def plot_pseudosections(profile, predicted=None, *, path=None):
     """Observed (and predicted) apparent-resistivity and phase pseudo-sections.
 
@@ -562,22 +601,11 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
     """
     from matplotlib.colors import LogNorm, Normalize
 
-    plt = _pyplot()
     rows = [
         ("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan) for m, d in profile.data.items()})
     ]
     rows += list((predicted or {}).items())
-    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
-    fig, axes = plt.subplots(
-        len(rows),
-        len(cols),
-        figsize=(3.3 * len(cols), 2.3 * len(rows) + 1.0),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-        layout="constrained",
-    )
-    xe, pe = _pseudo_grid(profile)
+    fig, axes, cols = _pseudo_figure(profile, len(rows), row_height=2.3, extra_height=1.0)
     obs = {m: profile.observed(m) for m in profile.data}
     for j, (mode, comp) in enumerate(cols):
         ref = obs[mode][comp]
@@ -593,14 +621,17 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
             values = profile.split(data[mode], mode)[comp]
             if comp == "phase":
                 values = np.mod(values, 180.0)
-            qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(values), norm=norm, cmap=cmap, rasterized=True)
-            ax.set_facecolor("0.85")
-            pad = _pseudo_axes(ax, profile, names_on_top=i == 0)
-            ax.set_title(f"{mode} {_COMPONENT_NAMES[comp]}", fontsize=8, pad=pad or 4.0)
-            if j == 0:
-                ax.set_ylabel(f"{label}\nPeriod (s)")
-            if i < len(rows) - 1:
-                ax.set_xlabel("")
+            qm = _pseudo_panel(
+                ax,
+                profile,
+                values,
+                title=f"{mode} {_COMPONENT_NAMES[comp]}",
+                row_label=label if j == 0 else None,
+                top=i == 0,
+                bottom=i == len(rows) - 1,
+                norm=norm,
+                cmap=cmap,
+            )
         if comp == "apparent_resistivity":
             _colorbar(
                 fig,
@@ -652,35 +683,28 @@ def plot_residual_pseudosections(
     """
     if not limit > 0:
         raise ValueError(f"limit must be > 0, got {limit}")
-    plt = _pyplot()
-    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
     rows = list(predicted.items())
-    fig, axes = plt.subplots(
-        len(rows),
-        len(cols),
-        figsize=(3.3 * len(cols), 2.4 * len(rows) + 1.1),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-        layout="constrained",
-    )
-    xe, pe = _pseudo_grid(profile)
+    fig, axes, cols = _pseudo_figure(profile, len(rows), row_height=2.4, extra_height=1.1)
     qm = None
     for i, (label, dpred) in enumerate(rows):
         residuals = profile_residuals(profile, dpred)
         for j, (mode, comp) in enumerate(cols):
             ax = axes[i, j]
             r = residuals[mode][comp]
-            qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(r), cmap="RdBu_r", vmin=-limit, vmax=limit, rasterized=True)
-            ax.set_facecolor("0.85")
-            pad = _pseudo_axes(ax, profile, names_on_top=i == 0)
             finite = r[np.isfinite(r)]
             rms = f"RMS {np.sqrt(np.mean(finite**2)):.2f}" if finite.size else "no data"
-            ax.set_title(f"{mode} {_COMPONENT_NAMES[comp]}: {rms}", fontsize=8, pad=pad or 4.0)
-            if j == 0:
-                ax.set_ylabel(f"{label}\nPeriod (s)")
-            if i < len(rows) - 1:
-                ax.set_xlabel("")
+            qm = _pseudo_panel(
+                ax,
+                profile,
+                r,
+                title=f"{mode} {_COMPONENT_NAMES[comp]}: {rms}",
+                row_label=label if j == 0 else None,
+                top=i == 0,
+                bottom=i == len(rows) - 1,
+                cmap="RdBu_r",
+                vmin=-limit,
+                vmax=limit,
+            )
     cbar = fig.colorbar(
         qm, ax=axes.ravel().tolist(), label=RESIDUAL_LABEL, location="bottom", shrink=0.5, aspect=40, extend="both"
     )
