@@ -31,9 +31,10 @@ $(STAMP): pyproject.toml | $(VENV_PYTHON)
 test: venv
 	$(VENV_PYTHON) -m pytest -q
 
-# ruff's settings are in pyproject.toml
+# ruff's settings are in pyproject.toml; the tree is kept `ruff format`ted
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The documentation site: the docs extra on top of .venv, then Sphinx with
 # warnings as errors. The tutorials run as its gallery with small settings

@@ -11,7 +11,7 @@ def write_section(text: str, path: str, start: str, end: str) -> None:
     ``path`` (``text`` includes the markers), or append it."""
     old = open(path).read() if os.path.exists(path) else ""
     if start in old and end in old:
-        new = old[: old.index(start)] + text + old[old.index(end) + len(end):]
+        new = old[: old.index(start)] + text + old[old.index(end) + len(end) :]
     else:
         new = old.rstrip() + "\n\n" + text + "\n"
     with open(path, "w") as fh:

@@ -105,8 +105,11 @@ def run_case(case, repeats, methods=None):
                 diff = (r.model - true_model)[mask] / np.log(10.0)
                 entry["model_log10_rmse"] = float(np.sqrt(np.mean(diff**2)))
             runs[m].append(entry)
-            print(f"  {case} run {k + 1}: {m:<15} chi2 {r.chi2:7.3f}  {r.iterations:3d} it  "
-                  f"{r.forward_solves:4d} fwd  {r.wall_seconds:7.1f} s  J {entry['jacobian_products']}", flush=True)
+            print(
+                f"  {case} run {k + 1}: {m:<15} chi2 {r.chi2:7.3f}  {r.iterations:3d} it  "
+                f"{r.forward_solves:4d} fwd  {r.wall_seconds:7.1f} s  J {entry['jacobian_products']}",
+                flush=True,
+            )
     # per repeat: times to GN's final chi2; report medians
     per_repeat = [time_to_gn({m: runs[m][k] for m in methods}) for k in range(repeats)]
     summary = {}
@@ -115,66 +118,91 @@ def run_case(case, repeats, methods=None):
         ratios = [p["ratio"][m] for p in per_repeat if p is not None and p["ratio"][m] is not None]
         last = runs[m][-1]
         summary[m] = {
-            "chi2": last["chi2"], "iterations": last["iterations"], "forward_solves": last["forward_solves"],
-            "jacobian_products": last["jacobian_products"], "stop_reason": last["stop_reason"],
+            "chi2": last["chi2"],
+            "iterations": last["iterations"],
+            "forward_solves": last["forward_solves"],
+            "jacobian_products": last["jacobian_products"],
+            "stop_reason": last["stop_reason"],
             "wall_seconds_median": float(np.median([r["wall_seconds"] for r in runs[m]])),
             "seconds_to_gn_level_median": None if any(t is None for t in times) else float(np.median(times)),
             "ratio_to_faster_gn_median": float(np.median(ratios)) if ratios and len(ratios) == len(times) else None,
             "lateral_roughness": last["lateral_roughness"],
             "model_log10_rmse": last.get("model_log10_rmse"),
         }
-    out = {"n_data": int(profile.n_data), "mesh": [int(n) for n in profile.mesh.shape_cells],
-           "solver": profile.solver, "repeats": repeats,
-           "gn_level": per_repeat[-1]["level"] if per_repeat[-1] else None,
-           "depth_max_m": float(depth_max), "methods": summary, "runs": runs}
+    out = {
+        "n_data": int(profile.n_data),
+        "mesh": [int(n) for n in profile.mesh.shape_cells],
+        "solver": profile.solver,
+        "repeats": repeats,
+        "gn_level": per_repeat[-1]["level"] if per_repeat[-1] else None,
+        "depth_max_m": float(depth_max),
+        "methods": summary,
+        "runs": runs,
+    }
     if case == "paralana":
         occam = sz.read_occam2d(os.path.join(DATA, "occam2d_mtpy_example"))
         m_occam = sz.occam2d_on_profile(occam, profile)
-        out["occam2d"] = {"chi2_on_our_mesh": float(profile.chi2(profile.dpred(m_occam))),
-                          "lateral_roughness": profile.lateral_roughness(m_occam, depth_max)}
+        out["occam2d"] = {
+            "chi2_on_our_mesh": float(profile.chi2(profile.dpred(m_occam))),
+            "lateral_roughness": profile.lateral_roughness(m_occam, depth_max),
+        }
     return out
 
 
 def markdown(report):
-    lines = [START, "## ZO against Gauss-Newton where the starts do not fit", "",
-             f"Written by `python benchmarks/convergence.py` on a {report['cpus']}-core machine "
-             f"({report['date']}). Same mesh, solver, data and errors for every method, GN's beta estimate "
-             "seeded, runs interleaved; times are medians over the repeats. `to GN level`: seconds to reach "
-             "GN's final chi2 (the lower of gn and gn-bostick, not below 1); `ratio`: the faster GN's time "
-             "over the method's. `fwd`: model evaluations (one factorisation per frequency each); `J`: "
-             "Jacobian products over the whole survey (J v, J^T v). Roughness: RMS of log10-resistivity "
-             "jumps between neighbouring stations down to the core depth."
-             + (f" {report['note']}" if report.get("note") else ""), "",
-             "GN is `simpeg_zo.GN_SETTINGS`: SimPEG's standard recipe with the Jacobi preconditioner of its "
-             "conjugate-gradient solves (`UpdatePreconditioner`), which SimPEG's 2D MT simulations cannot build "
-             "(their `getJ` fails in SimPEG 0.25) and the profile's simulations can (`getJtJdiag` from one "
-             "multi-right-hand-side adjoint solve per frequency on the stored factorisations). Without it "
-             "the CG falls back to SimPEG's default preconditioner (BFGS from the inverse of the "
-             "regularisation's Hessian), spends its 30 iterations on every step, and GN stalled on h-layers "
-             "(TE+TM chi2 24.5 after 19 iterations, TE 44 after 12); its Jacobian matched finite differences "
-             "(<= 2e-4), a 10x larger beta (39) or 100 CG iterations (44.5) did not help. With it GN reaches "
-             "chi2 0.80 in 6 iterations on h-layers TE.", ""]
+    lines = [
+        START,
+        "## ZO against Gauss-Newton where the starts do not fit",
+        "",
+        f"Written by `python benchmarks/convergence.py` on a {report['cpus']}-core machine "
+        f"({report['date']}). Same mesh, solver, data and errors for every method, GN's beta estimate "
+        "seeded, runs interleaved; times are medians over the repeats. `to GN level`: seconds to reach "
+        "GN's final chi2 (the lower of gn and gn-bostick, not below 1); `ratio`: the faster GN's time "
+        "over the method's. `fwd`: model evaluations (one factorisation per frequency each); `J`: "
+        "Jacobian products over the whole survey (J v, J^T v). Roughness: RMS of log10-resistivity "
+        "jumps between neighbouring stations down to the core depth."
+        + (f" {report['note']}" if report.get("note") else ""),
+        "",
+        "GN is `simpeg_zo.GN_SETTINGS`: SimPEG's standard recipe with the Jacobi preconditioner of its "
+        "conjugate-gradient solves (`UpdatePreconditioner`), which SimPEG's 2D MT simulations cannot build "
+        "(their `getJ` fails in SimPEG 0.25) and the profile's simulations can (`getJtJdiag` from one "
+        "multi-right-hand-side adjoint solve per frequency on the stored factorisations). Without it "
+        "the CG falls back to SimPEG's default preconditioner (BFGS from the inverse of the "
+        "regularisation's Hessian), spends its 30 iterations on every step, and GN stalled on h-layers "
+        "(TE+TM chi2 24.5 after 19 iterations, TE 44 after 12); its Jacobian matched finite differences "
+        "(<= 2e-4), a 10x larger beta (39) or 100 CG iterations (44.5) did not help. With it GN reaches "
+        "chi2 0.80 in 6 iterations on h-layers TE.",
+        "",
+    ]
     for case, c in report["cases"].items():
-        lines += [f"### {case}: {c['n_data']} data, mesh {c['mesh'][0]} x {c['mesh'][1]}, {c['solver']}, "
-                  f"{c['repeats']} run(s) per method, GN level {c['gn_level']:.3g}", "",
-                  "| method | chi2 | iterations | fwd | J (v, ^T v) | wall s | to GN level s | ratio | roughness |"
-                  + (" log10 RMSE |" if case != "paralana" else ""),
-                  "|---|---|---|---|---|---|---|---|---|" + ("---|" if case != "paralana" else "")]
+        lines += [
+            f"### {case}: {c['n_data']} data, mesh {c['mesh'][0]} x {c['mesh'][1]}, {c['solver']}, "
+            f"{c['repeats']} run(s) per method, GN level {c['gn_level']:.3g}",
+            "",
+            "| method | chi2 | iterations | fwd | J (v, ^T v) | wall s | to GN level s | ratio | roughness |"
+            + (" log10 RMSE |" if case != "paralana" else ""),
+            "|---|---|---|---|---|---|---|---|---|" + ("---|" if case != "paralana" else ""),
+        ]
         for m, e in c["methods"].items():
             jp = e["jacobian_products"] or {}
             t = e["seconds_to_gn_level_median"]
             ratio = e["ratio_to_faster_gn_median"]
-            row = (f"| {m} | {e['chi2']:.3f} | {e['iterations']} | {e['forward_solves']} | "
-                   f"{jp.get('jvec', 0)}, {jp.get('jtvec', 0)} | {e['wall_seconds_median']:.1f} | "
-                   f"{'never' if t is None else f'{t:.1f}'} | {'-' if ratio is None else f'{ratio:.1f}x'} | "
-                   f"{e['lateral_roughness']:.3f} |")
+            row = (
+                f"| {m} | {e['chi2']:.3f} | {e['iterations']} | {e['forward_solves']} | "
+                f"{jp.get('jvec', 0)}, {jp.get('jtvec', 0)} | {e['wall_seconds_median']:.1f} | "
+                f"{'never' if t is None else f'{t:.1f}'} | {'-' if ratio is None else f'{ratio:.1f}x'} | "
+                f"{e['lateral_roughness']:.3f} |"
+            )
             if case != "paralana":
                 row += f" {e['model_log10_rmse']:.3f} |"
             lines.append(row)
         if "occam2d" in c:
             o = c["occam2d"]
-            lines += ["", f"The published Occam2D model on this mesh: chi2 {o['chi2_on_our_mesh']:.2f}, roughness "
-                      f"{o['lateral_roughness']:.3f} (down to {c['depth_max_m']:.0f} m)."]
+            lines += [
+                "",
+                f"The published Occam2D model on this mesh: chi2 {o['chi2_on_our_mesh']:.2f}, roughness "
+                f"{o['lateral_roughness']:.3f} (down to {c['depth_max_m']:.0f} m).",
+            ]
         lines.append("")
     lines.append(END)
     return "\n".join(lines)
@@ -186,10 +214,10 @@ def main(argv=None):
     parser.add_argument("--cases", default="paralana,rugged-faults,h-layers,tiny")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--methods", default=None, help="override the methods of every case")
-    parser.add_argument("--note", default=None,
-                        help="a sentence on how the machine was shared, kept in the report")
-    parser.add_argument("--report-only", action="store_true",
-                        help="only rewrite the BENCHMARKS.md section from the JSON report")
+    parser.add_argument("--note", default=None, help="a sentence on how the machine was shared, kept in the report")
+    parser.add_argument(
+        "--report-only", action="store_true", help="only rewrite the BENCHMARKS.md section from the JSON report"
+    )
     args = parser.parse_args(argv)
     path = os.path.join(RESULTS, "convergence.json")
     report = json.load(open(path)) if os.path.exists(path) else {"cases": {}}

@@ -38,8 +38,10 @@ def main(argv=None):
             r = produce_dataset(tmp, config, train=args.samples, workers=n)
         r["samples_per_minute"] = r["samples"] / (r["seconds"] / 60.0)
         rows.append(r)
-        print(f"{n} worker(s): {r['samples']} samples in {r['seconds']:.1f} s = {r['samples_per_minute']:.1f} "
-              f"samples/min, {r['samples_per_minute_per_worker']:.1f} per worker")
+        print(
+            f"{n} worker(s): {r['samples']} samples in {r['seconds']:.1f} s = {r['samples_per_minute']:.1f} "
+            f"samples/min, {r['samples_per_minute_per_worker']:.1f} per worker"
+        )
     if len(rows) > 1:
         print(f"speed-up {rows[-1]['samples_per_minute'] / rows[0]['samples_per_minute']:.2f}x")
     pathlib.Path(args.out).write_text(json.dumps({"config": config.survey, "runs": rows}, indent=1))

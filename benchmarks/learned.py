@@ -62,13 +62,21 @@ def chi2_of_prediction(config, params, data, log10_grid):
     origin = float(config.stations[0])
     lo, hi = config.log10_resistivity
     profile = build_profile(
-        config.stations, config.frequencies, modes=config.modes,
-        elevation=elevation_function(params, origin), resistivity_range=(10**lo, 10**hi),
-        cells_per_station=config.cells_per_station, dz_surface=config.mesh_dz,
+        config.stations,
+        config.frequencies,
+        modes=config.modes,
+        elevation=elevation_function(params, origin),
+        resistivity_range=(10**lo, 10**hi),
+        cells_per_station=config.cells_per_station,
+        dz_surface=config.mesh_dz,
     )
     cells = grid_to_cells(
-        log10_grid, config.stations, config.depth_edges,
-        profile.mesh.cell_centers[profile.active_cells, 0], profile.cell_depths, config.stations,
+        log10_grid,
+        config.stations,
+        config.depth_edges,
+        profile.mesh.cell_centers[profile.active_cells, 0],
+        profile.cell_depths,
+        config.stations,
     )
     dobs = {m: profile.join(data[i, 0], data[i, 1]) for i, m in enumerate(config.modes)}
     profile.set_data(dobs, relative_error=0.05, phase_error_degrees=1.43)
@@ -89,7 +97,7 @@ def evaluate(est, X, y, ds, *, chi2_samples, label):
     single = []
     for i in range(min(20, len(X))):
         t = time.perf_counter()
-        est.predict(X[i:i + 1])
+        est.predict(X[i : i + 1])
         single.append(time.perf_counter() - t)
     held_family = np.array([f in ds.config.held_out_families for f in ds.families])
     per = {
@@ -115,9 +123,13 @@ def evaluate(est, X, y, ds, *, chi2_samples, label):
         for i in tqdm(idx, desc=f"re-simulating {label}", file=sys.stderr):
             chi.append(chi2_of_prediction(ds.config, ds.params[i], ds.data[i], pred_log[i]))
         chi = np.array(chi)
-        out["chi2"] = {"median": float(np.median(chi)), "mean": float(np.mean(chi)),
-                       "share_below_1.5": float(np.mean(chi <= 1.5)), "share_below_10": float(np.mean(chi <= 10)),
-                       "n": int(chi.size)}
+        out["chi2"] = {
+            "median": float(np.median(chi)),
+            "mean": float(np.mean(chi)),
+            "share_below_1.5": float(np.mean(chi <= 1.5)),
+            "share_below_10": float(np.mean(chi <= 10)),
+            "n": int(chi.size),
+        }
     return out
 
 
@@ -133,12 +145,20 @@ def main(argv=None):
     from simpeg_zo.learned import ResNetInverter, dataset_arrays, default_inverter
 
     X, y, ds = dataset_arrays(args.dataset, "test")
-    nets = [("shipped" if args.network is None else args.network,
-             default_inverter() if args.network is None else ResNetInverter.load(args.network))]
+    nets = [
+        (
+            "shipped" if args.network is None else args.network,
+            default_inverter() if args.network is None else ResNetInverter.load(args.network),
+        )
+    ]
     if args.ablation:
         nets.append((args.ablation, ResNetInverter.load(args.ablation)))
-    report = {"dataset": str(args.dataset), "test_sections": int(len(X)),
-              "families": {f: ds.families.count(f) for f in sorted(set(ds.families))}, "networks": []}
+    report = {
+        "dataset": str(args.dataset),
+        "test_sections": int(len(X)),
+        "families": {f: ds.families.count(f) for f in sorted(set(ds.families))},
+        "networks": [],
+    }
     for label, est in nets:
         r = evaluate(est, X, y, ds, chi2_samples=args.chi2_samples, label=label)
         r["loss"] = est.loss
@@ -153,16 +173,20 @@ def main(argv=None):
     for r in report["networks"]:
         for sub in ("all", "seen_families", "unseen_families"):
             m = r[sub]
-            print(f"| {r['loss']} | {sub} | {m['n']} | {m['dice']:.3f} | {m['iou']:.3f} | {m['accuracy']:.3f} | "
-                  f"{m['rms_log10']:.3f} | {m['interfaces_pred']:.0f}/{m['interfaces_true']:.0f} "
-                  f"({m['interface_ratio']:.2f}) |")
+            print(
+                f"| {r['loss']} | {sub} | {m['n']} | {m['dice']:.3f} | {m['iou']:.3f} | {m['accuracy']:.3f} | "
+                f"{m['rms_log10']:.3f} | {m['interfaces_pred']:.0f}/{m['interfaces_true']:.0f} "
+                f"({m['interface_ratio']:.2f}) |"
+            )
     print()
     for r in report["networks"]:
         line = f"{r['loss']}: inference {r['inference_ms_per_profile']:.1f} ms per profile"
         if "chi2" in r:
             c = r["chi2"]
-            line += (f"; re-simulated chi2 median {c['median']:.2f}, mean {c['mean']:.2f}, "
-                     f"{100 * c['share_below_1.5']:.0f} % <= 1.5, {100 * c['share_below_10']:.0f} % <= 10 (n={c['n']})")
+            line += (
+                f"; re-simulated chi2 median {c['median']:.2f}, mean {c['mean']:.2f}, "
+                f"{100 * c['share_below_1.5']:.0f} % <= 1.5, {100 * c['share_below_10']:.0f} % <= 10 (n={c['n']})"
+            )
         print(line)
     print(f"\nwritten to {args.out}")
 

@@ -75,19 +75,28 @@ print(json.dumps({"method": method, "workers": workers, "peak_mb": peak[0] / 2**
 
 def run(path, method, iterations, workers=1):
     env = dict(os.environ, PYTHONPATH=path, OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", RUNNER, SPEC, method, str(iterations), str(workers)],
-                         env=env, capture_output=True, text=True, cwd=path)
+    out = subprocess.run(
+        [sys.executable, "-c", RUNNER, SPEC, method, str(iterations), str(workers)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=path,
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
     row = json.loads(out.stdout.strip().splitlines()[-1])
     if os.path.samefile(path, ROOT):
         row["code"] = "this"
     else:
-        commit = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", path, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         row["code"] = f"before (commit {commit or path})"
-    print(f"  {row['code']} {method} workers={workers}: peak {row['peak_mb']:.0f} MB, {row['seconds']:.0f} s, "
-          f"chi2 {row['chi2']:.2f} after {row['iterations']} it, mesh {row['mesh']}", flush=True)
+    print(
+        f"  {row['code']} {method} workers={workers}: peak {row['peak_mb']:.0f} MB, {row['seconds']:.0f} s, "
+        f"chi2 {row['chi2']:.2f} after {row['iterations']} it, mesh {row['mesh']}",
+        flush=True,
+    )
     return row
 
 
@@ -107,18 +116,30 @@ def main(argv=None):
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "memory.json"), "w") as fh:
         json.dump(report, fh, indent=1)
-    lines = [START, "## Peak memory on a field-sized profile", "",
-             f"Written by `python benchmarks/memory.py` ({report['date']}): `{report['spec']}`, "
-             f"{rows[0]['n_data']} data, mesh {rows[0]['mesh'][0]} x {rows[0]['mesh'][1]} (4 cells per "
-             "station), each run in a fresh process; peak resident memory of the process and its Dask "
-             "workers.", "",
-             "| code | method | workers | iterations | peak memory (MB) | wall (s) | chi2 |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        START,
+        "## Peak memory on a field-sized profile",
+        "",
+        f"Written by `python benchmarks/memory.py` ({report['date']}): `{report['spec']}`, "
+        f"{rows[0]['n_data']} data, mesh {rows[0]['mesh'][0]} x {rows[0]['mesh'][1]} (4 cells per "
+        "station), each run in a fresh process; peak resident memory of the process and its Dask "
+        "workers.",
+        "",
+        "| code | method | workers | iterations | peak memory (MB) | wall (s) | chi2 |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['code']} | {r['method']} | {r['workers']} | {r['iterations']} | "
-                     f"{r['peak_mb']:.0f} | {r['seconds']:.0f} | {r['chi2']:.2f} |")
-    lines += ["", "ZO evaluates forward only (each frequency factorised, solved and released); GN keeps "
-              "SimPEG's stored factorisations, which its Jacobian products need.", "", END]
+        lines.append(
+            f"| {r['code']} | {r['method']} | {r['workers']} | {r['iterations']} | "
+            f"{r['peak_mb']:.0f} | {r['seconds']:.0f} | {r['chi2']:.2f} |"
+        )
+    lines += [
+        "",
+        "ZO evaluates forward only (each frequency factorised, solved and released); GN keeps "
+        "SimPEG's stored factorisations, which its Jacobian products need.",
+        "",
+        END,
+    ]
     write_section("\n".join(lines), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
 
 

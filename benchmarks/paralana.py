@@ -138,7 +138,11 @@ def main(argv=None):
         # a merged run lacks the other runs' models: its figure goes apart
         figure = "paralana_models_merged.png" if args.merge else "paralana_models.png"
         plot_occam2d_comparison(
-            profile, models, occam, depth_max=depth_max, path=os.path.join(RESULTS, figure),
+            profile,
+            models,
+            occam,
+            depth_max=depth_max,
+            path=os.path.join(RESULTS, figure),
         )
         if not args.skip_default:
             defaults = {}

@@ -57,10 +57,21 @@ def run_case(preset, modes, args):
         return path
     methods = JOINT_METHODS if "+" in modes else SINGLE_METHODS
     cmd = [
-        sys.executable, "-m", "simpeg_zo.cli", "compare", preset,
-        "--modes", modes.replace("+", ","), "--methods", methods,
-        "--station-step", str(args.station_step), "--frequency-step", str(args.frequency_step),
-        "--json", path + ".part",
+        sys.executable,
+        "-m",
+        "simpeg_zo.cli",
+        "compare",
+        preset,
+        "--modes",
+        modes.replace("+", ","),
+        "--methods",
+        methods,
+        "--station-step",
+        str(args.station_step),
+        "--frequency-step",
+        str(args.frequency_step),
+        "--json",
+        path + ".part",
     ]
     if args.plots:
         cmd += ["--plots", os.path.join(RESULTS, f"{preset}_{modes.replace('+', '')}_plots")]
@@ -172,7 +183,8 @@ def main(argv=None):
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--plots", action="store_true")
     parser.add_argument(
-        "--report-only", action="store_true",
+        "--report-only",
+        action="store_true",
         help="only rewrite BENCHMARKS.md from the JSON reports already written",
     )
     args = parser.parse_args(argv)
@@ -188,9 +200,7 @@ def main(argv=None):
                 path = run_case(preset, modes, args)
             with open(path) as fh:
                 reports[(preset, modes)] = json.load(fh)
-            spent = sum(
-                m["wall_seconds"] for r in reports.values() for m in r["methods"].values()
-            )
+            spent = sum(m["wall_seconds"] for r in reports.values() for m in r["methods"].values())
             write_markdown(reports, args, spent)
     print("BENCHMARKS.md written")
 

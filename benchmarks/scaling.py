@@ -51,8 +51,17 @@ def _quiet():
     warnings.filterwarnings("ignore")
 
 
-def _profile(preset, *, station_step=1, frequency_step=1, n_stations=None, n_frequencies=None,
-             cells_per_station=2, solver="auto", modes=None):
+def _profile(
+    preset,
+    *,
+    station_step=1,
+    frequency_step=1,
+    n_stations=None,
+    n_frequencies=None,
+    cells_per_station=2,
+    solver="auto",
+    modes=None,
+):
     import simpeg_zo
     from simpeg_zo._synthetic import _resistivity_range, paint_model
 
@@ -67,9 +76,13 @@ def _profile(preset, *, station_step=1, frequency_step=1, n_stations=None, n_fre
     if modes:
         spec = spec.replace(modes=tuple(modes))
     profile = simpeg_zo.build_profile(
-        spec.stations, spec.frequencies, modes=spec.modes,
+        spec.stations,
+        spec.frequencies,
+        modes=spec.modes,
         elevation=spec.elevation if spec.topography is not None else None,
-        resistivity_range=_resistivity_range(spec), cells_per_station=cells_per_station, solver=solver,
+        resistivity_range=_resistivity_range(spec),
+        cells_per_station=cells_per_station,
+        solver=solver,
     )
     return profile, paint_model(profile, spec)
 
@@ -91,9 +104,15 @@ def measure(config: dict) -> dict:
                 sim.dpred(model)  # SimPEG keeps every factorisation in sim.Ainv
         seconds = time.perf_counter() - t
     return {
-        **config, "path": path, "seconds": seconds, "peak_mb": mem.peak_mb, "baseline_mb": mem.baseline_mb,
-        "n_cells": int(profile.mesh.n_cells), "n_frequencies": int(profile.n_frequencies),
-        "n_stations": int(profile.n_stations), "solver_used": profile.solver,
+        **config,
+        "path": path,
+        "seconds": seconds,
+        "peak_mb": mem.peak_mb,
+        "baseline_mb": mem.baseline_mb,
+        "n_cells": int(profile.mesh.n_cells),
+        "n_frequencies": int(profile.n_frequencies),
+        "n_stations": int(profile.n_stations),
+        "solver_used": profile.solver,
     }
 
 
@@ -121,14 +140,21 @@ def solvers_side_by_side(repeats):
                     forward_dpred(sim, model)
                     times[name].append(time.perf_counter() - t)
             row = {
-                "preset": preset, "mode": mode, "mesh": [int(n) for n in profile.mesh.shape_cells],
-                "n_stations": int(profile.n_stations), "n_frequencies": int(profile.n_frequencies),
-                "superlu_s": float(np.median(times["superlu"])), "pardiso_s": float(np.median(times["pardiso"])),
+                "preset": preset,
+                "mode": mode,
+                "mesh": [int(n) for n in profile.mesh.shape_cells],
+                "n_stations": int(profile.n_stations),
+                "n_frequencies": int(profile.n_frequencies),
+                "superlu_s": float(np.median(times["superlu"])),
+                "pardiso_s": float(np.median(times["pardiso"])),
                 "runs": repeats,
             }
             row["ratio"] = row["pardiso_s"] / row["superlu_s"]
-            print(f"  {preset} {mode} {row['mesh']}: SuperLU {row['superlu_s']:.1f} s, "
-                  f"PARDISO {row['pardiso_s']:.1f} s, ratio {row['ratio']:.2f}", flush=True)
+            print(
+                f"  {preset} {mode} {row['mesh']}: SuperLU {row['superlu_s']:.1f} s, "
+                f"PARDISO {row['pardiso_s']:.1f} s, ratio {row['ratio']:.2f}",
+                flush=True,
+            )
             out.append(row)
     return out
 
@@ -153,8 +179,11 @@ def sweeps(quick):
                     continue
                 r = in_fresh_process({**cfg, "solver": solver, "path": path})
                 r.update(sweep=sweep, value=value)
-                print(f"  {sweep}={value} {solver} {path}: {r['n_cells']} cells, {r['n_frequencies']} freq, "
-                      f"{r['seconds']:.2f} s, peak {r['peak_mb']:.0f} MB", flush=True)
+                print(
+                    f"  {sweep}={value} {solver} {path}: {r['n_cells']} cells, {r['n_frequencies']} freq, "
+                    f"{r['seconds']:.2f} s, peak {r['peak_mb']:.0f} MB",
+                    flush=True,
+                )
                 rows.append(r)
     return rows
 
@@ -192,12 +221,18 @@ def parallel_efficiency(repeats):
             t2.append(time.perf_counter() - t)
     a, b = float(np.median(t1)), float(np.median(t2))
     out = {
-        "mesh": [int(n) for n in profile.mesh.shape_cells], "n_frequencies": int(profile.n_frequencies),
-        "modes": list(profile.modes), "solver": profile.solver, "one_worker_s": t1, "two_workers_s": t2,
-        "median_one_s": a, "median_two_s": b, "speedup": a / b, "efficiency": a / (2 * b),
+        "mesh": [int(n) for n in profile.mesh.shape_cells],
+        "n_frequencies": int(profile.n_frequencies),
+        "modes": list(profile.modes),
+        "solver": profile.solver,
+        "one_worker_s": t1,
+        "two_workers_s": t2,
+        "median_one_s": a,
+        "median_two_s": b,
+        "speedup": a / b,
+        "efficiency": a / (2 * b),
     }
-    print(f"  1 worker {a:.2f} s, 2 workers {b:.2f} s: speed-up {a / b:.2f}, efficiency {a / (2 * b):.0%}",
-          flush=True)
+    print(f"  1 worker {a:.2f} s, 2 workers {b:.2f} s: speed-up {a / b:.2f}, efficiency {a / (2 * b):.0%}", flush=True)
     return out
 
 
@@ -208,11 +243,18 @@ def plot(rows, path):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.5), constrained_layout=True)
-    for j, (sweep, xkey, label) in enumerate((("frequencies", "n_frequencies", "frequencies"),
-                                             ("stations", "n_stations", "stations"),
-                                             ("cells", "n_cells", "mesh cells"))):
-        for solver, path_, style in (("superlu", "forward-only", "s--"), ("pardiso", "forward-only", "o-"),
-                                     ("pardiso", "simpeg", "^:")):
+    for j, (sweep, xkey, label) in enumerate(
+        (
+            ("frequencies", "n_frequencies", "frequencies"),
+            ("stations", "n_stations", "stations"),
+            ("cells", "n_cells", "mesh cells"),
+        )
+    ):
+        for solver, path_, style in (
+            ("superlu", "forward-only", "s--"),
+            ("pardiso", "forward-only", "o-"),
+            ("pardiso", "simpeg", "^:"),
+        ):
             sel = [r for r in rows if r["sweep"] == sweep and r["solver"] == solver and r["path"] == path_]
             if not sel:
                 continue
@@ -229,39 +271,67 @@ def plot(rows, path):
 
 
 def markdown(report):
-    lines = [START, "## Forward engine: solvers, memory, parallel frequencies", "",
-             f"Written by `python benchmarks/scaling.py` on a {os.cpu_count()}-core {platform.machine()} "
-             f"machine ({report['date']}, {report['elapsed_s'] / 60:.0f} min). "
-             "Every simulation uses the project's mesh (station pads, station-level nodes).", "",
-             "### PARDISO against SuperLU, full presets, same mesh, side by side", "",
-             "| preset | mode | mesh | stations x frequencies | SuperLU (s) | PARDISO (s) | PARDISO / SuperLU |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        START,
+        "## Forward engine: solvers, memory, parallel frequencies",
+        "",
+        f"Written by `python benchmarks/scaling.py` on a {os.cpu_count()}-core {platform.machine()} "
+        f"machine ({report['date']}, {report['elapsed_s'] / 60:.0f} min). "
+        "Every simulation uses the project's mesh (station pads, station-level nodes).",
+        "",
+        "### PARDISO against SuperLU, full presets, same mesh, side by side",
+        "",
+        "| preset | mode | mesh | stations x frequencies | SuperLU (s) | PARDISO (s) | PARDISO / SuperLU |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in report["solvers"]:
-        lines.append(f"| {r['preset']} | {r['mode']} | {r['mesh'][0]} x {r['mesh'][1]} | "
-                     f"{r['n_stations']} x {r['n_frequencies']} | {r['superlu_s']:.1f} | {r['pardiso_s']:.1f} | "
-                     f"{r['ratio']:.2f} |")
-    lines += ["", "One run per solver, one after the other in one process on the same mesh.", "",
-              "### Time and peak memory against survey and mesh size", "",
-              "One forward simulation (TE+TM, block-topo model) per row, each in a fresh process; peak is "
-              "the resident memory of that process.", "",
-              "| sweep | value | cells | frequencies | solver | evaluation | time (s) | peak (MB) |",
-              "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['preset']} | {r['mode']} | {r['mesh'][0]} x {r['mesh'][1]} | "
+            f"{r['n_stations']} x {r['n_frequencies']} | {r['superlu_s']:.1f} | {r['pardiso_s']:.1f} | "
+            f"{r['ratio']:.2f} |"
+        )
+    lines += [
+        "",
+        "One run per solver, one after the other in one process on the same mesh.",
+        "",
+        "### Time and peak memory against survey and mesh size",
+        "",
+        "One forward simulation (TE+TM, block-topo model) per row, each in a fresh process; peak is "
+        "the resident memory of that process.",
+        "",
+        "| sweep | value | cells | frequencies | solver | evaluation | time (s) | peak (MB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in report["sweeps"]:
-        lines.append(f"| {r['sweep']} | {r['value']} | {r['n_cells']} | {r['n_frequencies']} | {r['solver']} | "
-                     f"{'forward only' if r['path'] == 'forward-only' else 'SimPEG dpred'} | {r['seconds']:.2f} | "
-                     f"{r['peak_mb']:.0f} |")
-    lines += ["", "Log-log slopes (time; memory above the process's start):", "",
-              "| sweep / solver / evaluation | time slope | memory slope |", "|---|---|---|"]
+        lines.append(
+            f"| {r['sweep']} | {r['value']} | {r['n_cells']} | {r['n_frequencies']} | {r['solver']} | "
+            f"{'forward only' if r['path'] == 'forward-only' else 'SimPEG dpred'} | {r['seconds']:.2f} | "
+            f"{r['peak_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "Log-log slopes (time; memory above the process's start):",
+        "",
+        "| sweep / solver / evaluation | time slope | memory slope |",
+        "|---|---|---|",
+    ]
     for k, v in report["slopes"].items():
         lines.append(f"| {k} | {v['time']:.2f} | {v['memory']:.2f} |")
     p = report["parallel"]
-    lines += ["", "![scaling](benchmarks/results/scaling.png)", "",
-              "### Frequencies in parallel (Dask)", "",
-              f"block-topo, {p['n_frequencies']} frequencies, {'+'.join(p['modes'])}, mesh {p['mesh'][0]} x "
-              f"{p['mesh'][1]}, {p['solver']}: one forward simulation in this process "
-              f"{p['median_one_s']:.2f} s, on 2 local Dask workers {p['median_two_s']:.2f} s (median of "
-              f"{len(p['one_worker_s'])} interleaved runs): speed-up {p['speedup']:.2f}, parallel efficiency "
-              f"{p['efficiency']:.0%}.", "", END]
+    lines += [
+        "",
+        "![scaling](benchmarks/results/scaling.png)",
+        "",
+        "### Frequencies in parallel (Dask)",
+        "",
+        f"block-topo, {p['n_frequencies']} frequencies, {'+'.join(p['modes'])}, mesh {p['mesh'][0]} x "
+        f"{p['mesh'][1]}, {p['solver']}: one forward simulation in this process "
+        f"{p['median_one_s']:.2f} s, on 2 local Dask workers {p['median_two_s']:.2f} s (median of "
+        f"{len(p['one_worker_s'])} interleaved runs): speed-up {p['speedup']:.2f}, parallel efficiency "
+        f"{p['efficiency']:.0%}.",
+        "",
+        END,
+    ]
     return "\n".join(lines)
 
 
@@ -269,8 +339,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sweeps")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="solvers,parallel,sweeps",
-                        help="which parts to (re)measure; the others are read from the last scaling.json")
+    parser.add_argument(
+        "--parts",
+        default="solvers,parallel,sweeps",
+        help="which parts to (re)measure; the others are read from the last scaling.json",
+    )
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     _quiet()

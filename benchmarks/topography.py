@@ -48,26 +48,44 @@ def _cases(quick):
 
     hill_x, hill_z = [1000.0, 1500.0, 2000.0, 2500.0, 3000.0], [0.0, 60.0, 120.0, 60.0, 0.0]
     cases = [
-        {"name": "issue hill (0-120-0 m trapezoid)", "stations": np.linspace(0, 4000, 41),
-         "frequencies": np.logspace(3, 0, 4 if quick else 7), "background": 100.0,
-         "knots": hill_x, "elevation": lambda x: np.interp(x, hill_x, hill_z)},
-        {"name": "Gaussian hill (120 m, w 500 m), stations off-grid", "stations": 37.0 + 100.0 * np.arange(41),
-         "frequencies": np.logspace(3, 0, 4 if quick else 7), "background": 100.0, "knots": [],
-         "elevation": lambda x: 120.0 * np.exp(-0.5 * ((np.asarray(x) - 2037.0) / 500.0) ** 2)},
-        {"name": "V valley (80 m deep), stations off the knots", "stations": np.linspace(37.0, 3937.0, 40),
-         "frequencies": np.logspace(3, 0, 4 if quick else 7), "background": 100.0,
-         "knots": [1200.0, 2000.0, 2800.0],
-         "elevation": lambda x: np.interp(x, [0, 1200, 2000, 2800, 4000], [0, 0, -80, 0, 0])},
+        {
+            "name": "issue hill (0-120-0 m trapezoid)",
+            "stations": np.linspace(0, 4000, 41),
+            "frequencies": np.logspace(3, 0, 4 if quick else 7),
+            "background": 100.0,
+            "knots": hill_x,
+            "elevation": lambda x: np.interp(x, hill_x, hill_z),
+        },
+        {
+            "name": "Gaussian hill (120 m, w 500 m), stations off-grid",
+            "stations": 37.0 + 100.0 * np.arange(41),
+            "frequencies": np.logspace(3, 0, 4 if quick else 7),
+            "background": 100.0,
+            "knots": [],
+            "elevation": lambda x: 120.0 * np.exp(-0.5 * ((np.asarray(x) - 2037.0) / 500.0) ** 2),
+        },
+        {
+            "name": "V valley (80 m deep), stations off the knots",
+            "stations": np.linspace(37.0, 3937.0, 40),
+            "frequencies": np.logspace(3, 0, 4 if quick else 7),
+            "background": 100.0,
+            "knots": [1200.0, 2000.0, 2800.0],
+            "elevation": lambda x: np.interp(x, [0, 1200, 2000, 2800, 4000], [0, 0, -80, 0, 0]),
+        },
     ]
     for preset in ("block-topo", "rugged-faults"):
         spec = simpeg_zo.load_spec(preset)
         f = spec.frequencies
-        cases.append({
-            "name": f"{preset} preset surface over {spec.background:g} ohm-m",
-            "stations": spec.stations,
-            "frequencies": np.logspace(np.log10(f.max()), np.log10(f.min()), 3 if quick else 5),
-            "background": spec.background, "knots": list(spec.topography[0]), "elevation": spec.elevation,
-        })
+        cases.append(
+            {
+                "name": f"{preset} preset surface over {spec.background:g} ohm-m",
+                "stations": spec.stations,
+                "frequencies": np.logspace(np.log10(f.max()), np.log10(f.min()), 3 if quick else 5),
+                "background": spec.background,
+                "knots": list(spec.topography[0]),
+                "elevation": spec.elevation,
+            }
+        )
     return cases
 
 
@@ -78,9 +96,15 @@ def _rho(case, mode, level):
     rho = case["background"]
     f = case["frequencies"]
     dz0 = min(float(skin_depth(f.max(), rho)) / 5.0, float(np.median(np.diff(case["stations"]))) / 2.0)
-    p = build_profile(case["stations"], f, modes=[mode], elevation=case["elevation"],
-                      resistivity_range=(rho, rho), cells_per_station=2 * 2**level,
-                      dz_surface=dz0 / 2**level)
+    p = build_profile(
+        case["stations"],
+        f,
+        modes=[mode],
+        elevation=case["elevation"],
+        resistivity_range=(rho, rho),
+        cells_per_station=2 * 2**level,
+        dz_surface=dz0 / 2**level,
+    )
     t = time.perf_counter()
     d = p.dpred(p.half_space(rho))
     seconds = time.perf_counter() - t
@@ -100,16 +124,23 @@ def convergence(case, mode):
     fine = runs[-1][0]
     smooth = _away(case["stations"], case["knots"], spacing)
     smooth2 = _away(case["stations"], case["knots"], 2 * spacing)[1:-1]
-    out = {"case": case["name"], "mode": mode, "meshes": [[int(n) for n in r[1]] for r in runs],
-           "seconds": [r[2] for r in runs], "levels": []}
+    out = {
+        "case": case["name"],
+        "mode": mode,
+        "meshes": [[int(n) for n in r[1]] for r in runs],
+        "seconds": [r[2] for r in runs],
+        "levels": [],
+    }
     for level in range(2):
         e = runs[level][0] - fine
         stripes = np.abs(e[:, 1:-1] - 0.5 * (e[:, 2:] + e[:, :-2]))
-        out["levels"].append({
-            "change_smooth": float(np.abs(e[:, smooth]).max()) if smooth.any() else None,
-            "change_all": float(np.abs(e).max()),
-            "stripes_smooth": float(stripes[:, smooth2].max()) if smooth2.any() else None,
-        })
+        out["levels"].append(
+            {
+                "change_smooth": float(np.abs(e[:, smooth]).max()) if smooth.any() else None,
+                "change_all": float(np.abs(e).max()),
+                "stripes_smooth": float(stripes[:, smooth2].max()) if smooth2.any() else None,
+            }
+        )
     return out
 
 
@@ -128,21 +159,32 @@ def first_order_check():
         flat = build_profile(x, [1.0, 0.1], **kw)
         r = [p.split(p.dpred(p.half_space(100.0))["TM"], "TM")["apparent_resistivity"][1] for p in (hill, flat)]
         ratio = r[0] / r[1]
-        rows.append({"cells_per_station": cps, "max_abs_error": float(np.abs(ratio - expected).max()),
-                     "hill_top": float(ratio[20]), "theory_top": float(expected[20])})
+        rows.append(
+            {
+                "cells_per_station": cps,
+                "max_abs_error": float(np.abs(ratio - expected).max()),
+                "hill_top": float(ratio[20]),
+                "theory_top": float(expected[20]),
+            }
+        )
     return rows
 
 
 def markdown(report):
-    lines = [START, "## TE and TM over topography: mesh convergence", "",
-             f"Written by `python benchmarks/topography.py` on a {os.cpu_count()}-core machine "
-             f"({report['date']}). Half-spaces under each surface; the default mesh (level 0) and "
-             "the cells halved once (level 1) compared with the cells halved twice. `change`: largest "
-             "|ln rho_a| difference at stations more than one spacing from a slope break (all stations "
-             "in brackets); `stripes`: largest station-to-station oscillation of that difference at "
-             "stations more than two spacings from a slope break.", "",
-             "| surface | mode | meshes (default / x2 / x4) | change, default | stripes, default | "
-             "change, x2 |", "|---|---|---|---|---|---|"]
+    lines = [
+        START,
+        "## TE and TM over topography: mesh convergence",
+        "",
+        f"Written by `python benchmarks/topography.py` on a {os.cpu_count()}-core machine "
+        f"({report['date']}). Half-spaces under each surface; the default mesh (level 0) and "
+        "the cells halved once (level 1) compared with the cells halved twice. `change`: largest "
+        "|ln rho_a| difference at stations more than one spacing from a slope break (all stations "
+        "in brackets); `stripes`: largest station-to-station oscillation of that difference at "
+        "stations more than two spacings from a slope break.",
+        "",
+        "| surface | mode | meshes (default / x2 / x4) | change, default | stripes, default | change, x2 |",
+        "|---|---|---|---|---|---|",
+    ]
 
     def pct(v):
         return "-" if v is None else f"{100 * v:.2f} %"
@@ -150,16 +192,24 @@ def markdown(report):
     for r in report["convergence"]:
         m = " / ".join(f"{a}x{b}" for a, b in r["meshes"])
         l0, l1 = r["levels"]
-        lines.append(f"| {r['case']} | {r['mode']} | {m} | {pct(l0['change_smooth'])} "
-                     f"({pct(l0['change_all'])}) | {pct(l0['stripes_smooth'])} | "
-                     f"{pct(l1['change_smooth'])} ({pct(l1['change_all'])}) |")
-    lines += ["", "Before the station pads and station-level nodes, the default mesh put 55, 96, 134, 83, "
-              "101, 136 ohm-m on neighbouring stations of the issue hill (true response smooth, near "
-              "100 ohm-m) and halving the cells moved values by up to 77 %.", "",
-              "TM over a gentle Gaussian hill (20 m, w = 400 m) at 0.1 Hz against the first-order theory "
-              "rho / rho_flat = 1 - 2 |D| h (hill-top theory "
-              f"{report['first_order'][0]['theory_top']:.4f}):", "",
-              "| cells per station | hill top | largest error over 41 stations |", "|---|---|---|"]
+        lines.append(
+            f"| {r['case']} | {r['mode']} | {m} | {pct(l0['change_smooth'])} "
+            f"({pct(l0['change_all'])}) | {pct(l0['stripes_smooth'])} | "
+            f"{pct(l1['change_smooth'])} ({pct(l1['change_all'])}) |"
+        )
+    lines += [
+        "",
+        "Before the station pads and station-level nodes, the default mesh put 55, 96, 134, 83, "
+        "101, 136 ohm-m on neighbouring stations of the issue hill (true response smooth, near "
+        "100 ohm-m) and halving the cells moved values by up to 77 %.",
+        "",
+        "TM over a gentle Gaussian hill (20 m, w = 400 m) at 0.1 Hz against the first-order theory "
+        "rho / rho_flat = 1 - 2 |D| h (hill-top theory "
+        f"{report['first_order'][0]['theory_top']:.4f}):",
+        "",
+        "| cells per station | hill top | largest error over 41 stations |",
+        "|---|---|---|",
+    ]
     for r in report["first_order"]:
         lines.append(f"| {r['cells_per_station']} | {r['hill_top']:.4f} | {100 * r['max_abs_error']:.2f} % |")
     lines += ["", END]
@@ -179,8 +229,11 @@ def main(argv=None):
         for mode in ("TM", "TE"):
             r = convergence(case, mode)
             l0 = r["levels"][0]
-            print(f"{r['case']} {mode}: change {l0['change_smooth']} (all {l0['change_all']:.4f}), "
-                  f"stripes {l0['stripes_smooth']}, meshes {r['meshes']}", flush=True)
+            print(
+                f"{r['case']} {mode}: change {l0['change_smooth']} (all {l0['change_all']:.4f}), "
+                f"stripes {l0['stripes_smooth']}, meshes {r['meshes']}",
+                flush=True,
+            )
             report["convergence"].append(r)
     report["first_order"] = first_order_check()
     print(report["first_order"], flush=True)

@@ -121,8 +121,10 @@ html_show_sourcelink = False
 
 # -- API page: the public namespaces, from their __all__ ------------------------
 def _defining_module(package, name, value):
-    """The private module of ``package`` that assigns ``name`` (for its
-    ``#:`` documentation comment)."""
+    """The private module of ``package`` that assigns ``name``.
+
+    Returns that module's name and the ``#:`` documentation comment of ``name`` there.
+    """
     for modname, module in sorted(sys.modules.items()):
         if not modname.startswith(package.__name__ + ".") or module is None:
             continue
@@ -148,16 +150,15 @@ def _kind(value):
 
 def _shared(package, name):
     """Whether ``package.name`` is also ``simpeg_zo.name`` (documented there)."""
-    return (
-        package is not simpeg_zo
-        and name in simpeg_zo.__all__
-        and getattr(simpeg_zo, name) is getattr(package, name)
-    )
+    return package is not simpeg_zo and name in simpeg_zo.__all__ and getattr(simpeg_zo, name) is getattr(package, name)
 
 
 def _api_listing(package):
-    """reST that lists ``package.__all__``: classes, exceptions and functions
-    as autosummary tables (one generated page each), constants inline."""
+    """The reST listing of ``package.__all__``.
+
+    Classes, exceptions and functions as autosummary tables (one generated
+    page each), constants inline.
+    """
     groups = {"class": [], "exception": [], "function": [], "data": []}
     shared = []  # documented once, under the top-level name
     for name in sorted(package.__all__, key=str.lower):
@@ -172,8 +173,15 @@ def _api_listing(package):
         if not groups[kind]:
             continue
         template = "autosummary/class.rst" if kind != "function" else "autosummary/function.rst"
-        lines += [titles[kind], "~" * len(titles[kind]), "", ".. autosummary::",
-                  "   :toctree: api", f"   :template: {template}", ""]
+        lines += [
+            titles[kind],
+            "~" * len(titles[kind]),
+            "",
+            ".. autosummary::",
+            "   :toctree: api",
+            f"   :template: {template}",
+            "",
+        ]
         lines += [f"   {name}" for name in groups[kind]] + [""]
     if shared:
         title = "Also exported by simpeg_zo"
@@ -192,8 +200,10 @@ def _api_listing(package):
 
 
 class _Name:
-    """Stands for a function or class in a printed value (its name, not
-    its repr with a memory address)."""
+    """Stands for a function or class in a printed value.
+
+    Prints its name, not its repr with a memory address.
+    """
 
     def __init__(self, obj):
         self.name = obj.__qualname__
@@ -222,35 +232,33 @@ def _write_api_pages():
     """docs/generated/<package>.rst: the module docstring and the listing.
 
     Written when this file is read, before Sphinx looks for source files, so
-    that autosummary generates the pages they list on a fresh checkout."""
+    that autosummary generates the pages they list on a fresh checkout.
+    """
     out = DOCS / "generated"
     out.mkdir(exist_ok=True)
     for package in API_MODULES:
         name = package.__name__
-        text = "\n".join([
-            f".. This page is written by docs/conf.py from {name}.__all__; do not edit.",
-            "",
-            f"``{name}``",
-            "=" * (len(name) + 4),
-            "",
-            f".. automodule:: {name}",
-            "   :no-members:",
-            "",
-            "Reference",
-            "---------",
-            "",
-            _api_listing(package),
-        ])
+        text = "\n".join(
+            [
+                f".. This page is written by docs/conf.py from {name}.__all__; do not edit.",
+                "",
+                f"``{name}``",
+                "=" * (len(name) + 4),
+                "",
+                f".. automodule:: {name}",
+                "   :no-members:",
+                "",
+                "Reference",
+                "---------",
+                "",
+                _api_listing(package),
+            ]
+        )
         path = out / f"{name}.rst"
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
     # stub pages of names no longer listed (autosummary only adds pages)
-    listed = {
-        f"{p.__name__}.{n}.rst"
-        for p in API_MODULES
-        for n in p.__all__
-        if not _shared(p, n)
-    }
+    listed = {f"{p.__name__}.{n}.rst" for p in API_MODULES for n in p.__all__ if not _shared(p, n)}
     for stub in (out / "api").glob("*.rst"):
         if stub.name not in listed:
             stub.unlink()

@@ -78,12 +78,12 @@ from ._edi import (
     rotate_impedance,
 )
 from ._export import write_occam2d, write_vtr
-from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
 from ._forward import ForwardEngine, forward_dpred, jtj_diagonal
 from ._invert import invert_profile, misfit_tables, write_inversion
 from ._mesh import skin_depth
 from ._methods import METHODS, run_method
+from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from ._optimizer import ZohdyOldenburg
 from ._profile import MODES, Profile, build_profile

@@ -45,10 +45,7 @@ def core_region(profile: Profile) -> tuple[NDArray[np.bool_], dict]:
     depth = profile.cell_depths
     length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
     rho = np.concatenate(
-        [
-            profile.observed(mode)["apparent_resistivity"][np.argmin(profile.frequencies)]
-            for mode in profile.data
-        ]
+        [profile.observed(mode)["apparent_resistivity"][np.argmin(profile.frequencies)] for mode in profile.data]
     )
     rho = rho[np.isfinite(rho) & (rho > 0)]
     deep = float(np.median(bostick_depth(rho, profile.frequencies.min()))) if rho.size else length
@@ -91,10 +88,7 @@ def time_to_gn(methods: dict, target: float = 1.0) -> dict | None:
     seconds = {name: first(entry) for name, entry in methods.items()}
     gn_times = [seconds[g] for g in gns if seconds[g] is not None]
     gn_best = min(gn_times) if gn_times else None
-    ratio = {
-        name: (None if t is None or gn_best is None or t <= 0 else gn_best / t)
-        for name, t in seconds.items()
-    }
+    ratio = {name: (None if t is None or gn_best is None or t <= 0 else gn_best / t) for name, t in seconds.items()}
     return {"level": level, "seconds": seconds, "gn_seconds": gn_best, "ratio": ratio}
 
 
@@ -104,6 +98,7 @@ def decimate_survey(spec: ModelSpec, *, station_step: int = 1, frequency_step: i
     Every ``station_step``-th station and ``frequency_step``-th frequency is
     kept, and the end points.
     """
+
     def pick(values, step):
         idx = np.arange(0, values.size, step)
         if idx[-1] != values.size - 1:
@@ -280,8 +275,13 @@ def compare(
             progress(name)
         try:
             comparison.results[name] = run_method(
-                profile, name, target_chi2=target_chi2, max_iter=max_iter, estimator=estimator,
-                workers=workers, scheduler=scheduler,
+                profile,
+                name,
+                target_chi2=target_chi2,
+                max_iter=max_iter,
+                estimator=estimator,
+                workers=workers,
+                scheduler=scheduler,
             )
         except KeyboardInterrupt as stop:
             partial = getattr(stop, "result", None)

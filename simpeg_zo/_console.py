@@ -1,5 +1,6 @@
-"""The command line's console: logging, warnings and progress on stderr,
-and the checks of output paths.
+"""The command line's console.
+
+Logging, warnings and progress on stderr, and the checks of output paths.
 
 Everything :func:`run_settings` sets (the ``simpeg_zo`` and ``SimPEG``
 loggers' levels and handlers, warning filters and display) is restored when
@@ -32,10 +33,11 @@ class _Formatter(logging.Formatter):
 
 
 class _ProgressLine(logging.Handler):
-    """The library's latest INFO message (each accepted iterate: method,
-    iteration, chi2, elapsed time) as a status line on stderr: rewritten in
-    place on a terminal, one line per message otherwise. ``show`` replaces
-    the line (``compare`` puts it on its progress bar).
+    """The library's latest INFO message as a status line on stderr.
+
+    Each accepted iterate (method, iteration, chi2, elapsed time) is
+    rewritten in place on a terminal, one line per message otherwise.
+    ``show`` replaces the line (``compare`` puts it on its progress bar).
     """
 
     def __init__(self):
@@ -128,8 +130,9 @@ def run_settings(verbosity: int):
 
 
 def use_agg():
-    """The command only writes figure files: matplotlib's Agg backend,
-    unless pyplot is already loaded (main() called from a session that has
+    """Select matplotlib's Agg backend: the command only writes figure files.
+
+    Unless pyplot is already loaded (main() called from a session that has
     chosen its backend).
     """
     if "matplotlib.pyplot" in sys.modules:
@@ -142,8 +145,9 @@ def use_agg():
 
 
 def check_output_file(flag, path):
-    """A file the command will write: its folder exists and is writable,
-    and it is not a folder.
+    """Check a file the command will write.
+
+    Its folder exists and is writable, and it is not a folder.
     """
     if path is None:
         return
@@ -158,8 +162,9 @@ def check_output_file(flag, path):
 
 
 def check_output_dir(flag, path):
-    """A folder the command will write into (created if missing): it is a
-    folder, or its parent folder exists; writable either way.
+    """Check a folder the command will write into (created if missing).
+
+    It is a folder, or its parent folder exists; writable either way.
     """
     if path is None:
         return

@@ -71,9 +71,7 @@ def bostick_model(
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     layout = (
-        dmisfit_or_layout
-        if isinstance(dmisfit_or_layout, SoundingLayout)
-        else layout_from_misfit(dmisfit_or_layout)
+        dmisfit_or_layout if isinstance(dmisfit_or_layout, SoundingLayout) else layout_from_misfit(dmisfit_or_layout)
     )
     rho, phase = sounding_state(layout, layout.dobs)
     ok = np.isfinite(rho) & (rho > 0)

@@ -217,10 +217,7 @@ def _read_edi(path) -> EDIStation:
         raise EDIError(f"{path}: no impedance tensor (ZXYR/ZXYI/ZYXR/ZYXI blocks)")
     z = np.asarray(tf.impedance.values, dtype=complex)
     if z.shape != (freq.size, 2, 2):
-        raise EDIError(
-            f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) "
-            "(truncated data blocks?)"
-        )
+        raise EDIError(f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) (truncated data blocks?)")
     _check_blocks(path, freq.size)
     if not np.all(np.isfinite(freq)) or np.any(freq <= 0):
         raise EDIError(f"{path}: frequencies must be positive and finite")
@@ -254,9 +251,7 @@ def _edi_paths(source) -> list:
     if isinstance(source, (str, os.PathLike)):
         source = os.fspath(source)
         if os.path.isdir(source):
-            paths = sorted(
-                os.path.join(source, n) for n in os.listdir(source) if n.lower().endswith(".edi")
-            )
+            paths = sorted(os.path.join(source, n) for n in os.listdir(source) if n.lower().endswith(".edi"))
             if not paths:
                 raise EDIError(f"{source}: no .edi files in this folder")
             return paths
@@ -327,9 +322,7 @@ class LineProjection:
     fitted: bool
 
 
-def project_stations(
-    latitudes: ArrayLike, longitudes: ArrayLike, *, azimuth: float | None = None
-) -> LineProjection:
+def project_stations(latitudes: ArrayLike, longitudes: ArrayLike, *, azimuth: float | None = None) -> LineProjection:
     """Project stations on the best-fit straight line (or a given one).
 
     A local equirectangular projection about the mean position; the best
@@ -366,9 +359,7 @@ def project_stations(
     # east/north are relative to the centroid: the line passes through it
     along = east * ux + north * uy
     perp = east * uy - north * ux
-    return LineProjection(
-        along=along - along.min(), perpendicular=perp, azimuth=azimuth, fitted=fitted
-    )
+    return LineProjection(along=along - along.min(), perpendicular=perp, azimuth=azimuth, fitted=fitted)
 
 
 def rotate_impedance(
@@ -428,13 +419,16 @@ def phase_tensor(impedance):
     x, y = z.real, z.imag
     with np.errstate(all="ignore"):
         det = x[..., 0, 0] * x[..., 1, 1] - x[..., 0, 1] * x[..., 1, 0]
-        inv = np.stack(
-            [
-                np.stack([x[..., 1, 1], -x[..., 0, 1]], axis=-1),
-                np.stack([-x[..., 1, 0], x[..., 0, 0]], axis=-1),
-            ],
-            axis=-2,
-        ) / det[..., None, None]
+        inv = (
+            np.stack(
+                [
+                    np.stack([x[..., 1, 1], -x[..., 0, 1]], axis=-1),
+                    np.stack([-x[..., 1, 0], x[..., 0, 0]], axis=-1),
+                ],
+                axis=-2,
+            )
+            / det[..., None, None]
+        )
         p = inv @ y
         p11, p12, p21, p22 = p[..., 0, 0], p[..., 0, 1], p[..., 1, 0], p[..., 1, 1]
         alpha = 0.5 * np.arctan2(p12 + p21, p11 - p22)
@@ -445,9 +439,7 @@ def phase_tensor(impedance):
     return np.degrees(alpha - beta), np.degrees(beta), ell
 
 
-def estimate_strike(
-    stations: Sequence[EDIStation], *, line_azimuth: float | None = None
-) -> tuple[float, float]:
+def estimate_strike(stations: Sequence[EDIStation], *, line_azimuth: float | None = None) -> tuple[float, float]:
     """Regional strike from the phase tensors of all stations and frequencies.
 
     The circular mean of ``4 * strike`` (strike is defined modulo 90
@@ -554,8 +546,7 @@ def apparent_resistivity_phase(impedance, impedance_std, frequencies):
     Examples
     --------
     >>> import numpy as np
-    >>> rho, phase, _, _ = apparent_resistivity_phase(
-    ...     np.array([10 + 10j]), np.array([0.5]), np.array([8.0]))
+    >>> rho, phase, _, _ = apparent_resistivity_phase(np.array([10 + 10j]), np.array([0.5]), np.array([8.0]))
     >>> float(np.round(rho[0], 3)), float(phase[0])
     (5.0, 45.0)
     """

@@ -281,8 +281,7 @@ def write_occam2d(
 
     Examples
     --------
-    >>> files = write_occam2d(profile, "occam", model=result.model,  # doctest: +SKIP
-    ...                       dpred=result.dpred, survey=survey)
+    >>> files = write_occam2d(profile, "occam", model=result.model, dpred=result.dpred, survey=survey)  # doctest: +SKIP
     >>> from mtpy.modeling.occam2d import Occam2DData  # doctest: +SKIP
     >>> Occam2DData().read_data_file(files["data"])  # doctest: +SKIP
     """

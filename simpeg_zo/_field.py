@@ -113,9 +113,7 @@ class EDISurvey:
     @property
     def n_data(self) -> int:
         """Usable data (apparent resistivities and phases, all modes)."""
-        return int(
-            sum(np.isfinite(self.rho[m]).sum() + np.isfinite(self.phase[m]).sum() for m in self.modes)
-        )
+        return int(sum(np.isfinite(self.rho[m]).sum() + np.isfinite(self.phase[m]).sum() for m in self.modes))
 
     def summary(self) -> dict:
         """JSON-ready description (stations, frequencies, choices, drops)."""
@@ -145,8 +143,7 @@ class EDISurvey:
             "n_data": self.n_data,
             "dropped": list(self.dropped),
             "static_shift": {
-                m: {n: float(v) for n, v in zip(self.names, vals, strict=True)}
-                for m, vals in self.static_shift.items()
+                m: {n: float(v) for n, v in zip(self.names, vals, strict=True)} for m, vals in self.static_shift.items()
             },
         }
 
@@ -188,8 +185,7 @@ def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
     idx = np.flatnonzero(keep)
     if idx.size == 0:
         raise EDIError(
-            f"no frequency in the band fmin={fmin}, fmax={fmax} "
-            f"(the files have {freqs.min():.4g}-{freqs.max():.4g} Hz)"
+            f"no frequency in the band fmin={fmin}, fmax={fmax} (the files have {freqs.min():.4g}-{freqs.max():.4g} Hz)"
         )
     if frequency_step < 1:
         raise ValueError(f"frequency_step must be >= 1, got {frequency_step}")
@@ -323,9 +319,7 @@ def survey_from_stations(
     stations = list(stations)
     if not stations:
         raise EDIError("no stations")
-    proj = project_stations(
-        [s.latitude for s in stations], [s.longitude for s in stations], azimuth=line_azimuth
-    )
+    proj = project_stations([s.latitude for s in stations], [s.longitude for s in stations], azimuth=line_azimuth)
     along = proj.along
     if offsets is not None:
         along = np.asarray(offsets, dtype=float).ravel()
@@ -341,9 +335,7 @@ def survey_from_stations(
     spread = None
     if strike_estimated:
         strike, spread = estimate_strike(stations, line_azimuth=proj.azimuth)
-    freqs, band_desc = _select_band(
-        _frequency_table(stations), stations, fmin, fmax, frequency_step, band
-    )
+    freqs, band_desc = _select_band(_frequency_table(stations), stations, fmin, fmax, frequency_step, band)
     nf, ns = freqs.size, len(stations)
     out = {k: {m: np.full((nf, ns), np.nan) for m in modes} for k in ("rho", "phase", "rs", "ps")}
     dropped = []
@@ -372,9 +364,7 @@ def survey_from_stations(
                     else:
                         reason = None
                 if reason is not None:
-                    dropped.append(
-                        {"station": st.name, "mode": mode, "frequency": float(f), "reason": reason}
-                    )
+                    dropped.append({"station": st.name, "mode": mode, "frequency": float(f), "reason": reason})
                     counts[reason] = counts.get(reason, 0) + 1
                     continue
                 out["rho"][mode][j, i] = rho
@@ -510,9 +500,7 @@ def apply_static_shift(survey: EDISurvey, factors: dict) -> EDISurvey:
     for mode, fac in factors.items():
         rho[mode] = survey.rho[mode] / fac[None, :]
         rho_std[mode] = survey.rho_std[mode] / fac[None, :]
-    return replace(
-        survey, rho=rho, rho_std=rho_std, static_shift={m: np.asarray(v) for m, v in factors.items()}
-    )
+    return replace(survey, rho=rho, rho_std=rho_std, static_shift={m: np.asarray(v) for m, v in factors.items()})
 
 
 def read_edi_profile(
@@ -578,7 +566,7 @@ def profile_from_survey(
     cells_per_station: int = 4,
     resistivity_range: tuple[float, float] | None = None,
     mesh_options: dict | None = None,
-) -> tuple:
+) -> tuple[Profile, EDISurvey]:
     """An :class:`EDISurvey` to a :class:`~simpeg_zo.Profile` with its data.
 
     The second half of :func:`read_edi_profile` (options as there), for

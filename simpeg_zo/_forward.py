@@ -36,8 +36,9 @@ __all__ = ["forward_dpred", "jtj_diagonal", "ForwardEngine", "local_cluster"]
 logger = logging.getLogger(__name__)
 
 
-def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None, groups=None,
-                     directions=None, boundary_gradient=True):
+def _frequency_terms(
+    simulation, model, frequencies, *, dobs=None, weights=None, groups=None, directions=None, boundary_gradient=True
+):
     """Data, and optionally misfit gradients and Jacobian products, of some frequencies.
 
     Each frequency is factorised once and released.
@@ -89,7 +90,7 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
                 for rx in src.receiver_list:
                     data.append((slices[src, rx], _receiver_data(rx, src, simulation.mesh, fields)))
             current = {}
-            for index, values in data[-sum(len(src.receiver_list) for src in sources):]:
+            for index, values in data[-sum(len(src.receiver_list) for src in sources) :]:
                 current[(index.start, index.stop)] = values
             for src in sources:
                 u = fields[src, simulation._solutionType]
@@ -101,8 +102,9 @@ def _frequency_terms(simulation, model, frequencies, *, dobs=None, weights=None,
                         misfit = current[(sl.start, sl.stop)] - np.asarray(dobs)[sl]
                         resid = 2.0 * np.asarray(weights)[sl] ** 2 * misfit
                         V[id(rx)] = np.column_stack([resid * (labels[sl] == g) for g in names])
-                    terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, len(names),
-                                           boundary=boundary_gradient)
+                    terms = _adjoint_terms(
+                        simulation, frequency, src, fields, solver, V, len(names), boundary=boundary_gradient
+                    )
                     for j, g in enumerate(names):
                         gradients[g] += terms[:, j]
                 if directions is not None:
@@ -182,8 +184,12 @@ def _receiver_data(rx, src, mesh, fields):
 def _vectorised(rx, mesh):
     from simpeg.electromagnetics.natural_source.receivers import Impedance
 
-    return (isinstance(rx, Impedance) and mesh.dim == 2 and rx.orientation in ("xy", "yx")
-            and rx.component in ("apparent_resistivity", "phase", "real", "imag"))
+    return (
+        isinstance(rx, Impedance)
+        and mesh.dim == 2
+        and rx.orientation in ("xy", "yx")
+        and rx.component in ("apparent_resistivity", "phase", "real", "imag")
+    )
 
 
 def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
@@ -253,8 +259,7 @@ def _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, *, bou
     terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
     if boundary:
         for j in range(n_cols):
-            terms[:, j] += np.real(np.asarray(
-                simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True))).ravel()
+            terms[:, j] += np.real(np.asarray(simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True))).ravel()
     return np.real(terms) + np.real(df_dm)
 
 
@@ -267,10 +272,12 @@ def _tangent_data(rx, src, mesh, fields, du, D):
     from simpeg.electromagnetics.natural_source.receivers import _alpha
 
     if not _vectorised(rx, mesh):
-        return np.column_stack([
-            np.asarray(rx.evalDeriv(src, mesh, fields, du_dm_v=du[:, j], v=D[:, j])).ravel()
-            for j in range(D.shape[1])
-        ])
+        return np.column_stack(
+            [
+                np.asarray(rx.evalDeriv(src, mesh, fields, du_dm_v=du[:, j], v=D[:, j])).ravel()
+                for j in range(D.shape[1])
+            ]
+        )
     PE, PH = _impedance_projections(rx, mesh)
     top = PE @ fields[src, "e"][:, 0]
     bot = PH @ fields[src, "h"][:, 0]
@@ -436,8 +443,7 @@ def local_cluster(n_workers: int, **kwargs):
     import dask
     from dask.distributed import LocalCluster
 
-    options = dict(n_workers=n_workers, threads_per_worker=1, processes=True,
-                   dashboard_address=None, memory_limit=0)
+    options = dict(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=0)
     options.update(kwargs)
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
         return LocalCluster(**options)
@@ -464,8 +470,7 @@ class ForwardEngine:
     >>> import numpy as np
     >>> from simpeg_zo import build_profile
     >>> from simpeg_zo._forward import ForwardEngine
-    >>> p = build_profile(np.linspace(0, 1000, 3), [10.0, 1.0], modes=["TE"],
-    ...                   resistivity_range=(100, 100))
+    >>> p = build_profile(np.linspace(0, 1000, 3), [10.0, 1.0], modes=["TE"], resistivity_range=(100, 100))
     >>> with ForwardEngine(list(p.simulations.values())) as engine:
     ...     d = engine.dpred(p.half_space(100.0))
     >>> np.allclose(d[0][:3], 100.0, rtol=0.01)  # a half-space: its resistivity, within 1 %
@@ -511,8 +516,7 @@ class ForwardEngine:
             from dask.distributed import Client
         except ImportError as err:  # pragma: no cover - dask is a dependency of the extra
             raise ImportError(
-                "frequencies in parallel need Dask: install the 'dask' extra "
-                "(pip install 'simpeg-zo[dask]')"
+                "frequencies in parallel need Dask: install the 'dask' extra (pip install 'simpeg-zo[dask]')"
             ) from err
         if self.scheduler is not None:
             self._client = Client(self.scheduler, timeout="30s")
@@ -575,15 +579,20 @@ class ForwardEngine:
         for i in range(len(self.simulations)):
             options = {}
             if dobs is not None:
-                options.update(dobs=np.asarray(dobs[i], dtype=float), weights=np.asarray(weights[i], dtype=float),
-                               groups=None if groups is None else np.asarray(groups[i]),
-                               boundary_gradient=bool(boundary_gradient))
+                options.update(
+                    dobs=np.asarray(dobs[i], dtype=float),
+                    weights=np.asarray(weights[i], dtype=float),
+                    groups=None if groups is None else np.asarray(groups[i]),
+                    boundary_gradient=bool(boundary_gradient),
+                )
             if directions is not None:
                 options["directions"] = np.asarray(directions, dtype=float)
             tasks.append(options)
         if not self.parallel:
-            results = [(i, _frequency_terms(sim, model, sim.survey.frequencies, **tasks[i]))
-                       for i, sim in enumerate(self.simulations)]
+            results = [
+                (i, _frequency_terms(sim, model, sim.survey.frequencies, **tasks[i]))
+                for i, sim in enumerate(self.simulations)
+            ]
         else:
             results = self._evaluate_dask(model, tasks)
         out = {"dpred": [np.full(sim.survey.nD, np.nan) for sim in self.simulations], "gradients": {}, "jd": None}
@@ -620,8 +629,17 @@ class ForwardEngine:
                 [options] = client.scatter([options], broadcast=True, hash=False)
             frequencies = [float(f) for f in sim.survey.frequencies]
             for k in range(min(n_chunks, len(frequencies))):
-                futures.append(client.submit(_worker_terms, key, self._recipes[i], model_future,
-                                             frequencies[k::n_chunks], options, pure=False))
+                futures.append(
+                    client.submit(
+                        _worker_terms,
+                        key,
+                        self._recipes[i],
+                        model_future,
+                        frequencies[k::n_chunks],
+                        options,
+                        pure=False,
+                    )
+                )
                 owners.append(i)
         return list(zip(owners, client.gather(futures), strict=True))
 

@@ -21,6 +21,7 @@ import numpy as np
 from ._methods import METHODS, run_method
 from ._profile import Profile
 from ._runs import InversionResult
+from ._sections import profile_residuals
 from .learned import LEARNED_METHODS
 
 if TYPE_CHECKING:
@@ -95,24 +96,15 @@ def invert_profile(
     if method in ("zo", "zo-phase") and static_shift:
         kwargs["static_shift"] = True
     return run_method(
-        profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose,
-        workers=workers, scheduler=scheduler, **kwargs,
+        profile,
+        method,
+        target_chi2=target_chi2,
+        max_iter=max_iter,
+        verbose=verbose,
+        workers=workers,
+        scheduler=scheduler,
+        **kwargs,
     )
-
-
-def _normalised_residuals(profile, dpred):
-    """Squared normalised residuals of apparent resistivity and phase, per mode.
-
-    (n_frequencies, n_stations) arrays, NaN where a datum is missing.
-    """
-    out = {}
-    for mode, d in profile.data.items():
-        std = np.asarray(d.standard_deviation, dtype=float)
-        with np.errstate(all="ignore"):
-            r2 = ((np.asarray(dpred[mode]) - d.dobs) / std) ** 2
-        r2 = np.where(np.isfinite(std), r2, np.nan)
-        out[mode] = profile.split(r2, mode)
-    return out
 
 
 def _rms(values):
@@ -138,7 +130,8 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
         (per frequency) with ``n`` and ``rms`` for all data and per mode and
         component (``TE_rho``, ``TE_phase``, ...).
     """
-    r2 = _normalised_residuals(profile, dpred)
+    # squared normalised residuals, (n_frequencies, n_stations) per mode and component
+    r2 = {mode: {k: r**2 for k, r in parts.items()} for mode, parts in profile_residuals(profile, dpred).items()}
     names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
     comps = (("rho", "apparent_resistivity"), ("phase", "phase"))
 
@@ -156,10 +149,7 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
         {"station": n, "along_m": float(x), **row(lambda a, i=i: a[:, i])}
         for i, (n, x) in enumerate(zip(names, profile.stations, strict=False))
     ]
-    freqs = [
-        {"frequency_hz": float(f), **row(lambda a, j=j: a[j, :])}
-        for j, f in enumerate(profile.frequencies)
-    ]
+    freqs = [{"frequency_hz": float(f), **row(lambda a, j=j: a[j, :])} for j, f in enumerate(profile.frequencies)]
     return {"stations": stations, "frequencies": freqs}
 
 
@@ -169,7 +159,8 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     Keys: ``method``, ``source``, ``n_data``, ``chi2``, ``rms`` (normalised,
     ``sqrt(chi2)``), ``rms_percent`` (apparent resistivity, %),
     ``iterations``, ``forward_solves``, ``wall_seconds``, ``stop_reason``,
-    ``converged``, ``interrupted`` (Ctrl-C: the best model so far), ``stations``, ``frequencies``, ``dropped``, ``history``,
+    ``converged``, ``interrupted`` (Ctrl-C: the best model so far),
+    ``stations``, ``frequencies``, ``dropped``, ``history``,
     ``misfit_tables``, ``mesh_cells`` and, for field data, the survey's
     choices (``strike_deg``, ``line_azimuth_deg``, ``band``, floors,
     ``static_shift``), ``lateral_roughness`` (RMS of log10-resistivity jumps
@@ -212,8 +203,10 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     from ._compare import core_region
 
     depth_max = core_region(profile)[1]["depth"][1]
-    report["lateral_roughness"] = {"log10_rms": profile.lateral_roughness(result.model, depth_max),
-                                   "depth_max_m": float(depth_max)}
+    report["lateral_roughness"] = {
+        "log10_rms": profile.lateral_roughness(result.model, depth_max),
+        "depth_max_m": float(depth_max),
+    }
     report.update(info)
     if result.extra:
         report["extra"] = {k: v for k, v in result.extra.items() if _jsonable(v)}

@@ -112,8 +112,7 @@ def _model_map(simulation):
             active[part.active_cells] = True
         elif type(part) is not maps.IdentityMap:
             raise TypeError(
-                "ZohdyOldenburg supports ExpMap and InjectActiveCells in the "
-                f"model map, got {type(part).__name__}"
+                f"ZohdyOldenburg supports ExpMap and InjectActiveCells in the model map, got {type(part).__name__}"
             )
     return active, sign
 

@@ -185,8 +185,10 @@ def design_mesh(
     frequencies = np.asarray(frequencies, dtype=float)
     rho_min, rho_max = (float(v) for v in resistivity_range)
     if elevation is None:
+
         def elevation(x):
             return np.zeros_like(np.asarray(x, dtype=float))
+
     f_max, f_min = frequencies.max(), frequencies.min()
 
     # Horizontal core: cell centres on the stations for regular spacing.

@@ -23,7 +23,16 @@ __all__ = ["METHODS", "run_method"]
 #: Methods understood by :func:`run_method` and ``simpeg-zo compare``; the
 #: ``cnn*`` ones need the ``cnn`` extra (torch) and a network for the survey.
 METHODS = (
-    "gn", "gn-bostick", "zo", "zo-phase", "zo-paper", "zo-paper-phase", "zo-gn", "cnn", "cnn-gn", "cnn-zo",
+    "gn",
+    "gn-bostick",
+    "zo",
+    "zo-phase",
+    "zo-paper",
+    "zo-paper-phase",
+    "zo-gn",
+    "cnn",
+    "cnn-gn",
+    "cnn-zo",
     "cnn-zo1",
 )
 
@@ -84,8 +93,17 @@ def run_method(
     from ._memory import PeakMemory
 
     with PeakMemory() as memory:
-        result = _run(profile, method, target_chi2=target_chi2, max_iter=max_iter, verbose=verbose,
-                      estimator=estimator, static_shift=static_shift, workers=workers, scheduler=scheduler)
+        result = _run(
+            profile,
+            method,
+            target_chi2=target_chi2,
+            max_iter=max_iter,
+            verbose=verbose,
+            estimator=estimator,
+            static_shift=static_shift,
+            workers=workers,
+            scheduler=scheduler,
+        )
     result.extra["peak_memory_mb"] = float(memory.peak_mb)
     result.extra["memory_increase_mb"] = float(memory.peak_mb - memory.baseline_mb)
     result.extra["solver"] = profile.solver
@@ -126,6 +144,11 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
 
     extra = zo_options if method.startswith("cnn-zo") else {}
     return run_learned(
-        profile, method, estimator=estimator, target_chi2=target_chi2,
-        max_iter=max_iter, verbose=verbose, **extra,
+        profile,
+        method,
+        estimator=estimator,
+        target_chi2=target_chi2,
+        max_iter=max_iter,
+        verbose=verbose,
+        **extra,
     )

@@ -111,10 +111,19 @@ def stations_from_mt_dataframe(
     Examples
     --------
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({
-    ...     "station": ["a", "a"], "period": [0.1, 1.0], "latitude": -30.0,
-    ...     "longitude": 139.0, "elevation": 50.0, "z_xy": [10 + 10j, 3 + 3j],
-    ...     "z_yx": [-10 - 10j, -3 - 3j], "z_xy_error": 0.5, "z_yx_error": 0.5})
+    >>> frame = pd.DataFrame(
+    ...     {
+    ...         "station": ["a", "a"],
+    ...         "period": [0.1, 1.0],
+    ...         "latitude": -30.0,
+    ...         "longitude": 139.0,
+    ...         "elevation": 50.0,
+    ...         "z_xy": [10 + 10j, 3 + 3j],
+    ...         "z_yx": [-10 - 10j, -3 - 3j],
+    ...         "z_xy_error": 0.5,
+    ...         "z_yx_error": 0.5,
+    ...     }
+    ... )
     >>> [st] = stations_from_mt_dataframe(frame)
     >>> st.frequencies, st.impedance.shape
     (array([10.,  1.]), (2, 2, 2))
@@ -314,9 +323,7 @@ def read_mtpy_profile(
     >>> mt_data.add_station(sorted(Path("edi_folder").glob("*.edi")))  # doctest: +SKIP
     >>> profile, survey = read_mtpy_profile(mt_data, fmin=1.0, strike=7.0)  # doctest: +SKIP
     """
-    survey = read_mtpy_survey(
-        data, errors=errors, offsets=offsets, impedance_units=impedance_units, **survey_options
-    )
+    survey = read_mtpy_survey(data, errors=errors, offsets=offsets, impedance_units=impedance_units, **survey_options)
     return profile_from_survey(
         survey,
         static_shift=static_shift,

@@ -274,9 +274,7 @@ class ZohdyOldenburg(Minimize):
     ) -> None:
         unknown = [key for key in kwargs if not hasattr(Minimize, key)]
         if unknown:
-            raise TypeError(
-                f"ZohdyOldenburg() got an unexpected keyword argument {unknown[0]!r}"
-            )
+            raise TypeError(f"ZohdyOldenburg() got an unexpected keyword argument {unknown[0]!r}")
         super().__init__(maxIter=maxIter, maxIterLS=maxIterLS, LSshorten=LSshorten, **kwargs)
         if not 0 < alpha <= 2:
             raise ValueError(f"alpha must be in (0, 2], got {alpha}")
@@ -407,8 +405,12 @@ class ZohdyOldenburg(Minimize):
             log_ratio = np.log(rho_obs / rho_calc)
         weight = np.where(layout.rho_index >= 0, layout.rho_weight, 0.0)
         shift, _ = estimate_static_shifts(
-            log_ratio, weight, layout.station, layout.mode,
-            layout.geometry.station_x.size, prior=self.static_shift_prior,
+            log_ratio,
+            weight,
+            layout.station,
+            layout.mode,
+            layout.geometry.station_x.size,
+            prior=self.static_shift_prior,
         )
         return shift
 
@@ -436,9 +438,7 @@ class ZohdyOldenburg(Minimize):
         has_rho = layout.rho_index >= 0
         delta = np.zeros(layout.rho_index.size)
         if has_rho.any():
-            rho_model = np.exp(
-                sample_columns(log_rho_cells, depth[has_rho], layout.station[has_rho], geom)
-            )
+            rho_model = np.exp(sample_columns(log_rho_cells, depth[has_rho], layout.station[has_rho], geom))
             new = resistivity_update(
                 rho_model,
                 rho_obs[has_rho],
@@ -451,13 +451,10 @@ class ZohdyOldenburg(Minimize):
         if not self.use_phase:
             use_ph &= ~has_rho  # phase-only soundings always use their phase
         if use_ph.any():
-            delta[use_ph] += phase_log_correction(
-                phase_obs[use_ph], phase_calc[use_ph], alpha=self.alpha
-            )
+            delta[use_ph] += phase_log_correction(phase_obs[use_ph], phase_calc[use_ph], alpha=self.alpha)
         delta = np.clip(delta, -self.max_log_step, self.max_log_step)
         if self.frequency_window > 0:
-            delta = frequency_median(delta, layout.station, layout.mode, layout.frequency,
-                                     self.frequency_window)
+            delta = frequency_median(delta, layout.station, layout.mode, layout.frequency, self.frequency_window)
         weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
         cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=width)
         cells = apply_smoother(cells, self._smoother)
@@ -483,8 +480,12 @@ class ZohdyOldenburg(Minimize):
         }
         self.history.append(entry)
         logger.info(
-            "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves%s", self._log_name, entry["iteration"],
-            entry["chi2"], entry["seconds"], entry["forward_solves"],
+            "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves%s",
+            self._log_name,
+            entry["iteration"],
+            entry["chi2"],
+            entry["seconds"],
+            entry["forward_solves"],
             " (subspace stage)" if self.stage == "subspace" else "",
         )
 
@@ -502,8 +503,7 @@ class ZohdyOldenburg(Minimize):
         inv = self.parent
         if inv is None:
             raise RuntimeError(
-                "ZohdyOldenburg must be used inside a simpeg BaseInvProblem "
-                "(it reads the data misfit's simulations)"
+                "ZohdyOldenburg must be used inside a simpeg BaseInvProblem (it reads the data misfit's simulations)"
             )
         layout = layout_from_misfit(inv.dmisfit)
         n_data = max(layout.n_data, 1)
@@ -524,8 +524,7 @@ class ZohdyOldenburg(Minimize):
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
         self._layout = layout
         # the lateral coupling's row operators depend on the mesh only
-        self._smoother = depth_scaled_smoother(layout.geometry, layout.grid_shape, layout.active,
-                                               self.lateral_coupling)
+        self._smoother = depth_scaled_smoother(layout.geometry, layout.grid_shape, layout.active, self.lateral_coupling)
         self._shift = np.zeros(layout.rho_index.size)
         self.static_shifts = {}
         self.static_shift_stations = layout.geometry.station_x
@@ -606,9 +605,7 @@ class ZohdyOldenburg(Minimize):
                 # the model has to follow), so they are judged with the trial
                 trial_shift = self._estimate_shift(dpred, rho_obs)
                 rho_target = rho_obs * np.exp(-trial_shift)
-            step, new_depth = self._correction(
-                layout, x, dpred, depth, rho_target, phase_obs, width
-            )
+            step, new_depth = self._correction(layout, x, dpred, depth, rho_target, phase_obs, width)
             models.append(x)
             residuals.append(dpred)  # residuals taken with the current shifts
             steps.append(step)
@@ -628,9 +625,7 @@ class ZohdyOldenburg(Minimize):
                 xt = self.projection(x + t * direction)
                 phi_t, dpred_t = self._evaluate(xt)
                 if self.static_shift:
-                    phi_t, shift_t = self._best_shift(
-                        dpred_t, rho_obs, [self._shift, trial_shift]
-                    )
+                    phi_t, shift_t = self._best_shift(dpred_t, rho_obs, [self._shift, trial_shift])
                 if phi_t < phi:
                     accepted = True
                     break
@@ -713,8 +708,7 @@ class ZohdyOldenburg(Minimize):
         sigma = tuple(self.subspace_smoothing * v for v in self._gradient_sigma(layout))
         for label in sorted(gradients or {}):
             directions.append(
-                gradient_direction(gradients[label], layout.cell_volume, layout.grid_shape,
-                                   layout.active, sigma)
+                gradient_direction(gradients[label], layout.cell_volume, layout.grid_shape, layout.active, sigma)
             )
         directions.extend(self._past_steps)
         return self._clean(np.column_stack(directions)), new_depth
@@ -777,8 +771,13 @@ class ZohdyOldenburg(Minimize):
             phi_t, dpred_t = self._evaluate(xt, directions=D_next)
             ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
             self._damping = update_damping(self._damping, ratio)
-            logger.debug("subspace: k=%d damping %.2e predicted %.3g actual %.3g", D.shape[1],
-                         self._damping, predicted, phi - phi_t)
+            logger.debug(
+                "subspace: k=%d damping %.2e predicted %.3g actual %.3g",
+                D.shape[1],
+                self._damping,
+                predicted,
+                phi - phi_t,
+            )
             if phi_t < phi:
                 self._remember(xt - x)
                 self._pending = None if D_next is None else (xt, D_next, self._jd)

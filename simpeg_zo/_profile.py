@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Profile", "build_profile", "MODES", "default_solver"]
 
+
 class _JtJDiagonal:
     """``getJtJdiag`` for SimPEG's 2D MT simulations.
 
@@ -307,9 +308,7 @@ class Profile:
             missing = ~np.isfinite(d)
             d = np.where(missing, 0.0, d)
             std = np.where(missing, np.inf, std)
-            self.data[mode] = simpeg_data.Data(
-                self.simulations[mode].survey, dobs=d, standard_deviation=std
-            )
+            self.data[mode] = simpeg_data.Data(self.simulations[mode].survey, dobs=d, standard_deviation=std)
         return self
 
     def data_misfit(self) -> BaseObjectiveFunction:
@@ -320,10 +319,7 @@ class Profile:
         """
         if not self.data:
             raise ValueError("the profile has no observed data; call set_data first")
-        terms = [
-            data_misfit.L2DataMisfit(data=self.data[m], simulation=self.simulations[m])
-            for m in self.modes
-        ]
+        terms = [data_misfit.L2DataMisfit(data=self.data[m], simulation=self.simulations[m]) for m in self.modes]
         out = terms[0]
         for term in terms[1:]:
             out = out + term
@@ -410,8 +406,9 @@ def build_profile(
     --------
     >>> import numpy as np
     >>> from simpeg_zo import build_profile
-    >>> profile = build_profile(np.linspace(0, 2000, 5), np.logspace(2, -1, 4),
-    ...                         modes=["TE"], resistivity_range=(100, 100))
+    >>> profile = build_profile(
+    ...     np.linspace(0, 2000, 5), np.logspace(2, -1, 4), modes=["TE"], resistivity_range=(100, 100)
+    ... )
     >>> profile.modes, profile.n_stations
     (('TE',), 5)
     """
@@ -455,9 +452,7 @@ def build_profile(
         surface = discrete_surface(mesh, stations, elevation_fn, pad_fraction=pad_fraction)
         active = active_cells_from_surface(mesh, surface)
     locations, surface = receiver_locations(mesh, active, stations)
-    mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(
-        mesh, active, np.log(AIR_CONDUCTIVITY)
-    )
+    mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(AIR_CONDUCTIVITY))
     if solver is None or isinstance(solver, str):
         solver, default_opts = get_solver(solver or "auto")
         solver_opts = dict(default_opts if solver_opts is None else solver_opts)

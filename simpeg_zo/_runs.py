@@ -195,8 +195,9 @@ class _CountingInvProblem(inverse_problem.BaseInvProblem):
 
 
 class _Recorder(directives.InversionDirective):
-    """Record (and log at INFO) chi2, time and forward count at the start and
-    every iteration.
+    """Record (and log at INFO) chi2, time and forward count.
+
+    At the start and at every iteration.
     """
 
     def __init__(self, t0, n_data, method="gn", **kwargs):
@@ -221,8 +222,9 @@ class _Recorder(directives.InversionDirective):
 
 
 class _TargetMisfit(directives.TargetMisfit):
-    """SimPEG's ``TargetMisfit``, its target logged on this package's logger
-    (DEBUG) instead of SimPEG's own INFO stream.
+    """SimPEG's ``TargetMisfit``, its target logged on this package's logger.
+
+    At DEBUG, instead of SimPEG's own INFO stream.
     """
 
     def initialize(self):
@@ -235,6 +237,7 @@ def _counting_jacobian_products(simulations, counts):
 
     Instance attributes shadow the methods and are removed on exit.
     """
+
     def wrap(sim, name):
         method = getattr(sim, name)
 
@@ -258,21 +261,30 @@ def _counting_jacobian_products(simulations, counts):
 def _log_iteration(method: str, entry: dict) -> None:
     """Log one accepted iterate at INFO (the command line's progress)."""
     logger.info(
-        "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves", method, entry["iteration"],
-        entry["chi2"], entry["seconds"], entry["forward_solves"],
+        "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves",
+        method,
+        entry["iteration"],
+        entry["chi2"],
+        entry["seconds"],
+        entry["forward_solves"],
     )
 
 
 def _partial(method, profile, model, history, t0, forward_solves, target, iterations):
-    """The result of an interrupted run at ``model`` (its last accepted
-    iterate, which ends the history).
+    """The result of an interrupted run at ``model``.
+
+    ``model`` is its last accepted iterate, which ends the history.
     """
     history = [dict(h) for h in history]
     result = _finish(method, profile, model, history, t0, forward_solves, "interrupted", target, iterations)
     if not history or history[-1]["iteration"] < result.iterations:
         history.append(
-            {"iteration": result.iterations, "chi2": float(result.chi2), "seconds": result.wall_seconds,
-             "forward_solves": result.forward_solves}
+            {
+                "iteration": result.iterations,
+                "chi2": float(result.chi2),
+                "seconds": result.wall_seconds,
+                "forward_solves": result.forward_solves,
+            }
         )
     return result
 
@@ -410,7 +422,7 @@ def gauss_newton(
     try:
         with _counting_jacobian_products(list(profile.simulations.values()), counts):
             model = _run(inv, m0, verbose)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if len(recorder.history) == start_count:
             raise  # no model evaluated yet
         # opt.xc: the last accepted iterate (SimPEG sets it before endIter)
@@ -418,12 +430,19 @@ def gauss_newton(
             method_name, profile, opt.xc, recorder.history, t0, inv_prob.forward_count, target_chi2, opt.iter
         )
         partial.extra["jacobian_products"] = counts
-        raise _interrupted(partial)
+        raise _interrupted(partial) from stop
     reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
     result = _finish(
-        method_name, profile, model, recorder.history, t0, inv_prob.forward_count, reason, target_chi2,
+        method_name,
+        profile,
+        model,
+        recorder.history,
+        t0,
+        inv_prob.forward_count,
+        reason,
+        target_chi2,
         opt.iter,
     )
     result.extra["jacobian_products"] = counts
@@ -473,9 +492,7 @@ def zohdy_oldenburg(
     m0 = profile.half_space() if m0 is None else m0
     # the reference model SimPEG would otherwise set (and log) itself; ZO
     # only reports the regularisation
-    reg = regularization.WeightedLeastSquares(
-        profile.mesh, active_cells=profile.active_cells, reference_model=m0
-    )
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells, reference_model=m0)
     opt = ZohdyOldenburg(use_phase=use_phase, **options)
     opt.clock_start = t0
     opt._log_name = method_name
@@ -488,16 +505,22 @@ def zohdy_oldenburg(
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
     try:
         model = _run(inv, m0, verbose)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if not opt.history:
             raise  # no model evaluated yet
         # opt.xc: the best model so far (every accepted step lowers the misfit)
         partial = _partial(
-            method_name, profile, opt.xc, _zo_history(opt), t0, opt.forward_solves,
-            target_chi2 if target_chi2 is not None else 1.0, opt.iter,
+            method_name,
+            profile,
+            opt.xc,
+            _zo_history(opt),
+            t0,
+            opt.forward_solves,
+            target_chi2 if target_chi2 is not None else 1.0,
+            opt.iter,
         )
         partial.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
-        raise _interrupted(partial)
+        raise _interrupted(partial) from stop
     history = _zo_history(opt)
     result = _finish(
         method_name,
@@ -529,9 +552,7 @@ def zohdy_oldenburg(
 
 
 def _zo_history(opt) -> list:
-    return [
-        {k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history
-    ]
+    return [{k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history]
 
 
 def _apply_static_shifts(profile, result, opt):
@@ -594,8 +615,9 @@ def hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
 
 
 def _join_stages(zo, gn):
-    """``zo-gn``'s result: GN's, with ZO's iterations, history and counts
-    in front.
+    """``zo-gn``'s result.
+
+    GN's, with ZO's iterations, history and counts in front.
     """
     # GN's forward counts start at 0; offset them by ZO's
     for h in gn.history:

@@ -1,5 +1,6 @@
-r"""Pure numerics behind the figures: depth of investigation and normalised
-residuals.
+r"""Pure numerics behind the figures.
+
+Depth of investigation and normalised residuals.
 
 Depth of investigation (DOI)
     The Bostick depth :math:`D = \sqrt{\rho_a / (\omega \mu_0)}` (see
@@ -38,8 +39,9 @@ __all__ = [
 def depth_of_investigation(
     apparent_resistivity: np.ndarray, frequencies: np.ndarray, *, axis: int = 0, factor: float = 1.0
 ) -> np.ndarray:
-    """Depth of investigation per station: the largest Bostick depth of its
-    soundings.
+    """Depth of investigation per station.
+
+    The largest Bostick depth of its soundings.
 
     Parameters
     ----------
@@ -75,9 +77,7 @@ def depth_of_investigation(
     rho = np.moveaxis(np.asarray(apparent_resistivity, dtype=float), axis, 0)
     freq = np.asarray(frequencies, dtype=float).ravel()
     if freq.size != rho.shape[0]:
-        raise ValueError(
-            f"frequencies has {freq.size} entries, apparent_resistivity {rho.shape[0]} along axis {axis}"
-        )
+        raise ValueError(f"frequencies has {freq.size} entries, apparent_resistivity {rho.shape[0]} along axis {axis}")
     ok = np.isfinite(rho) & (rho > 0)
     with np.errstate(invalid="ignore"):
         depth = bostick_depth(np.where(ok, rho, np.nan), freq.reshape((-1,) + (1,) * (rho.ndim - 1)))
@@ -115,8 +115,9 @@ def normalised_residuals(observed: np.ndarray, predicted: np.ndarray, standard_d
 
 
 def profile_depth_of_investigation(profile: Profile, *, factor: float = 1.0) -> np.ndarray | None:
-    """:func:`depth_of_investigation` of a profile's observed data, the
-    deeper of its modes at each station.
+    """:func:`depth_of_investigation` of a profile's observed data.
+
+    The deeper of its modes at each station.
 
     Returns
     -------

@@ -69,8 +69,15 @@ _MKL_LOCK = threading.Lock()
 
 def _mkl_candidates():
     """Paths where ``libmkl_rt`` may live, most specific first."""
-    names = ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so", "libmkl_rt.dylib", "mkl_rt.dll",
-             "mkl_rt.2.dll", "mkl_rt.3.dll")
+    names = (
+        "libmkl_rt.so.3",
+        "libmkl_rt.so.2",
+        "libmkl_rt.so",
+        "libmkl_rt.dylib",
+        "mkl_rt.dll",
+        "mkl_rt.2.dll",
+        "mkl_rt.3.dll",
+    )
     env = os.environ.get("SIMPEG_ZO_MKL_RT")
     if env:
         yield env
@@ -114,14 +121,20 @@ def _load_mkl():
             func.restype = None
             func.argtypes = [
                 ctypes.c_void_p,  # pt
-                i64p, i64p, i64p, i64p, i64p,  # maxfct, mnum, mtype, phase, n
+                i64p,
+                i64p,
+                i64p,
+                i64p,
+                i64p,  # maxfct, mnum, mtype, phase, n
                 ctypes.c_void_p,  # a
-                ctypes.c_void_p, ctypes.c_void_p,  # ia, ja
+                ctypes.c_void_p,
+                ctypes.c_void_p,  # ia, ja
                 ctypes.c_void_p,  # perm
                 i64p,  # nrhs
                 ctypes.c_void_p,  # iparm
                 i64p,  # msglvl
-                ctypes.c_void_p, ctypes.c_void_p,  # b, x
+                ctypes.c_void_p,
+                ctypes.c_void_p,  # b, x
                 i64p,  # error
             ]
             try:
@@ -325,9 +338,14 @@ class Pardiso(Base):
         try:
             self._lib.pardiso_64(
                 self._pt.ctypes.data,
-                ctypes.byref(i64(1)), ctypes.byref(i64(1)), ctypes.byref(i64(self._mtype)),
-                ctypes.byref(i64(phase)), ctypes.byref(i64(self._n)),
-                self._a.ctypes.data, self._ia.ctypes.data, self._ja.ctypes.data,
+                ctypes.byref(i64(1)),
+                ctypes.byref(i64(1)),
+                ctypes.byref(i64(self._mtype)),
+                ctypes.byref(i64(phase)),
+                ctypes.byref(i64(self._n)),
+                self._a.ctypes.data,
+                self._ia.ctypes.data,
+                self._ja.ctypes.data,
                 self._perm.ctypes.data,
                 ctypes.byref(i64(nrhs)),
                 self._iparm.ctypes.data,

@@ -97,9 +97,7 @@ def _list(value: Any, key: str, source: str, *, min_length: int = 1) -> list:
     return list(value)
 
 
-def _check_keys(
-    table: dict, key: str, source: str, required: set, optional: set = frozenset()
-) -> None:
+def _check_keys(table: dict, key: str, source: str, required: set, optional: set = frozenset()) -> None:
     allowed = set(required) | set(optional)
     for name in table:
         if name not in allowed:
@@ -490,7 +488,7 @@ def _topography_arrays(value: Any, source: str) -> tuple[np.ndarray, np.ndarray]
 
 def _default_name(source: str) -> str:
     if source.startswith("preset "):
-        return source[len("preset "):]
+        return source[len("preset ") :]
     if source.startswith("<"):
         return "spec"
     return pathlib.Path(source).stem or "spec"

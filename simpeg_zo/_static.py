@@ -67,8 +67,7 @@ def estimate_static_shifts(log_ratio, weights, station, mode, n_stations, *, pri
     --------
     >>> import numpy as np
     >>> lr = np.log([2.0, 2.0, 1.0, 1.0])
-    >>> s, t = estimate_static_shifts(lr, np.full(4, 1e4), np.array([0, 0, 1, 1]),
-    ...                               np.array(["TM"] * 4), 2)
+    >>> s, t = estimate_static_shifts(lr, np.full(4, 1e4), np.array([0, 0, 1, 1]), np.array(["TM"] * 4), 2)
     >>> np.round(np.exp(t["TM"]), 3).tolist()
     [1.414, 0.707]
     """

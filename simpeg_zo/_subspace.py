@@ -156,7 +156,8 @@ def subspace_coefficients(B, r, damping):
     Examples
     --------
     >>> import numpy as np
-    >>> B = np.eye(3)[:, :2]; r = np.array([1.0, 2.0, 3.0])
+    >>> B = np.eye(3)[:, :2]
+    >>> r = np.array([1.0, 2.0, 3.0])
     >>> a, pred = subspace_coefficients(B, r, 0.0)
     >>> np.round(a, 6).tolist(), round(pred, 6)
     ([1.0, 2.0], 5.0)

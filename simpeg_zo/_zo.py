@@ -203,7 +203,9 @@ def _station_profiles(values, log_depth, weights, station, n_stations):
 
 
 def frequency_median(values, station, mode, frequency, half_width):
-    """Each sounding's value replaced by the median over the soundings of
+    """Running median over frequency of a correction profile.
+
+    Each sounding's value is replaced by the median over the soundings of
     the same station and mode within ``half_width`` decades of its frequency.
 
     A robust version of a correction profile: an apparent-resistivity or
@@ -231,8 +233,7 @@ def frequency_median(values, station, mode, frequency, half_width):
     --------
     >>> import numpy as np
     >>> f = np.logspace(0, -1, 6)
-    >>> frequency_median(np.array([0., 0, 0, 3, 0, 0]), np.zeros(6, int),
-    ...                  np.array(["TE"] * 6), f, 0.2)
+    >>> frequency_median(np.array([0.0, 0, 0, 3, 0, 0]), np.zeros(6, int), np.array(["TE"] * 6), f, 0.2)
     array([0., 0., 0., 0., 0., 0.])
     """
     values = np.asarray(values, dtype=float)
@@ -242,15 +243,14 @@ def frequency_median(values, station, mode, frequency, half_width):
     logf = np.log10(np.asarray(frequency, dtype=float))
     station = np.asarray(station)
     mode = np.asarray(mode)
-    _, group = np.unique(np.stack([station.astype(str), mode.astype(str)]), axis=1,
-                         return_inverse=True)
+    _, group = np.unique(np.stack([station.astype(str), mode.astype(str)]), axis=1, return_inverse=True)
     for g in np.unique(group):
         idx = np.flatnonzero(group == g)
         order = idx[np.argsort(logf[idx])]
         lf = logf[order]
         lo = np.searchsorted(lf, lf - half_width - 1e-9, side="left")
         hi = np.searchsorted(lf, lf + half_width + 1e-9, side="right")
-        out[order] = [np.median(values[order[a:b]]) for a, b in zip(lo, hi)]
+        out[order] = [np.median(values[order[a:b]]) for a, b in zip(lo, hi, strict=True)]
     return out
 
 
@@ -286,9 +286,7 @@ def project_to_cells(values, depths, station, geometry, *, weights=None, width=0
     if weights is None:
         weights = np.ones_like(values)
     n_st = geometry.station_x.size
-    v, ld, w = _station_profiles(
-        values, np.log(np.maximum(depths, 1e-3)), np.asarray(weights, float), station, n_st
-    )
+    v, ld, w = _station_profiles(values, np.log(np.maximum(depths, 1e-3)), np.asarray(weights, float), station, n_st)
     has = w.sum(axis=1) > 0
     if not has.any():
         return np.zeros(geometry.cell_x.size)

@@ -32,8 +32,17 @@ EXIT_INTERRUPTED = 130
 
 #: invert options that only mean something for EDI data
 EDI_ONLY = (
-    "fmin", "fmax", "band", "strike", "azimuth", "floor_rho", "floor_phase", "static_shift", "flat",
-    "cells_per_station", "skip_bad",
+    "fmin",
+    "fmax",
+    "band",
+    "strike",
+    "azimuth",
+    "floor_rho",
+    "floor_phase",
+    "static_shift",
+    "flat",
+    "cells_per_station",
+    "skip_bad",
 )
 
 #: The demo's survey: block-topo with every second station and every second
@@ -107,8 +116,11 @@ def _speedups(report) -> list:
     timing = report.get("time_to_gn")
     if not timing:
         return []
-    out = [f"  time to GN's final chi2 ({timing['level']:.3g}; faster GN: "
-           + ("never" if timing["gn_seconds"] is None else f"{timing['gn_seconds']:.1f} s") + "):"]
+    out = [
+        f"  time to GN's final chi2 ({timing['level']:.3g}; faster GN: "
+        + ("never" if timing["gn_seconds"] is None else f"{timing['gn_seconds']:.1f} s")
+        + "):"
+    ]
     for name, t in timing["seconds"].items():
         ratio = timing["ratio"][name]
         if t is None:
@@ -146,8 +158,21 @@ def _learned_lines(report) -> list:
     return out
 
 
-def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=None, solver="auto",
-                 workers=1, scheduler=None, progress_line=None, show_bar=True):
+def _run_compare(
+    spec,
+    methods,
+    *,
+    json_path,
+    plots,
+    max_iter,
+    target,
+    network=None,
+    solver="auto",
+    workers=1,
+    scheduler=None,
+    progress_line=None,
+    show_bar=True,
+):
     from tqdm.auto import tqdm
 
     from ._compare import compare
@@ -168,8 +193,15 @@ def _run_compare(spec, methods, *, json_path, plots, max_iter, target, network=N
         progress_line.show = (lambda text: bar.set_postfix_str(text)) if show_bar else (lambda text: None)
     try:
         comparison = compare(
-            spec, methods, target_chi2=target, max_iter=max_iter, progress=progress, estimator=network,
-            solver=solver, workers=workers, scheduler=scheduler,
+            spec,
+            methods,
+            target_chi2=target,
+            max_iter=max_iter,
+            progress=progress,
+            estimator=network,
+            solver=solver,
+            workers=workers,
+            scheduler=scheduler,
         )
         bar.update(1)
     except InversionInterrupted as stop:
@@ -218,9 +250,17 @@ def _cmd_compare(args):
         step_s, step_f = max(step_s, DEMO_QUICK["station_step"]), max(step_f, DEMO_QUICK["frequency_step"])
     spec = _load(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
     report = _run_compare(
-        spec, methods, json_path=args.json, plots=args.plots, max_iter=args.max_iter,
-        target=args.target, network=args.network, solver=solver,
-        workers=args.workers, scheduler=args.scheduler, progress_line=args.progress_line,
+        spec,
+        methods,
+        json_path=args.json,
+        plots=args.plots,
+        max_iter=args.max_iter,
+        target=args.target,
+        network=args.network,
+        solver=solver,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress_line=args.progress_line,
         show_bar=args.verbosity == 0,
     )
     return _interrupted_exit(report)
@@ -250,8 +290,9 @@ def _cmd_dataset(args):
     from .learned import DatasetConfig, produce_dataset
 
     check_output_dir("out", args.out)
-    options = dict(seed=args.seed, shard_size=args.shard_size, noise_share=args.noise_share,
-                   topography_share=args.topography_share)
+    options = dict(
+        seed=args.seed, shard_size=args.shard_size, noise_share=args.noise_share, topography_share=args.topography_share
+    )
     if args.resistivity_range is not None:
         lo, hi = args.resistivity_range
         if not 0 < lo < hi:
@@ -265,8 +306,12 @@ def _cmd_dataset(args):
 
             survey = read_edi_survey(args.survey if source.is_dir() else _split(args.survey))
             config = DatasetConfig.from_survey(
-                survey.along, survey.frequencies, frequency_step=args.frequency_step,
-                depth_max=args.depth_max, survey=f"EDI profile {args.survey}", **options,
+                survey.along,
+                survey.frequencies,
+                frequency_step=args.frequency_step,
+                depth_max=args.depth_max,
+                survey=f"EDI profile {args.survey}",
+                **options,
             )
         else:
             spec = _load(args.survey)
@@ -283,8 +328,13 @@ def _cmd_dataset(args):
     )
     try:
         summary = produce_dataset(
-            pathlib.Path(args.out), config, train=args.train, test=args.test,
-            workers=args.workers, scheduler=args.scheduler, progress=args.verbosity >= 0,
+            pathlib.Path(args.out),
+            config,
+            train=args.train,
+            test=args.test,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=args.verbosity >= 0,
             solver=_check_solver(args.solver),
         )
     except (ValueError, ImportError) as err:
@@ -303,9 +353,17 @@ def _cmd_train(args):
     check_output_file("out", args.out + ".pt")
     try:
         est = train_network(
-            args.dataset, args.out, limit=args.limit, width=args.width, epochs=args.epochs,
-            batch_size=args.batch_size, learning_rate=args.learning_rate, loss=args.loss,
-            seed=args.seed, progress=args.verbosity >= 0, threads=args.threads,
+            args.dataset,
+            args.out,
+            limit=args.limit,
+            width=args.width,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            loss=args.loss,
+            seed=args.seed,
+            progress=args.verbosity >= 0,
+            threads=args.threads,
         )
     except (FileNotFoundError, ImportError) as err:
         raise UserError(str(err)) from None
@@ -331,9 +389,19 @@ def _cmd_demo(args):
         f"on the '{cfg['spec']}' preset (TE+TM)"
     )
     t = time.perf_counter()
-    report = _run_compare(spec, methods, json_path=args.json, plots=args.plots, max_iter=None, target=1.0,
-                          solver=solver, workers=args.workers, scheduler=args.scheduler,
-                          progress_line=args.progress_line, show_bar=args.verbosity == 0)
+    report = _run_compare(
+        spec,
+        methods,
+        json_path=args.json,
+        plots=args.plots,
+        max_iter=None,
+        target=1.0,
+        solver=solver,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress_line=args.progress_line,
+        show_bar=args.verbosity == 0,
+    )
     print(f"demo finished in {time.perf_counter() - t:.0f} s")
     return _interrupted_exit(report)
 
@@ -345,19 +413,22 @@ def _is_edi_source(data) -> bool:
 
 
 def _given_edi_options(args) -> list:
-    """The EDI-only options given on the command line (their defaults are
-    None or False).
+    """The EDI-only options given on the command line.
+
+    Their defaults are None or False.
     """
     return [
-        f"--{name.replace('_', '-')}" for name in EDI_ONLY
+        f"--{name.replace('_', '-')}"
+        for name in EDI_ONLY
         if getattr(args, name) is not None and getattr(args, name) is not False
     ]
 
 
 def _check_invert_args(args):
-    """Every check of ``invert`` that needs no data: method, values, output
-    paths, and which options apply to the input. Returns whether the input
-    is EDI data.
+    """Every check of ``invert`` that needs no data.
+
+    Method, values, output paths, and which options apply to the input.
+    Returns whether the input is EDI data.
     """
     from ._invert import INVERT_METHODS
     from ._spec import list_presets
@@ -377,9 +448,7 @@ def _check_invert_args(args):
         )
     given = [] if edi else _given_edi_options(args)
     if given:
-        raise UserError(
-            f"{given[0]} applies only to EDI folders or files, not to {args.data} (a spec or preset)"
-        )
+        raise UserError(f"{given[0]} applies only to EDI folders or files, not to {args.data} (a spec or preset)")
     _check_modes(_split(args.modes))
     for flag, value in (("--fmin", args.fmin), ("--fmax", args.fmax)):
         if value is not None and not (np.isfinite(value) and value > 0):
@@ -433,8 +502,9 @@ def _cmd_invert(args):
     else:
         from ._synthetic import synthetic_profile
 
-        spec = _load(args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None,
-                     frequency_step=args.frequency_step)
+        spec = _load(
+            args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None, frequency_step=args.frequency_step
+        )
         profile, _ = synthetic_profile(spec, solver=solver)
     desc = (
         f"{profile.n_stations} stations x {profile.n_frequencies} frequencies, "
@@ -447,15 +517,23 @@ def _cmd_invert(args):
             f"{survey.strike:.1f} deg ({'estimated' if survey.strike_estimated else 'given'}), line azimuth "
             f"{survey.line_azimuth:.1f} deg, {len(survey.dropped)} data dropped"
         )
-    print(f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}, "
-          f"solver {profile.solver}")
+    print(
+        f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}, "
+        f"solver {profile.solver}"
+    )
     sys.stdout.flush()
     interrupted = False
     try:
         shifts = args.zo_shifts == "on"
         result = invert_profile(
-            profile, args.method, target_chi2=args.target, max_iter=args.max_iter, static_shift=shifts,
-            estimator=args.network, workers=args.workers, scheduler=args.scheduler,
+            profile,
+            args.method,
+            target_chi2=args.target,
+            max_iter=args.max_iter,
+            static_shift=shifts,
+            estimator=args.network,
+            workers=args.workers,
+            scheduler=args.scheduler,
         )
     except InversionInterrupted as stop:
         if stop.result is None:
@@ -511,14 +589,23 @@ def _cmd_presets(args):
 
 
 def _add_engine_options(p, *, workers=True):
-    p.add_argument("--solver", choices=("auto", "pardiso", "superlu"), default="auto",
-                   help="direct solver of every simulation: MKL PARDISO (the 'pardiso' extra) or "
-                   "SuperLU; auto takes PARDISO when MKL loads (default)")
+    p.add_argument(
+        "--solver",
+        choices=("auto", "pardiso", "superlu"),
+        default="auto",
+        help="direct solver of every simulation: MKL PARDISO (the 'pardiso' extra) or "
+        "SuperLU; auto takes PARDISO when MKL loads (default)",
+    )
     if workers:
-        p.add_argument("--workers", type=int, default=1,
-                       help="ZO: Dask worker processes for the forward solves (default 1: this process)")
-        p.add_argument("--scheduler", default=None,
-                       help="ZO: address of an existing Dask scheduler for the forward solves")
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="ZO: Dask worker processes for the forward solves (default 1: this process)",
+        )
+        p.add_argument(
+            "--scheduler", default=None, help="ZO: address of an existing Dask scheduler for the forward solves"
+        )
 
 
 def _check_solver(name):
@@ -538,10 +625,20 @@ def _check_solver(name):
 def _verbosity_options(top: bool) -> argparse.ArgumentParser:
     """-v/-q, accepted before and after the command name."""
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
-                   help="more messages on stderr: -v every iteration, -vv debugging detail and SimPEG's notes")
-    p.add_argument("-q", "--quiet", action="store_true", default=False if top else argparse.SUPPRESS,
-                   help="errors only on stderr (results still go to stdout)")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0 if top else argparse.SUPPRESS,
+        help="more messages on stderr: -v every iteration, -vv debugging detail and SimPEG's notes",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="errors only on stderr (results still go to stdout)",
+    )
     return p
 
 
@@ -558,9 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("compare", parents=[common], help="simulate a spec once and invert it with several methods")
     p.add_argument("spec", help="a spec file (TOML) or a preset name (see 'simpeg-zo presets')")
-    p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase",
-                   help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-paper, zo-paper-phase, zo-gn, "
-                   "cnn, cnn-gn, cnn-zo, cnn-zo1 (default gn,gn-bostick,zo,zo-phase)")
+    p.add_argument(
+        "--methods",
+        default="gn,gn-bostick,zo,zo-phase",
+        help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-paper, zo-paper-phase, zo-gn, "
+        "cnn, cnn-gn, cnn-zo, cnn-zo1 (default gn,gn-bostick,zo,zo-phase)",
+    )
     p.add_argument("--modes", default=None, help="override the spec's modes, e.g. TE or TE,TM")
     p.add_argument("--json", default=None, help="write the report to this JSON file")
     p.add_argument("--plots", default=None, help="write figures into this folder")
@@ -569,13 +669,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--station-step", type=int, default=1, help="use every N-th station")
     p.add_argument("--frequency-step", type=int, default=1, help="use every N-th frequency")
     p.add_argument("--quick", action="store_true", help="thin the survey for a fast look")
-    p.add_argument("--network", default=None,
-                   help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
+    p.add_argument(
+        "--network",
+        default=None,
+        help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)",
+    )
     _add_engine_options(p)
     p.set_defaults(func=_cmd_compare)
 
-    p = sub.add_parser("demo", parents=[common], help="GN (from the half-space and from the Bostick model) vs ZO on the "
-                       "rugged-faults preset, joint TE+TM, with figures")
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="GN (from the half-space and from the Bostick model) vs ZO on the "
+        "rugged-faults preset, joint TE+TM, with figures",
+    )
     p.add_argument("--quick", action="store_true", help="a smaller survey")
     p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase")
     p.add_argument("--json", default=None)
@@ -584,7 +691,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
-        "invert", parents=[common],
+        "invert",
+        parents=[common],
         help="invert field data (a folder or list of EDI files) or a spec's simulated data",
         description="Invert EDI files (or a spec file / preset's simulated data) with one method "
         "and write the model, predicted data, RMS tables, misfit curve, figures and a JSON report. "
@@ -593,38 +701,55 @@ def build_parser() -> argparse.ArgumentParser:
         "The published Occam2D run of the Paralana profile used --fmin 1.1 --strike 7 --azimuth 97.",
     )
     p.add_argument("data", help="a folder of .edi files, comma-separated .edi files, a spec file or a preset name")
-    p.add_argument("--method", default="zo",
-                   help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo, cnn-zo1 (default zo)")
-    p.add_argument("--network", default=None,
-                   help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)")
+    p.add_argument(
+        "--method", default="zo", help="gn, gn-bostick, zo, zo-phase, zo-gn, cnn, cnn-gn, cnn-zo, cnn-zo1 (default zo)"
+    )
+    p.add_argument(
+        "--network",
+        default=None,
+        help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)",
+    )
     p.add_argument("--json", default=None, help="also write the report to this JSON file")
     p.add_argument("--out", default=None, help="output folder (default invert-output)")
     p.add_argument("--fmin", type=float, default=None, help="EDI: lowest frequency (Hz) to invert")
     p.add_argument("--fmax", type=float, default=None, help="EDI: highest frequency (Hz) to invert")
-    p.add_argument("--band", choices=("auto", "all"), default=None,
-                   help="EDI, without --fmin/--fmax: 'auto' keeps the highest frequencies whose median "
-                   "phase-tensor skew is < 3 deg (default), 'all' keeps every frequency")
-    p.add_argument("--frequency-step", type=int, default=1,
-                   help="use every N-th frequency (of the EDI band, or of the spec)")
-    p.add_argument("--strike", type=float, default=None, help="EDI: strike (deg E of N); default estimated")
-    p.add_argument("--azimuth", type=float, default=None,
-                   help="EDI: profile azimuth (deg E of N); default best fit")
-    p.add_argument("--modes", default="TE,TM", help="TE, TM or TE,TM (default)")
-    p.add_argument("--floor-rho", type=float, default=None,
-                   help="EDI: error floor on apparent resistivity, %% (default 10)")
-    p.add_argument("--floor-phase", type=float, default=None,
-                   help="EDI: error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)")
-    p.add_argument("--static-shift", action="store_true",
-                   help="EDI: correct static shifts (spatial median filter) first")
     p.add_argument(
-        "--zo-shifts", choices=["on", "off"], default="off",
+        "--band",
+        choices=("auto", "all"),
+        default=None,
+        help="EDI, without --fmin/--fmax: 'auto' keeps the highest frequencies whose median "
+        "phase-tensor skew is < 3 deg (default), 'all' keeps every frequency",
+    )
+    p.add_argument(
+        "--frequency-step", type=int, default=1, help="use every N-th frequency (of the EDI band, or of the spec)"
+    )
+    p.add_argument("--strike", type=float, default=None, help="EDI: strike (deg E of N); default estimated")
+    p.add_argument("--azimuth", type=float, default=None, help="EDI: profile azimuth (deg E of N); default best fit")
+    p.add_argument("--modes", default="TE,TM", help="TE, TM or TE,TM (default)")
+    p.add_argument(
+        "--floor-rho", type=float, default=None, help="EDI: error floor on apparent resistivity, %% (default 10)"
+    )
+    p.add_argument(
+        "--floor-phase",
+        type=float,
+        default=None,
+        help="EDI: error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)",
+    )
+    p.add_argument(
+        "--static-shift", action="store_true", help="EDI: correct static shifts (spatial median filter) first"
+    )
+    p.add_argument(
+        "--zo-shifts",
+        choices=["on", "off"],
+        default="off",
         help="zo/zo-phase: also estimate one static-shift factor per station and mode during the "
         "iterations (default off; chi2 stays the model's own misfit, the fit with the shifts is "
         "reported as chi2_with_static_shift)",
     )
     p.add_argument("--flat", action="store_true", help="EDI: ignore station elevations")
-    p.add_argument("--cells-per-station", type=int, default=None,
-                   help="EDI: core cells per median station interval (default 4)")
+    p.add_argument(
+        "--cells-per-station", type=int, default=None, help="EDI: core cells per median station interval (default 4)"
+    )
     p.add_argument("--skip-bad", action="store_true", help="EDI: leave unreadable EDI files out with a warning")
     p.add_argument("--max-iter", type=int, default=None, help="iteration limit")
     p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
@@ -636,18 +761,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_presets)
 
     p = sub.add_parser("dataset", parents=[common], help="produce (or resume) a training set for the learned inversion")
-    p.add_argument("survey", help="spec file, preset or EDI folder whose survey (stations, frequencies) "
-                   "the network serves")
+    p.add_argument(
+        "survey", help="spec file, preset or EDI folder whose survey (stations, frequencies) the network serves"
+    )
     p.add_argument("out", help="output folder (rerun the same command to resume)")
     p.add_argument("--train", type=int, default=900, help="training samples (default 900)")
     p.add_argument("--test", type=int, default=120, help="held-out samples (default 120)")
     p.add_argument("--workers", type=int, default=2, help="local Dask workers (0: this process)")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     p.add_argument("--frequency-step", type=int, default=5, help="simulate every N-th frequency (default 5)")
-    p.add_argument("--resistivity-range", type=float, nargs=2, metavar=("LOW", "HIGH"), default=None,
-                   help="resistivities the models draw from (ohm-m; default 3.16 3162)")
-    p.add_argument("--depth-max", type=float, default=None,
-                   help="depth of the model grid below the surface (m; default: the profile length)")
+    p.add_argument(
+        "--resistivity-range",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=None,
+        help="resistivities the models draw from (ohm-m; default 3.16 3162)",
+    )
+    p.add_argument(
+        "--depth-max",
+        type=float,
+        default=None,
+        help="depth of the model grid below the surface (m; default: the profile length)",
+    )
     p.add_argument("--shard-size", type=int, default=25)
     p.add_argument("--noise-share", type=float, default=0.5, help="share of samples with 5%% noise")
     p.add_argument("--topography-share", type=float, default=0.5)

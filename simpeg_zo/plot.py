@@ -69,8 +69,9 @@ DOI_MARGIN = 0.25
 
 
 def station_labels(profile: Profile) -> list[str]:
-    """Station names of a profile: those of its EDI files, else ``S01``,
-    ``S02``, ...
+    """Station names of a profile.
+
+    Those of its EDI files, else ``S01``, ``S02``, ...
 
     Parameters
     ----------
@@ -86,9 +87,10 @@ def station_labels(profile: Profile) -> list[str]:
 
 
 def misfit_text(result: InversionResult) -> str:
-    r"""The misfit of a result for a title: the model's own :math:`\chi^2`
-    and, when static-shift factors were estimated, the fit with them under
-    its own name.
+    r"""The misfit of a result for a title.
+
+    The model's own :math:`\chi^2` and, when static-shift factors were
+    estimated, the fit with them under its own name.
 
     Parameters
     ----------
@@ -135,9 +137,10 @@ def static_shift_prediction(profile: Profile, result: InversionResult) -> dict |
 
 
 def result_predictions(profile: Profile, result: InversionResult) -> dict:
-    """``{label: dpred}`` of a result for the data figures: the model's own
-    prediction and, when static-shift factors were estimated, the
-    prediction with them (labelled so).
+    """``{label: dpred}`` of a result for the data figures.
+
+    The model's own prediction and, when static-shift factors were
+    estimated, the prediction with them (labelled so).
     """
     shifted = static_shift_prediction(profile, result)
     if shifted is None:
@@ -157,8 +160,9 @@ _LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0, 7.0), tuple(np.arange
 
 
 def _plain_log_axis(axis, *, min_ticks: int = 3):
-    """Log ticks of ``axis`` labelled with plain decimals (0.1, 1, 10, 100):
-    the coarsest of 1; 1-2-5; 1-2-3-5-7 per decade that puts ``min_ticks``
+    """Log ticks of ``axis`` labelled with plain decimals (0.1, 1, 10, 100).
+
+    The coarsest of 1; 1-2-5; 1-2-3-5-7 per decade that puts ``min_ticks``
     labels inside the limits, no minor labels. Call once the limits are
     final.
     """
@@ -198,16 +202,25 @@ def _colorbar(fig, mappable, axes, *, label, log=False, **kwargs):
 
 
 def _label_stations(ax, x, names, *, fontsize=6):
-    """Station names as small rotated labels above the axes; returns the
-    title padding (points) they need.
+    """Station names as small rotated labels above the axes.
+
+    Returns the title padding (points) they need.
     """
     from matplotlib.transforms import blended_transform_factory
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    for xi, name in zip(x, names):
+    for xi, name in zip(x, names, strict=True):
         ax.annotate(
-            name, xy=(xi, 1.0), xycoords=trans, xytext=(0, 2), textcoords="offset points",
-            rotation=90, ha="center", va="bottom", fontsize=fontsize, annotation_clip=False,
+            name,
+            xy=(xi, 1.0),
+            xycoords=trans,
+            xytext=(0, 2),
+            textcoords="offset points",
+            rotation=90,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            annotation_clip=False,
         )
     longest = max((len(n) for n in names), default=0)
     return 6.0 + 0.62 * fontsize * longest
@@ -225,9 +238,11 @@ def _resolve_doi(profile, doi):
 
 
 def default_depth_max(profile: Profile, doi: np.ndarray | None = None) -> float:
-    """Depth range of a section below its highest station (m): a quarter
-    more than the deepest depth of investigation (the mesh's padding below
-    carries no information), half the profile length without data.
+    """Depth range of a section below its highest station (m).
+
+    A quarter more than the deepest depth of investigation (the mesh's
+    padding below carries no information), half the profile length without
+    data.
 
     Parameters
     ----------
@@ -265,8 +280,9 @@ def plot_model(
     stations: bool = True,
     colorbar: bool = False,
 ):
-    """Resistivity section of a model with stations, topography and the
-    depth of investigation.
+    """Resistivity section of a model.
+
+    With stations, topography and the depth of investigation.
 
     Parameters
     ----------
@@ -340,12 +356,19 @@ def plot_model(
         if shade_below_doi:
             ax.fill_between(xs, ys, y_lim[0], facecolor="white", alpha=0.6, edgecolor="none", zorder=2)
         ax.plot(xs, ys, "--", color="k", lw=0.9, zorder=3)
-        ax.annotate("DOI", xy=(xs[-1], ys[-1]), xytext=(-2, 2), textcoords="offset points",
-                    ha="right", va="bottom", fontsize=7, style="italic")
+        ax.annotate(
+            "DOI",
+            xy=(xs[-1], ys[-1]),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            style="italic",
+        )
     title_pad = None
     if stations:
-        ax.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=5,
-                clip_on=False, zorder=5)
+        ax.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=5, clip_on=False, zorder=5)
         title_pad = _label_stations(ax, profile.stations, station_labels(profile))
     _distance_axis(ax, length)
     ax.set_ylabel("Elevation (m)")
@@ -357,7 +380,11 @@ def plot_model(
 
 
 def plot_inversion(
-    profile: Profile, result: InversionResult, *, path: str | None = None, depth_max: float | None = None,
+    profile: Profile,
+    result: InversionResult,
+    *,
+    path: str | None = None,
+    depth_max: float | None = None,
     clim: tuple | None = None,
 ) -> Figure | str:
     """Resistivity section of one inversion result, titled with its misfit.
@@ -385,8 +412,7 @@ def plot_inversion(
         depth_max=depth_max,
         clim=clim,
         colorbar=True,
-        title=f"{result.method}: {misfit_text(result)}, {result.iterations} iterations, "
-        f"{result.wall_seconds:.0f} s",
+        title=f"{result.method}: {misfit_text(result)}, {result.iterations} iterations, {result.wall_seconds:.0f} s",
     )
     return _save(fig, path)
 
@@ -411,8 +437,16 @@ def plot_models(comparison, *, path=None):
     core_depth = float((comparison.core or {}).get("depth", [0.0, 0.0])[1])
     if core_depth > 0:
         depth_max = min(depth_max, 2.0 * core_depth)
-    qm = plot_model(profile, true, ax=axes[0, 0], title="true model", clim=clim, depth_max=depth_max,
-                    doi=doi if doi is not None else False, shade_below_doi=False)
+    qm = plot_model(
+        profile,
+        true,
+        ax=axes[0, 0],
+        title="true model",
+        clim=clim,
+        depth_max=depth_max,
+        doi=doi if doi is not None else False,
+        shade_below_doi=False,
+    )
     for ax, name in zip(axes[1:, 0], names, strict=True):
         r = comparison.results[name]
         plot_model(
@@ -457,8 +491,15 @@ def plot_misfit_curves(results, *, path=None, target=1.0):
         a2.semilogy(sec, chi, "o-", ms=3, label=label, color=line.get_color())
         if shifted and it:
             for ax, x in ((a1, it[-1]), (a2, sec[-1])):
-                ax.plot([x], [r.chi2], "o", mfc="none", mec=line.get_color(), ms=7,
-                        label=f"{name}: model alone" if ax is a1 else None)
+                ax.plot(
+                    [x],
+                    [r.chi2],
+                    "o",
+                    mfc="none",
+                    mec=line.get_color(),
+                    ms=7,
+                    label=f"{name}: model alone" if ax is a1 else None,
+                )
     for ax, xl in ((a1, "Iteration"), (a2, "Elapsed time (s)")):
         ax.axhline(target, color="k", ls="--", lw=0.8)
         ax.set_xlabel(xl)
@@ -482,8 +523,9 @@ def _edges(values, *, log=False):
 
 
 def _pseudo_axes(ax, profile, *, names_on_top):
-    """Period axis (log, plain labels, long periods down) and distance axis
-    of a pseudo-section panel.
+    """Period and distance axes of a pseudo-section panel.
+
+    Period log-scaled with plain labels, long periods down.
     """
     ax.set_yscale("log")
     period = 1.0 / profile.frequencies
@@ -503,6 +545,45 @@ def _pseudo_grid(profile):
     return _edges(profile.stations), _edges(1.0 / profile.frequencies, log=True)
 
 
+def _pseudo_figure(profile, n_rows, *, row_height, extra_height):
+    """A grid of pseudo-section panels: ``n_rows`` rows, one column per mode and component.
+
+    Returns the figure, its ``(n_rows, n_columns)`` axes and the columns'
+    ``(mode, component)`` pairs.
+    """
+    plt = _pyplot()
+    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
+    fig, axes = plt.subplots(
+        n_rows,
+        len(cols),
+        figsize=(3.3 * len(cols), row_height * n_rows + extra_height),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+        layout="constrained",
+    )
+    return fig, axes, cols
+
+
+def _pseudo_panel(ax, profile, values, *, title, row_label=None, top=False, bottom=True, **style):
+    """One pseudo-section panel of ``(n_frequencies, n_stations)`` values.
+
+    Missing values (NaN) are grey; station names on the ``top`` row, the
+    distance label on the ``bottom`` row, ``row_label`` beside the period
+    label. ``style`` goes to ``pcolormesh``; returns its QuadMesh.
+    """
+    xe, pe = _pseudo_grid(profile)
+    qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(values), rasterized=True, **style)
+    ax.set_facecolor("0.85")
+    pad = _pseudo_axes(ax, profile, names_on_top=top)
+    ax.set_title(title, fontsize=8, pad=pad or 4.0)
+    if row_label is not None:
+        ax.set_ylabel(f"{row_label}\nPeriod (s)")
+    if not bottom:
+        ax.set_xlabel("")
+    return qm
+
+
 def plot_pseudosections(profile, predicted=None, *, path=None):
     """Observed (and predicted) apparent-resistivity and phase pseudo-sections.
 
@@ -520,16 +601,11 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
     """
     from matplotlib.colors import LogNorm, Normalize
 
-    plt = _pyplot()
-    rows = [("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan)
-                          for m, d in profile.data.items()})]
+    rows = [
+        ("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan) for m, d in profile.data.items()})
+    ]
     rows += list((predicted or {}).items())
-    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
-    fig, axes = plt.subplots(
-        len(rows), len(cols), figsize=(3.3 * len(cols), 2.3 * len(rows) + 1.0), squeeze=False,
-        sharex=True, sharey=True, layout="constrained",
-    )
-    xe, pe = _pseudo_grid(profile)
+    fig, axes, cols = _pseudo_figure(profile, len(rows), row_height=2.3, extra_height=1.0)
     obs = {m: profile.observed(m) for m in profile.data}
     for j, (mode, comp) in enumerate(cols):
         ref = obs[mode][comp]
@@ -545,27 +621,44 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
             values = profile.split(data[mode], mode)[comp]
             if comp == "phase":
                 values = np.mod(values, 180.0)
-            qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(values), norm=norm, cmap=cmap, rasterized=True)
-            ax.set_facecolor("0.85")
-            pad = _pseudo_axes(ax, profile, names_on_top=i == 0)
-            ax.set_title(f"{mode} {_COMPONENT_NAMES[comp]}", fontsize=8, pad=pad or 4.0)
-            if j == 0:
-                ax.set_ylabel(f"{label}\nPeriod (s)")
-            if i < len(rows) - 1:
-                ax.set_xlabel("")
+            qm = _pseudo_panel(
+                ax,
+                profile,
+                values,
+                title=f"{mode} {_COMPONENT_NAMES[comp]}",
+                row_label=label if j == 0 else None,
+                top=i == 0,
+                bottom=i == len(rows) - 1,
+                norm=norm,
+                cmap=cmap,
+            )
         if comp == "apparent_resistivity":
-            _colorbar(fig, qm, axes[:, j].tolist(), label=APPARENT_RESISTIVITY_LABEL, log=True,
-                      location="bottom", shrink=0.85, aspect=30)
+            _colorbar(
+                fig,
+                qm,
+                axes[:, j].tolist(),
+                label=APPARENT_RESISTIVITY_LABEL,
+                log=True,
+                location="bottom",
+                shrink=0.85,
+                aspect=30,
+            )
         else:
             _colorbar(fig, qm, axes[:, j].tolist(), label=PHASE_LABEL, location="bottom", shrink=0.85, aspect=30)
     return _save(fig, path)
 
 
 def plot_residual_pseudosections(
-    profile: Profile, predicted: dict, *, path: str | None = None, limit: float = 3.0, title: str | None = None,
+    profile: Profile,
+    predicted: dict,
+    *,
+    path: str | None = None,
+    limit: float = 3.0,
+    title: str | None = None,
 ) -> Figure | str:
-    """Normalised residuals ``(observed - predicted) / std`` as
-    pseudo-sections, one per mode and component.
+    """Normalised residuals ``(observed - predicted) / std`` as pseudo-sections.
+
+    One per mode and component.
 
     Red: data above the prediction, blue: below; the colour scale is
     centred at 0 and saturates at ``+-limit``; grey marks dropped data.
@@ -590,33 +683,31 @@ def plot_residual_pseudosections(
     """
     if not limit > 0:
         raise ValueError(f"limit must be > 0, got {limit}")
-    plt = _pyplot()
-    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
     rows = list(predicted.items())
-    fig, axes = plt.subplots(
-        len(rows), len(cols), figsize=(3.3 * len(cols), 2.4 * len(rows) + 1.1), squeeze=False,
-        sharex=True, sharey=True, layout="constrained",
-    )
-    xe, pe = _pseudo_grid(profile)
+    fig, axes, cols = _pseudo_figure(profile, len(rows), row_height=2.4, extra_height=1.1)
     qm = None
     for i, (label, dpred) in enumerate(rows):
         residuals = profile_residuals(profile, dpred)
         for j, (mode, comp) in enumerate(cols):
             ax = axes[i, j]
             r = residuals[mode][comp]
-            qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(r), cmap="RdBu_r", vmin=-limit, vmax=limit,
-                               rasterized=True)
-            ax.set_facecolor("0.85")
-            pad = _pseudo_axes(ax, profile, names_on_top=i == 0)
             finite = r[np.isfinite(r)]
-            rms = f"RMS {np.sqrt(np.mean(finite ** 2)):.2f}" if finite.size else "no data"
-            ax.set_title(f"{mode} {_COMPONENT_NAMES[comp]}: {rms}", fontsize=8, pad=pad or 4.0)
-            if j == 0:
-                ax.set_ylabel(f"{label}\nPeriod (s)")
-            if i < len(rows) - 1:
-                ax.set_xlabel("")
-    cbar = fig.colorbar(qm, ax=axes.ravel().tolist(), label=RESIDUAL_LABEL, location="bottom",
-                        shrink=0.5, aspect=40, extend="both")
+            rms = f"RMS {np.sqrt(np.mean(finite**2)):.2f}" if finite.size else "no data"
+            qm = _pseudo_panel(
+                ax,
+                profile,
+                r,
+                title=f"{mode} {_COMPONENT_NAMES[comp]}: {rms}",
+                row_label=label if j == 0 else None,
+                top=i == 0,
+                bottom=i == len(rows) - 1,
+                cmap="RdBu_r",
+                vmin=-limit,
+                vmax=limit,
+            )
+    cbar = fig.colorbar(
+        qm, ax=axes.ravel().tolist(), label=RESIDUAL_LABEL, location="bottom", shrink=0.5, aspect=40, extend="both"
+    )
     cbar.set_ticks(np.arange(-np.floor(limit), np.floor(limit) + 1))
     if title:
         fig.suptitle(title, fontsize=9)
@@ -624,9 +715,10 @@ def plot_residual_pseudosections(
 
 
 def save_comparison_figures(comparison, directory) -> list:
-    """Write the standard figures of a comparison; returns the paths
-    (``models.png``, ``misfit.png``, ``pseudosections.png``,
-    ``residuals.png``).
+    """Write the standard figures of a comparison.
+
+    Returns the paths (``models.png``, ``misfit.png``,
+    ``pseudosections.png``, ``residuals.png``).
     """
     os.makedirs(directory, exist_ok=True)
     paths = [

@@ -49,11 +49,9 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
     n = profile.n_stations
     cols = min(columns, n)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(
-        2 * rows, cols, figsize=(2.6 * cols, 3.6 * rows), sharex=True, squeeze=False
-    )
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(2.6 * cols, 3.6 * rows), sharex=True, squeeze=False)
     period = 1.0 / profile.frequencies
-    names = [f"{n} ({x / 1000.0:.1f} km)" for n, x in zip(station_labels(profile), profile.stations)]
+    names = [f"{n} ({x / 1000.0:.1f} km)" for n, x in zip(station_labels(profile), profile.stations, strict=True)]
     styles = ["-", "--", ":", "-."]
     for i in range(rows * cols):
         a_rho, a_ph = axes[2 * (i // cols), i % cols], axes[2 * (i // cols) + 1, i % cols]
@@ -67,13 +65,24 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
             c = _COLOURS.get(mode, "k")
             ok = np.isfinite(std["apparent_resistivity"][:, i])
             a_rho.errorbar(
-                period[ok], obs["apparent_resistivity"][ok, i], std["apparent_resistivity"][ok, i],
-                fmt="o", ms=2.5, color=c, lw=0.7, label=f"{mode} obs",
+                period[ok],
+                obs["apparent_resistivity"][ok, i],
+                std["apparent_resistivity"][ok, i],
+                fmt="o",
+                ms=2.5,
+                color=c,
+                lw=0.7,
+                label=f"{mode} obs",
             )
             ok = np.isfinite(std["phase"][:, i])
             a_ph.errorbar(
-                period[ok], np.mod(obs["phase"][ok, i], 180.0), std["phase"][ok, i],
-                fmt="o", ms=2.5, color=c, lw=0.7,
+                period[ok],
+                np.mod(obs["phase"][ok, i], 180.0),
+                std["phase"][ok, i],
+                fmt="o",
+                ms=2.5,
+                color=c,
+                lw=0.7,
             )
             for (label, dp), ls in zip((predicted or {}).items(), styles, strict=False):
                 pr = profile.split(dp[mode], mode)
@@ -143,7 +152,7 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
     qm = ax.pcolormesh(
         occam.x_nodes + x0,
         top - occam.depth_nodes,
-        10.0 ** occam.log10_resistivity,
+        10.0**occam.log10_resistivity,
         norm=LogNorm(*clim),
         cmap="turbo_r",
         rasterized=True,
@@ -156,8 +165,17 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
         ys = top - np.concatenate([[doi[ok][0]], doi[ok], [doi[ok][-1]]])
         ax.fill_between(xs, ys, y_bottom, facecolor="white", alpha=0.6, edgecolor="none", zorder=2)
         ax.plot(xs, ys, "--", color="k", lw=0.9, zorder=3)
-    ax.plot(occam.station_offsets + x0, np.full(occam.station_offsets.size, top), "v", color="k", mec="w",
-            mew=0.5, ms=5, clip_on=False, zorder=5)
+    ax.plot(
+        occam.station_offsets + x0,
+        np.full(occam.station_offsets.size, top),
+        "v",
+        color="k",
+        mec="w",
+        mew=0.5,
+        ms=5,
+        clip_on=False,
+        zorder=5,
+    )
     ax.set_xlim(*x_lim)
     ax.set_ylim(y_bottom, float(profile.elevations.max()) + 0.06 * depth_max)
     pad = _label_stations(ax, profile.stations, station_labels(profile))
@@ -167,8 +185,16 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
     ax.set_title(title, fontsize=9, pad=pad)
     ax.set_ylabel("Elevation (m)")
     for a, (label, model) in zip(axes[1:, 0], models.items(), strict=True):
-        plot_model(profile, model, ax=a, clim=clim, depth_max=depth_max, doi=doi if doi is not None else False,
-                   stations=False, title=label)
+        plot_model(
+            profile,
+            model,
+            ax=a,
+            clim=clim,
+            depth_max=depth_max,
+            doi=doi if doi is not None else False,
+            stations=False,
+            title=label,
+        )
         a.plot(profile.stations, profile.elevations, "v", color="k", mec="w", mew=0.5, ms=4, clip_on=False)
     _distance_axis(axes[-1, 0], length)
     for a in axes[:-1, 0]:

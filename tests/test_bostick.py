@@ -188,8 +188,9 @@ def test_fold_phase_maps_simpeg_te_and_tm_to_pi_over_4():
     # SimPEG: TE ("yx") +45 deg, TM ("xy") -135 deg over a half-space
     np.testing.assert_allclose(fold_phase(45.0), np.pi / 4, rtol=1e-12)
     np.testing.assert_allclose(fold_phase(-135.0), np.pi / 4, rtol=1e-12)
-    np.testing.assert_allclose(fold_phase(np.array([30.0, -150.0, 60.0, -120.0])),
-                               np.deg2rad([30.0, 30.0, 60.0, 60.0]), rtol=1e-12)
+    np.testing.assert_allclose(
+        fold_phase(np.array([30.0, -150.0, 60.0, -120.0])), np.deg2rad([30.0, 30.0, 60.0, 60.0]), rtol=1e-12
+    )
 
 
 def test_fold_phase_stays_inside_the_first_quadrant():

@@ -60,14 +60,22 @@ def test_compare_writes_report(tmp_path, capsys):
     for name in ("gn", "zo"):
         m = report["methods"][name]
         for key in (
-            "chi2", "rms_percent", "iterations", "forward_solves", "wall_seconds",
-            "model_log10_rmse", "converged", "history", "seconds_to_chi2",
+            "chi2",
+            "rms_percent",
+            "iterations",
+            "forward_solves",
+            "wall_seconds",
+            "model_log10_rmse",
+            "converged",
+            "history",
+            "seconds_to_chi2",
         ):
             assert key in m, key
         assert set(m["seconds_to_chi2"]) == {"3", "2", "1.5", "1"}
         assert m["history"][0]["iteration"] == 0
         assert m["iterations"] <= 2
-    assert sorted(p.name for p in plots.iterdir()) == ["misfit.png", "models.png", "pseudosections.png", "residuals.png"]
+    expected = ["misfit.png", "models.png", "pseudosections.png", "residuals.png"]
+    assert sorted(p.name for p in plots.iterdir()) == expected
     assert "gn" in capsys.readouterr().out
 
 
@@ -84,6 +92,7 @@ def tiny_spec(tmp_path):
 @pytest.fixture
 def no_simulation(monkeypatch):
     """Make any simulation fail the test: the checks must come first."""
+
     def forbidden(*args, **kwargs):
         raise AssertionError("a simulation started")
 

@@ -103,9 +103,7 @@ def commemi_2d1():
         )
     centres = mesh.cell_centers[profile.active_cells]
     depth = profile.cell_depths
-    inside = (
-        (np.abs(centres[:, 0]) < PRISM_HALF_WIDTH) & (depth > PRISM_TOP) & (depth < PRISM_BOTTOM)
-    )
+    inside = (np.abs(centres[:, 0]) < PRISM_HALF_WIDTH) & (depth > PRISM_TOP) & (depth < PRISM_BOTTOM)
     rho = np.where(inside, RHO_PRISM, RHO_HOST)
     data = profile.dpred(profile.model_from_resistivity(rho))
     rho_a = {mode: profile.split(data[mode], mode)["apparent_resistivity"] for mode in profile.modes}
@@ -155,8 +153,9 @@ def contact():
     dx = 20.0
     near = np.arange(dx / 2, 10 * dx, dx)
     stations = np.r_[-5000 - dx / 2, -2000 - dx / 2, -near[::-1], near, 2000 + dx / 2, 5000 + dx / 2]
-    profile = build_profile(stations, [10.0, 1.0], modes=("TE", "TM"), resistivity_range=(10.0, 100.0),
-                            cells_per_station=1)
+    profile = build_profile(
+        stations, [10.0, 1.0], modes=("TE", "TM"), resistivity_range=(10.0, 100.0), cells_per_station=1
+    )
     x = profile.mesh.cell_centers[profile.active_cells, 0]
     rho = np.where(x < 0, 10.0, 100.0)
     data = profile.dpred(profile.model_from_resistivity(rho))

@@ -94,9 +94,7 @@ def test_rotation_invariants(stations):
     np.testing.assert_allclose(rho_xy90, rho_yx, rtol=1e-12)
     # the sum of squared off-diagonal moduli is invariant under rotation
     z33 = sz.rotate_impedance(z, 33.0)
-    np.testing.assert_allclose(
-        np.abs(z33[:, 0, 1] - z33[:, 1, 0]), np.abs(z[:, 0, 1] - z[:, 1, 0]), rtol=1e-9
-    )
+    np.testing.assert_allclose(np.abs(z33[:, 0, 1] - z33[:, 1, 0]), np.abs(z[:, 0, 1] - z[:, 1, 0]), rtol=1e-9)
 
 
 def test_te_tm_match_occam2d_data_file(occam_survey):
@@ -113,9 +111,7 @@ def test_te_tm_match_occam2d_data_file(occam_survey):
             for mode, (t_rho, t_phase), shift in (("TE", (1, 2), 0.0), ("TM", (5, 6), 180.0)):
                 log_rho = np.log10(occam_survey.rho[mode][j, i])
                 assert log_rho == pytest.approx(occ[site, j + 1, t_rho][0], abs=2e-4)
-                assert occam_survey.phase[mode][j, i] + shift == pytest.approx(
-                    occ[site, j + 1, t_phase][0], abs=2e-3
-                )
+                assert occam_survey.phase[mode][j, i] + shift == pytest.approx(occ[site, j + 1, t_phase][0], abs=2e-3)
 
 
 def test_error_floors(occam_survey):
@@ -232,9 +228,7 @@ def test_occam2d_reader():
 def test_short_zo_inversion_lowers_the_misfit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        profile, survey = sz.read_edi_profile(
-            PARALANA, frequency_step=3, cells_per_station=2, **OCCAM_CHOICES
-        )
+        profile, survey = sz.read_edi_profile(PARALANA, frequency_step=3, cells_per_station=2, **OCCAM_CHOICES)
     assert profile.n_stations == 15 and profile.n_frequencies == 7
     result = sz.invert_profile(profile, "zo", max_iter=2)
     assert result.history[-1]["chi2"] < result.history[0]["chi2"]

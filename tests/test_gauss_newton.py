@@ -87,14 +87,14 @@ def test_simpeg_jacobi_preconditioner_directive_runs(hill):
     beta diag(R)) as the CG preconditioner on the profile's simulations."""
     profile, model = hill
     dmis = profile.data_misfit()
-    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells,
-                                              reference_model=profile.half_space())
+    reg = regularization.WeightedLeastSquares(
+        profile.mesh, active_cells=profile.active_cells, reference_model=profile.half_space()
+    )
     opt = optimization.InexactGaussNewton(maxIter=1)
     inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt, beta=2.0)
     inv_prob.model = model
     directive = directives.UpdatePreconditioner()
-    directive.inversion = type("Inv", (), {"invProb": inv_prob, "opt": opt, "reg": reg,
-                                           "dmisfit": dmis})()
+    directive.inversion = type("Inv", (), {"invProb": inv_prob, "opt": opt, "reg": reg, "dmisfit": dmis})()
     directive.initialize()
     jtj = sum(simpeg_zo.jtj_diagonal(o.simulation, model, W=o.W) for o in dmis.objfcts)
     reg_diag = reg.deriv2(model).diagonal()  # the directive wraps the WLS as one term

@@ -72,8 +72,7 @@ def test_training_values_on_grid_and_held_out_values_between():
 
 
 def test_paint_layers_and_transition_layers():
-    params = {"family": "layers", "layers": {"depths": [100.0], "resistivities": [10.0, 1000.0],
-                                             "transitions": [3]}}
+    params = {"family": "layers", "layers": {"depths": [100.0], "resistivities": [10.0, 1000.0], "transitions": [3]}}
     depth = np.array([10.0, 99.0, 101.0, 120.0, 149.0, 151.0, 500.0])
     rho = paint(params, np.zeros_like(depth), depth)
     # three 50/3 m transition steps at 1/4, 2/4, 3/4 of the way in log10
@@ -81,14 +80,19 @@ def test_paint_layers_and_transition_layers():
 
 
 def test_paint_fault_throw_and_block():
-    params = {"family": "fault", "layers": {"depths": [200.0], "resistivities": [10.0, 1000.0],
-                                            "transitions": [0]},
-              "fault": {"x": 1000.0, "dip": 90.0, "throw": 300.0, "side": 1}}
+    params = {
+        "family": "fault",
+        "layers": {"depths": [200.0], "resistivities": [10.0, 1000.0], "transitions": [0]},
+        "fault": {"x": 1000.0, "dip": 90.0, "throw": 300.0, "side": 1},
+    }
     x = np.array([500.0, 500.0, 1500.0, 1500.0])
     z = np.array([150.0, 250.0, 450.0, 550.0])
     np.testing.assert_allclose(paint(params, x, z), [10.0, 1000.0, 10.0, 1000.0])
-    params = {"family": "blocks", "layers": {"depths": [], "resistivities": [100.0], "transitions": []},
-              "blocks": [{"x": 1000.0, "length": 400.0, "top": 100.0, "thickness": 50.0, "resistivity": 5.0}]}
+    params = {
+        "family": "blocks",
+        "layers": {"depths": [], "resistivities": [100.0], "transitions": []},
+        "blocks": [{"x": 1000.0, "length": 400.0, "top": 100.0, "thickness": 50.0, "resistivity": 5.0}],
+    }
     np.testing.assert_allclose(paint(params, [1000.0, 1000.0, 1300.0], [120.0, 200.0, 120.0]), [5.0, 100.0, 100.0])
 
 
@@ -127,8 +131,12 @@ def test_half_space_sample_is_a_half_space(tmp_path):
     """A simulated half-space gives rho_a = rho and 45 degree phases."""
     profile = build_profile(np.linspace(0, 800, 5), [1000.0, 100.0, 10.0], resistivity_range=(100, 100))
     d = profile.dpred(profile.model_from_resistivity(100.0))
-    data = np.stack([np.stack([profile.split(d[m], m)["apparent_resistivity"], profile.split(d[m], m)["phase"]])
-                     for m in ("TE", "TM")])
+    data = np.stack(
+        [
+            np.stack([profile.split(d[m], m)["apparent_resistivity"], profile.split(d[m], m)["phase"]])
+            for m in ("TE", "TM")
+        ]
+    )
     x = pseudo_sections(data)
     np.testing.assert_allclose(x[[0, 2]], 2.0, atol=0.01)
     np.testing.assert_allclose(x[[1, 3]], 45.0, atol=1.0)
@@ -195,15 +203,18 @@ def _toy_problem(n=24, seed=0):
     """Sections whose level sets the label: learnable in a few epochs."""
     rng = np.random.default_rng(seed)
     level = rng.uniform(1.0, 3.0, n)
-    X = np.stack([np.stack([np.full((3, 5), v), np.full((3, 5), 45.0), np.full((3, 5), v), np.full((3, 5), 45.0)])
-                  for v in level]) + 0.01 * rng.standard_normal((n, 4, 3, 5))
+    X = np.stack(
+        [
+            np.stack([np.full((3, 5), v), np.full((3, 5), 45.0), np.full((3, 5), v), np.full((3, 5), 45.0)])
+            for v in level
+        ]
+    ) + 0.01 * rng.standard_normal((n, 4, 3, 5))
     y = np.repeat(level[:, None, None], 8, 1).repeat(5, 2)
     return X, y
 
 
 def _tiny(**kw):
-    kw = {"width": 0.0625, "n_classes": 6, "log10_range": (0.5, 3.5), "epochs": 3, "batch_size": 8,
-          "threads": 1, **kw}
+    kw = {"width": 0.0625, "n_classes": 6, "log10_range": (0.5, 3.5), "epochs": 3, "batch_size": 8, "threads": 1, **kw}
     return ResNetInverter(**kw)
 
 
@@ -327,8 +338,23 @@ def test_import_without_torch_names_the_cnn_extra():
 def test_compare_cli_reports_a_missing_network(capsys):
     from simpeg_zo.cli import main
 
-    assert main(["compare", "block-topo", "--methods", "cnn", "--station-step", "20",
-                 "--frequency-step", "30", "--network", "/nonexistent/net.json"]) == 2
+    assert (
+        main(
+            [
+                "compare",
+                "block-topo",
+                "--methods",
+                "cnn",
+                "--station-step",
+                "20",
+                "--frequency-step",
+                "30",
+                "--network",
+                "/nonexistent/net.json",
+            ]
+        )
+        == 2
+    )
     assert "net" in capsys.readouterr().err
 
 
@@ -394,8 +420,29 @@ def test_dataset_for_an_edi_survey(tmp_path):
     from simpeg_zo.cli import main
 
     out = tmp_path / "ds"
-    assert main(["dataset", str(PARALANA), str(out), "--train", "1", "--test", "0", "--workers", "0",
-                 "--frequency-step", "7", "--depth-max", "5000", "--resistivity-range", "1", "1000"]) == 0
+    assert (
+        main(
+            [
+                "dataset",
+                str(PARALANA),
+                str(out),
+                "--train",
+                "1",
+                "--test",
+                "0",
+                "--workers",
+                "0",
+                "--frequency-step",
+                "7",
+                "--depth-max",
+                "5000",
+                "--resistivity-range",
+                "1",
+                "1000",
+            ]
+        )
+        == 0
+    )
     ds = load_dataset(out)
     assert ds.config.stations.size == 15 and ds.config.frequencies.size == 3
     assert ds.config.depth_edges[-1] == pytest.approx(5000.0)

@@ -23,10 +23,9 @@ PARALANA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana
 #: The published Occam2D run's choices (as in test_edi.py).
 OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
 
-needs_paralana = pytest.mark.skipif(
-    not os.path.isdir(PARALANA),
-    reason=f"Paralana field data not found at {PARALANA} (third-party files, not in the repository)",
-)
+#: the Paralana EDI files (third-party, in ../shared): skip without ../shared,
+#: fail where it exists (tests/conftest.py)
+needs_paralana = pytest.mark.needs_shared(PARALANA)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -107,9 +106,20 @@ def _decode(array):
 def test_frame_to_stations_layout_and_units():
     frame = _frame(
         [
-            {"survey": "s", "station": "a", "latitude": -30.0, "longitude": 139.0, "elevation": 10.0,
-             "period": p, "z_xy": 1 + 1j, "z_yx": -2 - 2j, "z_xy_error": 0.1, "z_yx_error": 0.2,
-             "z_xy_model_error": 0.3, "z_yx_model_error": 0.4}
+            {
+                "survey": "s",
+                "station": "a",
+                "latitude": -30.0,
+                "longitude": 139.0,
+                "elevation": 10.0,
+                "period": p,
+                "z_xy": 1 + 1j,
+                "z_yx": -2 - 2j,
+                "z_xy_error": 0.1,
+                "z_yx_error": 0.2,
+                "z_xy_model_error": 0.3,
+                "z_yx_model_error": 0.4,
+            }
             for p in (1.0, 0.01, 0.1)
         ]
     )
@@ -145,8 +155,15 @@ def test_frame_errors_are_explained():
 
 def test_same_station_in_two_surveys_is_kept_apart():
     rows = [
-        {"survey": su, "station": "a", "latitude": lat, "longitude": 139.0, "period": 1.0,
-         "z_xy": 1 + 1j, "z_yx": -1 - 1j}
+        {
+            "survey": su,
+            "station": "a",
+            "latitude": lat,
+            "longitude": 139.0,
+            "period": 1.0,
+            "z_xy": 1 + 1j,
+            "z_yx": -1 - 1j,
+        }
         for su, lat in (("north", -30.0), ("south", -31.0))
     ]
     names = [st.name for st in sz.stations_from_mt_dataframe(_frame(rows))]
@@ -265,8 +282,6 @@ def test_occam2d_grid_follows_the_local_ground():
 @pytest.fixture(scope="module")
 def mt_data():
     pytest.importorskip("mtpy")
-    if not os.path.isdir(PARALANA):
-        pytest.skip(f"Paralana field data not found at {PARALANA}")
     from mtpy import MTData
 
     data = MTData()
@@ -302,11 +317,13 @@ def _assert_same_profile(got, expected):
         np.testing.assert_allclose(p.data[mode].standard_deviation, q.data[mode].standard_deviation, rtol=1e-9)
 
 
+@needs_paralana
 def test_mtdata_profile_is_the_edi_profile(mtpy_profile, edi_profile):
     _assert_same_profile(mtpy_profile, edi_profile)
     assert mtpy_profile[0].n_data == 1140  # the published Occam2D data subset
 
 
+@needs_paralana
 def test_mtpy_simpeg_2d_export_gives_the_same_profile(mt_data, edi_profile):
     """mtpy-v2's SimPEG 2D object (impedances in ohm) as input."""
     with warnings.catch_warnings():
@@ -315,6 +332,7 @@ def test_mtpy_simpeg_2d_export_gives_the_same_profile(mt_data, edi_profile):
     _assert_same_profile(got, edi_profile)
 
 
+@needs_paralana
 def test_te_tm_as_mtpy_hands_them_to_simpeg(mt_data):
     """Unrotated, TE/TM are mtpy's Simpeg2DData te/tm data: rho and phase of
     Z_xy on SimPEG's "yx" receivers and of Z_yx on "xy"."""
@@ -342,6 +360,7 @@ def test_te_tm_as_mtpy_hands_them_to_simpeg(mt_data):
         np.testing.assert_allclose(ours_phase[ok], v[:, 1, :][ok], atol=1e-6)
 
 
+@needs_paralana
 def test_model_errors_of_mtpy(mt_data):
     data = mt_data.copy()
     data.compute_model_errors(z_error_value=5, z_error_type="geometric_mean", z_floor=True)
@@ -357,6 +376,7 @@ def test_model_errors_of_mtpy(mt_data):
         assert not np.allclose(survey.rho_std[mode][ok], plain.rho_std[mode][ok])
 
 
+@needs_paralana
 def test_outputs_read_back_with_mtpy(tmp_path, mtpy_profile):
     from pathlib import Path
 
@@ -423,11 +443,13 @@ def test_outputs_read_back_with_mtpy(tmp_path, mtpy_profile):
     assert np.mean(np.abs(back - model) < 1e-6) > 0.95
 
 
+@needs_paralana
 def test_mtpy_profile_inverts(mt_data):
     """A decimated mtpy-built profile goes through an inverter."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        profile, _ = sz.read_mtpy_profile(mt_data, fmin=5.0, frequency_step=4, modes=["TE"], **{
-            k: v for k, v in OCCAM_CHOICES.items() if k != "fmin"})
+        profile, _ = sz.read_mtpy_profile(
+            mt_data, fmin=5.0, frequency_step=4, modes=["TE"], **{k: v for k, v in OCCAM_CHOICES.items() if k != "fmin"}
+        )
         result = sz.invert_profile(profile, "zo-paper", max_iter=2)
     assert result.iterations >= 1 and np.isfinite(result.chi2)

@@ -11,9 +11,7 @@ from simpeg_zo import BostickStartingModel, ZohdyOldenburg
 def small_h_layers(modes=("TE",)):
     """The paper's H-type earth on a small survey (fast)."""
     spec = simpeg_zo.load_spec("h-layers").replace(modes=modes)
-    spec = spec.replace(
-        stations=np.linspace(0.0, 4000.0, 5), frequencies=np.logspace(3, -2, 13)
-    )
+    spec = spec.replace(stations=np.linspace(0.0, 4000.0, 5), frequencies=np.logspace(3, -2, 13))
     return simpeg_zo.synthetic_profile(spec, padding_skin_depths=1.5)
 
 
@@ -26,9 +24,7 @@ def standard_script(profile, opt, extra=()):
     """A SimPEG user's GN script; only ``opt`` (and ``extra``) change."""
     m0 = profile.half_space()
     dmis = profile.data_misfit()
-    reg = regularization.WeightedLeastSquares(
-        profile.mesh, active_cells=profile.active_cells, reference_model=m0
-    )
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells, reference_model=m0)
     inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
     save = directives.SaveOutputDictEveryIteration()
     directive_list = [

@@ -39,7 +39,10 @@ def _half_space_profile(rho=100.0, modes=("TE", "TM")):
     """A 4-station profile over rugged ground with the exact half-space
     response as its data (no forward solve)."""
     profile = build_profile(
-        np.linspace(0.0, 6000.0, 4), FREQUENCIES, modes=modes, elevation=[0.0, 40.0, 80.0, 20.0],
+        np.linspace(0.0, 6000.0, 4),
+        FREQUENCIES,
+        modes=modes,
+        elevation=[0.0, 40.0, 80.0, 20.0],
         resistivity_range=(rho, rho),
     )
     phase = {"TE": 45.0, "TM": -135.0}
@@ -51,8 +54,15 @@ def _result(profile, *, extra=None):
     model = profile.half_space(100.0)
     dpred = {m: d.dobs.copy() for m, d in profile.data.items()}
     return InversionResult(
-        method="zo", model=model, dpred=dpred, chi2=1.4, rms_percent=5.0, iterations=3, forward_solves=4,
-        wall_seconds=2.0, history=[{"iteration": 0, "chi2": 3.0, "seconds": 0.0, "forward_solves": 1}],
+        method="zo",
+        model=model,
+        dpred=dpred,
+        chi2=1.4,
+        rms_percent=5.0,
+        iterations=3,
+        forward_solves=4,
+        wall_seconds=2.0,
+        history=[{"iteration": 0, "chi2": 3.0, "seconds": 0.0, "forward_solves": 1}],
         extra=extra or {},
     )
 
@@ -67,8 +77,9 @@ def test_doi_of_half_space_is_bostick_depth_of_lowest_frequency():
     np.testing.assert_allclose(doi, np.sqrt(rho / (omega * MU0)), rtol=1e-12)
     np.testing.assert_allclose(doi, skin_depth / np.sqrt(2.0), rtol=1e-12)
     np.testing.assert_allclose(doi, 3558.8, atol=0.1)  # the docstring's number
-    np.testing.assert_allclose(depth_of_investigation(np.full((3, 5), rho), FREQUENCIES, factor=np.sqrt(2)),
-                               skin_depth, rtol=1e-12)
+    np.testing.assert_allclose(
+        depth_of_investigation(np.full((3, 5), rho), FREQUENCIES, factor=np.sqrt(2)), skin_depth, rtol=1e-12
+    )
 
 
 def test_doi_uses_each_stations_longest_period_left():
@@ -178,7 +189,12 @@ def test_inversion_figure_title_is_honest_about_shifts():
 
 def test_log_tick_labels_are_plain_decimals():
     assert [_plain_number(v) for v in (0.02, 0.1, 1.0, 4.0, 300.0, 10000.0)] == [
-        "0.02", "0.1", "1", "4", "300", "10000"
+        "0.02",
+        "0.1",
+        "1",
+        "4",
+        "300",
+        "10000",
     ]
     from simpeg_zo.plot_field import plot_station_responses
 
@@ -214,8 +230,13 @@ def test_write_inversion_draws_model_and_residual_figures(tmp_path):
     from simpeg_zo import write_inversion
 
     profile = _half_space_profile(modes=("TE",))
-    result = _result(profile, extra={"chi2_with_static_shift": 1.1,
-                                     "static_shift": {"stations": [], "factors": {"TE": [2.0, 1.0, 1.0, 1.0]}}})
+    result = _result(
+        profile,
+        extra={
+            "chi2_with_static_shift": 1.1,
+            "static_shift": {"stations": [], "factors": {"TE": [2.0, 1.0, 1.0, 1.0]}},
+        },
+    )
     report = write_inversion(profile, result, tmp_path)
     for name in ("model", "misfit", "responses", "residuals"):
         assert (tmp_path / f"{name}.png").is_file(), name
@@ -231,7 +252,9 @@ def test_comparison_models_figure(tmp_path):
     true = profile.half_space(100.0)
     true[profile.cell_depths < 300.0] = -np.log(10.0)
     comparison = SimpleNamespace(
-        profile=profile, true_model=true, core={"depth": [0.0, 1000.0]},
+        profile=profile,
+        true_model=true,
+        core={"depth": [0.0, 1000.0]},
         results={"zo": _result(profile, extra={"chi2_with_static_shift": 1.1})},
         model_log10_rmse=lambda m: 0.5,
     )

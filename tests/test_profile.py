@@ -120,8 +120,7 @@ def hill(x):
 def hill_profile():
     stations = np.linspace(0.0, 4000.0, 21)
     # 1 kHz in 100 ohm-m: surface cells of a fifth of a 160 m skin depth
-    return build_profile(stations, [1000.0, 1.0], modes=("TE", "TM"), elevation=hill,
-                         resistivity_range=(100, 100))
+    return build_profile(stations, [1000.0, 1.0], modes=("TE", "TM"), elevation=hill, resistivity_range=(100, 100))
 
 
 def _cell_index(mesh, points):

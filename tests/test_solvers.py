@@ -177,8 +177,10 @@ def test_engine_gradients_and_jacobian_products_match_simpeg():
     m1 = m + 0.1 * np.sin(np.arange(m.size))
     sims = list(p.simulations.values())
     dobs = [p.data[mode].dobs for mode in p.simulations]
-    weights = [np.where(np.isfinite(p.data[mode].standard_deviation), 1 / p.data[mode].standard_deviation, 0.0)
-               for mode in p.simulations]
+    weights = [
+        np.where(np.isfinite(p.data[mode].standard_deviation), 1 / p.data[mode].standard_deviation, 0.0)
+        for mode in p.simulations
+    ]
     component = np.tile(np.r_[np.zeros(p.n_stations, int), np.ones(p.n_stations, int)], p.n_frequencies)
     groups = [component + 2 * i for i in range(len(sims))]  # (mode, component) groups
     D = np.random.default_rng(0).standard_normal((m.size, 2))

@@ -59,7 +59,7 @@ background = 100.0
 
 def spec_with(extra: str = "", *, survey: str | None = None, model: str = "") -> str:
     """A minimal valid document with extra top-level text and model tables."""
-    survey = survey or 'stations = [0.0, 100.0]\nfrequencies = [10.0, 1.0]'
+    survey = survey or "stations = [0.0, 100.0]\nfrequencies = [10.0, 1.0]"
     return f"{extra}\n[survey]\n{survey}\n[model]\nbackground = 100.0\n{model}\n"
 
 
@@ -141,8 +141,9 @@ layers = [{ top = 0.0, bottom = 200.0, resistivity = 2.0 }]
 
 def test_depth_below_local_surface():
     spec = parse_spec(EXAMPLE)
-    np.testing.assert_allclose(spec.elevation([-100.0, 0.0, 1000.0, 2000.0, 3000.0, 5000.0]),
-                               [0.0, 0.0, 30.0, 60.0, 30.0, 0.0])
+    np.testing.assert_allclose(
+        spec.elevation([-100.0, 0.0, 1000.0, 2000.0, 3000.0, 5000.0]), [0.0, 0.0, 30.0, 60.0, 30.0, 0.0]
+    )
     # the block top is 500 m below the local surface wherever it is
     block = spec.structures[1]
     assert block.contains(2000.0, 500.0) and not block.contains(2000.0, 499.0)
@@ -177,8 +178,9 @@ def test_defaults_and_case():
     assert spec.frequencies.tolist() == [10.0, 1.0]
     assert (spec.noise_relative, spec.noise_phase_degrees) == (0.1, 0.57)
     assert (spec.error_relative, spec.error_phase_degrees) == (0.1, 0.57)
-    exact = parse_spec(spec_with("[noise]\nrelative = 0\nphase_degrees = 0\n[errors]\n"
-                                 "relative = 0.05\nphase_degrees = 1.0"))
+    exact = parse_spec(
+        spec_with("[noise]\nrelative = 0\nphase_degrees = 0\n[errors]\nrelative = 0.05\nphase_degrees = 1.0")
+    )
     assert (exact.noise_relative, exact.noise_phase_degrees) == (0.0, 0.0)
     assert (exact.error_relative, exact.error_phase_degrees) == (0.05, 1.0)
 
@@ -190,7 +192,11 @@ def test_arrays_read_only_and_to_dict_json():
     data = json.loads(json.dumps(spec.to_dict(), allow_nan=False))
     assert data["survey"]["modes"] == ["TE", "TM"]
     assert data["model"]["structures"][1] == {
-        "kind": "block", "resistivity": 500.0, "x": [1200.0, 2800.0], "depth": [500.0, 650.0]}
+        "kind": "block",
+        "resistivity": 500.0,
+        "x": [1200.0, 2800.0],
+        "depth": [500.0, 650.0],
+    }
     assert data["topography"]["elevation"] == [0.0, 60.0, 0.0]
     open_layer = parse_spec(spec_with(model="[[model.layers]]\ntop = 1.0\nresistivity = 1.0"))
     assert open_layer.to_dict()["model"]["structures"][0]["bottom"] is None
@@ -215,8 +221,9 @@ def test_presets(name, n_stations, length, n_freq, fmax, fmin):
     assert spec.frequencies.size == n_freq
     assert spec.frequencies[0] == pytest.approx(fmax)
     assert spec.frequencies[-1] == pytest.approx(fmin)
-    np.testing.assert_allclose(np.diff(np.log10(spec.frequencies)),
-                               (math.log10(fmin) - math.log10(fmax)) / (n_freq - 1))
+    np.testing.assert_allclose(
+        np.diff(np.log10(spec.frequencies)), (math.log10(fmin) - math.log10(fmax)) / (n_freq - 1)
+    )
     assert spec.modes == ("TE", "TM")
     assert (spec.noise_relative, spec.noise_phase_degrees, spec.noise_seed) == (0.02, 0.57, 0)
     assert (spec.error_relative, spec.error_phase_degrees) == (0.05, 1.43)
@@ -228,8 +235,9 @@ def test_presets(name, n_stations, length, n_freq, fmax, fmin):
 def test_preset_h_layers():
     spec = load_spec("h-layers")
     assert spec.topography is None
-    np.testing.assert_array_equal(spec.resistivity(100.0, [0.0, 499.0, 500.0, 999.0, 1000.0, 1e5]),
-                                  [100.0, 100.0, 10.0, 10.0, 1000.0, 1000.0])
+    np.testing.assert_array_equal(
+        spec.resistivity(100.0, [0.0, 499.0, 500.0, 999.0, 1000.0, 1e5]), [100.0, 100.0, 10.0, 10.0, 1000.0, 1000.0]
+    )
 
 
 def test_preset_block_topo():
@@ -314,8 +322,10 @@ ERRORS = [
     (_model("[[model.layers]]\nresistivity = 1.0"), r"model\.layers\[0\]\.top is required"),
     (_model(BLOCK.replace("x = ", "y = ")), r"model\.blocks\[0\]\.y is not a known key"),
     # resistivities
-    (_model(LAYER + BLOCK + BLOCK.replace("= 1.0\n", "= -5.0\n")),
-     r"model\.blocks\[1\]\.resistivity must be > 0, got -5\.0"),
+    (
+        _model(LAYER + BLOCK + BLOCK.replace("= 1.0\n", "= -5.0\n")),
+        r"model\.blocks\[1\]\.resistivity must be > 0, got -5\.0",
+    ),
     (_model(LAYER.replace("= 1.0", "= 0")), r"model\.layers\[0\]\.resistivity must be > 0"),
     (_polygon(TRIANGLE, "inf"), r"model\.polygons\[0\]\.resistivity must be finite"),
     (_background("-1.0"), r"model\.background must be > 0"),
@@ -331,19 +341,15 @@ ERRORS = [
     (_frequencies("[1.0, 1.0]"), r"survey\.frequencies has duplicate"),
     (_frequencies("{max = 1.0, min = -1.0, count = 3}"), r"survey\.frequencies\.min must be > 0"),
     (_frequencies("{max = 0.0, min = 1.0, count = 3}"), r"survey\.frequencies\.max must be > 0"),
-    (_frequencies("{max = 1.0, min = 10.0, count = 3}"),
-     r"survey\.frequencies\.min must be <= max"),
-    (_frequencies("{max = 1.0, min = 0.1, count = 0}"),
-     r"survey\.frequencies\.count must be >= 1"),
+    (_frequencies("{max = 1.0, min = 10.0, count = 3}"), r"survey\.frequencies\.min must be <= max"),
+    (_frequencies("{max = 1.0, min = 0.1, count = 0}"), r"survey\.frequencies\.count must be >= 1"),
     (_frequencies("{max = 1.0, count = 3}"), r"survey\.frequencies\.min is required"),
     # NaN / inf and wrong types
     (_stations("[0.0, nan]"), r"survey\.stations\[1\] must be finite"),
-    (_frequencies("{max = inf, min = 1.0, count = 2}"),
-     r"survey\.frequencies\.max must be finite"),
+    (_frequencies("{max = inf, min = 1.0, count = 2}"), r"survey\.frequencies\.max must be finite"),
     (_stations("['a']"), r"survey\.stations\[0\] must be a number"),
     (_frequencies("[true]"), r"survey\.frequencies\[0\] must be a number"),
-    (_stations("{start = 0.0, stop = 1.0, count = 2.0}"),
-     r"survey\.stations\.count must be an integer"),
+    (_stations("{start = 0.0, stop = 1.0, count = 2.0}"), r"survey\.stations\.count must be an integer"),
     (_stations("3.0"), r"survey\.stations must be a list"),
     (spec_with("name = 3"), r"name must be a string"),
     ("survey = 1\n[model]\nbackground = 1.0", r"survey must be a table"),
@@ -355,23 +361,23 @@ ERRORS = [
     (_background("true"), r"model\.background must be a number"),
     (_model("[model.layers]\ntop = 0.0\nresistivity = 1.0"), r"model\.layers must be an array"),
     # structure geometry
-    (_model("[[model.layers]]\ntop = 10.0\nbottom = 5.0\nresistivity = 1.0"),
-     r"model\.layers\[0\]\.bottom must be > top"),
-    (_model("[[model.layers]]\ntop = -1.0\nresistivity = 1.0"),
-     r"model\.layers\[0\]\.top must be >= 0"),
-    (_model("[[model.layers]]\ntop = 0.0\nbottom = inf\nresistivity = 1.0"),
-     r"model\.layers\[0\]\.bottom must be finite"),
+    (
+        _model("[[model.layers]]\ntop = 10.0\nbottom = 5.0\nresistivity = 1.0"),
+        r"model\.layers\[0\]\.bottom must be > top",
+    ),
+    (_model("[[model.layers]]\ntop = -1.0\nresistivity = 1.0"), r"model\.layers\[0\]\.top must be >= 0"),
+    (
+        _model("[[model.layers]]\ntop = 0.0\nbottom = inf\nresistivity = 1.0"),
+        r"model\.layers\[0\]\.bottom must be finite",
+    ),
     (_block(x="[1.0, 0.0]"), r"model\.blocks\[0\]\.x must be increasing"),
     (_block(x="[0.0, 1.0, 2.0]"), r"model\.blocks\[0\]\.x must be a pair"),
     (_block(depth="[-1.0, 1.0]"), r"model\.blocks\[0\]\.depth\[0\] must be >= 0"),
     (_block(depth="5.0"), r"model\.blocks\[0\]\.depth must be a list"),
     (_polygon("[[0.0, 0.0], [1.0, 0.0]]"), r"model\.polygons\[0\]\.vertices must have at least 3"),
-    (_polygon("[[0.0, 0.0], [1.0, 0.0], [2.0]]"),
-     r"model\.polygons\[0\]\.vertices\[2\] must have at least 2"),
-    (_polygon("[[0.0, 0.0], [1.0, nan], [2.0, 1.0]]"),
-     r"model\.polygons\[0\]\.vertices\[1\]\[1\] must be finite"),
-    (_polygon("[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]"),
-     r"model\.polygons\[0\]\.vertices enclose no"),
+    (_polygon("[[0.0, 0.0], [1.0, 0.0], [2.0]]"), r"model\.polygons\[0\]\.vertices\[2\] must have at least 2"),
+    (_polygon("[[0.0, 0.0], [1.0, nan], [2.0, 1.0]]"), r"model\.polygons\[0\]\.vertices\[1\]\[1\] must be finite"),
+    (_polygon("[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]"), r"model\.polygons\[0\]\.vertices enclose no"),
     # bad modes
     (_modes("[]"), r"survey\.modes must have at least 1"),
     (_modes('["TE", "XY"]'), r"survey\.modes\[1\] must be 'TE' or 'TM'"),
@@ -382,15 +388,15 @@ ERRORS = [
     (_topography("x = [0.0, 0.0]\nelevation = [1.0, 2.0]"), r"topography\.x must be strictly"),
     (_topography("x = [0.0, 1.0]\nelevation = [1.0]"), r"topography\.elevation must have as many"),
     (_topography("x = []\nelevation = []"), r"topography\.x must have at least 1"),
-    (_topography("x = [0.0, 1.0]\nelevation = [1.0, inf]"),
-     r"topography\.elevation\[1\] must be finite"),
+    (_topography("x = [0.0, 1.0]\nelevation = [1.0, inf]"), r"topography\.elevation\[1\] must be finite"),
     (_topography("x = [0.0]"), r"topography\.elevation is required"),
     (spec_with("topography = [1.0]"), r"topography must be a table"),
     # zero errors
-    (spec_with("[noise]\nrelative = 0.0"),
-     r"errors\.relative defaults to noise\.relative, which is 0"),
-    (spec_with("[noise]\nphase_degrees = 0\n[errors]\nrelative = 0.1"),
-     r"errors\.phase_degrees defaults to noise\.phase_degrees"),
+    (spec_with("[noise]\nrelative = 0.0"), r"errors\.relative defaults to noise\.relative, which is 0"),
+    (
+        spec_with("[noise]\nphase_degrees = 0\n[errors]\nrelative = 0.1"),
+        r"errors\.phase_degrees defaults to noise\.phase_degrees",
+    ),
     (spec_with("[errors]\nrelative = 0.0"), r"errors\.relative must be > 0"),
 ]
 
@@ -445,8 +451,9 @@ def test_preset_errors_name_preset():
 # ----------------------------------------------------------------- replace
 def test_replace_revalidates():
     spec = load_spec("block-topo")
-    quick = spec.replace(stations={"start": 0.0, "stop": 4000.0, "count": 5},
-                         frequencies=[1.0, 100.0, 10.0], modes=["tm"])
+    quick = spec.replace(
+        stations={"start": 0.0, "stop": 4000.0, "count": 5}, frequencies=[1.0, 100.0, 10.0], modes=["tm"]
+    )
     assert quick.stations.tolist() == [0.0, 1000.0, 2000.0, 3000.0, 4000.0]
     assert quick.frequencies.tolist() == [100.0, 10.0, 1.0]
     assert quick.modes == ("TM",)
@@ -468,8 +475,14 @@ def test_replace_revalidates():
 
 
 def test_model_spec_direct_construction():
-    spec = ModelSpec(name="direct", stations=[0.0, 10.0], frequencies=[1.0, 10.0], modes=("TE",),
-                     background=50.0, topography=([0.0, 10.0], [0.0, 5.0]))
+    spec = ModelSpec(
+        name="direct",
+        stations=[0.0, 10.0],
+        frequencies=[1.0, 10.0],
+        modes=("TE",),
+        background=50.0,
+        topography=([0.0, 10.0], [0.0, 5.0]),
+    )
     assert spec.frequencies.tolist() == [10.0, 1.0]
     assert spec.elevation(5.0) == pytest.approx(2.5)
     assert spec.resistivity([1.0, 2.0], 3.0).tolist() == [50.0, 50.0]

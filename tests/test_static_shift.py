@@ -25,9 +25,7 @@ def _small(shift_tm=None):
             if mode == "TM":
                 rho[:, shift_tm] *= 2.0
             dobs[mode] = profile.join(rho, parts["phase"])
-        profile.set_data(
-            dobs, relative_error=spec.error_relative, phase_error_degrees=spec.error_phase_degrees
-        )
+        profile.set_data(dobs, relative_error=spec.error_relative, phase_error_degrees=spec.error_phase_degrees)
     return profile, true
 
 

@@ -31,12 +31,18 @@ def _rho(profile, mode, resistivity=100.0):
 
 
 def _hill_profiles(mode, frequencies, elevation, **halved):
-    base = build_profile(STATIONS, frequencies, modes=[mode], elevation=elevation,
-                         resistivity_range=(100.0, 100.0))
+    base = build_profile(STATIONS, frequencies, modes=[mode], elevation=elevation, resistivity_range=(100.0, 100.0))
     dz = base.mesh.h[1][base.mesh.h[1] > 0].min()
-    finer = build_profile(STATIONS, frequencies, modes=[mode], elevation=elevation,
-                          resistivity_range=(100.0, 100.0), cells_per_station=4,
-                          dz_surface=None, **halved)
+    finer = build_profile(
+        STATIONS,
+        frequencies,
+        modes=[mode],
+        elevation=elevation,
+        resistivity_range=(100.0, 100.0),
+        cells_per_station=4,
+        dz_surface=None,
+        **halved,
+    )
     return base, finer, dz
 
 
@@ -116,6 +122,7 @@ def test_valley_is_smooth_and_convergent():
     base = build_profile(stations, freqs, **kw)
     finer = build_profile(stations, freqs, cells_per_station=4, **kw)
     r0, r1 = np.log(_rho(base, "TM")), np.log(_rho(finer, "TM"))
+
     def away(width):
         keep = np.ones(stations.size, dtype=bool)
         for knot in (1200.0, 2000.0, 2800.0):
@@ -145,8 +152,7 @@ def test_pads_sit_at_station_elevation_and_gaps_are_point_symmetric():
     def slope(s):
         return 0.123 * np.asarray(s, dtype=float)
 
-    mesh = design_mesh(stations, [100.0, 1.0], elevation=slope, resistivity_range=(100, 100),
-                       cells_per_station=8)
+    mesh = design_mesh(stations, [100.0, 1.0], elevation=slope, resistivity_range=(100, 100), cells_per_station=8)
     surface = discrete_surface(mesh, stations, slope)
     xc = mesh.cell_centers_x
     # every station's column (and its pad) is at the station's own elevation
@@ -161,7 +167,6 @@ def test_pads_sit_at_station_elevation_and_gaps_are_point_symmetric():
 
 
 def test_receivers_in_the_top_cell_of_each_station_pad():
-    p = build_profile(STATIONS[::4], [100.0, 1.0], modes=["TM"], elevation=_trapezoid,
-                      resistivity_range=(100.0, 100.0))
+    p = build_profile(STATIONS[::4], [100.0, 1.0], modes=["TM"], elevation=_trapezoid, resistivity_range=(100.0, 100.0))
     np.testing.assert_allclose(p.elevations, _trapezoid(p.stations), atol=1e-9)
     assert np.all(p.receiver_locations[:, 1] < p.elevations)

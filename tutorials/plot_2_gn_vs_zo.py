@@ -30,8 +30,12 @@ def run(opt, extra_directives=()):
     """The usual SimPEG recipe; only ``opt`` changes between runs."""
     dmis = profile.data_misfit()
     reg = regularization.WeightedLeastSquares(
-        profile.mesh, active_cells=profile.active_cells, reference_model=m0,
-        alpha_s=1e-5, alpha_x=0.2, alpha_y=1.0,
+        profile.mesh,
+        active_cells=profile.active_cells,
+        reference_model=m0,
+        alpha_s=1e-5,
+        alpha_x=0.2,
+        alpha_y=1.0,
     )
     inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
     directive_list = [

@@ -35,8 +35,10 @@ spec = simpeg_zo.load_spec("block-topo")
 spec = simpeg_zo.decimate_survey(spec, station_step=4 if SMALL else 2, frequency_step=6 if SMALL else 2)
 profile, true_model = simpeg_zo.synthetic_profile(spec)
 net = learned.default_inverter()
-print(f"shipped networks: {learned.shipped_networks()}; trained on "
-      f"{net.recipe_['train_samples']} samples, loss {net.loss!r}")
+print(
+    f"shipped networks: {learned.shipped_networks()}; trained on "
+    f"{net.recipe_['train_samples']} samples, loss {net.loss!r}"
+)
 
 ###############################################################################
 # 1. The network alone: ``LearnedInversion(refine=False)``.
@@ -44,15 +46,18 @@ reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.act
 inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, optimization.InexactGaussNewton())
 t = time.perf_counter()
 m_cnn = simpeg_zo.LearnedInversion(inv_prob, estimator=net, refine=False).run()
-print(f"network model in {1000 * (time.perf_counter() - t):.0f} ms, "
-      f"chi2 {profile.chi2(profile.dpred(m_cnn)):.2f}")
+print(f"network model in {1000 * (time.perf_counter() - t):.0f} ms, chi2 {profile.chi2(profile.dpred(m_cnn)):.2f}")
 
 ###############################################################################
 # 2. A standard Gauss-Newton script; ``CNNStartingModel`` goes first.
 m0 = profile.half_space()
 reg = regularization.WeightedLeastSquares(
-    profile.mesh, active_cells=profile.active_cells, reference_model=m0,
-    alpha_s=1e-5, alpha_x=0.2, alpha_y=1.0,
+    profile.mesh,
+    active_cells=profile.active_cells,
+    reference_model=m0,
+    alpha_s=1e-5,
+    alpha_x=0.2,
+    alpha_y=1.0,
 )
 opt = optimization.InexactGaussNewton(maxIter=2 if SMALL else 10, cg_maxiter=30)
 inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt)
@@ -77,12 +82,14 @@ fig.tight_layout()
 # a narrow network, one epoch.
 with tempfile.TemporaryDirectory() as tmp:
     config = learned.DatasetConfig(
-        stations=np.linspace(0.0, 2000.0, 6), frequencies=np.logspace(3, 0, 4),
+        stations=np.linspace(0.0, 2000.0, 6),
+        frequencies=np.logspace(3, 0, 4),
         depth_edges=learned.default_depth_edges(2000.0, 8),
     )
     summary = learned.produce_dataset(tmp, config, train=4 if SMALL else 40, test=2, workers=0)
     print(f"{summary['samples']} samples, {summary['samples_per_minute_per_worker']:.0f} per minute")
-    toy = learned.train_network(tmp, os.path.join(tmp, "toy"), width=0.0625, epochs=1 if SMALL else 10,
-                                batch_size=4, n_classes=6)
+    toy = learned.train_network(
+        tmp, os.path.join(tmp, "toy"), width=0.0625, epochs=1 if SMALL else 10, batch_size=4, n_classes=6
+    )
     X, y, _ = learned.dataset_arrays(tmp, "test")
     print(f"toy network: held-out Dice {toy.score(X, y):.2f}")

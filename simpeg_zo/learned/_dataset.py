@@ -161,8 +161,13 @@ class DatasetConfig:
         freqs = np.asarray(frequencies, float)[::frequency_step]
         span = float(stations[-1] - stations[0])
         edges = default_depth_edges(span if depth_max is None else depth_max, n_depths)
-        return cls(stations=stations, frequencies=freqs, depth_edges=edges,
-                   survey=f"{survey} (every {frequency_step} frequencies)", **options)
+        return cls(
+            stations=stations,
+            frequencies=freqs,
+            depth_edges=edges,
+            survey=f"{survey} (every {frequency_step} frequencies)",
+            **options,
+        )
 
     @classmethod
     def from_spec(cls, spec: ModelSpec, *, frequency_step: int = 5, **options: Any) -> DatasetConfig:
@@ -170,8 +175,9 @@ class DatasetConfig:
 
         See :meth:`from_survey` for the options.
         """
-        return cls.from_survey(spec.stations, spec.frequencies, frequency_step=frequency_step,
-                               survey=spec.name, **options)
+        return cls.from_survey(
+            spec.stations, spec.frequencies, frequency_step=frequency_step, survey=spec.name, **options
+        )
 
     @property
     def span(self) -> float:
@@ -222,17 +228,26 @@ def simulate_sample(config: DatasetConfig, split: str, index: int, *, solver: st
     held_out = split == "test"
     families = config.families + (config.held_out_families if held_out else ())
     params = draw_parameters(
-        rng, span=config.span, depth_max=float(config.depth_edges[-1]), held_out=held_out,
-        families=families, log10_resistivity=config.log10_resistivity,
+        rng,
+        span=config.span,
+        depth_max=float(config.depth_edges[-1]),
+        held_out=held_out,
+        families=families,
+        log10_resistivity=config.log10_resistivity,
         topography_share=config.topography_share,
     )
     origin = float(config.stations[0])
     elevation = elevation_function(params, origin)
     lo, hi = config.log10_resistivity
     profile = build_profile(
-        config.stations, config.frequencies, modes=config.modes, elevation=elevation,
-        resistivity_range=(10.0**lo, 10.0**hi), cells_per_station=config.cells_per_station,
-        dz_surface=config.mesh_dz, solver=solver,
+        config.stations,
+        config.frequencies,
+        modes=config.modes,
+        elevation=elevation,
+        resistivity_range=(10.0**lo, 10.0**hi),
+        cells_per_station=config.cells_per_station,
+        dz_surface=config.mesh_dz,
+        solver=solver,
     )
     x = profile.mesh.cell_centers[profile.active_cells, 0] - origin
     model = profile.model_from_resistivity(paint(params, x, profile.cell_depths))
@@ -385,8 +400,13 @@ def produce_dataset(
     if bar is not None:
         bar.close()
     rate = total / (seconds / 60.0) / n_workers if total else 0.0
-    return {"samples": total, "skipped": skipped, "seconds": seconds,
-            "workers": n_workers, "samples_per_minute_per_worker": rate}
+    return {
+        "samples": total,
+        "skipped": skipped,
+        "seconds": seconds,
+        "workers": n_workers,
+        "samples_per_minute_per_worker": rate,
+    }
 
 
 def _run_dask(jobs, cfg, directory, workers, scheduler, bar, solver):

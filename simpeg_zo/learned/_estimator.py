@@ -220,7 +220,7 @@ class ResNetInverter:
             flips = torch.rand(steps, generator=gen) < 0.5
             total = 0.0
             for b in range(steps):
-                idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+                idx = order[b * self.batch_size : (b + 1) * self.batch_size]
                 xb, yb = xt[idx], yt[idx]
                 if self.flip and flips[b]:
                     xb, yb = xb.flip(-1), yb.flip(-1)
@@ -276,11 +276,12 @@ class ResNetInverter:
         state = torch.load(self.checkpoint, weights_only=True)
         if state["key"] != self._checkpoint_key():
             raise ValueError(
-                f"{self.checkpoint}: checkpoint written with other parameters; delete it or "
-                "use the same ones to resume"
+                f"{self.checkpoint}: checkpoint written with other parameters; delete it or use the same ones to resume"
             )
-        if not (np.allclose(state["input_mean"].numpy(), self.input_mean_)
-                and np.allclose(state["input_std"].numpy(), self.input_std_)):
+        if not (
+            np.allclose(state["input_mean"].numpy(), self.input_mean_)
+            and np.allclose(state["input_std"].numpy(), self.input_std_)
+        ):
             raise ValueError(f"{self.checkpoint}: checkpoint written for other training data")
         self.network_.load_state_dict(state["network"])
         opt.load_state_dict(state["optimizer"])
@@ -300,7 +301,7 @@ class ResNetInverter:
         with torch.no_grad():
             xt = torch.from_numpy(self._normalise(X).astype(np.float32))
             for b in range(0, xt.shape[0], 256):
-                out.append(torch.softmax(self.network_(xt[b:b + 256]), dim=1).numpy())
+                out.append(torch.softmax(self.network_(xt[b : b + 256]), dim=1).numpy())
         return np.concatenate(out).astype(np.float64)
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -349,9 +350,11 @@ class ResNetInverter:
             "input_shape": list(self.input_shape_),
             "output_shape": list(self.output_shape_),
             "classes": {"log10_edges": self.classes_.edges.tolist()},
-            "normalisation": {"mean": self.input_mean_.tolist(), "std": self.input_std_.tolist(),
-                              "channels": ["TE log10 rho_a", "TE phase (deg, folded)",
-                                           "TM log10 rho_a", "TM phase (deg, folded)"]},
+            "normalisation": {
+                "mean": self.input_mean_.tolist(),
+                "std": self.input_std_.tolist(),
+                "channels": ["TE log10 rho_a", "TE phase (deg, folded)", "TM log10 rho_a", "TM phase (deg, folded)"],
+            },
             "grid": {k: (None if v is None else np.asarray(v).tolist()) for k, v in self.grid_.items()},
             "history": self.history_,
             "recipe": getattr(self, "recipe_", None),

@@ -136,8 +136,7 @@ def draw_parameters(
     """
     if families is None:
         families = TRAINING_FAMILIES + (HELD_OUT_FAMILIES if held_out else ())
-    s = _Stepper(rng, held_out=held_out, span=span, depth_max=depth_max,
-                 log10_resistivity=log10_resistivity)
+    s = _Stepper(rng, held_out=held_out, span=span, depth_max=depth_max, log10_resistivity=log10_resistivity)
     family = str(families[int(rng.integers(len(families)))])
     p: dict = {"family": family}
     if family == "layers":
@@ -147,14 +146,18 @@ def draw_parameters(
         p["blocks"] = []
         for _ in range(s.integer(1, 2)):
             top = s.depth()
-            p["blocks"].append({
-                "x": s.position(), "length": s.length(), "top": top,
-                "thickness": s.thickness(), "resistivity": s.resistivity(),
-            })
+            p["blocks"].append(
+                {
+                    "x": s.position(),
+                    "length": s.length(),
+                    "top": top,
+                    "thickness": s.thickness(),
+                    "resistivity": s.resistivity(),
+                }
+            )
     elif family == "fault":
         p["layers"] = s.layers(2, 3)
-        p["fault"] = {"x": s.position(), "dip": s.dip(), "throw": s.throw(),
-                      "side": int(rng.choice([-1, 1]))}
+        p["fault"] = {"x": s.position(), "dip": s.dip(), "throw": s.throw(), "side": int(rng.choice([-1, 1]))}
     elif family == "trap":
         cover = s.depth()
         p["layers"] = {
@@ -162,17 +165,20 @@ def draw_parameters(
             "resistivities": [s.resistivity(), s.resistivity(), s.resistivity()],
             "transitions": [s.integer(0, 3), s.integer(0, 3)],
         }
-        p["fold"] = {"x": s.position(), "width": s.length() / 2.0,
-                     "height": 0.8 * cover * s.value(0.2, 1.0, 5)}
+        p["fold"] = {"x": s.position(), "width": s.length() / 2.0, "height": 0.8 * cover * s.value(0.2, 1.0, 5)}
     elif family == "dyke":
         p["layers"] = s.layers(1, 2)
-        p["dyke"] = {"x": s.position(), "top": s.depth(), "dip": s.dip(),
-                     "width": s.thickness() / 3.0, "length": s.depth() * 2.0,
-                     "resistivity": s.resistivity()}
+        p["dyke"] = {
+            "x": s.position(),
+            "top": s.depth(),
+            "dip": s.dip(),
+            "width": s.thickness() / 3.0,
+            "length": s.depth() * 2.0,
+            "resistivity": s.resistivity(),
+        }
     elif family == "graben":
         p["layers"] = s.layers(2, 3)
-        p["graben"] = {"x": s.position(), "width": s.length() / 2.0,
-                       "dip": s.dip(), "throw": s.throw()}
+        p["graben"] = {"x": s.position(), "width": s.length() / 2.0, "dip": s.dip(), "throw": s.throw()}
     else:
         raise ValueError(f"unknown model family {family!r}")
     p["topography"] = _topography(s, topography_share)
@@ -239,8 +245,7 @@ def paint(params: dict, x: ArrayLike, depth: ArrayLike) -> NDArray[np.float64]:
     else:
         out = _column(layers, depth)
     for b in params.get("blocks", []):
-        inside = ((np.abs(x - b["x"]) <= b["length"] / 2) & (depth >= b["top"])
-                  & (depth <= b["top"] + b["thickness"]))
+        inside = (np.abs(x - b["x"]) <= b["length"] / 2) & (depth >= b["top"]) & (depth <= b["top"] + b["thickness"])
         out = np.where(inside, np.log10(b["resistivity"]), out)
     if "dyke" in params:
         k = params["dyke"]
@@ -262,6 +267,6 @@ def elevation_function(params: dict, origin: float = 0.0):
         if t["shape"] == "ramp":
             return t["amplitude"] * 0.5 * (1.0 + np.tanh(u))
         sign = 1.0 if t["shape"] == "hill" else -1.0
-        return sign * t["amplitude"] * np.exp(-u**2)
+        return sign * t["amplitude"] * np.exp(-(u**2))
 
     return elevation

@@ -93,9 +93,7 @@ class ResNet50UNet(nn.Module):
         the bottom; 0.25 trains on a CPU).
     """
 
-    def __init__(
-        self, in_channels: int, n_classes: int, output_shape: Sequence[int], width: float = 0.25
-    ) -> None:
+    def __init__(self, in_channels: int, n_classes: int, output_shape: Sequence[int], width: float = 0.25) -> None:
         super().__init__()
         base = max(4, int(round(64 * width)))
         self.output_shape = tuple(int(v) for v in output_shape)

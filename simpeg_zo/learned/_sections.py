@@ -135,8 +135,8 @@ def resample_sections(
     df = tolerance * np.median(np.abs(np.diff(gf))) if gf.size > 1 else 0.0
     if f.max() < gf.max() - df or f.min() > gf.min() + df:
         raise SurveyMismatchError(
-            f"the data's frequencies ({10**f.min():.3g}-{10**f.max():.3g} Hz) do not cover the "
-            f"network's band ({10**gf.min():.3g}-{10**gf.max():.3g} Hz)"
+            f"the data's frequencies ({10 ** f.min():.3g}-{10 ** f.max():.3g} Hz) do not cover the "
+            f"network's band ({10 ** gf.min():.3g}-{10 ** gf.max():.3g} Hz)"
         )
     dx = tolerance * np.median(np.diff(gx)) if gx.size > 1 else 0.0
     if x[-1] < gx[-1] - dx or abs(x[-1] - gx[-1]) > max(dx, 0.25 * gx[-1]):

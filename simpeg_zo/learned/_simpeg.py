@@ -51,9 +51,7 @@ def default_inverter(name: str = DEFAULT_NETWORK) -> ResNetInverter:
 
     path = WEIGHTS / f"{name}.json"
     if not path.exists():
-        raise FileNotFoundError(
-            f"no shipped network {name!r}; shipped: {', '.join(shipped_networks()) or 'none'}"
-        )
+        raise FileNotFoundError(f"no shipped network {name!r}; shipped: {', '.join(shipped_networks()) or 'none'}")
     return ResNetInverter.load(path)
 
 
@@ -100,9 +98,7 @@ def cnn_model(
 
     est = _estimator(estimator)
     layout = (
-        dmisfit_or_layout
-        if isinstance(dmisfit_or_layout, SoundingLayout)
-        else layout_from_misfit(dmisfit_or_layout)
+        dmisfit_or_layout if isinstance(dmisfit_or_layout, SoundingLayout) else layout_from_misfit(dmisfit_or_layout)
     )
     t0 = time.perf_counter()
     sections, freqs, stations = sections_from_layout(layout)
@@ -151,9 +147,7 @@ class CNNStartingModel(InversionDirective):
         self.inference_seconds = None
 
     def initialize(self) -> None:
-        self.model, self.inference_seconds = cnn_model(
-            self.invProb.dmisfit, self.estimator, return_seconds=True
-        )
+        self.model, self.inference_seconds = cnn_model(self.invProb.dmisfit, self.estimator, return_seconds=True)
         self.invProb.model = self.model
         if self.set_reference:
             for obj in getattr(self.reg, "objfcts", [self.reg]):
@@ -248,23 +242,44 @@ def run_learned(
         dpred = profile.dpred(model)
         chi2 = profile.chi2(dpred)
         result = InversionResult(
-            method="cnn", model=model, dpred=dpred, chi2=chi2,
-            rms_percent=profile.rms_percent(dpred), iterations=0, forward_solves=0,
+            method="cnn",
+            model=model,
+            dpred=dpred,
+            chi2=chi2,
+            rms_percent=profile.rms_percent(dpred),
+            iterations=0,
+            forward_solves=0,
             wall_seconds=wall,
             history=[{"iteration": 0, "chi2": chi2, "seconds": wall, "forward_solves": 0}],
-            stop_reason="network prediction", target_chi2=target_chi2,
+            stop_reason="network prediction",
+            target_chi2=target_chi2,
         )
     elif method == "cnn-gn":
-        result = gauss_newton(profile, m0=model, reference=model, target_chi2=target_chi2,
-                              max_iter=max_iter, verbose=verbose, method_name="cnn-gn", t0=t0)
+        result = gauss_newton(
+            profile,
+            m0=model,
+            reference=model,
+            target_chi2=target_chi2,
+            max_iter=max_iter,
+            verbose=verbose,
+            method_name="cnn-gn",
+            t0=t0,
+        )
     else:
         if method == "cnn-zo1":
             zo_options = {**zo_options, "maxIter": 1, "subspace": False, "maxIterLS": 0}
         elif max_iter:
             zo_options = {**zo_options, "maxIter": max_iter}
-        result = zohdy_oldenburg(profile, use_phase=True, m0=model, bostick_start=False,
-                                 target_chi2=target_chi2, verbose=verbose, method_name=method,
-                                 **zo_options)
+        result = zohdy_oldenburg(
+            profile,
+            use_phase=True,
+            m0=model,
+            bostick_start=False,
+            target_chi2=target_chi2,
+            verbose=verbose,
+            method_name=method,
+            **zo_options,
+        )
         result.wall_seconds += seconds
         for h in result.history:
             h["seconds"] += seconds

@@ -71,8 +71,7 @@ def train_network(
             validation = (Xt, yt)
         except FileNotFoundError:
             validation = None
-    grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies,
-            "depth_edges": ds.config.depth_edges}
+    grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies, "depth_edges": ds.config.depth_edges}
     est.fit(X, y, grid=grid, validation=validation)
     est.recipe_ = {
         "dataset": ds.config.to_dict(),
