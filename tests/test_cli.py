@@ -1,24 +1,14 @@
 """The simpeg-zo command line: user errors exit with 2, compare writes JSON."""
 
 import json
+import pathlib
 
 import pytest
 
 from simpeg_zo.cli import main
 
-TINY = """
-name = "tiny"
-[survey]
-stations = { start = 0.0, stop = 2000.0, count = 3 }
-frequencies = { max = 100.0, min = 0.1, count = 5 }
-modes = ["TE"]
-[model]
-background = 100.0
-[[model.blocks]]
-x = [500.0, 1500.0]
-depth = [200.0, 800.0]
-resistivity = 10.0
-"""
+#: the 3-station TE spec shared by the command-line tests
+TINY = (pathlib.Path(__file__).parent / "tiny_te.toml").read_text()
 
 
 @pytest.mark.parametrize(
