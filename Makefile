@@ -9,7 +9,7 @@ VENV_PYTHON := $(VENV)/bin/python
 TORCH_VERSION ?= 2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint docs demo benchmark weights clean distclean
+.PHONY: venv test lint docs mtpy demo benchmark weights clean distclean
 
 # The shipped network's recipe: the block-topo survey's training set (resumes
 # when rerun), then 60 epochs of the width-0.25 ResNet-50 with the Dice loss.
@@ -47,6 +47,17 @@ $(DOCS_STAMP): pyproject.toml $(STAMP)
 
 docs: $(DOCS_STAMP)
 	$(VENV_PYTHON) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# mtpy-v2 (the mtpy extra) on top of .venv. torch and setuptools stay pinned:
+# aurora 0.6 (an mtpy-v2 dependency) caps setuptools below torch's floor, and
+# pip would otherwise resolve torch afresh and pull a multi-GB CUDA build.
+MTPY_STAMP := $(VENV)/.installed-mtpy
+
+$(MTPY_STAMP): pyproject.toml $(STAMP)
+	$(VENV_PYTHON) -m pip install -e ".[mtpy]" "torch==$(TORCH_VERSION)" "setuptools>=77"
+	touch $(MTPY_STAMP)
+
+mtpy: $(MTPY_STAMP)
 
 demo: venv
 	$(VENV)/bin/simpeg-zo demo --plots demo-output
