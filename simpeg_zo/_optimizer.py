@@ -147,8 +147,9 @@ class ZohdyOldenburg(Minimize):
         apparent-resistivity curve changes smoothly with frequency, so a
         correction that jumps at one or two frequencies (noise, cultural
         interference) is no structure; unfiltered it drives a resistive or
-        conductive column under that station. Frequencies sparser than the
-        window are unaffected. 0 keeps the paper's per-sounding correction.
+        conductive column under that station. At the ends of the band the
+        window moves inward. Frequencies sparser than the window are
+        unaffected. 0 keeps the paper's per-sounding correction.
     maxIterLS : int
         Step shortenings tried when the misfit rises.
     LSshorten : float

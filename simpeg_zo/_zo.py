@@ -212,8 +212,12 @@ def frequency_median(values, station, mode, frequency, half_width):
     phase curve of a 1D or 2D earth changes smoothly with frequency, so a
     correction that jumps at one or two frequencies of a station (noise,
     cultural interference) is not structure; as the median of its
-    neighbours it no longer drives a column under that station. Where the
-    frequencies are sparser than ``half_width`` each value is its own median.
+    neighbours it no longer drives a column under that station. The window
+    holds as many soundings on either side as the fuller side has within
+    ``half_width``; at the ends of the band it keeps that length and moves
+    inward, so an outlier at the lowest (often noisiest) frequency is
+    outvoted too. Where the frequencies are sparser than ``half_width`` each
+    value is its own median.
 
     Parameters
     ----------
@@ -248,9 +252,19 @@ def frequency_median(values, station, mode, frequency, half_width):
         idx = np.flatnonzero(group == g)
         order = idx[np.argsort(logf[idx])]
         lf = logf[order]
+        n = lf.size
         lo = np.searchsorted(lf, lf - half_width - 1e-9, side="left")
         hi = np.searchsorted(lf, lf + half_width + 1e-9, side="right")
-        out[order] = [np.median(values[order[a:b]]) for a, b in zip(lo, hi, strict=True)]
+        # as many soundings on either side as the fuller side holds; at the
+        # band's ends the window keeps its length and moves inward, so an
+        # outlier at the lowest or highest frequency is outvoted too
+        i = np.arange(n)
+        m = np.maximum(i - lo, hi - 1 - i)
+        a = np.clip(i - m, 0, None)
+        b = np.minimum(i + m + 1, n)
+        a = np.where(b == n, np.maximum(n - (2 * m + 1), 0), a)
+        b = np.where(a == 0, np.minimum(2 * m + 1, n), b)
+        out[order] = [np.median(values[order[j:k]]) for j, k in zip(a, b, strict=True)]
     return out
 
 

@@ -389,6 +389,13 @@ def test_frequency_median_removes_isolated_jumps_and_keeps_smooth_trends():
     step = trend[1] - trend[0]
     assert np.all(np.abs(out - trend) <= 2.01 * step)
     np.testing.assert_array_equal(frequency_median(noisy, st, mode, f, 0.0), noisy)
+    # an outlier at either end of the band is outvoted as well
+    ends = trend.copy()
+    ends[[0, 20]] += 2.0
+    out = frequency_median(ends, st, mode, f, 0.2)
+    # (the window at an end is one-sided: it lags a trend by up to 3 steps)
+    assert np.all(np.abs(out - trend) <= 3.01 * step)
+    assert np.all(np.abs(out[[0, 20]] - trend[[0, 20]]) < 0.2)
 
 
 def test_frequency_median_groups_by_station_and_mode_and_spares_sparse_frequencies():
