@@ -356,6 +356,7 @@ def _cmd_train(args):
             args.dataset,
             args.out,
             limit=args.limit,
+            validation_samples=args.validation_samples,
             width=args.width,
             epochs=args.epochs,
             batch_size=args.batch_size,
@@ -365,13 +366,17 @@ def _cmd_train(args):
             progress=args.verbosity >= 0,
             threads=args.threads,
         )
-    except (FileNotFoundError, ImportError) as err:
+    except (FileNotFoundError, ImportError, ValueError) as err:
         raise UserError(str(err)) from None
     last = est.history_[-1] if est.history_ else {}
     print(
         f"trained {args.epochs} epochs on {est.recipe_['train_samples']} samples; last loss "
         f"{last.get('loss', float('nan')):.4f}"
-        + (f", held-out Dice {last['dice']:.3f}" if "dice" in last else "")
+        + (
+            f", validation Dice {last['dice']:.3f}, RMS {last['rms_log10']:.3f} log10"
+            if "rms_log10" in last
+            else ""
+        )
         + f"; network written to {args.out}.pt/.json"
     )
     return 0
@@ -796,10 +801,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
-    p.add_argument("--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy"])
+    p.add_argument(
+        "--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy", "dice+regression"]
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
+    p.add_argument(
+        "--validation-samples",
+        type=int,
+        default=200,
+        help="the last N training samples are a fixed validation split, not trained on (default 200)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)

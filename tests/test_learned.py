@@ -32,7 +32,9 @@ from simpeg_zo.learned import (  # noqa: E402
     ResNetInverter,
     cnn_model,
     dice_coefficient,
+    expected_log10_loss,
     soft_dice_loss,
+    train_network,
 )
 
 
@@ -199,6 +201,33 @@ def test_dice_of_a_perfect_prediction_is_one():
     assert float(soft_dice_loss(torch.zeros_like(logits), torch.from_numpy(truth))) > 0.5
 
 
+def test_expected_log10_loss_is_the_error_of_the_expected_model_in_class_widths():
+    classes = ResistivityClasses((0.5, 3.5), 6)  # 0.5-decade classes
+    centres = torch.from_numpy(classes.centres)
+    k = torch.tensor([[[1, 4], [2, 2]]])
+    sharp = 60.0 * torch.nn.functional.one_hot(k, 6).movedim(-1, 1).double()
+    truth = centres[k]
+    assert float(expected_log10_loss(sharp, truth, centres)) < 1e-12
+    # a model one class too high everywhere is one class width off
+    assert float(expected_log10_loss(sharp, truth - 0.5, centres)) == pytest.approx(1.0)
+    # even probabilities give the mid-range, whatever the truth
+    flat = torch.zeros_like(sharp)
+    mid = torch.full_like(truth, 2.0)
+    assert float(expected_log10_loss(flat, mid, centres)) < 1e-12
+    assert float(expected_log10_loss(flat, mid + 0.25, centres)) == pytest.approx(0.5)
+
+
+def test_regression_term_makes_the_continuous_model_more_accurate():
+    X, y = _toy_problem(48)
+    Xv, yv = _toy_problem(24, seed=5)
+    dice = _tiny(epochs=12, learning_rate=1e-2, seed=2).fit(X, y, validation=(Xv, yv))
+    both = _tiny(epochs=12, learning_rate=1e-2, seed=2, loss="dice+regression").fit(X, y, validation=(Xv, yv))
+    assert {"dice", "rms_log10"} <= set(both.history_[-1])
+    rms = np.sqrt(np.mean((both.predict(Xv) - yv) ** 2))
+    assert rms == pytest.approx(both.history_[-1]["rms_log10"])
+    assert rms < np.sqrt(np.mean((dice.predict(Xv) - yv) ** 2))
+
+
 def _toy_problem(n=24, seed=0):
     """Sections whose level sets the label: learnable in a few epochs."""
     rng = np.random.default_rng(seed)
@@ -251,6 +280,22 @@ def test_training_resumes_from_checkpoint(tmp_path):
     np.testing.assert_array_equal(resumed.predict(X), full)
     with pytest.raises(ValueError, match="other parameters"):
         _tiny(epochs=4, seed=2, checkpoint=ckpt).fit(X, y)
+
+
+def test_train_network_keeps_the_held_out_split_unread(tmp_path, monkeypatch):
+    from simpeg_zo.learned import _train
+
+    produce_dataset(tmp_path / "d", tiny_config(), train=6, test=2, workers=0)
+    read = []
+    real = _train.load_dataset
+    monkeypatch.setattr(_train, "load_dataset", lambda d, split="train": read.append(split) or real(d, split))
+    est = train_network(tmp_path / "d", tmp_path / "net", validation_samples=2, **_tiny(epochs=2).get_params())
+    assert read == ["train"]
+    assert est.recipe_["train_samples"] == 4 and est.recipe_["validation_samples"] == 2
+    assert {"dice", "rms_log10"} <= set(est.history_[-1])
+    assert est.input_shape_ == (3, 5) and (tmp_path / "net.json").exists()
+    with pytest.raises(ValueError, match="validation_samples"):
+        train_network(tmp_path / "d", tmp_path / "net2", validation_samples=6, **_tiny(epochs=1).get_params())
 
 
 def test_bad_inputs_are_refused():

@@ -18,6 +18,7 @@ Sections and grids
     :class:`SurveyMismatchError`
 Network (torch)
     :class:`ResNetInverter`, :class:`ResNet50UNet`, :func:`soft_dice_loss`,
+    :func:`expected_log10_loss`,
     :func:`dice_coefficient`, :data:`LOSSES`, :func:`train_network`,
     :func:`dataset_arrays`
 SimPEG
@@ -43,6 +44,7 @@ _TORCH_NAMES = {
     "ResNetInverter": "._estimator",
     "ResNet50UNet": "._network",
     "soft_dice_loss": "._network",
+    "expected_log10_loss": "._network",
     "dice_coefficient": "._network",
     "LOSSES": "._network",
 }
@@ -89,5 +91,6 @@ __all__ = [
     "shipped_networks",
     "simulate_sample",
     "soft_dice_loss",
+    "expected_log10_loss",
     "train_network",
 ]

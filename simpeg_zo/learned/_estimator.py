@@ -35,8 +35,10 @@ class ResNetInverter:
         Resistivity classes, log-spaced over ``log10_range``.
     log10_range : (2,) tuple of float
         Class range (log10 ohm-m); labels outside are clipped into it.
-    loss : {"dice", "cross-entropy", "dice+cross-entropy"}
-        Training loss (soft multi-class Dice by default).
+    loss : {"dice", "cross-entropy", "dice+cross-entropy", "dice+regression"}
+        Training loss (soft multi-class Dice by default; ``dice+regression``
+        adds the mean absolute error of the expected log10 resistivity, see
+        :func:`~simpeg_zo.learned.expected_log10_loss`).
     epochs, batch_size, learning_rate, weight_decay :
         AdamW with a one-cycle learning-rate schedule.
     flip : bool
@@ -63,7 +65,8 @@ class ResNetInverter:
         Survey grid (``stations``, ``frequencies``) and model grid
         (``depth_edges``; columns at the stations) the network maps between.
     history_ : list of dict
-        Per epoch: ``loss``, ``seconds`` and, with validation data, ``dice``.
+        Per epoch: ``loss``, ``seconds`` and, with validation data, ``dice``
+        and ``rms_log10``.
     """
 
     def __init__(
@@ -177,7 +180,8 @@ class ResNetInverter:
             ``stations``, ``frequencies``, ``depth_edges`` of the grids
             (needed to use the network on SimPEG data; kept in the metadata).
         validation : (X, y) tuple, optional
-            Scored (Dice) after each epoch.
+            Scored after each epoch (Dice and RMS log10 error in
+            :attr:`history_`); monitoring only, nothing is selected on it.
 
         Returns
         -------
@@ -201,6 +205,9 @@ class ResNetInverter:
         self.network_ = self._build(self.output_shape_)
         xt = torch.from_numpy(self._normalise(X).astype(np.float32))
         yt = torch.from_numpy(self.classes_.classify(y)).long()
+        lo, hi = self.classes_.edges[0], self.classes_.edges[-1]
+        yl = torch.from_numpy(np.clip(y, lo, hi).astype(np.float32))
+        centres = torch.from_numpy(self.classes_.centres.astype(np.float32))
         n = xt.shape[0]
         steps = max(1, int(np.ceil(n / self.batch_size)))
         opt = torch.optim.AdamW(self.network_.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay)
@@ -221,18 +228,18 @@ class ResNetInverter:
             total = 0.0
             for b in range(steps):
                 idx = order[b * self.batch_size : (b + 1) * self.batch_size]
-                xb, yb = xt[idx], yt[idx]
+                xb, yb, lb = xt[idx], yt[idx], yl[idx]
                 if self.flip and flips[b]:
-                    xb, yb = xb.flip(-1), yb.flip(-1)
+                    xb, yb, lb = xb.flip(-1), yb.flip(-1), lb.flip(-1)
                 opt.zero_grad()
-                loss = lossf(self.network_(xb), yb)
+                loss = lossf(self.network_(xb), yb, lb, centres)
                 loss.backward()
                 opt.step()
                 sched.step()
                 total += loss.item() * idx.numel()
             record = {"epoch": epoch + 1, "loss": total / n, "seconds": time.perf_counter() - t0}
             if validation is not None:
-                record["dice"] = self.score(*validation)
+                record.update(self._validation_scores(*validation))
             self.history_.append(record)
             self._save_checkpoint(torch, opt, sched, gen, epoch + 1)
             if bar is not None:
@@ -289,6 +296,18 @@ class ResNetInverter:
         gen.set_state(state["generator"])
         self.history_ = json.loads(state["history"])
         return int(state["epoch"])
+
+    def _validation_scores(self, X, y):
+        """Dice and RMS log10 error of the expected model on validation data."""
+        from ._network import dice_coefficient
+
+        y = np.asarray(y, dtype=float)
+        proba = self.predict_proba(X)
+        truth = self.classes_.classify(y)
+        pred = proba.argmax(axis=1)
+        dice = np.mean([dice_coefficient(p, t, self.n_classes) for p, t in zip(pred, truth, strict=True)])
+        rms = np.sqrt(np.mean((self.classes_.expected_log10(proba) - y) ** 2))
+        return {"dice": float(dice), "rms_log10": float(rms)}
 
     # ----------------------------------------------------------- prediction
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:

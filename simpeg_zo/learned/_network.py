@@ -25,7 +25,7 @@ torch = require_torch()
 nn = torch.nn
 F = torch.nn.functional
 
-__all__ = ["ResNet50UNet", "soft_dice_loss", "dice_coefficient", "LOSSES", "loss_function"]
+__all__ = ["ResNet50UNet", "soft_dice_loss", "expected_log10_loss", "dice_coefficient", "LOSSES", "loss_function"]
 
 LAYERS = (3, 4, 6, 3)
 EXPANSION = 4
@@ -148,16 +148,51 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0)
     return 1.0 - dice.mean()
 
 
-def _cross_entropy(logits, target):
+def expected_log10_loss(logits: torch.Tensor, log10: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error of the expected log10 resistivity, in class widths.
+
+    The network's continuous model is the expectation of the class centres
+    under its probabilities; this term trains that expectation directly.
+
+    Parameters
+    ----------
+    logits : (n, n_classes, ...) tensor
+    log10 : (n, ...) tensor
+        True log10 resistivity, clipped into the class range.
+    centres : (n_classes,) tensor
+        Class centres (log10 ohm-m), evenly spaced.
+    """
+    p = torch.softmax(logits, dim=1)
+    shape = [1, centres.numel()] + [1] * (p.ndim - 2)
+    expected = (p * centres.reshape(shape)).sum(1)
+    width = (centres[1] - centres[0]) if centres.numel() > 1 else 1.0
+    return (expected - log10).abs().mean() / width
+
+
+def _dice(logits, target, log10, centres):
+    return soft_dice_loss(logits, target)
+
+
+def _cross_entropy(logits, target, log10, centres):
     return F.cross_entropy(logits, target)
 
 
-def _dice_ce(logits, target):
+def _dice_ce(logits, target, log10, centres):
     return soft_dice_loss(logits, target) + F.cross_entropy(logits, target)
 
 
-#: Training losses by name.
-LOSSES = {"dice": soft_dice_loss, "cross-entropy": _cross_entropy, "dice+cross-entropy": _dice_ce}
+def _dice_regression(logits, target, log10, centres):
+    return soft_dice_loss(logits, target) + expected_log10_loss(logits, log10, centres)
+
+
+#: Training losses by name; each is called as ``loss(logits, classes, log10, centres)``.
+#: ``dice+regression`` adds :func:`expected_log10_loss` to the Dice loss.
+LOSSES = {
+    "dice": _dice,
+    "cross-entropy": _cross_entropy,
+    "dice+cross-entropy": _dice_ce,
+    "dice+regression": _dice_regression,
+}
 
 
 def loss_function(name: str):

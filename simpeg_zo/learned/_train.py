@@ -33,10 +33,15 @@ def train_network(
     out: str | os.PathLike,
     *,
     limit: int | None = None,
-    validate: bool = True,
+    validation_samples: int = 200,
     **params: Any,
 ) -> ResNetInverter:
     """Fit a :class:`ResNetInverter` on a training set and save it.
+
+    The held-out (``test``) split is never read: it stays for evaluation.
+    The last ``validation_samples`` samples of the training split are set
+    aside as a fixed validation split, scored after every epoch (Dice and
+    RMS log10 error, in the network's ``history``) and not trained on.
 
     Parameters
     ----------
@@ -47,9 +52,10 @@ def train_network(
         checkpoint goes to ``DIRECTORY/checkpoints/NAME.ckpt`` unless
         ``checkpoint`` is given, so an interrupted run resumes.
     limit : int, optional
-        Use only the first ``limit`` training samples.
-    validate : bool
-        Score Dice on the test split after each epoch (monitoring only).
+        Train on at most the first ``limit`` samples (the validation split
+        stays the same).
+    validation_samples : int
+        Size of the validation split (0: none).
     **params
         :class:`ResNetInverter` parameters.
 
@@ -60,24 +66,29 @@ def train_network(
     from ._estimator import ResNetInverter
 
     out = pathlib.Path(out)
-    X, y, ds = dataset_arrays(directory, "train", limit)
+    X, y, ds = dataset_arrays(directory, "train")
+    n_val = int(validation_samples)
+    if n_val < 0 or n_val >= X.shape[0]:
+        raise ValueError(
+            f"validation_samples must be between 0 and {X.shape[0] - 1} (the training split of "
+            f"{directory} has {X.shape[0]} samples), got {validation_samples}"
+        )
+    n_train = X.shape[0] - n_val
+    if limit is not None:
+        n_train = min(int(limit), n_train)
+    validation = (X[-n_val:], y[-n_val:]) if n_val else None
+    X, y = X[:n_train], y[:n_train]
     params.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{out.name}.ckpt"))
     params.setdefault("log10_range", tuple(ds.config.log10_resistivity))
     est = ResNetInverter(**params)
-    validation = None
-    if validate and (pathlib.Path(directory) / "test").exists():
-        try:
-            Xt, yt, _ = dataset_arrays(directory, "test")
-            validation = (Xt, yt)
-        except FileNotFoundError:
-            validation = None
     grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies, "depth_edges": ds.config.depth_edges}
     est.fit(X, y, grid=grid, validation=validation)
     est.recipe_ = {
         "dataset": ds.config.to_dict(),
-        "train_samples": int(X.shape[0]),
-        "families": sorted(set(ds.families[: X.shape[0]])),
-        "noisy_share": float(np.mean(ds.noisy[: X.shape[0]])),
+        "train_samples": int(n_train),
+        "validation_samples": n_val,
+        "families": sorted(set(ds.families[:n_train])),
+        "noisy_share": float(np.mean(ds.noisy[:n_train])),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     est.save(out)
