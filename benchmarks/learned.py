@@ -18,7 +18,8 @@ Usage::
 
     python benchmarks/learned.py build/dataset-block-topo \
         --network simpeg_zo/learned/weights/block-topo.json \
-        --ablation build/nets/block-topo-ce.json
+        --ablation build/nets/block-topo-ce.json build/nets/block-topo-dice-ce.json \
+        --workers 2
 """
 
 from __future__ import annotations
@@ -84,7 +85,15 @@ def chi2_of_prediction(config, params, data, log10_grid):
     return profile.chi2(profile.dpred(model))
 
 
-def evaluate(est, X, y, ds, *, chi2_samples, label):
+def _chi2_job(job):
+    import os
+
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    warnings.filterwarnings("ignore")
+    return chi2_of_prediction(*job)
+
+
+def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1):
     from simpeg_zo.learned import dice_coefficient
 
     n_classes = est.n_classes
@@ -116,13 +125,24 @@ def evaluate(est, X, y, ds, *, chi2_samples, label):
     out["inference_ms_per_profile"] = 1000 * float(np.median(single))
     out["inference_ms_per_profile_batched"] = 1000 * batch_seconds / len(X)
     if chi2_samples:
+        from concurrent.futures import ProcessPoolExecutor
+
         from tqdm import tqdm
 
-        chi = []
-        idx = np.arange(min(chi2_samples, len(X)))
-        for i in tqdm(idx, desc=f"re-simulating {label}", file=sys.stderr):
-            chi.append(chi2_of_prediction(ds.config, ds.params[i], ds.data[i], pred_log[i]))
-        chi = np.array(chi)
+        idx = range(min(chi2_samples, len(X)))
+        jobs = [(ds.config, ds.params[i], ds.data[i], pred_log[i]) for i in idx]
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            chi = np.array(
+                list(
+                    tqdm(
+                        pool.map(_chi2_job, jobs),
+                        total=len(jobs),
+                        desc=f"re-simulating {label}",
+                        file=sys.stderr,
+                    )
+                )
+            )
+        out["chi2_per_section"] = chi.tolist()
         out["chi2"] = {
             "median": float(np.median(chi)),
             "mean": float(np.mean(chi)),
@@ -130,6 +150,9 @@ def evaluate(est, X, y, ds, *, chi2_samples, label):
             "share_below_10": float(np.mean(chi <= 10)),
             "n": int(chi.size),
         }
+        fam = held_family[: chi.size]
+        out["chi2"]["median_seen_families"] = float(np.median(chi[~fam])) if (~fam).any() else None
+        out["chi2"]["median_unseen_families"] = float(np.median(chi[fam])) if fam.any() else None
     return out
 
 
@@ -137,7 +160,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dataset")
     parser.add_argument("--network", default=None, help="default: the shipped block-topo network")
-    parser.add_argument("--ablation", default=None, help="a second network (e.g. trained with cross-entropy)")
+    parser.add_argument("--ablation", nargs="*", default=[], help="further networks (e.g. trained with other losses)")
+    parser.add_argument("--workers", type=int, default=1, help="processes for the re-simulation")
     parser.add_argument("--chi2-samples", type=int, default=120)
     parser.add_argument("--out", default=str(RESULTS / "learned.json"))
     args = parser.parse_args(argv)
@@ -151,8 +175,7 @@ def main(argv=None):
             default_inverter() if args.network is None else ResNetInverter.load(args.network),
         )
     ]
-    if args.ablation:
-        nets.append((args.ablation, ResNetInverter.load(args.ablation)))
+    nets += [(path, ResNetInverter.load(path)) for path in args.ablation]
     report = {
         "dataset": str(args.dataset),
         "test_sections": int(len(X)),
@@ -160,10 +183,14 @@ def main(argv=None):
         "networks": [],
     }
     for label, est in nets:
-        r = evaluate(est, X, y, ds, chi2_samples=args.chi2_samples, label=label)
+        r = evaluate(est, X, y, ds, chi2_samples=args.chi2_samples, label=label, workers=args.workers)
         r["loss"] = est.loss
         r["train_samples"] = (est.recipe_ or {}).get("train_samples")
         r["epochs"] = est.epochs
+        r["width"] = est.width
+        r["parameters"] = int(sum(p.numel() for p in est.network_.parameters()))
+        seconds = [h["seconds"] for h in est.history_ if "seconds" in h]
+        r["seconds_per_epoch"] = float(np.median(seconds)) if seconds else None
         report["networks"].append(r)
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1))
@@ -185,8 +212,10 @@ def main(argv=None):
             c = r["chi2"]
             line += (
                 f"; re-simulated chi2 median {c['median']:.2f}, mean {c['mean']:.2f}, "
-                f"{100 * c['share_below_1.5']:.0f} % <= 1.5, {100 * c['share_below_10']:.0f} % <= 10 (n={c['n']})"
+                f"{100 * c['share_below_1.5']:.0f} % <= 1.5, {100 * c['share_below_10']:.0f} % <= 10 (n={c['n']}; "
+                f"median seen families {c['median_seen_families']}, unseen {c['median_unseen_families']})"
             )
+        line += f"; width {r['width']}, {r['parameters']} parameters, {r['seconds_per_epoch']} s per epoch"
         print(line)
     print(f"\nwritten to {args.out}")
 

@@ -372,11 +372,7 @@ def _cmd_train(args):
     print(
         f"trained {args.epochs} epochs on {est.recipe_['train_samples']} samples; last loss "
         f"{last.get('loss', float('nan')):.4f}"
-        + (
-            f", validation Dice {last['dice']:.3f}, RMS {last['rms_log10']:.3f} log10"
-            if "rms_log10" in last
-            else ""
-        )
+        + (f", validation Dice {last['dice']:.3f}, RMS {last['rms_log10']:.3f} log10" if "rms_log10" in last else "")
         + f"; network written to {args.out}.pt/.json"
     )
     return 0
@@ -801,9 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
-    p.add_argument(
-        "--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy", "dice+regression"]
-    )
+    p.add_argument("--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy", "dice+regression"])
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--limit", type=int, default=None, help="use only the first N training samples")

@@ -270,6 +270,18 @@ def test_training_learns_and_save_load_round_trips(tmp_path):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
+def test_mirror_average_makes_predictions_mirror_symmetric():
+    X, y = _toy_problem()
+    X[:, :, :, 0] += 0.5  # an asymmetric input
+    est = _tiny(epochs=2).fit(X, y)
+    plain = est.predict_proba(X[:3])
+    assert np.abs(est.predict_proba(X[:3, ..., ::-1])[..., ::-1] - plain).max() > 1e-6
+    est.set_params(mirror_average=True)
+    both = est.predict_proba(X[:3])
+    np.testing.assert_allclose(est.predict_proba(X[:3, ..., ::-1])[..., ::-1], both, atol=1e-6)
+    np.testing.assert_allclose(both.sum(axis=1), 1.0, rtol=1e-6)
+
+
 def test_training_resumes_from_checkpoint(tmp_path):
     X, y = _toy_problem()
     ckpt = tmp_path / "c.ckpt"

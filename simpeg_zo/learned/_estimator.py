@@ -44,6 +44,10 @@ class ResNetInverter:
     flip : bool
         Augment by mirroring the profile (a 2D earth mirrored along x has
         mirrored TE and TM responses).
+    mirror_average : bool
+        Predict with the mean of the class probabilities of the data and of
+        the mirrored data (mirrored back); a prediction-time setting, which
+        halves the asymmetry a network trained with ``flip`` keeps.
     seed : int
         Seeds weights, shuffling and augmentation: equal seeds give equal
         networks on one machine.
@@ -81,6 +85,7 @@ class ResNetInverter:
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
         flip: bool = True,
+        mirror_average: bool = False,
         seed: int = 0,
         threads: int | None = None,
         checkpoint: str | os.PathLike | None = None,
@@ -95,6 +100,7 @@ class ResNetInverter:
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.flip = flip
+        self.mirror_average = mirror_average
         self.seed = seed
         self.threads = threads
         self.checkpoint = checkpoint
@@ -252,7 +258,8 @@ class ResNetInverter:
 
     def _checkpoint_key(self):
         params = self.get_params()
-        params.pop("checkpoint"), params.pop("progress"), params.pop("threads")
+        for name in ("checkpoint", "progress", "threads", "mirror_average"):
+            params.pop(name)
         return json.dumps(params, sort_keys=True, default=list)
 
     def _save_checkpoint(self, torch, opt, sched, gen, epoch):
@@ -320,7 +327,11 @@ class ResNetInverter:
         with torch.no_grad():
             xt = torch.from_numpy(self._normalise(X).astype(np.float32))
             for b in range(0, xt.shape[0], 256):
-                out.append(torch.softmax(self.network_(xt[b : b + 256]), dim=1).numpy())
+                xb = xt[b : b + 256]
+                p = torch.softmax(self.network_(xb), dim=1)
+                if self.mirror_average:
+                    p = 0.5 * (p + torch.softmax(self.network_(xb.flip(-1)), dim=1).flip(-1))
+                out.append(p.numpy())
         return np.concatenate(out).astype(np.float64)
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
