@@ -439,6 +439,26 @@ def test_shipped_network_sees_a_half_space_as_a_half_space():
     assert abs(np.median(log10_rho) - 2.0) < 0.25
 
 
+def test_the_default_network_is_the_shipped_one_that_serves_the_data():
+    """Each shipped network serves its own survey; data that none serves
+    are refused with every network's reason."""
+    import simpeg_zo
+    from simpeg_zo.learned import serving_network, shipped_networks
+
+    assert {"block-topo", "broadband"} <= set(shipped_networks())
+    for name in ("block-topo", "broadband"):
+        net = simpeg_zo.learned.default_inverter(name)
+        grid = net.grid_
+        freqs = grid["frequencies"][np.unique(np.r_[0 : grid["frequencies"].size : 3, -1])]
+        profile = build_profile(grid["stations"][::4], freqs, cells_per_station=1)
+        profile.set_data(profile.dpred(profile.model_from_resistivity(100.0)), relative_error=0.05)
+        assert serving_network(profile.data_misfit()).name_ == name
+    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("rugged-faults"), station_step=10, frequency_step=10)
+    profile, _ = simpeg_zo.synthetic_profile(spec)
+    with pytest.raises(SurveyMismatchError, match="block-topo: .*; broadband: "):
+        serving_network(profile.data_misfit())
+
+
 def test_compare_reports_inference_time_and_iterations_saved():
     import simpeg_zo
 

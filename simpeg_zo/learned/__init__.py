@@ -23,7 +23,8 @@ Network (torch)
     :func:`dataset_arrays`
 SimPEG
     :class:`CNNStartingModel`, :class:`LearnedInversion`, :func:`cnn_model`,
-    :func:`run_learned`, :func:`default_inverter`, :func:`shipped_networks`
+    :func:`run_learned`, :func:`default_inverter`, :func:`shipped_networks`,
+    :func:`serving_network`
 """
 
 from ._dataset import Dataset, DatasetConfig, default_depth_edges, load_dataset, produce_dataset, simulate_sample
@@ -36,6 +37,7 @@ from ._simpeg import (
     cnn_model,
     default_inverter,
     run_learned,
+    serving_network,
     shipped_networks,
 )
 from ._train import dataset_arrays, train_network
@@ -88,6 +90,7 @@ __all__ = [
     "pseudo_sections",
     "resample_sections",
     "run_learned",
+    "serving_network",
     "shipped_networks",
     "simulate_sample",
     "soft_dice_loss",

@@ -68,6 +68,9 @@ class ResNetInverter:
     grid_ : dict
         Survey grid (``stations``, ``frequencies``) and model grid
         (``depth_edges``; columns at the stations) the network maps between.
+    name_ : str
+        After :meth:`load`: the file name without its suffix (the shipped
+        networks' names).
     history_ : list of dict
         Per epoch: ``loss``, ``seconds`` and, with validation data, ``dice``
         and ``rms_log10``.
@@ -423,6 +426,7 @@ class ResNetInverter:
         est.network_ = est._build(est.output_shape_)
         est.network_.load_state_dict(torch.load(weights_path, weights_only=True))
         est.network_.eval()
+        est.name_ = stem.name
         return est
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import time
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ __all__ = [
     "cnn_model",
     "default_inverter",
     "shipped_networks",
+    "serving_network",
     "run_learned",
     "LEARNED_METHODS",
 ]
@@ -68,6 +70,62 @@ def _estimator(estimator: ResNetInverter | str | pathlib.Path | None) -> ResNetI
     return estimator
 
 
+def _network_input(est, sections, freqs, stations):
+    grid = est.grid_
+    if grid.get("stations") is None or grid.get("frequencies") is None:
+        raise ValueError("the network has no survey grid in its metadata; fit it with grid=...")
+    return resample_sections(sections, freqs, stations, grid["frequencies"], grid["stations"])
+
+
+def serving_network(dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout) -> ResNetInverter:
+    """The first shipped network whose frequency band and profile length the data cover.
+
+    Parameters
+    ----------
+    dmisfit_or_layout : simpeg data misfit (TE + TM) or SoundingLayout
+
+    Returns
+    -------
+    ResNetInverter
+        Its ``name_`` is the shipped name.
+
+    Raises
+    ------
+    SurveyMismatchError
+        When no shipped network serves the data; the message gives each
+        network's reason.
+    """
+    from .._layout import SoundingLayout
+
+    layout = (
+        dmisfit_or_layout if isinstance(dmisfit_or_layout, SoundingLayout) else layout_from_misfit(dmisfit_or_layout)
+    )
+    return _serving_network(*sections_from_layout(layout))[0]
+
+
+def _serving_network(sections, freqs, stations):
+    """The first shipped network whose band and profile length the data serve."""
+    from ._sections import SurveyMismatchError
+
+    reasons = []
+    for name in shipped_networks():
+        est = _shipped(name)
+        try:
+            return est, _network_input(est, sections, freqs, stations)
+        except SurveyMismatchError as err:
+            reasons.append(f"{name}: {err}")
+    raise SurveyMismatchError("no shipped network serves these data (" + "; ".join(reasons) + ")")
+
+
+@functools.lru_cache(maxsize=8)
+def _shipped(name):
+    return default_inverter(name)
+
+
+def _network_name(est):
+    return getattr(est, "name_", None)
+
+
 def cnn_model(
     dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout,
     estimator: ResNetInverter | str | pathlib.Path | None = None,
@@ -85,7 +143,10 @@ def cnn_model(
     ----------
     dmisfit_or_layout : simpeg data misfit (TE + TM) or SoundingLayout
     estimator : ResNetInverter, path or shipped name, optional
-        Default: the shipped ``block-topo`` network.
+        Default: the first shipped network (see :func:`shipped_networks`)
+        whose frequency band and profile length the data cover; a
+        :class:`SurveyMismatchError` names each network's reason when none
+        does.
     return_seconds : bool
         Also return the inference time (resampling, network, interpolation).
 
@@ -96,16 +157,20 @@ def cnn_model(
     """
     from .._layout import SoundingLayout
 
-    est = _estimator(estimator)
     layout = (
         dmisfit_or_layout if isinstance(dmisfit_or_layout, SoundingLayout) else layout_from_misfit(dmisfit_or_layout)
     )
+    if estimator is None:
+        for name in shipped_networks():
+            _shipped(name)  # loaded before the clock starts
     t0 = time.perf_counter()
     sections, freqs, stations = sections_from_layout(layout)
+    if estimator is None:
+        est, x = _serving_network(sections, freqs, stations)
+    else:
+        est = _estimator(estimator)
+        x = _network_input(est, sections, freqs, stations)
     grid = est.grid_
-    if grid.get("stations") is None or grid.get("frequencies") is None:
-        raise ValueError("the network has no survey grid in its metadata; fit it with grid=...")
-    x = resample_sections(sections, freqs, stations, grid["frequencies"], grid["stations"])
     log10_rho = est.predict(x[None])[0]
     geo = layout.geometry
     cells = grid_to_cells(log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x)
@@ -234,7 +299,7 @@ def run_learned(
 
     if method not in LEARNED_METHODS:
         raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
-    est = _estimator(estimator)
+    est = serving_network(profile.data_misfit()) if estimator is None else _estimator(estimator)
     t0 = time.perf_counter()
     model, seconds = cnn_model(profile.data_misfit(), est, return_seconds=True)
     if method == "cnn":
@@ -284,4 +349,5 @@ def run_learned(
         for h in result.history:
             h["seconds"] += seconds
     result.extra["inference_seconds"] = seconds
+    result.extra["network"] = _network_name(est)
     return result
