@@ -449,7 +449,8 @@ def test_the_default_network_is_the_shipped_one_that_serves_the_data():
     for name in ("block-topo", "broadband"):
         net = simpeg_zo.learned.default_inverter(name)
         grid = net.grid_
-        freqs = grid["frequencies"][np.unique(np.r_[0 : grid["frequencies"].size : 3, -1])]
+        n = grid["frequencies"].size
+        freqs = grid["frequencies"][np.unique(np.r_[0:n:3, n - 1])]
         profile = build_profile(grid["stations"][::4], freqs, cells_per_station=1)
         profile.set_data(profile.dpred(profile.model_from_resistivity(100.0)), relative_error=0.05)
         assert serving_network(profile.data_misfit()).name_ == name
