@@ -15,15 +15,15 @@ STAMP := $(VENV)/.installed
 # rerun: finished shards are kept and training restarts from its last epoch).
 # block-topo: the block-topo survey (41 stations over 4 km, 1e4-1e-2 Hz);
 # broadband: a field-style survey (29 stations over 14 km, 100-0.01 Hz).
-# Both: 60 epochs of the width-0.25 ResNet-50 with Dice plus the regression
+# Both: 40 epochs of the width-0.25 ResNet-50 with Dice plus the regression
 # term; the last 200 training samples are the validation split, the held-out
 # split is left for benchmarks/learned.py.
 DATASET := build/dataset-block-topo
 TRAIN_SAMPLES ?= 5000
 BROADBAND_DATASET := build/dataset-broadband
-BROADBAND_SAMPLES ?= 2000
+BROADBAND_SAMPLES ?= 1500
 WORKERS ?= 2
-TRAIN_FLAGS := --epochs 60 --loss dice+regression --seed 0 --threads 1
+TRAIN_FLAGS := --epochs 40 --loss dice+regression --seed 0 --threads 1
 
 venv: $(STAMP)
 
