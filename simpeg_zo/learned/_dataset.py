@@ -19,6 +19,7 @@ import json
 import os
 import pathlib
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -283,13 +284,19 @@ def _shard_is_complete(path, expected) -> bool:
         return False
 
 
-def _write_shard(config_dict, split, k, start, stop, directory, solver="auto"):
-    """Simulate samples ``start..stop-1`` and write shard ``k`` atomically."""
+def _write_shard(config_dict, split, k, start, stop, directory, solver="auto", warning_filters=None):
+    """Simulate samples ``start..stop-1`` and write shard ``k`` atomically.
+
+    ``warning_filters``: the calling process's ``warnings.filters``, so a
+    worker process shows the warnings the caller would.
+    """
     from threadpoolctl import threadpool_limits
 
     config = DatasetConfig.from_dict(config_dict)
     t0 = time.perf_counter()
-    with threadpool_limits(1):
+    with threadpool_limits(1), warnings.catch_warnings():
+        if warning_filters is not None:
+            warnings.filters[:] = warning_filters
         samples = [simulate_sample(config, split, i, solver=solver) for i in range(start, stop)]
     seconds = time.perf_counter() - t0
     path = _shard_path(directory, split, k)
@@ -429,8 +436,9 @@ def _run_dask(jobs, cfg, directory, workers, scheduler, bar, solver):
         client = Client(cluster)
     try:
         n_workers = max(1, len(client.scheduler_info()["workers"]))
+        filters = list(warnings.filters)
         futures = [
-            client.submit(_write_shard, cfg, split, k, start, stop, str(directory), solver, pure=False)
+            client.submit(_write_shard, cfg, split, k, start, stop, str(directory), solver, filters, pure=False)
             for split, k, start, stop in jobs
         ]
         for fut in as_completed(futures):
