@@ -2,8 +2,10 @@
 Learned inversion: a ResNet-50 model in milliseconds, or as a starting model
 ============================================================================
 
-The package ships a network trained for the ``block-topo`` survey (41
-stations over 4 km, 1e4-1e-2 Hz, TE+TM). This tutorial
+The package ships two networks, each trained for one survey: ``block-topo``
+(41 stations over 4 km, 1e4-1e-2 Hz, TE+TM) and ``broadband`` (29 stations
+over 14 km, 100-0.01 Hz). :func:`simpeg_zo.learned.serving_network` picks the
+one whose band and profile length the data cover. This tutorial
 
 1. inverts a profile with the network alone (:class:`simpeg_zo.LearnedInversion`
    with ``refine=False``);
@@ -34,9 +36,9 @@ SMALL = bool(os.environ.get("SIMPEG_ZO_SMALL"))
 spec = simpeg_zo.load_spec("block-topo")
 spec = simpeg_zo.decimate_survey(spec, station_step=4 if SMALL else 2, frequency_step=6 if SMALL else 2)
 profile, true_model = simpeg_zo.synthetic_profile(spec)
-net = learned.default_inverter()
+net = learned.serving_network(profile.data_misfit())
 print(
-    f"shipped networks: {learned.shipped_networks()}; trained on "
+    f"shipped networks: {learned.shipped_networks()}; {net.name_!r} serves these data; trained on "
     f"{net.recipe_['train_samples']} samples, loss {net.loss!r}"
 )
 
