@@ -29,7 +29,6 @@ TRAINING_FAMILIES = ("layers", "blocks", "fault", "trap")
 HELD_OUT_FAMILIES = ("dyke", "graben")
 
 QUARTER = 0.25  # training perturbation, in grid steps
-RESISTIVITY_STEPS = 7  # log-spaced resistivity values over the training range
 TEST_JITTER = 0.1  # held-out perturbation around a midpoint, in grid steps
 
 
@@ -60,7 +59,7 @@ class _Stepper:
 
     def resistivity(self):
         lo, hi = self.log10_rho
-        return self.value(10.0**lo, 10.0**hi, RESISTIVITY_STEPS, log=True)
+        return self.value(10.0**lo, 10.0**hi, 7, log=True)
 
     def depth(self):
         return self.value(self.depth_max / 100.0, self.depth_max / 2.0, 7, log=True)

@@ -10,14 +10,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import load_dataset
-from ._families import RESISTIVITY_STEPS
 from ._sections import pseudo_sections
 
 if TYPE_CHECKING:
     from ._dataset import Dataset
     from ._estimator import ResNetInverter
 
-__all__ = ["train_network", "dataset_arrays", "class_layout"]
+__all__ = ["train_network", "dataset_arrays"]
 
 
 def dataset_arrays(
@@ -27,21 +26,6 @@ def dataset_arrays(
     ds = load_dataset(directory, split)
     n = len(ds) if limit is None else min(limit, len(ds))
     return pseudo_sections(ds.data[:n]), ds.labels[:n], ds
-
-
-def class_layout(log10_resistivity: tuple[float, float]) -> tuple[tuple[float, float], int]:
-    """Resistivity classes for a training set: ``(log10_range, n_classes)``.
-
-    The families draw resistivities on a grid of :data:`RESISTIVITY_STEPS`
-    log-spaced values (training: a step plus a quarter-step perturbation;
-    held-out: a midpoint between steps). Classes half a step wide centred on
-    the steps and the midpoints keep both kinds of value away from class
-    edges; classes whose edges fell on them would split the labels of equal
-    resistivities by the sign of a small perturbation.
-    """
-    lo, hi = (float(v) for v in log10_resistivity)
-    width = (hi - lo) / (2 * (RESISTIVITY_STEPS - 1))
-    return (lo - 0.5 * width, hi + 0.5 * width), 2 * (RESISTIVITY_STEPS - 1) + 1
 
 
 def train_network(
@@ -73,8 +57,7 @@ def train_network(
     validation_samples : int
         Size of the validation split (0: none).
     **params
-        :class:`ResNetInverter` parameters; without ``log10_range`` and
-        ``n_classes``, the classes of :func:`class_layout`.
+        :class:`ResNetInverter` parameters.
 
     Returns
     -------
@@ -96,8 +79,7 @@ def train_network(
     validation = (X[-n_val:], y[-n_val:]) if n_val else None
     X, y = X[:n_train], y[:n_train]
     params.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{out.name}.ckpt"))
-    if "log10_range" not in params and "n_classes" not in params:
-        params["log10_range"], params["n_classes"] = class_layout(ds.config.log10_resistivity)
+    params.setdefault("log10_range", tuple(ds.config.log10_resistivity))
     est = ResNetInverter(**params)
     grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies, "depth_edges": ds.config.depth_edges}
     est.fit(X, y, grid=grid, validation=validation)
