@@ -439,27 +439,37 @@ def test_shipped_network_sees_a_half_space_as_a_half_space():
     assert abs(np.median(log10_rho) - 2.0) < 0.25
 
 
-def test_the_default_network_is_the_shipped_one_that_serves_the_data():
+def test_the_default_network_is_the_shipped_one_that_serves_the_data(tmp_path, monkeypatch, tiny_network):
     """Each shipped network serves its own survey; data that none serves
     are refused with every network's reason."""
-    import simpeg_zo
-    from simpeg_zo.learned import serving_network, shipped_networks
+    import shutil
 
-    assert {"block-topo", "broadband"} <= set(shipped_networks())
-    for name in ("block-topo", "broadband"):
-        net = simpeg_zo.learned.default_inverter(name)
-        grid = net.grid_
-        n = grid["frequencies"].size
-        freqs = grid["frequencies"][np.unique(np.r_[0:n:3, n - 1])]
-        profile = build_profile(grid["stations"][::4], freqs, cells_per_station=1)
-        profile.set_data(
-            profile.dpred(profile.model_from_resistivity(100.0)), relative_error=0.05, phase_error_degrees=1.43
-        )
-        assert serving_network(profile.data_misfit()).name_ == name
-    spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("rugged-faults"), station_step=10, frequency_step=10)
-    profile, _ = simpeg_zo.synthetic_profile(spec)
-    with pytest.raises(SurveyMismatchError, match="block-topo: .*; broadband: "):
-        serving_network(profile.data_misfit())
+    import simpeg_zo
+    from simpeg_zo.learned import _simpeg, serving_network, shipped_networks
+
+    assert "block-topo" in shipped_networks()
+    shutil.copy(_simpeg.WEIGHTS / "block-topo.json", tmp_path / "block-topo.json")
+    shutil.copy(_simpeg.WEIGHTS / "block-topo.pt", tmp_path / "block-topo.pt")
+    tiny_network.save(tmp_path / "tiny")
+    monkeypatch.setattr(_simpeg, "WEIGHTS", tmp_path)
+    _simpeg._shipped.cache_clear()
+    try:
+        assert shipped_networks() == ["block-topo", "tiny"]
+        for name in ("block-topo", "tiny"):
+            grid = simpeg_zo.learned.default_inverter(name).grid_
+            n = grid["frequencies"].size
+            freqs = grid["frequencies"][np.unique(np.r_[0:n:3, n - 1])]
+            profile = build_profile(grid["stations"][::4], freqs, cells_per_station=1)
+            profile.set_data(
+                profile.dpred(profile.model_from_resistivity(100.0)), relative_error=0.05, phase_error_degrees=1.43
+            )
+            assert serving_network(profile.data_misfit()).name_ == name
+        spec = simpeg_zo.decimate_survey(simpeg_zo.load_spec("rugged-faults"), station_step=10, frequency_step=10)
+        profile, _ = simpeg_zo.synthetic_profile(spec)
+        with pytest.raises(SurveyMismatchError, match="block-topo: .*; tiny: "):
+            serving_network(profile.data_misfit())
+    finally:
+        _simpeg._shipped.cache_clear()
 
 
 def test_compare_reports_inference_time_and_iterations_saved():
