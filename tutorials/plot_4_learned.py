@@ -90,8 +90,17 @@ with tempfile.TemporaryDirectory() as tmp:
     )
     summary = learned.produce_dataset(tmp, config, train=4 if SMALL else 40, test=2, workers=0)
     print(f"{summary['samples']} samples, {summary['samples_per_minute_per_worker']:.0f} per minute")
+    # the last samples of the training split validate each epoch (the
+    # held-out split is left for the final score)
     toy = learned.train_network(
-        tmp, os.path.join(tmp, "toy"), width=0.0625, epochs=1 if SMALL else 10, batch_size=4, n_classes=6
+        tmp,
+        os.path.join(tmp, "toy"),
+        validation_samples=1 if SMALL else 8,
+        width=0.0625,
+        epochs=1 if SMALL else 10,
+        batch_size=4,
+        n_classes=6,
     )
+    print(f"validation Dice after the last epoch {toy.history_[-1]['dice']:.2f}")
     X, y, _ = learned.dataset_arrays(tmp, "test")
     print(f"toy network: held-out Dice {toy.score(X, y):.2f}")
