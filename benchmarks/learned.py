@@ -86,11 +86,11 @@ def chi2_of_prediction(config, params, data, log10_grid):
 
 
 def _chi2_job(job):
-    import os
+    from threadpoolctl import threadpool_limits
 
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     warnings.filterwarnings("ignore")
-    return chi2_of_prediction(*job)
+    with threadpool_limits(1):  # one BLAS thread per process around SuperLU
+        return chi2_of_prediction(*job)
 
 
 def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1):

@@ -357,11 +357,7 @@ class ResNetInverter:
 
         1 is a perfect prediction.
         """
-        from ._network import dice_coefficient
-
-        truth = self.classes_.classify(np.asarray(y, dtype=float))
-        pred = self.predict_classes(X)
-        return float(np.mean([dice_coefficient(p, t, self.n_classes) for p, t in zip(pred, truth, strict=True)]))
+        return self._validation_scores(X, y)["dice"]
 
     # ----------------------------------------------------------- files
     def save(self, path: str | os.PathLike) -> pathlib.Path:

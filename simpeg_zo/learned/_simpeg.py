@@ -95,12 +95,15 @@ def serving_network(dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout) -
         When no shipped network serves the data; the message gives each
         network's reason.
     """
+    return _serving_network(*sections_from_layout(_as_layout(dmisfit_or_layout)))[0]
+
+
+def _as_layout(dmisfit_or_layout):
     from .._layout import SoundingLayout
 
-    layout = (
-        dmisfit_or_layout if isinstance(dmisfit_or_layout, SoundingLayout) else layout_from_misfit(dmisfit_or_layout)
-    )
-    return _serving_network(*sections_from_layout(layout))[0]
+    if isinstance(dmisfit_or_layout, SoundingLayout):
+        return dmisfit_or_layout
+    return layout_from_misfit(dmisfit_or_layout)
 
 
 def _serving_network(sections, freqs, stations):
@@ -122,8 +125,34 @@ def _shipped(name):
     return default_inverter(name)
 
 
-def _network_name(est):
-    return getattr(est, "name_", None)
+def _load(estimator):
+    """The network of ``estimator`` loaded; ``None`` (every shipped network loaded) for the serving one."""
+    if estimator is not None:
+        return _estimator(estimator)
+    for name in shipped_networks():
+        _shipped(name)
+    return None
+
+
+def _predict(layout, est):
+    """``(model, seconds, network)``: the network's model of a layout's data.
+
+    ``est``: a loaded network, or ``None`` for the shipped network that
+    serves the data (see :func:`_load`). ``seconds`` covers resampling, the
+    network and the interpolation onto the cells.
+    """
+    t0 = time.perf_counter()
+    sections, freqs, stations = sections_from_layout(layout)
+    if est is None:
+        est, x = _serving_network(sections, freqs, stations)
+    else:
+        x = _network_input(est, sections, freqs, stations)
+    grid = est.grid_
+    log10_rho = est.predict(x[None])[0]
+    geo = layout.geometry
+    cells = grid_to_cells(log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x)
+    model = -layout.log_sigma_sign * np.log(10.0) * cells
+    return model, time.perf_counter() - t0, est
 
 
 def cnn_model(
@@ -155,27 +184,7 @@ def cnn_model(
     (n_active,) numpy.ndarray
         SimPEG model (log conductivity, or log resistivity for ``rhoMap``).
     """
-    from .._layout import SoundingLayout
-
-    layout = (
-        dmisfit_or_layout if isinstance(dmisfit_or_layout, SoundingLayout) else layout_from_misfit(dmisfit_or_layout)
-    )
-    if estimator is None:
-        for name in shipped_networks():
-            _shipped(name)  # loaded before the clock starts
-    t0 = time.perf_counter()
-    sections, freqs, stations = sections_from_layout(layout)
-    if estimator is None:
-        est, x = _serving_network(sections, freqs, stations)
-    else:
-        est = _estimator(estimator)
-        x = _network_input(est, sections, freqs, stations)
-    grid = est.grid_
-    log10_rho = est.predict(x[None])[0]
-    geo = layout.geometry
-    cells = grid_to_cells(log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x)
-    model = -layout.log_sigma_sign * np.log(10.0) * cells
-    seconds = time.perf_counter() - t0
+    model, seconds, _ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
     return (model, seconds) if return_seconds else model
 
 
@@ -299,9 +308,9 @@ def run_learned(
 
     if method not in LEARNED_METHODS:
         raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
-    est = serving_network(profile.data_misfit()) if estimator is None else _estimator(estimator)
+    loaded = _load(estimator)
     t0 = time.perf_counter()
-    model, seconds = cnn_model(profile.data_misfit(), est, return_seconds=True)
+    model, seconds, est = _predict(layout_from_misfit(profile.data_misfit()), loaded)
     if method == "cnn":
         wall = time.perf_counter() - t0
         dpred = profile.dpred(model)
@@ -349,5 +358,5 @@ def run_learned(
         for h in result.history:
             h["seconds"] += seconds
     result.extra["inference_seconds"] = seconds
-    result.extra["network"] = _network_name(est)
+    result.extra["network"] = getattr(est, "name_", None)
     return result
