@@ -797,7 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
-    p.add_argument("--loss", default="dice", choices=["dice", "cross-entropy", "dice+cross-entropy", "dice+regression"])
+    p.add_argument("--loss", default="dice", choices=LOSS_NAMES)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
@@ -811,6 +811,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)
     return parser
+
+
+#: Names of the training losses (``simpeg_zo.learned.LOSSES``; listed here so
+#: that building the parser does not import torch).
+LOSS_NAMES = ("dice", "cross-entropy", "dice+cross-entropy", "dice+regression", "dice+cross-entropy+regression")
 
 
 def _check_counts(args):

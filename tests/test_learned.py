@@ -217,6 +217,31 @@ def test_expected_log10_loss_is_the_error_of_the_expected_model_in_class_widths(
     assert float(expected_log10_loss(flat, mid + 0.25, centres)) == pytest.approx(0.5)
 
 
+def test_combined_losses_are_the_sums_of_their_terms():
+    from simpeg_zo.cli import LOSS_NAMES
+    from simpeg_zo.learned import LOSSES
+
+    assert tuple(LOSSES) == LOSS_NAMES  # the CLI lists them without importing torch
+    rng = np.random.default_rng(3)
+    centres = torch.from_numpy(ResistivityClasses((0.5, 3.5), 6).centres)
+    logits = torch.from_numpy(rng.standard_normal((2, 6, 4, 5)))
+    k = torch.from_numpy(rng.integers(0, 6, (2, 4, 5)))
+    log10 = centres[k] + 0.1
+    dice = float(soft_dice_loss(logits, k))
+    ce = float(torch.nn.functional.cross_entropy(logits, k))
+    reg = float(expected_log10_loss(logits, log10, centres))
+    assert min(dice, ce, reg) > 0.0
+    expected = {
+        "dice": dice,
+        "cross-entropy": ce,
+        "dice+cross-entropy": dice + ce,
+        "dice+regression": dice + reg,
+        "dice+cross-entropy+regression": dice + ce + reg,
+    }
+    for name, value in expected.items():
+        assert float(LOSSES[name](logits, k, log10, centres)) == pytest.approx(value), name
+
+
 def test_regression_term_makes_the_continuous_model_more_accurate():
     X, y = _toy_problem(48)
     Xv, yv = _toy_problem(24, seed=5)

@@ -185,13 +185,19 @@ def _dice_regression(logits, target, log10, centres):
     return soft_dice_loss(logits, target) + expected_log10_loss(logits, log10, centres)
 
 
+def _dice_ce_regression(logits, target, log10, centres):
+    return _dice_ce(logits, target, log10, centres) + expected_log10_loss(logits, log10, centres)
+
+
 #: Training losses by name; each is called as ``loss(logits, classes, log10, centres)``.
-#: ``dice+regression`` adds :func:`expected_log10_loss` to the Dice loss.
+#: ``dice+regression`` adds :func:`expected_log10_loss` to the Dice loss, and
+#: ``dice+cross-entropy+regression`` adds it to Dice plus cross-entropy.
 LOSSES = {
     "dice": _dice,
     "cross-entropy": _cross_entropy,
     "dice+cross-entropy": _dice_ce,
     "dice+regression": _dice_regression,
+    "dice+cross-entropy+regression": _dice_ce_regression,
 }
 
 
