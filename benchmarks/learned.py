@@ -11,8 +11,12 @@ BENCHMARKS.md:
 - data misfit (chi2 with 5 % / 1.43 degree errors) of the predicted models
   re-simulated with SimPEG on each sample's own mesh and topography;
 - inference time per profile;
-- with ``--ablation NET``: the same for a second network (the Dice vs
-  cross-entropy ablation).
+- with ``--ablation NET ...``: the same for further networks (the loss
+  ablation), and with ``--ensemble NET NET ...`` for the mean probabilities
+  of several networks;
+- with ``--split validation``: the same on the validation split (the last
+  200 training samples, never trained on), where the shipped network is
+  chosen; the held-out split is never used for a choice.
 
 Usage::
 
@@ -20,6 +24,8 @@ Usage::
         --network simpeg_zo/learned/weights/block-topo.json \
         --ablation build/nets/block-topo-ce.json build/nets/block-topo-dice-ce.json \
         --workers 2
+    python benchmarks/learned.py build/dataset-block-topo --split validation \
+        --chi2-samples 60 --ablation build/nets/*.json --out validation.json
 """
 
 from __future__ import annotations
@@ -93,7 +99,24 @@ def _chi2_job(job):
         return chi2_of_prediction(*job)
 
 
-def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1):
+class Ensemble:
+    """Mean class probabilities of several networks of one layout."""
+
+    def __init__(self, members):
+        self.members = list(members)
+        first = self.members[0]
+        self.n_classes, self.classes_ = first.n_classes, first.classes_
+        self.loss = "mean of " + ", ".join(m.loss for m in self.members)
+
+    def predict_proba(self, X):
+        return np.mean([m.predict_proba(X) for m in self.members], axis=0)
+
+    def predict(self, X):
+        return self.classes_.expected_log10(self.predict_proba(X))
+
+
+def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1, rows=None):
+    """Metrics of one network on ``X, y``: rows ``rows`` (default all) of ``ds``."""
     from simpeg_zo.learned import dice_coefficient
 
     n_classes = est.n_classes
@@ -108,7 +131,8 @@ def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1):
         t = time.perf_counter()
         est.predict(X[i : i + 1])
         single.append(time.perf_counter() - t)
-    held_family = np.array([f in ds.config.held_out_families for f in ds.families])
+    rows = np.arange(len(X)) if rows is None else np.asarray(rows)
+    held_family = np.array([ds.families[i] in ds.config.held_out_families for i in rows])
     per = {
         "dice": np.array([dice_coefficient(p, q, n_classes) for p, q in zip(pred, truth, strict=True)]),
         "iou": np.array([iou(p, q, n_classes) for p, q in zip(pred, truth, strict=True)]),
@@ -130,7 +154,7 @@ def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1):
         from tqdm import tqdm
 
         idx = range(min(chi2_samples, len(X)))
-        jobs = [(ds.config, ds.params[i], ds.data[i], pred_log[i]) for i in idx]
+        jobs = [(ds.config, ds.params[rows[i]], ds.data[rows[i]], pred_log[i]) for i in idx]
         with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
             chi = np.array(
                 list(
@@ -161,6 +185,9 @@ def main(argv=None):
     parser.add_argument("dataset")
     parser.add_argument("--network", default=None, help="default: the shipped block-topo network")
     parser.add_argument("--ablation", nargs="*", default=[], help="further networks (e.g. trained with other losses)")
+    parser.add_argument("--ensemble", nargs="*", default=[], help="networks whose mean probabilities form one row")
+    parser.add_argument("--split", choices=["test", "validation"], default="test")
+    parser.add_argument("--validation-samples", type=int, default=200)
     parser.add_argument("--workers", type=int, default=1, help="processes for the re-simulation")
     parser.add_argument("--chi2-samples", type=int, default=120)
     parser.add_argument("--out", default=str(RESULTS / "learned.json"))
@@ -168,7 +195,11 @@ def main(argv=None):
 
     from simpeg_zo.learned import ResNetInverter, dataset_arrays, default_inverter
 
-    X, y, ds = dataset_arrays(args.dataset, "test")
+    X, y, ds = dataset_arrays(args.dataset, "test" if args.split == "test" else "train")
+    rows = np.arange(len(X))
+    if args.split == "validation":  # the last samples of the training split, as in simpeg-zo train
+        rows = rows[-args.validation_samples :]
+        X, y = X[rows], y[rows]
     nets = [
         (
             "shipped" if args.network is None else args.network,
@@ -176,15 +207,22 @@ def main(argv=None):
         )
     ]
     nets += [(path, ResNetInverter.load(path)) for path in args.ablation]
+    if args.ensemble:
+        nets.append((" + ".join(args.ensemble), Ensemble(ResNetInverter.load(path) for path in args.ensemble)))
     report = {
         "dataset": str(args.dataset),
+        "split": args.split,
         "test_sections": int(len(X)),
-        "families": {f: ds.families.count(f) for f in sorted(set(ds.families))},
+        "families": {f: [ds.families[i] for i in rows].count(f) for f in sorted(set(ds.families))},
         "networks": [],
     }
     for label, est in nets:
-        r = evaluate(est, X, y, ds, chi2_samples=args.chi2_samples, label=label, workers=args.workers)
+        r = evaluate(est, X, y, ds, chi2_samples=args.chi2_samples, label=label, workers=args.workers, rows=rows)
         r["loss"] = est.loss
+        if isinstance(est, Ensemble):
+            r["members"] = len(est.members)
+            report["networks"].append(r)
+            continue
         r["train_samples"] = (est.recipe_ or {}).get("train_samples")
         r["epochs"] = est.epochs
         r["width"] = est.width
@@ -215,7 +253,8 @@ def main(argv=None):
                 f"{100 * c['share_below_1.5']:.0f} % <= 1.5, {100 * c['share_below_10']:.0f} % <= 10 (n={c['n']}; "
                 f"median seen families {c['median_seen_families']}, unseen {c['median_unseen_families']})"
             )
-        line += f"; width {r['width']}, {r['parameters']} parameters, {r['seconds_per_epoch']} s per epoch"
+        if "width" in r:
+            line += f"; width {r['width']}, {r['parameters']} parameters, {r['seconds_per_epoch']} s per epoch"
         print(line)
     print(f"\nwritten to {args.out}")
 

@@ -35,9 +35,12 @@ class ResNetInverter:
         Resistivity classes, log-spaced over ``log10_range``.
     log10_range : (2,) tuple of float
         Class range (log10 ohm-m); labels outside are clipped into it.
-    loss : {"dice", "cross-entropy", "dice+cross-entropy", "dice+regression"}
-        Training loss (soft multi-class Dice by default; ``dice+regression``
-        adds the mean absolute error of the expected log10 resistivity, see
+    loss : str
+        Training loss, a name in :data:`~simpeg_zo.learned.LOSSES`: "dice"
+        (soft multi-class Dice, the default), "cross-entropy",
+        "dice+cross-entropy", "dice+regression" or
+        "dice+cross-entropy+regression" (the regression term is the mean
+        absolute error of the expected log10 resistivity, see
         :func:`~simpeg_zo.learned.expected_log10_loss`).
     epochs, batch_size, learning_rate, weight_decay :
         AdamW with a one-cycle learning-rate schedule.
