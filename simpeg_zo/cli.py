@@ -291,7 +291,11 @@ def _cmd_dataset(args):
 
     check_output_dir("out", args.out)
     options = dict(
-        seed=args.seed, shard_size=args.shard_size, noise_share=args.noise_share, topography_share=args.topography_share
+        seed=args.seed,
+        shard_size=args.shard_size,
+        noise_share=args.noise_share,
+        topography_share=args.topography_share,
+        perturbation=args.perturbation,
     )
     if args.resistivity_range is not None:
         lo, hi = args.resistivity_range
@@ -788,6 +792,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard-size", type=int, default=25)
     p.add_argument("--noise-share", type=float, default=0.5, help="share of samples with 5%% noise")
     p.add_argument("--topography-share", type=float, default=0.5)
+    p.add_argument(
+        "--perturbation",
+        type=float,
+        default=0.25,
+        help="random perturbation of the training values around their steps, in steps (default 0.25; 0.5: continuous)",
+    )
     p.add_argument("--seed", type=int, default=0)
     _add_engine_options(p, workers=False)
     p.set_defaults(func=_cmd_dataset)

@@ -73,6 +73,31 @@ def test_training_values_on_grid_and_held_out_values_between():
     assert set(HELD_OUT_FAMILIES) <= {p["family"] for p in test}
 
 
+def test_half_step_perturbation_covers_the_values_between_the_steps():
+    rng = np.random.default_rng(1)
+    train = [draw_parameters(rng, span=4000, depth_max=4000, perturbation=0.5) for _ in range(300)]
+    dist = _grid_distance(np.log10(np.concatenate([_resistivities(p) for p in train])), 0.5, 3.5, 7)
+    assert dist.max() <= 0.5 + 1e-9
+    # uniform over [0, 0.5]: the untrained band of the default (0.25-0.5) holds about half
+    assert 0.4 < np.mean(dist > 0.25) < 0.6
+    with pytest.raises(ValueError, match="perturbation"):
+        tiny_config(perturbation=0.7)
+
+
+def test_a_set_made_before_a_setting_existed_resumes(tmp_path):
+    import json
+
+    config = tiny_config()
+    produce_dataset(tmp_path, config, train=2, workers=0)
+    manifest = tmp_path / "dataset.json"
+    d = json.loads(manifest.read_text())
+    del d["config"]["perturbation"]  # as written before the setting existed
+    manifest.write_text(json.dumps(d))
+    assert produce_dataset(tmp_path, config, train=2, workers=0)["skipped"] == 2
+    with pytest.raises(ValueError, match="perturbation"):
+        produce_dataset(tmp_path, tiny_config(perturbation=0.5), train=2, workers=0)
+
+
 def test_paint_layers_and_transition_layers():
     params = {"family": "layers", "layers": {"depths": [100.0], "resistivities": [10.0, 1000.0], "transitions": [3]}}
     depth = np.array([10.0, 99.0, 101.0, 120.0, 149.0, 151.0, 500.0])
@@ -529,7 +554,7 @@ PARALANA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data
 
 
 @pytest.mark.needs_shared(PARALANA)
-def test_dataset_for_an_edi_survey(tmp_path):
+def test_dataset_for_an_edi_survey(tmp_path, capsys):
     """`simpeg-zo dataset` takes a field profile's survey: its projected
     stations and default band."""
     from simpeg_zo.cli import main
@@ -563,3 +588,5 @@ def test_dataset_for_an_edi_survey(tmp_path):
     assert ds.config.depth_edges[-1] == pytest.approx(5000.0)
     assert ds.config.log10_resistivity == (0.0, 3.0)
     assert main(["dataset", str(PARALANA), str(out), "--train", "1", "--resistivity-range", "10", "1"]) == 2
+    assert main(["dataset", str(PARALANA), str(tmp_path / "p"), "--train", "1", "--perturbation", "0.7"]) == 2
+    assert "perturbation must be in [0, 0.5]" in capsys.readouterr().err

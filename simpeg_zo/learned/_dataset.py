@@ -86,6 +86,11 @@ class DatasetConfig:
         radians (the same impedance error).
     topography_share : float
         Share of the samples with topography.
+    perturbation : float
+        Random perturbation of the training values around their grid steps,
+        as a fraction of a step (0.25 by default: values within a quarter
+        step of the grid; 0.5 covers the whole range).  The held-out split
+        always draws midpoints between the steps.
     seed : int
         Seed of the whole set.
     shard_size : int
@@ -109,6 +114,7 @@ class DatasetConfig:
     noise_share: float = 0.5
     noise_relative: float = 0.05
     topography_share: float = 0.5
+    perturbation: float = 0.25
     seed: int = 0
     shard_size: int = 25
     cells_per_station: int = 1
@@ -137,6 +143,8 @@ class DatasetConfig:
             v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")
+        if not 0 <= self.perturbation <= 0.5:
+            raise ValueError(f"perturbation must be in [0, 0.5] (a fraction of a step), got {self.perturbation}")
         if self.shard_size < 1:
             raise ValueError("shard_size must be >= 1")
 
@@ -236,6 +244,7 @@ def simulate_sample(config: DatasetConfig, split: str, index: int, *, solver: st
         families=families,
         log10_resistivity=config.log10_resistivity,
         topography_share=config.topography_share,
+        perturbation=config.perturbation,
     )
     origin = float(config.stations[0])
     elevation = elevation_function(params, origin)
@@ -323,8 +332,9 @@ def _check_manifest(directory, config):
             old = json.loads(path.read_text())["config"]
         except (ValueError, KeyError) as err:
             raise ValueError(f"{path}: not a simpeg-zo dataset manifest ({err})") from None
-        for key in new:
-            if json.dumps(old.get(key)) != json.dumps(new[key]):
+        defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
+        for key in new:  # a key added since the set was made has its default there
+            if json.dumps(old.get(key, defaults.get(key))) != json.dumps(new[key]):
                 raise ValueError(
                     f"{path}: the dataset there was made with a different {key!r}; "
                     "use another directory or the same settings to resume"

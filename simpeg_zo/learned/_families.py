@@ -3,7 +3,7 @@
 The production strategy of the learned inversion: every structural variable
 (depth, thickness, length, position, resistivity, dip, throw, number of
 transition layers) takes a value from a controlled grid of steps plus a random
-perturbation of a quarter step, so the set is diverse but its coverage is
+perturbation (a quarter step by default), so the set is diverse but its coverage is
 known.  A *held-out* draw (the test split) takes the midpoints between grid
 steps instead, so no test value lies on the training support, and may use two
 families the training set never contains (``dyke`` and ``graben``).
@@ -28,15 +28,16 @@ TRAINING_FAMILIES = ("layers", "blocks", "fault", "trap")
 #: Families that only the held-out (test) split uses.
 HELD_OUT_FAMILIES = ("dyke", "graben")
 
-QUARTER = 0.25  # training perturbation, in grid steps
+QUARTER = 0.25  # default training perturbation, in grid steps
 TEST_JITTER = 0.1  # held-out perturbation around a midpoint, in grid steps
 
 
 class _Stepper:
     """Draw stepped-plus-perturbed values of the structural variables."""
 
-    def __init__(self, rng, *, held_out, span, depth_max, log10_resistivity):
+    def __init__(self, rng, *, held_out, span, depth_max, log10_resistivity, perturbation=QUARTER):
         self.rng = rng
+        self.perturbation = perturbation
         self.held_out = held_out
         self.span = span
         self.depth_max = depth_max
@@ -51,7 +52,7 @@ class _Stepper:
             v = 0.5 * (grid[k] + grid[k + 1]) + TEST_JITTER * step * self.rng.uniform(-1, 1)
         else:
             k = self.rng.integers(steps)
-            v = grid[k] + QUARTER * step * self.rng.uniform(-1, 1)
+            v = grid[k] + self.perturbation * step * self.rng.uniform(-1, 1)
         return float(10.0**v if log else v)
 
     def integer(self, lo, hi):
@@ -110,6 +111,7 @@ def draw_parameters(
     families: Sequence[str] | None = None,
     log10_resistivity: tuple[float, float] = (0.5, 3.5),
     topography_share: float = 0.5,
+    perturbation: float = QUARTER,
 ) -> dict:
     """Draw the parameters of one model.
 
@@ -128,6 +130,9 @@ def draw_parameters(
         Range of the resistivity grid (log10 ohm-m).
     topography_share : float
         Probability that the model has topography.
+    perturbation : float
+        Training values: random perturbation around the grid steps, as a
+        fraction of a step (0.5 covers the whole range between the steps).
 
     Returns
     -------
@@ -136,7 +141,14 @@ def draw_parameters(
     """
     if families is None:
         families = TRAINING_FAMILIES + (HELD_OUT_FAMILIES if held_out else ())
-    s = _Stepper(rng, held_out=held_out, span=span, depth_max=depth_max, log10_resistivity=log10_resistivity)
+    s = _Stepper(
+        rng,
+        held_out=held_out,
+        span=span,
+        depth_max=depth_max,
+        log10_resistivity=log10_resistivity,
+        perturbation=perturbation,
+    )
     family = str(families[int(rng.integers(len(families)))])
     p: dict = {"family": family}
     if family == "layers":
