@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 
 from .._mesh import skin_depth
 from .._profile import build_profile
-from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
+from ._families import HELD_OUT_FAMILIES, QUARTER, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
 
 if TYPE_CHECKING:
     from .._spec import ModelSpec
@@ -114,7 +114,7 @@ class DatasetConfig:
     noise_share: float = 0.5
     noise_relative: float = 0.05
     topography_share: float = 0.5
-    perturbation: float = 0.25
+    perturbation: float = QUARTER
     seed: int = 0
     shard_size: int = 25
     cells_per_station: int = 1

@@ -35,7 +35,7 @@ TEST_JITTER = 0.1  # held-out perturbation around a midpoint, in grid steps
 class _Stepper:
     """Draw stepped-plus-perturbed values of the structural variables."""
 
-    def __init__(self, rng, *, held_out, span, depth_max, log10_resistivity, perturbation=QUARTER):
+    def __init__(self, rng, *, held_out, span, depth_max, log10_resistivity, perturbation):
         self.rng = rng
         self.perturbation = perturbation
         self.held_out = held_out
