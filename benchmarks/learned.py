@@ -6,6 +6,10 @@ BENCHMARKS.md:
 - segmentation metrics of the held-out sections (parameter values between
   the training steps, and two families the network never saw): Dice, mean
   IoU, pixel accuracy, RMS of log10 resistivity;
+- Dice of the expected (continuous) model under two class layouts of half a
+  resistivity step: edges on the steps and midpoints (where every held-out
+  value sits on an edge) and the mean over eight offsets of the layout (no
+  layout favoured), so networks with other classes compare;
 - over-segmentation: predicted class interfaces (vertical and lateral class
   changes between neighbouring cells) against the truth's;
 - data misfit (chi2 with 5 % / 1.43 degree errors) of the predicted models
@@ -115,6 +119,27 @@ class Ensemble:
         return self.classes_.expected_log10(self.predict_proba(X))
 
 
+def layout_dice(pred_log, y, log10_range, *, offsets=(0.0,)):
+    """Per-section Dice of continuous models binned into half-step classes.
+
+    ``offsets`` shift the layout, in class widths, from edges on the
+    resistivity steps of ``log10_range`` (the grid of the model families).
+    """
+    from simpeg_zo.learned import ResistivityClasses, dice_coefficient
+    from simpeg_zo.learned._families import RESISTIVITY_STEPS
+
+    lo, hi = log10_range
+    width = (hi - lo) / (RESISTIVITY_STEPS - 1) / 2.0
+    per = []
+    for offset in offsets:
+        start = lo - width + offset * width
+        n = int(np.ceil((hi + width - start) / width))
+        classes = ResistivityClasses((start, start + n * width), n)
+        p, t = classes.classify(pred_log), classes.classify(y)
+        per.append([dice_coefficient(a, b, n) for a, b in zip(p, t, strict=True)])
+    return np.mean(per, axis=0)
+
+
 def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1, rows=None):
     """Metrics of one network on ``X, y``: rows ``rows`` (default all) of ``ds``."""
     from simpeg_zo.learned import dice_coefficient
@@ -140,6 +165,8 @@ def evaluate(est, X, y, ds, *, chi2_samples, label, workers=1, rows=None):
         "rms_log10": np.sqrt(((pred_log - y) ** 2).mean(axis=(1, 2))),
         "interfaces_pred": np.array([interfaces(p) for p in pred], dtype=float),
         "interfaces_true": np.array([interfaces(q) for q in truth], dtype=float),
+        "dice_edges_on_steps": layout_dice(pred_log, y, ds.config.log10_resistivity),
+        "dice_offset_mean": layout_dice(pred_log, y, ds.config.log10_resistivity, offsets=np.arange(8) / 8.0),
     }
     out = {"network": label, "n_sections": int(len(X))}
     for name, sel in (("all", slice(None)), ("seen_families", ~held_family), ("unseen_families", held_family)):
@@ -233,15 +260,18 @@ def main(argv=None):
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1))
     print(f"held-out sections: {report['test_sections']} ({report['families']})\n")
-    print("| network (loss) | subset | n | Dice | mean IoU | pixel acc. | RMS log10 | interfaces pred/true |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| network (loss) | subset | n | Dice | mean IoU | pixel acc. | RMS log10 | interfaces pred/true "
+        "| Dice, edges on steps | Dice, offset mean |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in report["networks"]:
         for sub in ("all", "seen_families", "unseen_families"):
             m = r[sub]
             print(
                 f"| {r['loss']} | {sub} | {m['n']} | {m['dice']:.3f} | {m['iou']:.3f} | {m['accuracy']:.3f} | "
                 f"{m['rms_log10']:.3f} | {m['interfaces_pred']:.0f}/{m['interfaces_true']:.0f} "
-                f"({m['interface_ratio']:.2f}) |"
+                f"({m['interface_ratio']:.2f}) | {m['dice_edges_on_steps']:.3f} | {m['dice_offset_mean']:.3f} |"
             )
     print()
     for r in report["networks"]:

@@ -15,6 +15,7 @@ from simpeg_zo.learned import (
     ResistivityClasses,
     SurveyMismatchError,
     default_depth_edges,
+    design_classes,
     draw_parameters,
     load_dataset,
     paint,
@@ -82,6 +83,24 @@ def test_half_step_perturbation_covers_the_values_between_the_steps():
     assert 0.4 < np.mean(dist > 0.25) < 0.6
     with pytest.raises(ValueError, match="perturbation"):
         tiny_config(perturbation=0.7)
+
+
+def test_design_classes_centre_the_steps_and_the_held_out_midpoints():
+    classes = design_classes((0.5, 3.5))
+    assert classes.n_classes == 13
+    np.testing.assert_allclose(np.diff(classes.edges), 0.25)
+    np.testing.assert_allclose(classes.centres, np.arange(0.5, 3.51, 0.25))  # steps and midpoints
+    rng = np.random.default_rng(2)
+    test = [draw_parameters(rng, span=4000, depth_max=4000, held_out=True) for _ in range(200)]
+    rho = np.log10(np.concatenate([_resistivities(p) for p in test]))
+    edge = np.min(np.abs(rho[:, None] - classes.edges[None, :]), axis=1)
+    # midpoint +- 0.1 step: at least 0.125 - 0.05 decade from any edge
+    assert edge.min() >= 0.075 - 1e-9
+    # the classes of the same width with edges on the steps put every held-out value near an edge
+    shifted = ResistivityClasses((0.5, 3.5), 12)
+    assert np.min(np.abs(rho[:, None] - shifted.edges[None, :]), axis=1).max() <= 0.05 + 1e-9
+    with pytest.raises(ValueError, match="log10_resistivity"):
+        design_classes((2.0, 1.0))
 
 
 def test_a_set_made_before_a_setting_existed_resumes(tmp_path):
@@ -358,6 +377,9 @@ def test_train_network_keeps_the_held_out_split_unread(tmp_path, monkeypatch):
     assert est.input_shape_ == (3, 5) and (tmp_path / "net.json").exists()
     with pytest.raises(ValueError, match="validation_samples"):
         train_network(tmp_path / "d", tmp_path / "net2", validation_samples=6, **_tiny(epochs=1).get_params())
+    params = {k: v for k, v in _tiny(epochs=1).get_params().items() if k not in ("n_classes", "log10_range")}
+    est = train_network(tmp_path / "d", tmp_path / "net3", validation_samples=2, **params)
+    np.testing.assert_allclose(est.classes_.edges, design_classes(tiny_config().log10_resistivity).edges)
 
 
 def test_bad_inputs_are_refused():

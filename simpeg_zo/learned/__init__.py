@@ -11,7 +11,7 @@ Public API
 Training sets
     :class:`DatasetConfig`, :func:`produce_dataset`, :func:`load_dataset`,
     :class:`Dataset`, :func:`simulate_sample`, :func:`draw_parameters`,
-    :func:`paint`, :data:`TRAINING_FAMILIES`, :data:`HELD_OUT_FAMILIES`
+    :func:`paint`, :func:`design_classes`, :data:`TRAINING_FAMILIES`, :data:`HELD_OUT_FAMILIES`
 Sections and grids
     :func:`pseudo_sections`, :func:`resample_sections`,
     :class:`ResistivityClasses`, :func:`grid_to_cells`,
@@ -28,7 +28,7 @@ SimPEG
 """
 
 from ._dataset import Dataset, DatasetConfig, default_depth_edges, load_dataset, produce_dataset, simulate_sample
-from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, draw_parameters, paint
+from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, design_classes, draw_parameters, paint
 from ._sections import ResistivityClasses, SurveyMismatchError, grid_to_cells, pseudo_sections, resample_sections
 from ._simpeg import (
     LEARNED_METHODS,
@@ -83,6 +83,7 @@ __all__ = [
     "dice_coefficient",
     "dataset_arrays",
     "draw_parameters",
+    "design_classes",
     "grid_to_cells",
     "load_dataset",
     "paint",

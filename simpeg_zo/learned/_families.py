@@ -21,7 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["TRAINING_FAMILIES", "HELD_OUT_FAMILIES", "draw_parameters", "paint"]
+from ._sections import ResistivityClasses
+
+__all__ = ["TRAINING_FAMILIES", "HELD_OUT_FAMILIES", "draw_parameters", "paint", "design_classes"]
 
 #: Families of the training split.
 TRAINING_FAMILIES = ("layers", "blocks", "fault", "trap")
@@ -30,6 +32,34 @@ HELD_OUT_FAMILIES = ("dyke", "graben")
 
 QUARTER = 0.25  # default training perturbation, in grid steps
 TEST_JITTER = 0.1  # held-out perturbation around a midpoint, in grid steps
+RESISTIVITY_STEPS = 7  # log-spaced resistivity values of the grid
+
+
+def design_classes(log10_resistivity: tuple[float, float] = (0.5, 3.5)) -> ResistivityClasses:
+    """Segmentation classes centred on the resistivities the families draw.
+
+    One class per resistivity step of the grid and one per midpoint between
+    two steps (``2 * (RESISTIVITY_STEPS - 1) + 1`` classes, half a step
+    wide), so neither the training steps nor the held-out midpoints lie on a
+    class edge.  Classes of the same width whose edges sat on the steps and
+    midpoints would put almost every held-out value on an edge, where the
+    class is decided by the test jitter rather than by the model.
+
+    Parameters
+    ----------
+    log10_resistivity : (2,) tuple of float
+        Range of the resistivity grid (log10 ohm-m), as in
+        :func:`draw_parameters`.
+
+    Returns
+    -------
+    ResistivityClasses
+    """
+    lo, hi = (float(v) for v in log10_resistivity)
+    if not hi > lo:
+        raise ValueError(f"log10_resistivity must increase, got {log10_resistivity}")
+    half_class = (hi - lo) / (RESISTIVITY_STEPS - 1) / 4.0
+    return ResistivityClasses((lo - half_class, hi + half_class), 2 * (RESISTIVITY_STEPS - 1) + 1)
 
 
 class _Stepper:
@@ -60,7 +90,7 @@ class _Stepper:
 
     def resistivity(self):
         lo, hi = self.log10_rho
-        return self.value(10.0**lo, 10.0**hi, 7, log=True)
+        return self.value(10.0**lo, 10.0**hi, RESISTIVITY_STEPS, log=True)
 
     def depth(self):
         return self.value(self.depth_max / 100.0, self.depth_max / 2.0, 7, log=True)

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import load_dataset
+from ._families import design_classes
 from ._sections import pseudo_sections
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ def train_network(
     validation_samples : int
         Size of the validation split (0: none).
     **params
-        :class:`ResNetInverter` parameters.
+        :class:`ResNetInverter` parameters.  Without ``log10_range`` and
+        ``n_classes`` the classes are :func:`design_classes` of the set's
+        resistivity range.
 
     Returns
     -------
@@ -79,6 +82,10 @@ def train_network(
     validation = (X[-n_val:], y[-n_val:]) if n_val else None
     X, y = X[:n_train], y[:n_train]
     params.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{out.name}.ckpt"))
+    if "log10_range" not in params and "n_classes" not in params:
+        classes = design_classes(ds.config.log10_resistivity)
+        params["log10_range"] = (float(classes.edges[0]), float(classes.edges[-1]))
+        params["n_classes"] = classes.n_classes
     params.setdefault("log10_range", tuple(ds.config.log10_resistivity))
     est = ResNetInverter(**params)
     grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies, "depth_edges": ds.config.depth_edges}
