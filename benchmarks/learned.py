@@ -103,22 +103,6 @@ def _chi2_job(job):
         return chi2_of_prediction(*job)
 
 
-class Ensemble:
-    """Mean class probabilities of several networks of one layout."""
-
-    def __init__(self, members):
-        self.members = list(members)
-        first = self.members[0]
-        self.n_classes, self.classes_ = first.n_classes, first.classes_
-        self.loss = "mean of " + ", ".join(m.loss for m in self.members)
-
-    def predict_proba(self, X):
-        return np.mean([m.predict_proba(X) for m in self.members], axis=0)
-
-    def predict(self, X):
-        return self.classes_.expected_log10(self.predict_proba(X))
-
-
 def layout_dice(pred_log, y, log10_range, *, offsets=(0.0,)):
     """Per-section Dice of continuous models binned into half-step classes.
 
@@ -235,7 +219,8 @@ def main(argv=None):
     ]
     nets += [(path, ResNetInverter.load(path)) for path in args.ablation]
     if args.ensemble:
-        nets.append((" + ".join(args.ensemble), Ensemble(ResNetInverter.load(path) for path in args.ensemble)))
+        members = [ResNetInverter.load(path) for path in args.ensemble]
+        nets.append((" + ".join(args.ensemble), ResNetInverter.combine(members)))
     report = {
         "dataset": str(args.dataset),
         "split": args.split,
@@ -246,10 +231,7 @@ def main(argv=None):
     for label, est in nets:
         r = evaluate(est, X, y, ds, chi2_samples=args.chi2_samples, label=label, workers=args.workers, rows=rows)
         r["loss"] = est.loss
-        if isinstance(est, Ensemble):
-            r["members"] = len(est.members)
-            report["networks"].append(r)
-            continue
+        r["members"] = int(est.members)
         r["train_samples"] = (est.recipe_ or {}).get("train_samples")
         r["epochs"] = est.epochs
         r["width"] = est.width

@@ -325,6 +325,23 @@ def test_seeded_training_is_deterministic():
     assert np.abs(a - c).max() > 0
 
 
+def test_combined_networks_predict_the_mean_probabilities_and_round_trip(tmp_path):
+    X, y = _toy_problem()
+    a, b = _tiny(seed=3).fit(X, y), _tiny(seed=4, loss="dice+regression").fit(X, y)
+    both = ResNetInverter.combine([a, b])
+    assert both.members == 2 and both.loss == "dice | dice+regression"
+    np.testing.assert_allclose(both.predict_proba(X), 0.5 * (a.predict_proba(X) + b.predict_proba(X)), atol=1e-5)
+    loaded = ResNetInverter.load(both.save(tmp_path / "both"))
+    np.testing.assert_allclose(loaded.predict(X), both.predict(X), atol=1e-6)
+    with pytest.raises(ValueError, match="members=1"):
+        loaded.fit(X, y)
+    with pytest.raises(ValueError, match="at least two"):
+        ResNetInverter.combine([a])
+    other = _tiny(seed=3).fit(X + 1.0, y)  # other input normalisation: other data
+    with pytest.raises(ValueError, match="normalisation"):
+        ResNetInverter.combine([a, other])
+
+
 def test_training_learns_and_save_load_round_trips(tmp_path):
     X, y = _toy_problem(48)
     est = _tiny(epochs=15, learning_rate=1e-2).fit(X, y)

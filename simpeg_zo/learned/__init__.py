@@ -17,7 +17,8 @@ Sections and grids
     :class:`ResistivityClasses`, :func:`grid_to_cells`,
     :class:`SurveyMismatchError`
 Network (torch)
-    :class:`ResNetInverter`, :class:`ResNet50UNet`, :func:`soft_dice_loss`,
+    :class:`ResNetInverter`, :class:`ResNet50UNet`, :class:`MeanOfNetworks`,
+    :func:`soft_dice_loss`,
     :func:`expected_log10_loss`,
     :func:`dice_coefficient`, :data:`LOSSES`, :func:`train_network`,
     :func:`dataset_arrays`
@@ -45,6 +46,7 @@ from ._train import dataset_arrays, train_network
 _TORCH_NAMES = {
     "ResNetInverter": "._estimator",
     "ResNet50UNet": "._network",
+    "MeanOfNetworks": "._network",
     "soft_dice_loss": "._network",
     "expected_log10_loss": "._network",
     "dice_coefficient": "._network",
@@ -73,6 +75,7 @@ __all__ = [
     "LOSSES",
     "LearnedInversion",
     "ResNet50UNet",
+    "MeanOfNetworks",
     "ResNetInverter",
     "ResistivityClasses",
     "SurveyMismatchError",

@@ -63,10 +63,14 @@ class ResNetInverter:
         and was written with the same parameters.
     progress : bool
         Show a progress bar while fitting.
+    members : int
+        1: one network.  More: the mean class probabilities of that many
+        networks trained separately on the same data, made with
+        :meth:`combine` (such an estimator is not fitted itself).
 
     Attributes
     ----------
-    network_ : ResNet50UNet
+    network_ : ResNet50UNet or MeanOfNetworks
     classes_ : ResistivityClasses
     input_mean_, input_std_ : numpy.ndarray
         Per-channel normalisation of the inputs.
@@ -98,6 +102,7 @@ class ResNetInverter:
         threads: int | None = None,
         checkpoint: str | os.PathLike | None = None,
         progress: bool = False,
+        members: int = 1,
     ) -> None:
         self.width = width
         self.n_classes = n_classes
@@ -113,6 +118,7 @@ class ResNetInverter:
         self.threads = threads
         self.checkpoint = checkpoint
         self.progress = progress
+        self.members = members
 
     # ----------------------------------------------------------- sklearn API
     @classmethod
@@ -166,9 +172,65 @@ class ResNetInverter:
         return torch
 
     def _build(self, output_shape):
-        from ._network import ResNet50UNet
+        from ._network import MeanOfNetworks, ResNet50UNet
 
+        if int(self.members) > 1:
+            return MeanOfNetworks(
+                [ResNet50UNet(4, self.n_classes, output_shape, width=self.width) for _ in range(int(self.members))]
+            )
         return ResNet50UNet(4, self.n_classes, output_shape, width=self.width)
+
+    @classmethod
+    def combine(cls, estimators: list[ResNetInverter]) -> ResNetInverter:
+        """One estimator predicting the mean class probabilities of several.
+
+        The networks must share their survey and model grids, classes and
+        input normalisation (trained on the same data); each may have its
+        own loss, width or seed.
+
+        Parameters
+        ----------
+        estimators : list of ResNetInverter
+            Fitted single networks, at least two.
+
+        Returns
+        -------
+        ResNetInverter
+            With ``members = len(estimators)``; ``save`` and ``load`` keep
+            all members in one pair of files.
+        """
+        from ._network import MeanOfNetworks
+
+        estimators = list(estimators)
+        if len(estimators) < 2:
+            raise ValueError(f"combine needs at least two networks, got {len(estimators)}")
+        first = estimators[0]
+        for est in estimators:
+            est._check_fitted()
+            if int(est.members) != 1:
+                raise ValueError("combine takes single networks, not combined ones")
+            same = (
+                est.input_shape_ == first.input_shape_
+                and est.output_shape_ == first.output_shape_
+                and est.width == first.width
+                and np.allclose(est.classes_.edges, first.classes_.edges)
+                and np.allclose(est.input_mean_, first.input_mean_)
+                and np.allclose(est.input_std_, first.input_std_)
+                and all(_same(est.grid_[k], first.grid_[k]) for k in first.grid_)
+            )
+            if not same:
+                raise ValueError(
+                    f"{getattr(est, 'name_', 'a network')}: other width, grids, classes or input normalisation than "
+                    f"{getattr(first, 'name_', 'the first network')}; combine networks trained on the same data"
+                )
+        out = cls(**{**first.get_params(), "members": len(estimators)})
+        out.loss = " | ".join(est.loss for est in estimators)
+        for name in ("classes_", "input_shape_", "output_shape_", "input_mean_", "input_std_", "grid_"):
+            setattr(out, name, getattr(first, name))
+        out.network_ = MeanOfNetworks([est.network_ for est in estimators]).eval()
+        out.history_ = []
+        out.recipe_ = {"members": [getattr(est, "recipe_", None) for est in estimators]}
+        return out
 
     def _normalise(self, X):
         return (X - self.input_mean_[None, :, None, None]) / self.input_std_[None, :, None, None]
@@ -208,6 +270,8 @@ class ResNetInverter:
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 3 or y.shape[0] != X.shape[0]:
             raise ValueError(f"y must have shape (n, n_depths, n_columns) with n = {X.shape[0]}, got {y.shape}")
+        if int(self.members) != 1:
+            raise ValueError("fit trains one network (members=1); combine fitted networks with ResNetInverter.combine")
         lossf = loss_function(self.loss)
         self.classes_ = ResistivityClasses(self.log10_range, self.n_classes)
         self.input_shape_ = tuple(X.shape[2:])
@@ -266,7 +330,7 @@ class ResNetInverter:
 
     def _checkpoint_key(self):
         params = self.get_params()
-        for name in ("checkpoint", "progress", "threads", "mirror_average"):
+        for name in ("checkpoint", "progress", "threads", "mirror_average", "members"):
             params.pop(name)
         return json.dumps(params, sort_keys=True, default=list)
 
@@ -429,6 +493,12 @@ class ResNetInverter:
         est.network_.eval()
         est.name_ = stem.name
         return est
+
+
+def _same(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return np.shape(a) == np.shape(b) and np.allclose(a, b)
 
 
 def _grid_dict(grid):

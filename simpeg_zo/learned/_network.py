@@ -25,7 +25,15 @@ torch = require_torch()
 nn = torch.nn
 F = torch.nn.functional
 
-__all__ = ["ResNet50UNet", "soft_dice_loss", "expected_log10_loss", "dice_coefficient", "LOSSES", "loss_function"]
+__all__ = [
+    "ResNet50UNet",
+    "MeanOfNetworks",
+    "soft_dice_loss",
+    "expected_log10_loss",
+    "dice_coefficient",
+    "LOSSES",
+    "loss_function",
+]
 
 LAYERS = (3, 4, 6, 3)
 EXPANSION = 4
@@ -128,6 +136,30 @@ class ResNet50UNet(nn.Module):
         y = self.up1(y, feats[0])
         logits = self.head(y)
         return F.interpolate(logits, size=self.output_shape, mode="bilinear", align_corners=True)
+
+
+class MeanOfNetworks(nn.Module):
+    """Several networks of one layout whose class probabilities are averaged.
+
+    The forward pass returns the log of the mean probabilities, so a softmax
+    of its output is the mean of the members' softmax outputs.
+
+    Parameters
+    ----------
+    members : sequence of torch.nn.Module
+        Networks with equal input and output shapes.
+    """
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError(f"MeanOfNetworks needs at least two members, got {len(members)}")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Log of the mean class probabilities ``(n, n_classes, ...)``."""
+        logp = torch.stack([torch.log_softmax(m(x), dim=1) for m in self.members])
+        return torch.logsumexp(logp, dim=0) - math.log(len(self.members))
 
 
 def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
