@@ -1,6 +1,7 @@
 """The command line's console.
 
-Logging, warnings and progress on stderr, and the checks of output paths.
+Logging, warnings and progress on stderr, the checks of output paths, and
+the options and input checks that several commands share.
 
 Everything :func:`run_settings` sets (the ``simpeg_zo`` and ``SimPEG``
 loggers' levels and handlers, warning filters and display) is restored when
@@ -15,7 +16,17 @@ import os
 import sys
 import warnings
 
-__all__ = ["UserError", "check_output_dir", "check_output_file", "run_settings", "use_agg"]
+__all__ = [
+    "UserError",
+    "add_engine_options",
+    "check_output_dir",
+    "check_output_file",
+    "check_solver",
+    "load_spec_arg",
+    "run_settings",
+    "split_list",
+    "use_agg",
+]
 
 log = logging.getLogger("simpeg_zo.cli")
 
@@ -179,3 +190,59 @@ def check_output_dir(flag, path):
             raise UserError(f"{flag} {path}: parent folder {target} does not exist")
     if not os.access(target, os.W_OK | os.X_OK):
         raise UserError(f"{flag} {path}: folder {target} is not writable")
+
+
+def split_list(text):
+    """Items of a comma-separated option."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def load_spec_arg(spec_arg, *, modes=None, station_step=1, frequency_step=1):
+    """A spec file or preset, optionally one mode set and thinned; errors are UserErrors."""
+    from ._compare import decimate_survey
+    from ._spec import SpecError, load_spec
+
+    try:
+        spec = load_spec(spec_arg)
+        if modes:
+            spec = spec.replace(modes=tuple(modes))
+        if station_step > 1 or frequency_step > 1:
+            spec = decimate_survey(spec, station_step=station_step, frequency_step=frequency_step)
+    except SpecError as err:
+        raise UserError(str(err)) from None
+    return spec
+
+
+def add_engine_options(p, *, workers=True):
+    """--solver and, with ``workers``, the Dask options of ZO's forward solves."""
+    p.add_argument(
+        "--solver",
+        choices=("auto", "pardiso", "superlu"),
+        default="auto",
+        help="direct solver of every simulation: MKL PARDISO (the 'pardiso' extra) or "
+        "SuperLU; auto takes PARDISO when MKL loads (default)",
+    )
+    if workers:
+        p.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="ZO: Dask worker processes for the forward solves (default 1: this process)",
+        )
+        p.add_argument(
+            "--scheduler", default=None, help="ZO: address of an existing Dask scheduler for the forward solves"
+        )
+
+
+def check_solver(name):
+    """Resolve --solver before any work.
+
+    A solver that cannot load is a user error naming the fallback.
+    """
+    from ._solvers import SolverUnavailableError, get_solver
+
+    try:
+        get_solver(name)
+    except SolverUnavailableError as err:
+        raise UserError(f"--solver {name}: {err}") from None
+    return name

@@ -23,7 +23,18 @@ import time
 
 import numpy as np
 
-from ._console import UserError, check_output_dir, check_output_file, run_settings, use_agg
+from ._cli_learned import add_learned_commands
+from ._console import (
+    UserError,
+    add_engine_options,
+    check_output_dir,
+    check_output_file,
+    check_solver,
+    load_spec_arg,
+    run_settings,
+    split_list,
+    use_agg,
+)
 
 __all__ = ["main"]
 
@@ -56,10 +67,6 @@ DEMO = {"spec": "rugged-faults", "station_step": 4, "frequency_step": 4}
 DEMO_QUICK = {"spec": "rugged-faults", "station_step": 8, "frequency_step": 8}
 
 
-def _split(text):
-    return [t.strip() for t in text.split(",") if t.strip()]
-
-
 def _check_modes(modes):
     bad = [m for m in modes if m not in ("TE", "TM")]
     if bad or not modes:
@@ -70,26 +77,11 @@ def _check_modes(modes):
 def _check_methods(text):
     from ._methods import METHODS
 
-    methods = _split(text)
+    methods = split_list(text)
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise UserError(f"--methods: unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHODS)}")
     return methods
-
-
-def _load(spec_arg, *, modes=None, station_step=1, frequency_step=1):
-    from ._compare import decimate_survey
-    from ._spec import SpecError, load_spec
-
-    try:
-        spec = load_spec(spec_arg)
-        if modes:
-            spec = spec.replace(modes=tuple(modes))
-        if station_step > 1 or frequency_step > 1:
-            spec = decimate_survey(spec, station_step=station_step, frequency_step=frequency_step)
-    except SpecError as err:
-        raise UserError(str(err)) from None
-    return spec
 
 
 def _table(report) -> str:
@@ -241,14 +233,14 @@ def _cmd_compare(args):
     if args.target <= 0:
         raise UserError(f"--target must be > 0, got {args.target}")
     _check_network(args.network, methods)
-    modes = _check_modes(_split(args.modes)) if args.modes else None
+    modes = _check_modes(split_list(args.modes)) if args.modes else None
     check_output_file("--json", args.json)
     check_output_dir("--plots", args.plots)
-    solver = _check_solver(args.solver)
+    solver = check_solver(args.solver)
     step_s, step_f = args.station_step, args.frequency_step
     if args.quick:
         step_s, step_f = max(step_s, DEMO_QUICK["station_step"]), max(step_f, DEMO_QUICK["frequency_step"])
-    spec = _load(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
+    spec = load_spec_arg(args.spec, modes=modes, station_step=step_s, frequency_step=step_f)
     report = _run_compare(
         spec,
         methods,
@@ -284,111 +276,13 @@ def _check_network(network, methods):
         raise UserError(f"--network applies only to the learned methods ({', '.join(LEARNED_METHODS)})")
 
 
-def _cmd_dataset(args):
-    import pathlib
-
-    from .learned import DatasetConfig, produce_dataset
-
-    check_output_dir("out", args.out)
-    options = dict(
-        seed=args.seed,
-        shard_size=args.shard_size,
-        noise_share=args.noise_share,
-        topography_share=args.topography_share,
-        perturbation=args.perturbation,
-    )
-    if args.resistivity_range is not None:
-        lo, hi = args.resistivity_range
-        if not 0 < lo < hi:
-            raise UserError(f"--resistivity-range must be 0 < LOW < HIGH, got {lo} {hi}")
-        options["log10_resistivity"] = (float(np.log10(lo)), float(np.log10(hi)))
-    try:
-        source = pathlib.Path(args.survey)
-        if source.is_dir() or args.survey.lower().endswith(".edi"):
-            # the survey of a field profile: projected stations, the default band
-            from ._field import read_edi_survey
-
-            survey = read_edi_survey(args.survey if source.is_dir() else _split(args.survey))
-            config = DatasetConfig.from_survey(
-                survey.along,
-                survey.frequencies,
-                frequency_step=args.frequency_step,
-                depth_max=args.depth_max,
-                survey=f"EDI profile {args.survey}",
-                **options,
-            )
-        else:
-            spec = _load(args.survey)
-            config = DatasetConfig.from_spec(
-                spec, frequency_step=args.frequency_step, depth_max=args.depth_max, **options
-            )
-    except ValueError as err:
-        raise UserError(str(err)) from None
-    print(
-        f"training set for the {config.survey} survey: {config.stations.size} stations x "
-        f"{config.frequencies.size} frequencies, model grid {config.depth_centres.size} x "
-        f"{config.stations.size} to {config.depth_edges[-1]:.0f} m; {args.train} train + "
-        f"{args.test} held-out samples into {args.out}"
-    )
-    try:
-        summary = produce_dataset(
-            pathlib.Path(args.out),
-            config,
-            train=args.train,
-            test=args.test,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=args.verbosity >= 0,
-            solver=_check_solver(args.solver),
-        )
-    except (ValueError, ImportError) as err:
-        raise UserError(str(err)) from None
-    print(
-        f"{summary['samples']} samples simulated in {summary['seconds']:.0f} s on {summary['workers']} "
-        f"worker(s): {summary['samples_per_minute_per_worker']:.1f} samples per minute per worker"
-        f" ({summary['skipped']} already on disk)"
-    )
-    return 0
-
-
-def _cmd_train(args):
-    from .learned import train_network
-
-    check_output_file("out", args.out + ".pt")
-    try:
-        est = train_network(
-            args.dataset,
-            args.out,
-            limit=args.limit,
-            validation_samples=args.validation_samples,
-            width=args.width,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            loss=args.loss,
-            seed=args.seed,
-            progress=args.verbosity >= 0,
-            threads=args.threads,
-        )
-    except (FileNotFoundError, ImportError, ValueError) as err:
-        raise UserError(str(err)) from None
-    last = est.history_[-1] if est.history_ else {}
-    print(
-        f"trained {args.epochs} epochs on {est.recipe_['train_samples']} samples; last loss "
-        f"{last.get('loss', float('nan')):.4f}"
-        + (f", validation Dice {last['dice']:.3f}, RMS {last['rms_log10']:.3f} log10" if "rms_log10" in last else "")
-        + f"; network written to {args.out}.pt/.json"
-    )
-    return 0
-
-
 def _cmd_demo(args):
     cfg = DEMO_QUICK if args.quick else DEMO
     methods = _check_methods(args.methods)
     check_output_file("--json", args.json)
     check_output_dir("--plots", args.plots)
-    solver = _check_solver(args.solver)
-    spec = _load(cfg["spec"], station_step=cfg["station_step"], frequency_step=cfg["frequency_step"])
+    solver = check_solver(args.solver)
+    spec = load_spec_arg(cfg["spec"], station_step=cfg["station_step"], frequency_step=cfg["frequency_step"])
     print(
         "simpeg-zo demo: SimPEG Gauss-Newton against Zohdy-Oldenburg direct inversion "
         f"on the '{cfg['spec']}' preset (TE+TM)"
@@ -414,7 +308,7 @@ def _cmd_demo(args):
 def _is_edi_source(data) -> bool:
     if os.path.isdir(data):
         return True
-    return all(p.lower().endswith(".edi") for p in _split(data)) and bool(_split(data))
+    return all(p.lower().endswith(".edi") for p in split_list(data)) and bool(split_list(data))
 
 
 def _given_edi_options(args) -> list:
@@ -454,7 +348,7 @@ def _check_invert_args(args):
     given = [] if edi else _given_edi_options(args)
     if given:
         raise UserError(f"{given[0]} applies only to EDI folders or files, not to {args.data} (a spec or preset)")
-    _check_modes(_split(args.modes))
+    _check_modes(split_list(args.modes))
     for flag, value in (("--fmin", args.fmin), ("--fmax", args.fmax)):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise UserError(f"{flag} must be a frequency > 0 Hz, got {value}")
@@ -477,13 +371,13 @@ def _cmd_invert(args):
     from ._runs import InversionInterrupted
 
     edi = _check_invert_args(args)
-    solver = _check_solver(args.solver)
+    solver = check_solver(args.solver)
     survey = None
     if edi:
         from ._edi import EDIError
         from ._field import read_edi_profile
 
-        source = args.data if os.path.isdir(args.data) else _split(args.data)
+        source = args.data if os.path.isdir(args.data) else split_list(args.data)
         try:
             profile, survey = read_edi_profile(
                 source,
@@ -493,7 +387,7 @@ def _cmd_invert(args):
                 fmax=args.fmax,
                 frequency_step=args.frequency_step,
                 band=args.band or "auto",
-                modes=_split(args.modes),
+                modes=split_list(args.modes),
                 error_floor=(10.0 if args.floor_rho is None else args.floor_rho) / 100.0,
                 phase_floor=_phase_floor(5.0 if args.floor_phase is None else args.floor_phase),
                 static_shift=args.static_shift,
@@ -507,8 +401,10 @@ def _cmd_invert(args):
     else:
         from ._synthetic import synthetic_profile
 
-        spec = _load(
-            args.data, modes=_split(args.modes) if args.modes != "TE,TM" else None, frequency_step=args.frequency_step
+        spec = load_spec_arg(
+            args.data,
+            modes=split_list(args.modes) if args.modes != "TE,TM" else None,
+            frequency_step=args.frequency_step,
         )
         profile, _ = synthetic_profile(spec, solver=solver)
     desc = (
@@ -593,40 +489,6 @@ def _cmd_presets(args):
     return 0
 
 
-def _add_engine_options(p, *, workers=True):
-    p.add_argument(
-        "--solver",
-        choices=("auto", "pardiso", "superlu"),
-        default="auto",
-        help="direct solver of every simulation: MKL PARDISO (the 'pardiso' extra) or "
-        "SuperLU; auto takes PARDISO when MKL loads (default)",
-    )
-    if workers:
-        p.add_argument(
-            "--workers",
-            type=int,
-            default=1,
-            help="ZO: Dask worker processes for the forward solves (default 1: this process)",
-        )
-        p.add_argument(
-            "--scheduler", default=None, help="ZO: address of an existing Dask scheduler for the forward solves"
-        )
-
-
-def _check_solver(name):
-    """Resolve --solver before any work.
-
-    A solver that cannot load is a user error naming the fallback.
-    """
-    from ._solvers import SolverUnavailableError, get_solver
-
-    try:
-        get_solver(name)
-    except SolverUnavailableError as err:
-        raise UserError(f"--solver {name}: {err}") from None
-    return name
-
-
 def _verbosity_options(top: bool) -> argparse.ArgumentParser:
     """-v/-q, accepted before and after the command name."""
     p = argparse.ArgumentParser(add_help=False)
@@ -679,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)",
     )
-    _add_engine_options(p)
+    add_engine_options(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser(
@@ -692,7 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="gn,gn-bostick,zo,zo-phase")
     p.add_argument("--json", default=None)
     p.add_argument("--plots", default="demo-output", help="figure folder (default demo-output)")
-    _add_engine_options(p)
+    add_engine_options(p)
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser(
@@ -759,73 +621,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-iter", type=int, default=None, help="iteration limit")
     p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    _add_engine_options(p)
+    add_engine_options(p)
     p.set_defaults(func=_cmd_invert)
 
     p = sub.add_parser("presets", parents=[common], help="list the shipped model specifications")
     p.set_defaults(func=_cmd_presets)
 
-    p = sub.add_parser("dataset", parents=[common], help="produce (or resume) a training set for the learned inversion")
-    p.add_argument(
-        "survey", help="spec file, preset or EDI folder whose survey (stations, frequencies) the network serves"
-    )
-    p.add_argument("out", help="output folder (rerun the same command to resume)")
-    p.add_argument("--train", type=int, default=900, help="training samples (default 900)")
-    p.add_argument("--test", type=int, default=120, help="held-out samples (default 120)")
-    p.add_argument("--workers", type=int, default=2, help="local Dask workers (0: this process)")
-    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    p.add_argument("--frequency-step", type=int, default=5, help="simulate every N-th frequency (default 5)")
-    p.add_argument(
-        "--resistivity-range",
-        type=float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=None,
-        help="resistivities the models draw from (ohm-m; default 3.16 3162)",
-    )
-    p.add_argument(
-        "--depth-max",
-        type=float,
-        default=None,
-        help="depth of the model grid below the surface (m; default: the profile length)",
-    )
-    p.add_argument("--shard-size", type=int, default=25)
-    p.add_argument("--noise-share", type=float, default=0.5, help="share of samples with 5%% noise")
-    p.add_argument("--topography-share", type=float, default=0.5)
-    p.add_argument(
-        "--perturbation",
-        type=float,
-        default=0.25,
-        help="random perturbation of the training values around their steps, in steps (default 0.25; 0.5: continuous)",
-    )
-    p.add_argument("--seed", type=int, default=0)
-    _add_engine_options(p, workers=False)
-    p.set_defaults(func=_cmd_dataset)
-
-    p = sub.add_parser("train", parents=[common], help="train the ResNet-50 network on a training set")
-    p.add_argument("dataset", help="folder written by 'simpeg-zo dataset'")
-    p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
-    p.add_argument("--epochs", type=int, default=60)
-    p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
-    p.add_argument("--loss", default="dice", choices=LOSS_NAMES)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--learning-rate", type=float, default=3e-3)
-    p.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
-    p.add_argument(
-        "--validation-samples",
-        type=int,
-        default=200,
-        help="the last N training samples are a fixed validation split, not trained on (default 200)",
-    )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_cmd_train)
+    add_learned_commands(sub, common)
     return parser
-
-
-#: Names of the training losses (``simpeg_zo.learned.LOSSES``; listed here so
-#: that building the parser does not import torch).
-LOSS_NAMES = ("dice", "cross-entropy", "dice+cross-entropy", "dice+regression", "dice+cross-entropy+regression")
 
 
 def _check_counts(args):

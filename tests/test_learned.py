@@ -262,7 +262,7 @@ def test_expected_log10_loss_is_the_error_of_the_expected_model_in_class_widths(
 
 
 def test_combined_losses_are_the_sums_of_their_terms():
-    from simpeg_zo.cli import LOSS_NAMES
+    from simpeg_zo._cli_learned import LOSS_NAMES
     from simpeg_zo.learned import LOSSES
 
     assert tuple(LOSSES) == LOSS_NAMES  # the CLI lists them without importing torch
@@ -340,6 +340,22 @@ def test_combined_networks_predict_the_mean_probabilities_and_round_trip(tmp_pat
     other = _tiny(seed=3).fit(X + 1.0, y)  # other input normalisation: other data
     with pytest.raises(ValueError, match="normalisation"):
         ResNetInverter.combine([a, other])
+
+
+def test_combine_cli_writes_one_network_and_refuses_mismatches(tmp_path, capsys):
+    from simpeg_zo.cli import main
+
+    X, y = _toy_problem()
+    _tiny(seed=3).fit(X, y).save(tmp_path / "a")
+    _tiny(seed=4).fit(X, y).save(tmp_path / "b")
+    _tiny(seed=3).fit(X + 1.0, y).save(tmp_path / "c")
+    assert main(["combine", str(tmp_path / "ab"), str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
+    assert ResNetInverter.load(tmp_path / "ab.json").members == 2
+    capsys.readouterr()
+    assert main(["combine", str(tmp_path / "ac"), str(tmp_path / "a.json"), str(tmp_path / "c.json")]) == 2
+    assert "normalisation" in capsys.readouterr().err and not (tmp_path / "ac.pt").exists()
+    assert main(["combine", str(tmp_path / "ax"), str(tmp_path / "a.json"), str(tmp_path / "missing.json")]) == 2
+    assert "missing.json" in capsys.readouterr().err
 
 
 def test_training_learns_and_save_load_round_trips(tmp_path):
