@@ -410,8 +410,12 @@ def test_train_network_keeps_the_held_out_split_unread(tmp_path, monkeypatch):
     assert est.input_shape_ == (3, 5) and (tmp_path / "net.json").exists()
     with pytest.raises(ValueError, match="validation_samples"):
         train_network(tmp_path / "d", tmp_path / "net2", validation_samples=6, **_tiny(epochs=1).get_params())
+    # default classes: the range's 12 for a quarter-step set, design_classes for a half-step one
     params = {k: v for k, v in _tiny(epochs=1).get_params().items() if k not in ("n_classes", "log10_range")}
     est = train_network(tmp_path / "d", tmp_path / "net3", validation_samples=2, **params)
+    np.testing.assert_allclose(est.classes_.edges, np.linspace(0.5, 3.5, 13))
+    produce_dataset(tmp_path / "h", tiny_config(perturbation=0.5), train=3, workers=0)
+    est = train_network(tmp_path / "h", tmp_path / "net4", validation_samples=1, **params)
     np.testing.assert_allclose(est.classes_.edges, design_classes(tiny_config().log10_resistivity).edges)
 
 

@@ -29,7 +29,7 @@ from scipy.optimize import brentq
 
 from .._mesh import skin_depth
 from .._profile import build_profile
-from ._families import HELD_OUT_FAMILIES, QUARTER, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
+from ._families import HALF, HELD_OUT_FAMILIES, QUARTER, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
 
 if TYPE_CHECKING:
     from .._spec import ModelSpec
@@ -143,8 +143,8 @@ class DatasetConfig:
             v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {v}")
-        if not 0 <= self.perturbation <= 0.5:
-            raise ValueError(f"perturbation must be in [0, 0.5] (a fraction of a step), got {self.perturbation}")
+        if not 0 <= self.perturbation <= HALF:
+            raise ValueError(f"perturbation must be in [0, {HALF}] (a fraction of a step), got {self.perturbation}")
         if self.shard_size < 1:
             raise ValueError("shard_size must be >= 1")
 

@@ -31,6 +31,7 @@ TRAINING_FAMILIES = ("layers", "blocks", "fault", "trap")
 HELD_OUT_FAMILIES = ("dyke", "graben")
 
 QUARTER = 0.25  # default training perturbation, in grid steps
+HALF = 0.5  # the largest: training values fill the range between the steps
 TEST_JITTER = 0.1  # held-out perturbation around a midpoint, in grid steps
 RESISTIVITY_STEPS = 7  # log-spaced resistivity values of the grid
 
@@ -43,7 +44,10 @@ def design_classes(log10_resistivity: tuple[float, float] = (0.5, 3.5)) -> Resis
     wide), so neither the training steps nor the held-out midpoints lie on a
     class edge.  Classes of the same width whose edges sat on the steps and
     midpoints would put almost every held-out value on an edge, where the
-    class is decided by the test jitter rather than by the model.
+    class is decided by the test jitter rather than by the model.  Only a
+    training set drawn with a half-step perturbation has labels in every
+    one of these classes (with a quarter step, the midpoint classes stay
+    empty).
 
     Parameters
     ----------

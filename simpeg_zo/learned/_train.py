@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._dataset import load_dataset
-from ._families import design_classes
+from ._families import HALF, design_classes
 from ._sections import pseudo_sections
 
 if TYPE_CHECKING:
@@ -59,8 +59,10 @@ def train_network(
         Size of the validation split (0: none).
     **params
         :class:`ResNetInverter` parameters.  Without ``log10_range`` and
-        ``n_classes`` the classes are :func:`design_classes` of the set's
-        resistivity range.
+        ``n_classes``, a set made with a half-step perturbation gets the
+        classes of :func:`design_classes`; a set with less perturbation
+        (whose values between the steps are untrained) gets 12 classes over
+        its resistivity range.
 
     Returns
     -------
@@ -82,7 +84,8 @@ def train_network(
     validation = (X[-n_val:], y[-n_val:]) if n_val else None
     X, y = X[:n_train], y[:n_train]
     params.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{out.name}.ckpt"))
-    if "log10_range" not in params and "n_classes" not in params:
+    if "log10_range" not in params and "n_classes" not in params and ds.config.perturbation >= HALF:
+        # the training values fill the range: classes centred on steps and midpoints
         classes = design_classes(ds.config.log10_resistivity)
         params["log10_range"] = (float(classes.edges[0]), float(classes.edges[-1]))
         params["n_classes"] = classes.n_classes
