@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "check_solver",
     "load_spec_arg",
     "run_settings",
+    "sigterm_interrupts",
     "split_list",
     "use_agg",
 ]
@@ -246,3 +249,29 @@ def check_solver(name):
     except SolverUnavailableError as err:
         raise UserError(f"--solver {name}: {err}") from None
     return name
+
+
+@contextlib.contextmanager
+def sigterm_interrupts():
+    """SIGTERM acts as Ctrl-C inside the block; the previous handler is restored after.
+
+    A job stopped by ``kill`` or by a batch scheduler (which sends SIGTERM
+    before SIGKILL) then writes what it has found, as after Ctrl-C.  Yields
+    a list that holds the signal number once one has arrived.  Outside the
+    main thread, where handlers cannot be set, nothing changes.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def _handler(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _handler)
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+

@@ -32,6 +32,7 @@ from ._console import (
     check_solver,
     load_spec_arg,
     run_settings,
+    sigterm_interrupts,
     split_list,
     use_agg,
 )
@@ -40,6 +41,7 @@ __all__ = ["main"]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 #: invert options that only mean something for EDI data
 EDI_ONLY = (
@@ -645,7 +647,8 @@ def main(argv=None) -> int:
     """Entry point of the ``simpeg-zo`` command.
 
     Returns the exit code: 0, 2 for a mistake in the input (one line on
-    stderr, before any simulation), 130 after Ctrl-C. Logging, warning
+    stderr, before any simulation), 130 after Ctrl-C, 143 after SIGTERM
+    (both write the results found so far). Logging, warning
     filters and BLAS threads are set for the run and restored on return;
     figures use matplotlib's Agg backend unless pyplot is already loaded.
     """
@@ -659,6 +662,14 @@ def main(argv=None) -> int:
         print(f"simpeg-zo: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     use_agg()
+    with sigterm_interrupts() as terminated:
+        code = _run(args)
+    if terminated and code == EXIT_INTERRUPTED:
+        code = EXIT_TERMINATED
+    return code
+
+
+def _run(args) -> int:
     from threadpoolctl import threadpool_limits
 
     with run_settings(args.verbosity) as progress_line:

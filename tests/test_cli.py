@@ -253,6 +253,30 @@ def test_ctrl_c_during_compare_writes_the_report(tiny_spec, tmp_path, monkeypatc
     assert data["methods"]["gn"]["stop_reason"] == "interrupted" and data["methods"]["gn"]["iterations"] == 1
 
 
+def test_sigterm_during_invert_writes_the_best_model_and_exits_143(tiny_spec, tmp_path, monkeypatch, capsys):
+    import os
+    import signal
+
+    from simpeg_zo._optimizer import ZohdyOldenburg
+
+    original = ZohdyOldenburg._record
+    calls = {"n": 0}
+
+    def record(self, *args, **kwargs):  # a real SIGTERM at the record of iteration 2
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ZohdyOldenburg, "_record", record)
+    before = signal.getsignal(signal.SIGTERM)
+    report = tmp_path / "r.json"
+    assert main(["invert", tiny_spec, "--out", str(tmp_path / "out"), "--json", str(report), "--no-figures"]) == 143
+    assert "Traceback" not in capsys.readouterr().err
+    assert json.loads(report.read_text())["interrupted"] is True
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 def test_ctrl_c_before_any_model_exits_130(tiny_spec, tmp_path, monkeypatch, capsys):
     import simpeg_zo._synthetic
 
