@@ -274,4 +274,3 @@ def sigterm_interrupts():
         yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
-
