@@ -165,8 +165,9 @@ def add_learned_commands(sub, common) -> None:
     p.add_argument(
         "--perturbation",
         type=float,
-        default=0.25,
-        help="random perturbation of the training values around their steps, in steps (default 0.25; 0.5: continuous)",
+        default=0.5,
+        help="random perturbation of the training values around their steps, in steps (default 0.5: the values "
+        "fill the range; 0.25: the first sets)",
     )
     p.add_argument("--seed", type=int, default=0)
     add_engine_options(p, workers=False)

@@ -64,7 +64,7 @@ def _resistivities(params):
 
 def test_training_values_on_grid_and_held_out_values_between():
     rng = np.random.default_rng(0)
-    train = [draw_parameters(rng, span=4000, depth_max=4000) for _ in range(200)]
+    train = [draw_parameters(rng, span=4000, depth_max=4000, perturbation=0.25) for _ in range(200)]
     test = [draw_parameters(rng, span=4000, depth_max=4000, held_out=True) for _ in range(200)]
     rho_train = np.log10(np.concatenate([_resistivities(p) for p in train]))
     rho_test = np.log10(np.concatenate([_resistivities(p) for p in test]))
@@ -106,15 +106,16 @@ def test_design_classes_centre_the_steps_and_the_held_out_midpoints():
 def test_a_set_made_before_a_setting_existed_resumes(tmp_path):
     import json
 
-    config = tiny_config()
+    config = tiny_config(perturbation=0.25)  # the setting of the first sets
     produce_dataset(tmp_path, config, train=2, workers=0)
     manifest = tmp_path / "dataset.json"
     d = json.loads(manifest.read_text())
     del d["config"]["perturbation"]  # as written before the setting existed
     manifest.write_text(json.dumps(d))
+    assert load_dataset(tmp_path).config.perturbation == 0.25
     assert produce_dataset(tmp_path, config, train=2, workers=0)["skipped"] == 2
     with pytest.raises(ValueError, match="perturbation"):
-        produce_dataset(tmp_path, tiny_config(perturbation=0.5), train=2, workers=0)
+        produce_dataset(tmp_path, tiny_config(), train=2, workers=0)  # today's default, 0.5
 
 
 def test_paint_layers_and_transition_layers():
@@ -399,7 +400,7 @@ def test_training_resumes_from_checkpoint(tmp_path):
 def test_train_network_keeps_the_held_out_split_unread(tmp_path, monkeypatch):
     from simpeg_zo.learned import _train
 
-    produce_dataset(tmp_path / "d", tiny_config(), train=6, test=2, workers=0)
+    produce_dataset(tmp_path / "d", tiny_config(perturbation=0.25), train=6, test=2, workers=0)
     read = []
     real = _train.load_dataset
     monkeypatch.setattr(_train, "load_dataset", lambda d, split="train": read.append(split) or real(d, split))
@@ -414,7 +415,7 @@ def test_train_network_keeps_the_held_out_split_unread(tmp_path, monkeypatch):
     params = {k: v for k, v in _tiny(epochs=1).get_params().items() if k not in ("n_classes", "log10_range")}
     est = train_network(tmp_path / "d", tmp_path / "net3", validation_samples=2, **params)
     np.testing.assert_allclose(est.classes_.edges, np.linspace(0.5, 3.5, 13))
-    produce_dataset(tmp_path / "h", tiny_config(perturbation=0.5), train=3, workers=0)
+    produce_dataset(tmp_path / "h", tiny_config(), train=3, workers=0)  # half-step by default
     est = train_network(tmp_path / "h", tmp_path / "net4", validation_samples=1, **params)
     np.testing.assert_allclose(est.classes_.edges, design_classes(tiny_config().log10_resistivity).edges)
 

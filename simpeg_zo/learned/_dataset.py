@@ -62,6 +62,11 @@ def default_depth_edges(depth_max: float, n_depths: int = 32, first: float | Non
     return np.concatenate([[0.0], np.cumsum(first * g ** np.arange(n_depths))])
 
 
+#: Settings added after the first sets were made, with the values those sets
+#: were made with (a manifest without the key means that value).
+LEGACY = {"perturbation": QUARTER}
+
+
 @dataclass
 class DatasetConfig:
     """What a training set holds and how it is simulated.
@@ -88,9 +93,10 @@ class DatasetConfig:
         Share of the samples with topography.
     perturbation : float
         Random perturbation of the training values around their grid steps,
-        as a fraction of a step (0.25 by default: values within a quarter
-        step of the grid; 0.5 covers the whole range).  The held-out split
-        always draws midpoints between the steps.
+        as a fraction of a step (0.5 by default: the values fill the range
+        between the steps; 0.25 keeps them within a quarter step of the
+        grid, the setting of sets made before this option existed).  The
+        held-out split always draws midpoints between the steps.
     seed : int
         Seed of the whole set.
     shard_size : int
@@ -114,7 +120,7 @@ class DatasetConfig:
     noise_share: float = 0.5
     noise_relative: float = 0.05
     topography_share: float = 0.5
-    perturbation: float = QUARTER
+    perturbation: float = HALF
     seed: int = 0
     shard_size: int = 25
     cells_per_station: int = 1
@@ -215,7 +221,7 @@ class DatasetConfig:
         unknown = set(d) - names
         if unknown:
             raise ValueError(f"unknown dataset configuration keys: {sorted(unknown)}")
-        return cls(**d)
+        return cls(**{**LEGACY, **d})
 
 
 def _rng(config, split, index):
@@ -333,7 +339,8 @@ def _check_manifest(directory, config):
         except (ValueError, KeyError) as err:
             raise ValueError(f"{path}: not a simpeg-zo dataset manifest ({err})") from None
         defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
-        for key in new:  # a key added since the set was made has its default there
+        defaults.update(LEGACY)
+        for key in new:  # a key added since the set was made: the value sets had before it
             if json.dumps(old.get(key, defaults.get(key))) != json.dumps(new[key]):
                 raise ValueError(
                     f"{path}: the dataset there was made with a different {key!r}; "

@@ -3,9 +3,9 @@
 The production strategy of the learned inversion: every structural variable
 (depth, thickness, length, position, resistivity, dip, throw, number of
 transition layers) takes a value from a controlled grid of steps plus a random
-perturbation (a quarter step by default), so the set is diverse but its coverage is
-known.  A *held-out* draw (the test split) takes the midpoints between grid
-steps instead, so no test value lies on the training support, and may use two
+perturbation (half a step by default: the values fill the range between the
+steps), so the set is diverse but its coverage is known.  A *held-out* draw
+(the test split) takes the midpoints between grid steps instead, and may use two
 families the training set never contains (``dyke`` and ``graben``).
 
 Every family is a pure function ``paint(params, x, depth) -> resistivity``
@@ -30,7 +30,7 @@ TRAINING_FAMILIES = ("layers", "blocks", "fault", "trap")
 #: Families that only the held-out (test) split uses.
 HELD_OUT_FAMILIES = ("dyke", "graben")
 
-QUARTER = 0.25  # default training perturbation, in grid steps
+QUARTER = 0.25  # training perturbation of the first sets, in grid steps
 HALF = 0.5  # the largest: training values fill the range between the steps
 TEST_JITTER = 0.1  # held-out perturbation around a midpoint, in grid steps
 RESISTIVITY_STEPS = 7  # log-spaced resistivity values of the grid
@@ -145,7 +145,7 @@ def draw_parameters(
     families: Sequence[str] | None = None,
     log10_resistivity: tuple[float, float] = (0.5, 3.5),
     topography_share: float = 0.5,
-    perturbation: float = QUARTER,
+    perturbation: float = HALF,
 ) -> dict:
     """Draw the parameters of one model.
 
