@@ -109,15 +109,14 @@ def layout_dice(pred_log, y, log10_range, *, offsets=(0.0,)):
     ``offsets`` shift the layout, in class widths, from edges on the
     resistivity steps of ``log10_range`` (the grid of the model families).
     """
-    from simpeg_zo.learned import ResistivityClasses, dice_coefficient
-    from simpeg_zo.learned._families import RESISTIVITY_STEPS
+    from simpeg_zo.learned import ResistivityClasses, design_classes, dice_coefficient
 
-    lo, hi = log10_range
-    width = (hi - lo) / (RESISTIVITY_STEPS - 1) / 2.0
+    centred = design_classes(log10_range)  # half-step classes centred on the steps
+    width = centred.edges[1] - centred.edges[0]
+    n = centred.n_classes + 1
     per = []
     for offset in offsets:
-        start = lo - width + offset * width
-        n = int(np.ceil((hi + width - start) / width))
+        start = centred.edges[0] - 0.5 * width + offset * width  # offset 0: edges on the steps
         classes = ResistivityClasses((start, start + n * width), n)
         p, t = classes.classify(pred_log), classes.classify(y)
         per.append([dice_coefficient(a, b, n) for a, b in zip(p, t, strict=True)])

@@ -335,13 +335,12 @@ def _check_manifest(directory, config):
     new = config.to_dict()
     if path.exists():
         try:
-            old = json.loads(path.read_text())["config"]
-        except (ValueError, KeyError) as err:
+            # from_dict gives keys added since the set was made the value sets had before them
+            old = DatasetConfig.from_dict(json.loads(path.read_text())["config"]).to_dict()
+        except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{path}: not a simpeg-zo dataset manifest ({err})") from None
-        defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
-        defaults.update(LEGACY)
-        for key in new:  # a key added since the set was made: the value sets had before it
-            if json.dumps(old.get(key, defaults.get(key))) != json.dumps(new[key]):
+        for key in new:
+            if json.dumps(old[key]) != json.dumps(new[key]):
                 raise ValueError(
                     f"{path}: the dataset there was made with a different {key!r}; "
                     "use another directory or the same settings to resume"

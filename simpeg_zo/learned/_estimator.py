@@ -185,8 +185,8 @@ class ResNetInverter:
         """One estimator predicting the mean class probabilities of several.
 
         The networks must share their survey and model grids, classes and
-        input normalisation (trained on the same data); each may have its
-        own loss, width or seed.
+        input normalisation (trained on the same data) and their width;
+        each may have its own loss or seed.
 
         Parameters
         ----------
