@@ -132,8 +132,11 @@ def _boundary_parameters(simulation, model):
     n_model = np.asarray(model).size
     try:
         deriv = mapping.deriv(np.asarray(model, dtype=float)).tocsr()
-        nx = mesh.shape_cells[0]
-        rows = np.flatnonzero(np.isin(np.arange(mesh.n_cells) % nx, (0, nx - 1)))
+        # cells on the left and right mesh edges (any 2D mesh, trees too)
+        centres, widths = mesh.cell_centers[:, 0], mesh.h_gridded[:, 0]
+        tol = 1e-6 * float(mesh.nodes_x[-1] - mesh.nodes_x[0])
+        edge = (centres - widths / 2 <= mesh.nodes_x[0] + tol) | (centres + widths / 2 >= mesh.nodes_x[-1] - tol)
+        rows = np.flatnonzero(edge)
         touched = np.unique(deriv[rows].indices)
     except Exception:  # an unusual mapping: assume every parameter
         return np.ones(n_model, dtype=bool)

@@ -16,8 +16,8 @@ from simpeg import maps
 from simpeg.electromagnetics import natural_source as nsem
 
 from ._bostick import fold_phase
-from ._mesh import cell_depths
-from ._zo import ColumnGeometry
+from ._mesh import cell_depths, is_tensor_mesh
+from ._zo import ColumnGeometry, level_rows
 
 _APP_RES = {"apparent_resistivity", "app_res"}
 _PHASE = {"phase"}
@@ -50,7 +50,10 @@ class SoundingLayout:
     data_frequency : (n_data,) numpy.ndarray
         Frequency of every datum.
     grid_shape : tuple of int
-        ``mesh.shape_cells``.
+        ``mesh.shape_cells`` of a tensor mesh; ``()`` for a tree mesh.
+    rows : tuple of numpy.ndarray
+        For a mesh that is not a tensor mesh: the model cells of each row
+        (same centre elevation), by increasing x (:func:`level_rows`).
     active : (n_cells,) numpy.ndarray of bool
         Cells of the model.
     cell_volume : (n_active,) numpy.ndarray
@@ -73,6 +76,7 @@ class SoundingLayout:
     grid_shape: tuple = ()
     active: np.ndarray | None = None
     cell_volume: np.ndarray | None = None
+    rows: tuple = ()
 
     @property
     def n_data(self) -> int:
@@ -217,6 +221,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         rho_weight[~has] = (np.rad2deg(1.0) * weights[ph] / 2.0) ** 2
     station = np.searchsorted(station_x, [k[1] for k in keys])
     geometry = _geometry(mesh, active, station_x)
+    tensor = is_tensor_mesh(mesh)
     return SoundingLayout(
         frequency=np.array([k[2] for k in keys]),
         station=station,
@@ -231,9 +236,10 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         term_slices=tuple(term_slices),
         groups=np.concatenate(groups),
         data_frequency=np.concatenate(data_frequency),
-        grid_shape=tuple(int(n) for n in mesh.shape_cells),
+        grid_shape=tuple(int(n) for n in mesh.shape_cells) if tensor else (),
         active=active,
         cell_volume=np.asarray(mesh.cell_volumes, dtype=float)[active],
+        rows=() if tensor else tuple(level_rows(geometry.cell_x, mesh.cell_centers[active, 1])),
     )
 
 
@@ -241,15 +247,23 @@ def _geometry(mesh, active, station_x) -> ColumnGeometry:
     depth_all = cell_depths(mesh, active)
     cell_x = mesh.cell_centers[active, 0]
     cell_depth = np.maximum(depth_all[active], 1e-3)
-    model_index = np.full(mesh.n_cells, -1)
-    model_index[active] = np.arange(active.sum())
-    nx, nz = mesh.shape_cells
-    columns = np.clip(np.searchsorted(mesh.nodes_x, station_x) - 1, 0, nx - 1)
     column_cells = []
-    for c in columns:
-        cells = model_index[c + nx * np.arange(nz)]
-        cells = cells[cells >= 0][::-1]  # shallowest first
-        column_cells.append(cells)
+    if is_tensor_mesh(mesh):
+        model_index = np.full(mesh.n_cells, -1)
+        model_index[active] = np.arange(active.sum())
+        nx, nz = mesh.shape_cells
+        columns = np.clip(np.searchsorted(mesh.nodes_x, station_x) - 1, 0, nx - 1)
+        for c in columns:
+            cells = model_index[c + nx * np.arange(nz)]
+            column_cells.append(cells[cells >= 0][::-1])  # shallowest first
+    else:
+        # any 2D mesh (a TreeMesh): the model cells whose x-range holds the
+        # station, shallowest first
+        half = mesh.h_gridded[active, 0] / 2
+        cell_z = mesh.cell_centers[active, 1]
+        for xs in station_x:
+            cells = np.flatnonzero((cell_x - half <= xs) & (xs < cell_x + half))
+            column_cells.append(cells[np.argsort(-cell_z[cells])])
     return ColumnGeometry(
         station_x=station_x,
         cell_x=cell_x,

@@ -380,14 +380,61 @@ def column_surface(mesh, active_cells):
 def cell_depths(mesh, active_cells):
     """Depth of every cell centre below its column's discrete surface.
 
+    On a tensor mesh the surface of each cell's column
+    (:func:`column_surface`); on any other 2D mesh (a ``TreeMesh``) the
+    surface above the cell centre (:func:`surface_elevation`).
+
     Returns
     -------
     (n_cells,) numpy.ndarray
         Positive below the ground, negative in the air.
     """
+    if not is_tensor_mesh(mesh):
+        centres = mesh.cell_centers
+        return surface_elevation(mesh, active_cells, centres[:, 0]) - centres[:, 1]
     nx, nz = mesh.shape_cells
     surface = column_surface(mesh, active_cells)
     return np.repeat(surface[:, None], nz, axis=1).ravel(order="F") - mesh.cell_centers[:, 1]
+
+
+def is_tensor_mesh(mesh) -> bool:
+    """Whether ``mesh`` is a 2D tensor mesh (rows and columns of cells)."""
+    return isinstance(mesh, discretize.TensorMesh)
+
+
+def surface_elevation(mesh, active_cells, x):
+    """Discrete ground surface of any 2D mesh at positions ``x``.
+
+    The top face of the highest active cell whose x-range holds each
+    position (a tensor mesh's :func:`column_surface`, for tree meshes too).
+
+    Parameters
+    ----------
+    mesh : discretize.TensorMesh or discretize.TreeMesh
+    active_cells : (n_cells,) numpy.ndarray of bool
+    x : array_like
+        Positions along the profile (m).
+
+    Returns
+    -------
+    numpy.ndarray
+        Elevation (m); the mesh bottom where no active cell lies above.
+    """
+    act = np.asarray(active_cells, dtype=bool)
+    centres, widths = mesh.cell_centers[act], mesh.h_gridded[act]
+    x0 = centres[:, 0] - widths[:, 0] / 2
+    x1 = centres[:, 0] + widths[:, 0] / 2
+    top = centres[:, 1] + widths[:, 1] / 2
+    nodes = np.unique(np.round(np.r_[x0, x1], 6))
+    bottom = float(np.min(mesh.cell_centers[:, 1] - mesh.h_gridded[:, 1] / 2))
+    surface = np.full(max(nodes.size - 1, 1), bottom)
+    # every active cell raises the surface over the intervals it spans
+    lo = np.searchsorted(nodes, np.round(x0, 6))
+    counts = np.searchsorted(nodes, np.round(x1, 6)) - lo
+    spans = np.repeat(lo, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    np.maximum.at(surface, spans, np.repeat(top, counts))
+    k = np.clip(np.searchsorted(nodes, np.asarray(x, dtype=float), side="right") - 1, 0, surface.size - 1)
+    return surface[k]
 
 
 def receiver_locations(mesh, active_cells, stations):

@@ -25,6 +25,7 @@ from ._zo import (
     phase_log_correction,
     project_to_cells,
     resistivity_update,
+    row_smoother,
     sample_columns,
     secant_mix,
 )
@@ -101,7 +102,9 @@ class ZohdyOldenburg(Minimize):
     takes the Levenberg-Marquardt combination of the ZO corrections (all
     data; each mode and frequency band in ``subspace_windows`` lateral
     windows), the misfit gradients of each (mode, component, band) data
-    group as smoothed densities, and the last ``subspace_memory`` steps
+    group as smoothed densities (and each mode's whole gradient in
+    ``subspace_gradient_windows`` lateral windows), and the last
+    ``subspace_memory`` steps
     (:mod:`simpeg_zo._subspace`). The Jacobian products of the next
     iteration's directions are computed with the trial model's own
     factorisation, so an iteration costs one factorisation per frequency.
@@ -206,6 +209,14 @@ class ZohdyOldenburg(Minimize):
     subspace_windows : int
         Lateral windows (a partition of unity over the stations) of the ZO
         corrections among the subspace directions.
+    subspace_gradient_windows : int
+        Lateral windows of each mode's whole misfit gradient, added to the
+        subspace directions beside the gradients of the data groups (1:
+        none). A windowed gradient moves one part of the profile without
+        the others, as the column-wise corrections do; with few frequencies
+        (a coarse Bostick sampling of each column) the stage otherwise
+        converges slowly near the target. The windows add Jacobian products
+        (tangent solves on the same factorisations), not forward solves.
     subspace_smoothing : float
         Width of the gradient directions' smoothing, as a fraction of half a
         station spacing across and two cells in depth (0: none).
@@ -270,6 +281,7 @@ class ZohdyOldenburg(Minimize):
         subspace_bands: int = 3,
         subspace_memory: int = 6,
         subspace_windows: int = 6,
+        subspace_gradient_windows: int = 6,
         subspace_smoothing: float = 0.3,
         **kwargs: Any,
     ) -> None:
@@ -313,6 +325,9 @@ class ZohdyOldenburg(Minimize):
         self.subspace_bands = int(subspace_bands)
         self.subspace_memory = int(subspace_memory)
         self.subspace_windows = int(subspace_windows)
+        if int(subspace_gradient_windows) < 1:
+            raise ValueError(f"subspace_gradient_windows must be >= 1, got {subspace_gradient_windows}")
+        self.subspace_gradient_windows = int(subspace_gradient_windows)
         self.subspace_smoothing = float(subspace_smoothing)
         self.stage = "zo"
         self.jvec_products = 0
@@ -525,7 +540,15 @@ class ZohdyOldenburg(Minimize):
         rho_obs, phase_obs = sounding_state(layout, layout.dobs)
         self._layout = layout
         # the lateral coupling's row operators depend on the mesh only
-        self._smoother = depth_scaled_smoother(layout.geometry, layout.grid_shape, layout.active, self.lateral_coupling)
+        rows = list(layout.rows) or None  # a tree mesh's rows
+        self._smoother = depth_scaled_smoother(
+            layout.geometry, layout.grid_shape, layout.active, self.lateral_coupling, rows=rows
+        )
+        # a tree mesh's gradient directions are smoothed along its rows only
+        self._gradient_smoother = None
+        if rows is not None:
+            width = self.subspace_smoothing * 0.5 * self._station_spacing(layout)
+            self._gradient_smoother = row_smoother(rows, layout.geometry.cell_x, [width] * len(rows))
         self._shift = np.zeros(layout.rho_index.size)
         self.static_shifts = {}
         self.static_shift_stations = layout.geometry.station_x
@@ -707,10 +730,27 @@ class ZohdyOldenburg(Minimize):
                     corr = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width, mask=mask)[0]
                     directions.extend((corr[:, None] * windows).T)
         sigma = tuple(self.subspace_smoothing * v for v in self._gradient_sigma(layout))
-        for label in sorted(gradients or {}):
-            directions.append(
-                gradient_direction(gradients[label], layout.cell_volume, layout.grid_shape, layout.active, sigma)
+        gradients = gradients or {}
+
+        def direction(gradient):
+            return gradient_direction(
+                gradient,
+                layout.cell_volume,
+                layout.grid_shape,
+                layout.active,
+                sigma,
+                smoother=self._gradient_smoother,
             )
+
+        for label in sorted(gradients):
+            directions.append(direction(gradients[label]))
+        if self.subspace_gradient_windows > 1 and gradients:
+            # each mode's whole misfit gradient, in lateral windows
+            windows = lateral_windows(layout.geometry.cell_x, layout.geometry.station_x, self.subspace_gradient_windows)
+            for mode in (0, 1):
+                parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
+                if parts:
+                    directions.extend((direction(np.sum(parts, axis=0))[:, None] * windows).T)
         directions.extend(self._past_steps)
         return self._clean(np.column_stack(directions)), new_depth
 
@@ -801,16 +841,23 @@ class ZohdyOldenburg(Minimize):
         return np.minimum(((logf - lo) / (hi - lo) * self.subspace_bands).astype(int), self.subspace_bands - 1)
 
     @staticmethod
-    def _gradient_sigma(layout):
-        """Smoothing widths (cells) of gradient directions.
+    def _station_spacing(layout):
+        """Median station spacing (m); the smallest cell-centre spacing for one station."""
+        x = layout.geometry.station_x
+        if x.size > 1:
+            return float(np.median(np.diff(x)))
+        cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
+        return float(np.min(cell_dx)) if cell_dx.size else 1.0
+
+    @classmethod
+    def _gradient_sigma(cls, layout):
+        """Smoothing widths (cells) of gradient directions on a tensor mesh.
 
         Half a station spacing across, two cells in depth.
         """
-        x = layout.geometry.station_x
         cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
         dx = float(np.min(cell_dx)) if cell_dx.size else 1.0
-        spacing = float(np.median(np.diff(x))) if x.size > 1 else dx
-        return (max(0.5 * spacing / dx, 0.5), 2.0)
+        return (max(0.5 * cls._station_spacing(layout) / dx, 0.5), 2.0)
 
     def _stalled(self) -> bool:
         k = self.stall_iterations

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._zo import apply_smoother
+
 __all__ = [
     "smooth_on_grid",
     "gradient_direction",
@@ -108,7 +110,7 @@ def smooth_on_grid(values, shape, active, sigma):
     return out.ravel(order="F")[active]
 
 
-def gradient_direction(gradient, volumes, shape, active, sigma):
+def gradient_direction(gradient, volumes, shape, active, sigma, *, smoother=None):
     """Descent direction from a misfit gradient.
 
     The negative gradient density (per unit cell volume), smoothed on the
@@ -122,6 +124,9 @@ def gradient_direction(gradient, volumes, shape, active, sigma):
         Cell volumes (areas in 2D).
     shape, active, sigma :
         See :func:`smooth_on_grid`.
+    smoother : list of (cells, kernel), optional
+        Row operators (:func:`simpeg_zo._zo.row_smoother`) used instead of
+        the grid smoothing, for meshes that are not tensor meshes.
 
     Returns
     -------
@@ -129,7 +134,10 @@ def gradient_direction(gradient, volumes, shape, active, sigma):
         Normalised to a largest absolute value of 1 (zeros stay zeros).
     """
     density = -np.asarray(gradient, dtype=float) / np.asarray(volumes, dtype=float)
-    direction = smooth_on_grid(density, shape, active, sigma)
+    if smoother is not None:
+        direction = apply_smoother(density, smoother)
+    else:
+        direction = smooth_on_grid(density, shape, active, sigma)
     peak = np.abs(direction).max()
     return direction / peak if peak > 0 else direction
 

@@ -50,6 +50,9 @@ __all__ = [
     "depth_scaled_smoothing",
     "depth_scaled_smoother",
     "apply_smoother",
+    "grid_rows",
+    "level_rows",
+    "row_smoother",
     "sample_columns",
     "secant_mix",
     "frequency_median",
@@ -321,11 +324,92 @@ def project_to_cells(values, depths, station, geometry, *, weights=None, width=0
     return out
 
 
-def depth_scaled_smoother(geometry, shape, active, ratio):
+def grid_rows(shape, active):
+    """Active-cell indices of each row of a tensor mesh, by increasing x.
+
+    Parameters
+    ----------
+    shape : (2,) tuple of int
+        ``mesh.shape_cells`` (nx, nz).
+    active : (n_cells,) numpy.ndarray of bool
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One array of model-cell (active-cell) indices per mesh row, bottom
+        row first; rows without active cells are left out.
+    """
+    nx, nz = shape
+    n_active = int(np.count_nonzero(active))
+    index = np.full(nx * nz, -1)
+    index[np.flatnonzero(active)] = np.arange(n_active)
+    index = index.reshape((nx, nz), order="F")
+    rows = [index[:, j][index[:, j] >= 0] for j in range(nz)]
+    return [r for r in rows if r.size]
+
+
+def level_rows(cell_x, cell_z, decimals=6):
+    """Model cells grouped by the elevation of their centres, by increasing x.
+
+    The rows of any 2D mesh: on a tensor mesh they are its rows (as
+    :func:`grid_rows`); on a tree mesh, the cells of one size at one
+    height.
+
+    Parameters
+    ----------
+    cell_x, cell_z : (n_active,) numpy.ndarray
+        Cell-centre coordinates of the model cells.
+
+    Returns
+    -------
+    list of numpy.ndarray
+    """
+    z = np.round(np.asarray(cell_z, dtype=float), decimals)
+    order = np.lexsort((np.asarray(cell_x, dtype=float), z))
+    _, starts = np.unique(z[order], return_index=True)
+    return list(np.split(order, starts[1:]))
+
+
+def row_smoother(rows, cell_x, widths):
+    """Row operators of a lateral Gaussian smoothing.
+
+    Parameters
+    ----------
+    rows : list of numpy.ndarray
+        Model-cell indices per row (:func:`grid_rows`, :func:`level_rows`).
+    cell_x : (n_active,) numpy.ndarray
+    widths : sequence of float
+        Gaussian standard deviation (m) of each row; rows with a width
+        below their smallest cell spacing are left out (unchanged).
+
+    Returns
+    -------
+    list of (cells, kernel)
+        For :func:`apply_smoother`.
+    """
+    out = []
+    for cells, sigma in zip(rows, widths, strict=True):
+        if cells.size < 2:
+            continue
+        x = cell_x[cells]
+        if not sigma > 0 or sigma < np.min(np.diff(np.sort(x))):
+            continue
+        k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
+        out.append((cells, k / k.sum(axis=1, keepdims=True)))
+    return out
+
+
+def depth_scaled_smoother(geometry, shape, active, ratio, *, rows=None):
     """The row operators of :func:`depth_scaled_smoothing`.
 
     Built once for a mesh and applied to many value sets
     (:func:`apply_smoother`).
+
+    Parameters
+    ----------
+    rows : list of numpy.ndarray, optional
+        The mesh's rows (:func:`level_rows`) where it is not a tensor mesh;
+        ``shape`` is then not used.
 
     Returns
     -------
@@ -335,23 +419,10 @@ def depth_scaled_smoother(geometry, shape, active, ratio):
     """
     if ratio <= 0:
         return []
-    nx, nz = shape
-    n_active = int(np.count_nonzero(active))
-    index = np.full(nx * nz, -1)
-    index[np.flatnonzero(active)] = np.arange(n_active)
-    index = index.reshape((nx, nz), order="F")
-    rows = []
-    for j in range(nz):
-        cells = index[:, j][index[:, j] >= 0]
-        if cells.size < 2:
-            continue
-        sigma = ratio * float(np.median(geometry.cell_depth[cells]))
-        x = geometry.cell_x[cells]
-        if sigma <= 0 or sigma < np.min(np.diff(np.sort(x))):
-            continue
-        k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / sigma) ** 2)
-        rows.append((cells, k / k.sum(axis=1, keepdims=True)))
-    return rows
+    if rows is None:
+        rows = grid_rows(shape, active)
+    widths = [ratio * float(np.median(geometry.cell_depth[cells])) for cells in rows]
+    return row_smoother(rows, geometry.cell_x, widths)
 
 
 def apply_smoother(values, rows):

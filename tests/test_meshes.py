@@ -1,0 +1,179 @@
+"""ZO on meshes a user builds: hand-built tensor meshes and tree meshes.
+
+The scripts here use SimPEG's own 2D MT classes (no profile, no
+``getJtJdiag``), as a user's script would.
+"""
+
+import discretize
+import numpy as np
+import pytest
+from discretize.utils import active_from_xyz
+from simpeg import data, data_misfit, directives, inverse_problem, inversion, maps, regularization
+from simpeg.electromagnetics import natural_source as nsem
+
+from simpeg_zo import BostickStartingModel, Pardiso, ZohdyOldenburg
+from simpeg_zo._layout import layout_from_misfit
+from simpeg_zo._mesh import cell_depths, column_surface, surface_elevation
+from simpeg_zo._zo import grid_rows, level_rows
+
+STATIONS = np.linspace(-1000.0, 1000.0, 9)
+FREQUENCIES = np.logspace(2, -1, 5)
+
+
+def _hill(x):
+    return 100.0 * np.exp(-((np.asarray(x) / 600.0) ** 2))
+
+
+def tensor_mesh():
+    earth = [20.0] * 15
+    while sum(earth) < 60_000:
+        earth.append(earth[-1] * 1.3)
+    air = [20.0] * 8
+    while sum(air) < 60_000:
+        air.append(air[-1] * 1.5)
+    hx = [(50.0, 12, -1.4), (50.0, 50), (50.0, 12, 1.4)]
+    return discretize.TensorMesh([hx, np.r_[earth[::-1], air]], origin=["C", -sum(earth)])
+
+
+def tree_mesh(topography=None):
+    h = 25.0
+    n = 2**12
+    mesh = discretize.TreeMesh([[(h, n)], [(h, n)]], origin=[-n * h / 2, -n * h / 2], diagonal_balance=False)
+    x = np.linspace(-3000, 3000, 601)
+    z = np.zeros_like(x) if topography is None else topography(x)
+    mesh.refine_surface(np.c_[x, z], level=-1, padding_cells_by_level=[3, 3, 4, 4], finalize=False)
+    mesh.refine_box([-2000.0, -3000.0], [2000.0, 200.0], levels=-3, finalize=False)
+    mesh.finalize()
+    return mesh
+
+
+def true_resistivity(centres, elevation):
+    depth = elevation(centres[:, 0]) - centres[:, 1]
+    rho = np.full(len(centres), 100.0)
+    rho[(np.abs(centres[:, 0] + 300.0) < 350.0) & (depth > 150.0) & (depth < 600.0)] = 5.0
+    return rho
+
+
+def script(mesh, opt, elevation=_hill, seed=3):
+    """A user's SimPEG script: its own mesh, receivers, data and errors."""
+    x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
+    active = active_from_xyz(mesh, np.c_[x, elevation(x)])
+    mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(1e-8))
+    m_true = -np.log(true_resistivity(mesh.cell_centers[active], elevation))
+    locations = np.c_[STATIONS, elevation(STATIONS)]
+    rng = np.random.default_rng(seed)
+    terms = []
+    for cls, orientation in (
+        (nsem.simulation.Simulation2DMagneticField, "yx"),
+        (nsem.simulation.Simulation2DElectricField, "xy"),
+    ):
+        receivers = [
+            nsem.receivers.Impedance(locations, orientation=orientation, component=c)
+            for c in ("apparent_resistivity", "phase")
+        ]
+        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in FREQUENCIES])
+        sim = cls(mesh, survey=survey, sigmaMap=mapping, solver=Pardiso)
+        d = sim.dpred(m_true)
+        is_rho = np.tile(np.r_[np.ones(STATIONS.size), np.zeros(STATIONS.size)], FREQUENCIES.size).astype(bool)
+        std = np.where(is_rho, 0.05 * np.abs(d), 2.0)
+        dobs = d + std * rng.standard_normal(d.size)
+        observed = data.Data(survey, dobs=dobs, standard_deviation=std)
+        terms.append(data_misfit.L2DataMisfit(data=observed, simulation=sim))
+    dmis = terms[0] + terms[1]
+    m0 = np.full(int(active.sum()), -np.log(100.0))
+    reg = regularization.WeightedLeastSquares(mesh, active_cells=active, reference_model=m0)
+    inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
+    inv = inversion.BaseInversion(
+        inv_prob,
+        directiveList=[
+            BostickStartingModel(),
+            directives.BetaEstimate_ByEig(beta0_ratio=1.0, random_seed=0),
+            directives.BetaSchedule(coolingFactor=2, coolingRate=1),
+            directives.TargetMisfit(chifact=1),
+        ],
+    )
+    return inv, inv_prob, dmis, m0, m_true, active
+
+
+def test_surface_of_any_mesh_matches_tensor_columns():
+    mesh = tensor_mesh()
+    x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
+    active = active_from_xyz(mesh, np.c_[x, _hill(x)])
+    columns = column_surface(mesh, active)
+    np.testing.assert_array_equal(surface_elevation(mesh, active, mesh.cell_centers_x), columns)
+    # the hill is on the mesh: the discrete surface rises by ~100 m at x = 0
+    assert columns.max() - columns[0] == pytest.approx(100.0, abs=20.0)
+
+
+def test_tree_mesh_surface_and_depths():
+    step = 100.0
+
+    def topography(x):
+        return np.where(np.asarray(x) > 0.0, step, 0.0)
+
+    mesh = tree_mesh(topography)
+    x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
+    active = active_from_xyz(mesh, np.c_[x, topography(x)])
+    # the 25 m surface cells put the discrete surface on the step's values
+    np.testing.assert_allclose(surface_elevation(mesh, active, [-1500.0, -200.0, 200.0, 1500.0]), [0, 0, step, step])
+    depth = cell_depths(mesh, active)[active]
+    centres = mesh.cell_centers[active]
+    # cells on one side of the step, where the surface is refined, lie below
+    # that side's surface
+    one_side = (np.abs(centres[:, 0]) > mesh.h_gridded[active, 0] / 2) & (np.abs(centres[:, 0]) < 2500.0)
+    np.testing.assert_allclose(depth[one_side], (topography(centres[:, 0]) - centres[:, 1])[one_side], atol=1e-9)
+    assert depth.min() > 0
+
+
+def test_level_rows_are_the_rows_of_a_tensor_mesh():
+    mesh = tensor_mesh()
+    x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
+    active = active_from_xyz(mesh, np.c_[x, _hill(x)])
+    centres = mesh.cell_centers[active]
+    by_level = level_rows(centres[:, 0], centres[:, 1])
+    by_grid = grid_rows(mesh.shape_cells, active)
+    assert len(by_level) == len(by_grid)
+    for a, b in zip(by_level, by_grid, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_tree_layout_columns_under_stations():
+    mesh = tree_mesh(_hill)
+    inv, inv_prob, dmis, m0, m_true, active = script(mesh, ZohdyOldenburg())
+    layout = layout_from_misfit(dmis)
+    assert layout.grid_shape == ()
+    assert sum(r.size for r in layout.rows) == active.sum()
+    centres = mesh.cell_centers[active]
+    widths = mesh.h_gridded[active]
+    for xs, cells in zip(layout.geometry.station_x, layout.geometry.column_cells, strict=True):
+        assert np.all(np.abs(centres[cells, 0] - xs) <= widths[cells, 0] / 2)
+        assert np.all(np.diff(centres[cells, 1]) < 0)  # shallowest first
+        # the column reaches from the surface cell to the mesh bottom
+        assert layout.geometry.cell_depth[cells[0]] < 20.0
+        assert np.sum(widths[cells, 1]) > 50_000
+
+
+@pytest.mark.parametrize("use_phase", [False, True])
+def test_zo_inverts_a_tree_mesh_script(use_phase):
+    mesh = tree_mesh(_hill)
+    opt = ZohdyOldenburg(maxIter=15, use_phase=use_phase)
+    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt)
+    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
+    model = inv.run(m0)
+    assert opt.stop_reason == "target misfit reached"
+    assert inv_prob.phi_d / n_data <= 1.0
+    # the conductor is found: its cells come out closer to 5 ohm-m than the start
+    centres = mesh.cell_centers[active]
+    block = true_resistivity(centres, _hill) < 10
+    start_error = np.abs(np.log10(100.0 / 5.0))
+    assert np.median(np.abs(np.log10(np.exp(-model[block]) / 5.0))) < 0.5 * start_error
+
+
+def test_zo_inverts_a_hand_built_tensor_mesh_script():
+    mesh = tensor_mesh()
+    opt = ZohdyOldenburg(maxIter=15, use_phase=True)
+    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt)
+    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
+    inv.run(m0)
+    assert opt.stop_reason == "target misfit reached"
+    assert inv_prob.phi_d / n_data <= 1.0
