@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.constants import mu_0
 from simpeg import maps
 from simpeg.electromagnetics import natural_source as nsem
 
@@ -21,6 +22,8 @@ from ._zo import ColumnGeometry, level_rows
 
 _APP_RES = {"apparent_resistivity", "app_res"}
 _PHASE = {"phase"}
+_REAL = {"real"}
+_IMAG = {"imag"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,11 @@ class SoundingLayout:
         (-1 where the sounding has none or its weight is zero).
     rho_weight : (n_soundings,) numpy.ndarray
         Inverse variance of ``ln(rho_a)`` (0 where unusable).
+    real_index, imag_index : (n_soundings,) numpy.ndarray of int
+        Index of the impedance's real / imaginary part (receivers with
+        ``component="real"`` / ``"imag"``), -1 where the sounding has none;
+        a sounding with both and no apparent resistivity or phase of its own
+        takes them from the impedance.
     dobs, weights : (n_data,) numpy.ndarray
         Stacked observed data and data weights (``sqrt(multiplier) / std``).
     geometry : ColumnGeometry
@@ -77,10 +85,29 @@ class SoundingLayout:
     active: np.ndarray | None = None
     cell_volume: np.ndarray | None = None
     rows: tuple = ()
+    real_index: np.ndarray | None = None
+    imag_index: np.ndarray | None = None
 
     @property
     def n_data(self) -> int:
         return int(np.count_nonzero(self.weights))
+
+    @property
+    def impedance(self) -> np.ndarray:
+        """Soundings whose apparent resistivity and phase come from the impedance."""
+        if self.real_index is None or self.imag_index is None:
+            return np.zeros(self.rho_index.size, dtype=bool)
+        return (self.real_index >= 0) & (self.imag_index >= 0)
+
+    @property
+    def has_rho(self) -> np.ndarray:
+        """Soundings with an apparent resistivity (measured or from the impedance)."""
+        return (self.rho_index >= 0) | self.impedance
+
+    @property
+    def has_phase(self) -> np.ndarray:
+        """Soundings with a phase (measured or from the impedance)."""
+        return (self.phase_index >= 0) | self.impedance
 
     def residual(self, dpred) -> np.ndarray:
         """Weighted residual ``W (dobs - dpred)``.
@@ -181,15 +208,13 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
                 x = np.asarray(getattr(rx, "locations_e", rx.locations), dtype=float)[:, 0]
                 xs.append(x)
                 comp = rx.component
-                groups.append(np.full(rx.nD, 2 * (mode == "TM") + (comp not in _APP_RES), dtype=int))
+                slot = _component_slot(comp)
+                # data groups: (mode, rho or real part = 0 / phase or imaginary part = 1)
+                groups.append(np.full(rx.nD, 2 * (mode == "TM") + slot % 2, dtype=int))
                 data_frequency.append(np.full(rx.nD, float(src.frequency)))
                 for k in range(rx.nD):
                     key = (mode, round(float(x[k]), 3), float(src.frequency))
-                    rec = records.setdefault(key, [-1, -1])
-                    if comp in _APP_RES:
-                        rec[0] = pos + k
-                    elif comp in _PHASE:
-                        rec[1] = pos + k
+                    records.setdefault(key, [-1, -1, -1, -1])[slot] = pos + k
                 pos += rx.nD
         term_slices.append(slice(offset, offset + sim.survey.nD))
         offset += sim.survey.nD
@@ -208,17 +233,31 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
     ok_phase = phase_index >= 0
     ok_phase[ok_phase] = weights[phase_index[ok_phase]] > 0
     phase_index = np.where(ok_phase, phase_index, -1)
-    keep = ok_rho | ok_phase
+    real_index = np.array([records[k][2] for k in keys])
+    imag_index = np.array([records[k][3] for k in keys])
+    # impedance soundings: both parts, both weighted
+    ok_z = (real_index >= 0) & (imag_index >= 0)
+    ok_z[ok_z] = (weights[real_index[ok_z]] > 0) & (weights[imag_index[ok_z]] > 0)
+    real_index, imag_index = np.where(ok_z, real_index, -1), np.where(ok_z, imag_index, -1)
+    keep = ok_rho | ok_phase | ok_z
     keys = [k for k, good in zip(keys, keep, strict=True) if good]
     rho_index, phase_index = rho_index[keep], phase_index[keep]
+    real_index, imag_index, ok_z = real_index[keep], imag_index[keep], ok_z[keep]
     rho_weight = np.zeros(len(keys))
     has = rho_index >= 0
     # weight of ln(rho_a): (rho / std)^2 = (w * rho)^2
     rho_weight[has] = (weights[rho_index[has]] * dobs[rho_index[has]]) ** 2
-    if np.any(~has):
+    from_z = ok_z & ~has
+    if from_z.any():
+        # rho_a ~ |Z|^2: std(ln rho_a) = 2 std(|Z|) / |Z|, std(|Z|) the parts' rms std
+        re, im = real_index[from_z], imag_index[from_z]
+        variance = (1.0 / weights[re] ** 2 + 1.0 / weights[im] ** 2) / 2.0
+        rho_weight[from_z] = (dobs[re] ** 2 + dobs[im] ** 2) / (4.0 * variance)
+    phase_only = ~has & ~ok_z
+    if phase_only.any():
         # phase-only soundings: ln-rho equivalent of the phase error (d ln rho ~ 2 d phi)
-        ph = phase_index[~has]
-        rho_weight[~has] = (np.rad2deg(1.0) * weights[ph] / 2.0) ** 2
+        ph = phase_index[phase_only]
+        rho_weight[phase_only] = (np.rad2deg(1.0) * weights[ph] / 2.0) ** 2
     station = np.searchsorted(station_x, [k[1] for k in keys])
     geometry = _geometry(mesh, active, station_x)
     tensor = is_tensor_mesh(mesh)
@@ -240,6 +279,19 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         active=active,
         cell_volume=np.asarray(mesh.cell_volumes, dtype=float)[active],
         rows=() if tensor else tuple(level_rows(geometry.cell_x, mesh.cell_centers[active, 1])),
+        real_index=real_index,
+        imag_index=imag_index,
+    )
+
+
+def _component_slot(component):
+    """Where a receiver component goes in a sounding record."""
+    for slot, names in enumerate((_APP_RES, _PHASE, _REAL, _IMAG)):
+        if component in names:
+            return slot
+    raise TypeError(
+        "ZohdyOldenburg reads 2D impedance receivers with component 'apparent_resistivity', "
+        f"'phase', 'real' or 'imag'; got component {component!r}"
     )
 
 
@@ -282,10 +334,19 @@ def sounding_state(layout: SoundingLayout, data):
     phase : (n_soundings,) numpy.ndarray
         Radians, first quadrant; NaN where the sounding has no phase.
     """
+    data = np.asarray(data, dtype=float)
     rho = np.full(layout.rho_index.size, np.nan)
     has = layout.rho_index >= 0
     rho[has] = data[layout.rho_index[has]]
     phase = np.full(layout.phase_index.size, np.nan)
     hp = layout.phase_index >= 0
     phase[hp] = fold_phase(data[layout.phase_index[hp]])
+    z = layout.impedance
+    if z.any():
+        # SimPEG's definitions: rho_a = |Z|^2 / (omega mu_0), phase = arg Z
+        impedance = data[layout.real_index[z]] + 1j * data[layout.imag_index[z]]
+        rho_z = np.abs(impedance) ** 2 / (2.0 * np.pi * layout.frequency[z] * mu_0)
+        phase_z = fold_phase(np.rad2deg(np.angle(impedance)))
+        rho[z] = np.where(has[z], rho[z], rho_z)
+        phase[z] = np.where(hp[z], phase[z], phase_z)
     return rho, phase

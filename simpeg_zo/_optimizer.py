@@ -407,6 +407,11 @@ class ZohdyOldenburg(Minimize):
         has = layout.rho_index >= 0
         out = np.array(dpred, dtype=float, copy=True)
         out[layout.rho_index[has]] *= np.exp(shift[has])
+        # impedance soundings: rho_a ~ |Z|^2, so both parts take half the log shift
+        z = layout.impedance & ~has
+        for index in (layout.real_index, layout.imag_index):
+            if z.any():
+                out[index[z]] *= np.exp(0.5 * shift[z])
         return out
 
     def _phi(self, dpred, shift=None):
@@ -419,7 +424,7 @@ class ZohdyOldenburg(Minimize):
         rho_calc, _ = sounding_state(layout, dpred)
         with np.errstate(all="ignore"):
             log_ratio = np.log(rho_obs / rho_calc)
-        weight = np.where(layout.rho_index >= 0, layout.rho_weight, 0.0)
+        weight = np.where(layout.has_rho, layout.rho_weight, 0.0)
         shift, _ = estimate_static_shifts(
             log_ratio,
             weight,
@@ -451,7 +456,7 @@ class ZohdyOldenburg(Minimize):
         sign = layout.log_sigma_sign
         log_rho_cells = -sign * x
         rho_calc, phase_calc = sounding_state(layout, dpred)
-        has_rho = layout.rho_index >= 0
+        has_rho = layout.has_rho
         delta = np.zeros(layout.rho_index.size)
         if has_rho.any():
             rho_model = np.exp(sample_columns(log_rho_cells, depth[has_rho], layout.station[has_rho], geom))
@@ -463,7 +468,7 @@ class ZohdyOldenburg(Minimize):
                 gamma=self.gamma,
             )
             delta[has_rho] = np.log(new / rho_model)
-        use_ph = layout.phase_index >= 0
+        use_ph = layout.has_phase.copy()
         if not self.use_phase:
             use_ph &= ~has_rho  # phase-only soundings always use their phase
         if use_ph.any():
@@ -699,7 +704,7 @@ class ZohdyOldenburg(Minimize):
             table = {}
             for m in np.unique(layout.mode):
                 m = str(m)
-                sel = (layout.mode == m) & (layout.rho_index >= 0)
+                sel = (layout.mode == m) & layout.has_rho
                 f = np.full(layout.geometry.station_x.size, np.nan)
                 f[layout.station[sel]] = np.exp(self._shift[sel])
                 table[m] = f

@@ -12,7 +12,7 @@ from simpeg import data, data_misfit, directives, inverse_problem, inversion, ma
 from simpeg.electromagnetics import natural_source as nsem
 
 from simpeg_zo import BostickStartingModel, Pardiso, ZohdyOldenburg
-from simpeg_zo._layout import layout_from_misfit
+from simpeg_zo._layout import layout_from_misfit, sounding_state
 from simpeg_zo._mesh import cell_depths, column_surface, surface_elevation
 from simpeg_zo._zo import grid_rows, level_rows
 
@@ -54,7 +54,11 @@ def true_resistivity(centres, elevation):
     return rho
 
 
-def script(mesh, opt, elevation=_hill, seed=3):
+RHO_PHASE = ("apparent_resistivity", "phase")
+IMPEDANCE = ("real", "imag")
+
+
+def script(mesh, opt, elevation=_hill, seed=3, components=RHO_PHASE):
     """A user's SimPEG script: its own mesh, receivers, data and errors."""
     x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
     active = active_from_xyz(mesh, np.c_[x, elevation(x)])
@@ -67,15 +71,17 @@ def script(mesh, opt, elevation=_hill, seed=3):
         (nsem.simulation.Simulation2DMagneticField, "yx"),
         (nsem.simulation.Simulation2DElectricField, "xy"),
     ):
-        receivers = [
-            nsem.receivers.Impedance(locations, orientation=orientation, component=c)
-            for c in ("apparent_resistivity", "phase")
-        ]
+        receivers = [nsem.receivers.Impedance(locations, orientation=orientation, component=c) for c in components]
         survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in FREQUENCIES])
         sim = cls(mesh, survey=survey, sigmaMap=mapping, solver=Pardiso)
         d = sim.dpred(m_true)
-        is_rho = np.tile(np.r_[np.ones(STATIONS.size), np.zeros(STATIONS.size)], FREQUENCIES.size).astype(bool)
-        std = np.where(is_rho, 0.05 * np.abs(d), 2.0)
+        first = np.tile(np.r_[np.ones(STATIONS.size), np.zeros(STATIONS.size)], FREQUENCIES.size).astype(bool)
+        if components == RHO_PHASE:
+            std = np.where(first, 0.05 * np.abs(d), 2.0)  # 5 % and 2 degrees
+        else:
+            # 2.5 % of |Z| on each part (5 % in apparent resistivity)
+            modulus = np.hypot(d[first], d[~first])
+            std = np.repeat(0.025 * modulus.reshape(FREQUENCIES.size, -1), 2, axis=0).ravel()
         dobs = d + std * rng.standard_normal(d.size)
         observed = data.Data(survey, dobs=dobs, standard_deviation=std)
         terms.append(data_misfit.L2DataMisfit(data=observed, simulation=sim))
@@ -177,3 +183,42 @@ def test_zo_inverts_a_hand_built_tensor_mesh_script():
     inv.run(m0)
     assert opt.stop_reason == "target misfit reached"
     assert inv_prob.phi_d / n_data <= 1.0
+
+
+def test_impedance_parts_give_simpegs_apparent_resistivity_and_phase():
+    mesh = tensor_mesh()
+    *_, rho_phase, _, m_true, _ = script(mesh, ZohdyOldenburg())
+    impedance = script(mesh, ZohdyOldenburg(), components=IMPEDANCE)[2]
+    a, b = layout_from_misfit(rho_phase), layout_from_misfit(impedance)
+    assert not a.impedance.any() and b.impedance.all()
+    np.testing.assert_array_equal(a.frequency, b.frequency)
+    np.testing.assert_array_equal(a.station, b.station)
+    # the same model, simulated as SimPEG's apparent resistivity and phase
+    # and as the impedance's parts
+    rho_a, phase_a = sounding_state(a, np.concatenate([t.simulation.dpred(m_true) for t in rho_phase.objfcts]))
+    rho_b, phase_b = sounding_state(b, np.concatenate([t.simulation.dpred(m_true) for t in impedance.objfcts]))
+    np.testing.assert_allclose(rho_b, rho_a, rtol=1e-10)
+    np.testing.assert_allclose(phase_b, phase_a, atol=1e-10)
+    # about equal weights of ln(rho_a) for 5 % in rho_a and 2.5 % in each
+    # part of Z (each taken at its own noisy data)
+    for layout in (a, b):
+        assert np.median(layout.rho_weight) == pytest.approx((1 / 0.05) ** 2, rel=0.05)
+
+
+def test_zo_inverts_impedance_real_and_imaginary_parts():
+    mesh = tensor_mesh()
+    # 2.5 % on each part is tighter than 2 degrees in phase: more iterations
+    opt = ZohdyOldenburg(maxIter=25, use_phase=True)
+    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt, components=IMPEDANCE)
+    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
+    inv.run(m0)
+    assert opt.stop_reason == "target misfit reached"
+    assert inv_prob.phi_d / n_data <= 1.0
+
+
+def test_unsupported_receiver_component_is_named():
+    mesh = tensor_mesh()
+    dmis = script(mesh, ZohdyOldenburg())[2]
+    dmis.objfcts[0].simulation.survey.source_list[0].receiver_list[0]._component = "complex"
+    with pytest.raises(TypeError, match="'complex'"):
+        layout_from_misfit(dmis)
