@@ -112,12 +112,22 @@ class ZohdyOldenburg(Minimize):
     Stopping: directives (``TargetMisfit`` sets ``stopNextIteration``),
     ``maxIter``, or stagnation: the data misfit fell by less than
     ``stall_tolerance`` (relative) over the last ``stall_iterations``
-    accepted iterations, or no step improved it.
+    accepted iterations, or no step improved it. ZO has no regularization
+    to trade against the misfit, so where the inversion has no
+    ``TargetMisfit`` directive it stops by itself at the discrepancy
+    principle: chi2 <= ``UpdateIRLS.chifact_target`` in a sparse (IRLS)
+    script, whose cycles ZO has no use for, and chi2 <= ``target_chi2``
+    otherwise.
 
     Parameters
     ----------
     maxIter : int
         Maximum number of iterations (accepted models).
+    target_chi2 : float or None
+        chi2 at which ZO stops by itself where the inversion has no
+        ``TargetMisfit`` directive (an ``UpdateIRLS`` directive's
+        ``chifact_target`` takes its place); None: only directives,
+        ``maxIter`` and stagnation stop it.
     alpha : float
         Correction factor of the resistivity update (0 < alpha <= 1).
     gamma : float
@@ -259,6 +269,7 @@ class ZohdyOldenburg(Minimize):
         self,
         *,
         maxIter: int = 30,
+        target_chi2: float | None = 1.0,
         alpha: float = 1.0,
         gamma: float = 1.0,
         beta: float = 0.5,
@@ -295,6 +306,9 @@ class ZohdyOldenburg(Minimize):
             raise ValueError(f"beta must be in [0, 1], got {beta}")
         if memory < 0:
             raise ValueError(f"memory must be >= 0, got {memory}")
+        if target_chi2 is not None and not target_chi2 > 0:
+            raise ValueError(f"target_chi2 must be > 0 or None, got {target_chi2}")
+        self.target_chi2 = None if target_chi2 is None else float(target_chi2)
         self.alpha = float(alpha)
         self.gamma = float(gamma)
         self.beta = float(beta)
@@ -595,9 +609,10 @@ class ZohdyOldenburg(Minimize):
         restarted = False
         use_subspace = self.subspace and not self.static_shift
 
+        target = self._target_phi(n_data)
         while True:
             self.doStartIteration()
-            if self.stopNextIteration:
+            if self.stopNextIteration or (target is not None and best[1] <= target):
                 self.stop_reason = "target misfit reached"
                 break
             if self.iter >= self.maxIter:
@@ -863,6 +878,21 @@ class ZohdyOldenburg(Minimize):
         cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
         dx = float(np.min(cell_dx)) if cell_dx.size else 1.0
         return (max(0.5 * cls._station_spacing(layout) / dx, 0.5), 2.0)
+
+    def _target_phi(self, n_data):
+        """The misfit ZO stops at by itself; None where a directive decides.
+
+        Read from the directives of the inversion that runs this optimizer
+        (SimPEG's ``BaseInversion`` sets ``callback`` to its own method).
+        """
+        inversion = getattr(getattr(self, "callback", None), "__self__", None)
+        directives = getattr(getattr(inversion, "directiveList", None), "dList", None) or []
+        if any("TargetMisfit" in type(d).__name__ for d in directives):
+            return None
+        for d in directives:
+            if hasattr(d, "chifact_target"):  # UpdateIRLS
+                return float(d.chifact_target) * n_data
+        return None if self.target_chi2 is None else self.target_chi2 * n_data
 
     def _stalled(self) -> bool:
         k = self.stall_iterations

@@ -493,7 +493,8 @@ def zohdy_oldenburg(
     # the reference model SimPEG would otherwise set (and log) itself; ZO
     # only reports the regularisation
     reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells, reference_model=m0)
-    opt = ZohdyOldenburg(use_phase=use_phase, **options)
+    # the target is TargetMisfit's (None: until ZO stops improving)
+    opt = ZohdyOldenburg(use_phase=use_phase, target_chi2=None, **options)
     opt.clock_start = t0
     opt._log_name = method_name
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)

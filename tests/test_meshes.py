@@ -58,7 +58,16 @@ RHO_PHASE = ("apparent_resistivity", "phase")
 IMPEDANCE = ("real", "imag")
 
 
-def script(mesh, opt, elevation=_hill, seed=3, components=RHO_PHASE):
+def standard_directives():
+    return [
+        BostickStartingModel(),
+        directives.BetaEstimate_ByEig(beta0_ratio=1.0, random_seed=0),
+        directives.BetaSchedule(coolingFactor=2, coolingRate=1),
+        directives.TargetMisfit(chifact=1),
+    ]
+
+
+def script(mesh, opt, elevation=_hill, seed=3, components=RHO_PHASE, directive_list=None, sparse=False):
     """A user's SimPEG script: its own mesh, receivers, data and errors."""
     x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
     active = active_from_xyz(mesh, np.c_[x, elevation(x)])
@@ -87,16 +96,13 @@ def script(mesh, opt, elevation=_hill, seed=3, components=RHO_PHASE):
         terms.append(data_misfit.L2DataMisfit(data=observed, simulation=sim))
     dmis = terms[0] + terms[1]
     m0 = np.full(int(active.sum()), -np.log(100.0))
-    reg = regularization.WeightedLeastSquares(mesh, active_cells=active, reference_model=m0)
+    if sparse:
+        reg = regularization.Sparse(mesh, active_cells=active, reference_model=m0, norms=[0, 1, 1])
+    else:
+        reg = regularization.WeightedLeastSquares(mesh, active_cells=active, reference_model=m0)
     inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
     inv = inversion.BaseInversion(
-        inv_prob,
-        directiveList=[
-            BostickStartingModel(),
-            directives.BetaEstimate_ByEig(beta0_ratio=1.0, random_seed=0),
-            directives.BetaSchedule(coolingFactor=2, coolingRate=1),
-            directives.TargetMisfit(chifact=1),
-        ],
+        inv_prob, directiveList=standard_directives() if directive_list is None else directive_list
     )
     return inv, inv_prob, dmis, m0, m_true, active
 
@@ -222,3 +228,30 @@ def test_unsupported_receiver_component_is_named():
     dmis.objfcts[0].simulation.survey.source_list[0].receiver_list[0]._component = "complex"
     with pytest.raises(TypeError, match="'complex'"):
         layout_from_misfit(dmis)
+
+
+# SimPEG's advice to IRLS scripts (a CG preconditioner) does not concern ZO
+@pytest.mark.filterwarnings("ignore:Without a Linear preconditioner")
+@pytest.mark.parametrize(
+    ("directive_list", "target"),
+    [
+        # a sparse (IRLS) script: UpdateIRLS runs the beta schedule and would
+        # run its cycles long after the data are fitted
+        ([directives.UpdateIRLS(chifact_target=1.5, max_irls_iterations=10)], 1.5),
+        # no target directive at all
+        ([directives.BetaSchedule(coolingFactor=2, coolingRate=1)], 1.0),
+    ],
+    ids=["irls", "none"],
+)
+def test_zo_stops_at_the_discrepancy_principle_without_a_target_directive(directive_list, target):
+    mesh = tree_mesh(_hill)
+    opt = ZohdyOldenburg(maxIter=25, use_phase=True)
+    inv, inv_prob, dmis, m0, m_true, active = script(
+        mesh, opt, directive_list=[BostickStartingModel(), *directive_list], sparse=True
+    )
+    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
+    inv.run(m0)
+    assert opt.stop_reason == "target misfit reached"
+    chi2 = [h["chi2"] for h in opt.history]
+    # it stops at the first model within the target, not later
+    assert inv_prob.phi_d / n_data == pytest.approx(chi2[-1]) and chi2[-1] <= target < chi2[-2]

@@ -104,7 +104,10 @@ def test_needs_an_inverse_problem():
         ZohdyOldenburg().minimize(lambda *a, **k: 0.0, np.zeros(3))
 
 
-@pytest.mark.parametrize("kwargs, match", [({"alpha": 0}, "alpha"), ({"beta": 2}, "beta"), ({"memory": -1}, "memory")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"alpha": 0}, "alpha"), ({"beta": 2}, "beta"), ({"memory": -1}, "memory"), ({"target_chi2": 0}, "target_chi2")],
+)
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ZohdyOldenburg(**kwargs)
