@@ -177,7 +177,8 @@ def markdown(report):
     for case, c in report["cases"].items():
         lines += [
             f"### {case}: {c['n_data']} data, mesh {c['mesh'][0]} x {c['mesh'][1]}, {c['solver']}, "
-            f"{c['repeats']} run(s) per method, GN level {c['gn_level']:.3g}",
+            f"{c['repeats']} run(s) per method, GN level "
+            + ("- (no GN run)" if c["gn_level"] is None else f"{c['gn_level']:.3g}"),
             "",
             "| method | chi2 | iterations | fwd | J (v, ^T v) | wall s | to GN level s | ratio | roughness |"
             + (" log10 RMSE |" if case != "paralana" else ""),
