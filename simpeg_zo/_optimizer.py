@@ -6,6 +6,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -14,21 +15,19 @@ from simpeg.optimization import IterationPrinters, Minimize, StoppingCriteria
 
 from ._bostick import bostick_depth
 from ._forward import ForwardEngine, _boundary_parameters
+from ._iteration import (
+    CorrectionSettings,
+    frequency_bands,
+    shifted_response,
+    stalled,
+    station_spacing,
+    subspace_directions,
+    zo_correction,
+)
 from ._layout import layout_from_misfit, misfit_simulations, sounding_state
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
-from ._subspace import gradient_direction, lateral_windows, subspace_coefficients, update_damping
-from ._zo import (
-    apply_smoother,
-    depth_scaled_smoother,
-    depth_update,
-    frequency_median,
-    phase_log_correction,
-    project_to_cells,
-    resistivity_update,
-    row_smoother,
-    sample_columns,
-    secant_mix,
-)
+from ._subspace import subspace_coefficients, update_damping
+from ._zo import depth_scaled_smoother, row_smoother, secant_mix
 
 __all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
 
@@ -417,16 +416,7 @@ class ZohdyOldenburg(Minimize):
         shift = self._shift if shift is None else shift
         if not self.static_shift or shift is None:
             return dpred
-        layout = self._layout
-        has = layout.rho_index >= 0
-        out = np.array(dpred, dtype=float, copy=True)
-        out[layout.rho_index[has]] *= np.exp(shift[has])
-        # impedance soundings: rho_a ~ |Z|^2, so both parts take half the log shift
-        z = layout.impedance & ~has
-        for index in (layout.real_index, layout.imag_index):
-            if z.any():
-                out[index[z]] *= np.exp(0.5 * shift[z])
-        return out
+        return shifted_response(self._layout, dpred, shift)
 
     def _phi(self, dpred, shift=None):
         r = self._layout.residual(self._shifted(dpred, shift))
@@ -464,45 +454,11 @@ class ZohdyOldenburg(Minimize):
     def _correction(self, layout, x, dpred, depth, rho_obs, phase_obs, width, mask=None):
         """Zohdy-Oldenburg model step at ``x`` and the updated depths.
 
-        With ``mask``, only these soundings correct the model.
+        With ``mask``, only these soundings correct the model
+        (:func:`simpeg_zo._iteration.zo_correction`).
         """
-        geom = layout.geometry
-        sign = layout.log_sigma_sign
-        log_rho_cells = -sign * x
-        rho_calc, phase_calc = sounding_state(layout, dpred)
-        has_rho = layout.has_rho
-        delta = np.zeros(layout.rho_index.size)
-        if has_rho.any():
-            rho_model = np.exp(sample_columns(log_rho_cells, depth[has_rho], layout.station[has_rho], geom))
-            new = resistivity_update(
-                rho_model,
-                rho_obs[has_rho],
-                rho_calc[has_rho],
-                alpha=self.alpha,
-                gamma=self.gamma,
-            )
-            delta[has_rho] = np.log(new / rho_model)
-        use_ph = layout.has_phase.copy()
-        if not self.use_phase:
-            use_ph &= ~has_rho  # phase-only soundings always use their phase
-        if use_ph.any():
-            delta[use_ph] += phase_log_correction(phase_obs[use_ph], phase_calc[use_ph], alpha=self.alpha)
-        delta = np.clip(delta, -self.max_log_step, self.max_log_step)
-        if self.frequency_window > 0:
-            delta = frequency_median(delta, layout.station, layout.mode, layout.frequency, self.frequency_window)
-        weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
-        cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=width)
-        cells = apply_smoother(cells, self._smoother)
-        new_depth = depth.copy()
-        if self.beta > 0 and has_rho.any():
-            new_depth[has_rho] = depth_update(
-                depth[has_rho],
-                rho_obs[has_rho],
-                rho_calc[has_rho],
-                layout.frequency[has_rho],
-                beta=self.beta,
-            )
-        return -sign * cells, new_depth
+        settings = self._settings if width == self._settings.width else replace(self._settings, width=width)
+        return zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings, mask=mask)
 
     def _record(self, phi_d, n_data, t0):
         self.chi2 = phi_d / n_data
@@ -563,10 +519,20 @@ class ZohdyOldenburg(Minimize):
         self._smoother = depth_scaled_smoother(
             layout.geometry, layout.grid_shape, layout.active, self.lateral_coupling, rows=rows
         )
+        self._settings = CorrectionSettings(
+            alpha=self.alpha,
+            gamma=self.gamma,
+            beta=self.beta,
+            use_phase=self.use_phase,
+            max_log_step=self.max_log_step,
+            frequency_window=self.frequency_window,
+            width=width,
+            smoother=self._smoother,
+        )
         # a tree mesh's gradient directions are smoothed along its rows only
         self._gradient_smoother = None
         if rows is not None:
-            width = self.subspace_smoothing * 0.5 * self._station_spacing(layout)
+            width = self.subspace_smoothing * 0.5 * station_spacing(layout)
             self._gradient_smoother = row_smoother(rows, layout.geometry.cell_x, [width] * len(rows))
         self._shift = np.zeros(layout.rho_index.size)
         self.static_shifts = {}
@@ -734,45 +700,26 @@ class ZohdyOldenburg(Minimize):
         """Directions of a subspace step built at ``x``.
 
         Returns the directions (columns of a matrix) and the depths the joint
-        correction moves to.
+        correction moves to (:func:`simpeg_zo._iteration.subspace_directions`).
         """
-        step, new_depth = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width)
-        directions = [step]
-        # each mode's and each frequency band's correction on its own, in a
-        # few lateral windows: they move the model at different depths and
-        # places, and disagree where the joint correction stalls
-        windows = lateral_windows(layout.geometry.cell_x, layout.geometry.station_x, self.subspace_windows)
-        band = self._bands(layout.frequency)
-        for mode in np.unique(layout.mode):
-            for b in np.unique(band):
-                mask = (layout.mode == mode) & (band == b)
-                if mask.any():
-                    corr = self._correction(layout, x, dpred, depth, rho_obs, phase_obs, width, mask=mask)[0]
-                    directions.extend((corr[:, None] * windows).T)
-        sigma = tuple(self.subspace_smoothing * v for v in self._gradient_sigma(layout))
-        gradients = gradients or {}
-
-        def direction(gradient):
-            return gradient_direction(
-                gradient,
-                layout.cell_volume,
-                layout.grid_shape,
-                layout.active,
-                sigma,
-                smoother=self._gradient_smoother,
-            )
-
-        for label in sorted(gradients):
-            directions.append(direction(gradients[label]))
-        if self.subspace_gradient_windows > 1 and gradients:
-            # each mode's whole misfit gradient, in lateral windows
-            windows = lateral_windows(layout.geometry.cell_x, layout.geometry.station_x, self.subspace_gradient_windows)
-            for mode in (0, 1):
-                parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
-                if parts:
-                    directions.extend((direction(np.sum(parts, axis=0))[:, None] * windows).T)
-        directions.extend(self._past_steps)
-        return self._clean(np.column_stack(directions)), new_depth
+        settings = self._settings if width == self._settings.width else replace(self._settings, width=width)
+        D, new_depth = subspace_directions(
+            layout,
+            x,
+            dpred,
+            depth,
+            rho_obs,
+            phase_obs,
+            settings,
+            gradients=gradients,
+            n_bands=self.subspace_bands,
+            windows=self.subspace_windows,
+            gradient_windows=self.subspace_gradient_windows,
+            smoothing=self.subspace_smoothing,
+            gradient_smoother=self._gradient_smoother,
+            past_steps=self._past_steps,
+        )
+        return self._clean(D), new_depth
 
     def _clean(self, D):
         # the outermost mesh columns (padding, where the 1D boundary fields
@@ -850,34 +797,8 @@ class ZohdyOldenburg(Minimize):
         del self._past_steps[: -self.subspace_memory]
 
     def _bands(self, frequency):
-        """Frequency band of each sounding or datum.
-
-        Bands 0 .. subspace_bands - 1, of equal widths in log f.
-        """
-        logf = np.log10(np.asarray(frequency, dtype=float))
-        lo, hi = logf.min(), logf.max()
-        if hi - lo < 1e-9 or self.subspace_bands <= 1:
-            return np.zeros(logf.size, dtype=int)
-        return np.minimum(((logf - lo) / (hi - lo) * self.subspace_bands).astype(int), self.subspace_bands - 1)
-
-    @staticmethod
-    def _station_spacing(layout):
-        """Median station spacing (m); the smallest cell-centre spacing for one station."""
-        x = layout.geometry.station_x
-        if x.size > 1:
-            return float(np.median(np.diff(x)))
-        cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
-        return float(np.min(cell_dx)) if cell_dx.size else 1.0
-
-    @classmethod
-    def _gradient_sigma(cls, layout):
-        """Smoothing widths (cells) of gradient directions on a tensor mesh.
-
-        Half a station spacing across, two cells in depth.
-        """
-        cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
-        dx = float(np.min(cell_dx)) if cell_dx.size else 1.0
-        return (max(0.5 * cls._station_spacing(layout) / dx, 0.5), 2.0)
+        """Frequency band of each sounding or datum (:func:`simpeg_zo._iteration.frequency_bands`)."""
+        return frequency_bands(frequency, self.subspace_bands)
 
     def _target_phi(self, n_data):
         """The misfit ZO stops at by itself; None where a directive decides.
@@ -895,9 +816,4 @@ class ZohdyOldenburg(Minimize):
         return None if self.target_chi2 is None else self.target_chi2 * n_data
 
     def _stalled(self) -> bool:
-        k = self.stall_iterations
-        if k <= 0 or len(self.history) <= k:
-            return False
-        old = self.history[-k - 1]["phi_d"]
-        new = self.history[-1]["phi_d"]
-        return (old - new) < self.stall_tolerance * old
+        return stalled([h["phi_d"] for h in self.history], self.stall_iterations, self.stall_tolerance)

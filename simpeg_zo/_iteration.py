@@ -1,0 +1,267 @@
+"""The SimPEG-free parts of a Zohdy-Oldenburg iteration.
+
+Pure functions of a :class:`~simpeg_zo._layout.SoundingLayout` (a dataclass
+of arrays), a model vector and predicted data: the ZO correction, the
+directions of a subspace step, static shifts applied to a response, the
+frequency bands and the stagnation rule. :class:`simpeg_zo.ZohdyOldenburg`
+calls them between forward solves; they are tested without SimPEG.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._layout import SoundingLayout, sounding_state
+from ._subspace import gradient_direction, lateral_windows
+from ._zo import (
+    apply_smoother,
+    depth_update,
+    frequency_median,
+    phase_log_correction,
+    project_to_cells,
+    resistivity_update,
+    sample_columns,
+)
+
+__all__ = [
+    "CorrectionSettings",
+    "zo_correction",
+    "subspace_directions",
+    "shifted_response",
+    "frequency_bands",
+    "station_spacing",
+    "stalled",
+]
+
+
+@dataclass(frozen=True)
+class CorrectionSettings:
+    """How a ZO correction is formed (see :class:`simpeg_zo.ZohdyOldenburg`).
+
+    Attributes
+    ----------
+    alpha, gamma, beta : float
+        Correction factor, Zohdy/Oldenburg blend, depth factor.
+    use_phase : bool
+        Add the phase term to soundings that have an apparent resistivity.
+    max_log_step : float
+        Largest change of a sounding's log resistivity.
+    frequency_window : float
+        Half-width (decades) of the running median over frequency; 0: none.
+    width : float
+        Vertical smoothing (natural-log depth) of the projection to cells.
+    smoother : list of (cells, kernel)
+        Lateral row operators applied to the cell correction
+        (:func:`simpeg_zo._zo.depth_scaled_smoother`); empty: none.
+    """
+
+    alpha: float = 1.0
+    gamma: float = 1.0
+    beta: float = 0.5
+    use_phase: bool = False
+    max_log_step: float = float(np.log(10.0))
+    frequency_window: float = 0.0
+    width: float = 0.1
+    smoother: list = field(default_factory=list)
+
+
+def zo_correction(
+    layout: SoundingLayout,
+    x: np.ndarray,
+    dpred: np.ndarray,
+    depth: np.ndarray,
+    rho_obs: np.ndarray,
+    phase_obs: np.ndarray,
+    settings: CorrectionSettings,
+    mask: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Zohdy-Oldenburg model step at ``x`` and the updated sounding depths.
+
+    Parameters
+    ----------
+    layout : SoundingLayout
+    x : (n_active,) numpy.ndarray
+        Model (log conductivity, or log resistivity where
+        ``layout.log_sigma_sign`` is -1).
+    dpred : (n_data,) numpy.ndarray
+        Predicted data of ``x`` (stacked as ``layout.dobs``).
+    depth : (n_soundings,) numpy.ndarray
+        Current depth of every sounding (m).
+    rho_obs, phase_obs : (n_soundings,) numpy.ndarray
+        Observed apparent resistivity and folded phase
+        (:func:`simpeg_zo._layout.sounding_state`).
+    settings : CorrectionSettings
+    mask : (n_soundings,) numpy.ndarray of bool, optional
+        Only these soundings correct the model.
+
+    Returns
+    -------
+    step : (n_active,) numpy.ndarray
+        Model step (in the model's own variable).
+    new_depth : (n_soundings,) numpy.ndarray
+    """
+    s = settings
+    geom = layout.geometry
+    sign = layout.log_sigma_sign
+    log_rho_cells = -sign * np.asarray(x, dtype=float)
+    rho_calc, phase_calc = sounding_state(layout, dpred)
+    has_rho = layout.has_rho
+    delta = np.zeros(layout.rho_index.size)
+    if has_rho.any():
+        rho_model = np.exp(sample_columns(log_rho_cells, depth[has_rho], layout.station[has_rho], geom))
+        new = resistivity_update(rho_model, rho_obs[has_rho], rho_calc[has_rho], alpha=s.alpha, gamma=s.gamma)
+        delta[has_rho] = np.log(new / rho_model)
+    use_ph = layout.has_phase.copy()
+    if not s.use_phase:
+        use_ph &= ~has_rho  # phase-only soundings always use their phase
+    if use_ph.any():
+        delta[use_ph] += phase_log_correction(phase_obs[use_ph], phase_calc[use_ph], alpha=s.alpha)
+    delta = np.clip(delta, -s.max_log_step, s.max_log_step)
+    if s.frequency_window > 0:
+        delta = frequency_median(delta, layout.station, layout.mode, layout.frequency, s.frequency_window)
+    weights = layout.rho_weight if mask is None else np.where(mask, layout.rho_weight, 0.0)
+    cells = project_to_cells(delta, depth, layout.station, geom, weights=weights, width=s.width)
+    cells = apply_smoother(cells, s.smoother)
+    new_depth = np.array(depth, dtype=float, copy=True)
+    if s.beta > 0 and has_rho.any():
+        new_depth[has_rho] = depth_update(
+            depth[has_rho], rho_obs[has_rho], rho_calc[has_rho], layout.frequency[has_rho], beta=s.beta
+        )
+    return -sign * cells, new_depth
+
+
+def frequency_bands(frequency, n_bands: int) -> np.ndarray:
+    """Frequency band (0 .. n_bands - 1, equal widths in log f) of each value.
+
+    Examples
+    --------
+    >>> frequency_bands([1000.0, 100.0, 10.0, 1.0], 3).tolist()
+    [2, 1, 1, 0]
+    """
+    logf = np.log10(np.asarray(frequency, dtype=float))
+    lo, hi = logf.min(), logf.max()
+    if hi - lo < 1e-9 or n_bands <= 1:
+        return np.zeros(logf.size, dtype=int)
+    return np.minimum(((logf - lo) / (hi - lo) * n_bands).astype(int), n_bands - 1)
+
+
+def station_spacing(layout: SoundingLayout) -> float:
+    """Median station spacing (m); the smallest cell-centre spacing for one station."""
+    x = layout.geometry.station_x
+    if x.size > 1:
+        return float(np.median(np.diff(x)))
+    cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
+    return float(np.min(cell_dx)) if cell_dx.size else 1.0
+
+
+def gradient_sigma(layout: SoundingLayout) -> tuple[float, float]:
+    """Smoothing widths (cells) of gradient directions on a tensor mesh.
+
+    Half a station spacing across, two cells in depth.
+    """
+    cell_dx = np.diff(np.unique(np.round(layout.geometry.cell_x, 6)))
+    dx = float(np.min(cell_dx)) if cell_dx.size else 1.0
+    return (max(0.5 * station_spacing(layout) / dx, 0.5), 2.0)
+
+
+def subspace_directions(
+    layout: SoundingLayout,
+    x: np.ndarray,
+    dpred: np.ndarray,
+    depth: np.ndarray,
+    rho_obs: np.ndarray,
+    phase_obs: np.ndarray,
+    settings: CorrectionSettings,
+    *,
+    gradients: dict | None = None,
+    n_bands: int = 3,
+    windows: int = 6,
+    gradient_windows: int = 6,
+    smoothing: float = 0.3,
+    gradient_smoother: list | None = None,
+    past_steps: tuple | list = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Directions of a subspace step built at ``x``.
+
+    The ZO correction of all data; that of each mode and frequency band in
+    ``windows`` lateral windows; the smoothed misfit gradient of each data
+    group (``gradients``, labelled ``2 * mode + component + 4 * band``);
+    each mode's whole gradient in ``gradient_windows`` lateral windows; the
+    ``past_steps``.
+
+    Returns
+    -------
+    directions : (n_active, k) numpy.ndarray
+    new_depth : (n_soundings,) numpy.ndarray
+        The depths the joint correction moves to.
+    """
+    step, new_depth = zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings)
+    directions = [step]
+    # each mode's and each frequency band's correction on its own, in a few
+    # lateral windows: they move the model at different depths and places,
+    # and disagree where the joint correction stalls
+    geom = layout.geometry
+    hats = lateral_windows(geom.cell_x, geom.station_x, windows)
+    band = frequency_bands(layout.frequency, n_bands)
+    for mode in np.unique(layout.mode):
+        for b in np.unique(band):
+            mask = (layout.mode == mode) & (band == b)
+            if mask.any():
+                corr = zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings, mask=mask)[0]
+                directions.extend((corr[:, None] * hats).T)
+    sigma = tuple(smoothing * v for v in gradient_sigma(layout)) if layout.grid_shape else (0.0, 0.0)
+    gradients = gradients or {}
+
+    def direction(gradient):
+        return gradient_direction(
+            gradient, layout.cell_volume, layout.grid_shape, layout.active, sigma, smoother=gradient_smoother
+        )
+
+    for label in sorted(gradients):
+        directions.append(direction(gradients[label]))
+    if gradient_windows > 1 and gradients:
+        # each mode's whole misfit gradient, in lateral windows
+        hats = lateral_windows(geom.cell_x, geom.station_x, gradient_windows)
+        for mode in (0, 1):
+            parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
+            if parts:
+                directions.extend((direction(np.sum(parts, axis=0))[:, None] * hats).T)
+    directions.extend(past_steps)
+    return np.column_stack(directions), new_depth
+
+
+def shifted_response(layout: SoundingLayout, dpred: np.ndarray, shift: np.ndarray | None) -> np.ndarray:
+    """``dpred`` with each sounding's apparent resistivity times ``exp(shift)``.
+
+    Impedance soundings (``real``/``imag`` receivers) take half the log
+    shift on both parts (``rho_a ~ |Z|^2``); phases are untouched.
+    """
+    if shift is None:
+        return dpred
+    has = layout.rho_index >= 0
+    out = np.array(dpred, dtype=float, copy=True)
+    out[layout.rho_index[has]] *= np.exp(shift[has])
+    z = layout.impedance & ~has
+    if z.any():
+        for index in (layout.real_index, layout.imag_index):
+            out[index[z]] *= np.exp(0.5 * shift[z])
+    return out
+
+
+def stalled(phi_history, iterations: int, tolerance: float) -> bool:
+    """Whether the misfit fell by less than ``tolerance`` (relative) over the last ``iterations``.
+
+    Examples
+    --------
+    >>> stalled([100.0, 50.0, 49.5, 49.2, 49.0], 3, 0.02)
+    True
+    >>> stalled([100.0, 50.0, 40.0, 30.0], 3, 0.02)
+    False
+    """
+    k = iterations
+    if k <= 0 or len(phi_history) <= k:
+        return False
+    old, new = phi_history[-k - 1], phi_history[-1]
+    return (old - new) < tolerance * old
