@@ -67,30 +67,42 @@ def standard_directives():
     ]
 
 
-def script(mesh, opt, elevation=_hill, seed=3, components=RHO_PHASE, directive_list=None, sparse=False):
-    """A user's SimPEG script: its own mesh, receivers, data and errors."""
+def script(
+    mesh,
+    opt,
+    elevation=_hill,
+    seed=3,
+    components=RHO_PHASE,
+    directive_list=None,
+    sparse=False,
+    stations=STATIONS,
+    frequencies=FREQUENCIES,
+    classes=(nsem.simulation.Simulation2DMagneticField, nsem.simulation.Simulation2DElectricField),
+):
+    """A user's SimPEG script: its own mesh, receivers, data and errors.
+
+    Returns ``(inversion, inverse problem, data misfit, m0, true model,
+    active cells)``; ``classes`` are the TE and TM simulation classes.
+    """
     x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
     active = active_from_xyz(mesh, np.c_[x, elevation(x)])
     mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(1e-8))
     m_true = -np.log(true_resistivity(mesh.cell_centers[active], elevation))
-    locations = np.c_[STATIONS, elevation(STATIONS)]
+    locations = np.c_[stations, elevation(stations)]
     rng = np.random.default_rng(seed)
     terms = []
-    for cls, orientation in (
-        (nsem.simulation.Simulation2DMagneticField, "yx"),
-        (nsem.simulation.Simulation2DElectricField, "xy"),
-    ):
+    for cls, orientation in zip(classes, ("yx", "xy"), strict=True):
         receivers = [nsem.receivers.Impedance(locations, orientation=orientation, component=c) for c in components]
-        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in FREQUENCIES])
+        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in frequencies])
         sim = cls(mesh, survey=survey, sigmaMap=mapping, solver=Pardiso)
         d = sim.dpred(m_true)
-        first = np.tile(np.r_[np.ones(STATIONS.size), np.zeros(STATIONS.size)], FREQUENCIES.size).astype(bool)
+        first = np.tile(np.r_[np.ones(stations.size), np.zeros(stations.size)], frequencies.size).astype(bool)
         if components == RHO_PHASE:
             std = np.where(first, 0.05 * np.abs(d), 2.0)  # 5 % and 2 degrees
         else:
             # 2.5 % of |Z| on each part (5 % in apparent resistivity)
             modulus = np.hypot(d[first], d[~first])
-            std = np.repeat(0.025 * modulus.reshape(FREQUENCIES.size, -1), 2, axis=0).ravel()
+            std = np.repeat(0.025 * modulus.reshape(frequencies.size, -1), 2, axis=0).ravel()
         dobs = d + std * rng.standard_normal(d.size)
         observed = data.Data(survey, dobs=dobs, standard_deviation=std)
         terms.append(data_misfit.L2DataMisfit(data=observed, simulation=sim))
