@@ -25,6 +25,10 @@ from ._zo import (
     sample_columns,
 )
 
+#: Stagnation near a target: the misfit fell by less than this part of its
+#: distance to the target over the stall window.
+GAP_TOLERANCE = 0.1
+
 __all__ = [
     "CorrectionSettings",
     "zo_correction",
@@ -138,7 +142,7 @@ def frequency_bands(frequency, n_bands: int) -> np.ndarray:
     Examples
     --------
     >>> frequency_bands([1000.0, 100.0, 10.0, 1.0], 3).tolist()
-    [2, 1, 1, 0]
+    [2, 2, 1, 0]
     """
     logf = np.log10(np.asarray(frequency, dtype=float))
     lo, hi = logf.min(), logf.max()
@@ -250,18 +254,28 @@ def shifted_response(layout: SoundingLayout, dpred: np.ndarray, shift: np.ndarra
     return out
 
 
-def stalled(phi_history, iterations: int, tolerance: float) -> bool:
-    """Whether the misfit fell by less than ``tolerance`` (relative) over the last ``iterations``.
+def stalled(phi_history, iterations: int, tolerance: float, *, target: float | None = None) -> bool:
+    """Whether the misfit has stopped improving.
+
+    Over the last ``iterations`` accepted iterations it fell by less than
+    ``tolerance`` (relative) and, with a ``target`` misfit, by less than a
+    tenth of its distance to the target: near the target a small relative
+    decrease is still a large part of what is left.
 
     Examples
     --------
-    >>> stalled([100.0, 50.0, 49.5, 49.2, 49.0], 3, 0.02)
+    >>> stalled([100.0, 50.0, 49.8, 49.6, 49.5], 3, 0.02)
     True
     >>> stalled([100.0, 50.0, 40.0, 30.0], 3, 0.02)
+    False
+    >>> stalled([100.0, 102.7, 101.6, 101.3, 100.7], 3, 0.02, target=100.0)
     False
     """
     k = iterations
     if k <= 0 or len(phi_history) <= k:
         return False
     old, new = phi_history[-k - 1], phi_history[-1]
-    return (old - new) < tolerance * old
+    slow = (old - new) < tolerance * old
+    if slow and target is not None and old > target:
+        slow = (old - new) < GAP_TOLERANCE * (old - target)
+    return slow

@@ -111,7 +111,9 @@ class ZohdyOldenburg(Minimize):
     Stopping: directives (``TargetMisfit`` sets ``stopNextIteration``),
     ``maxIter``, or stagnation: the data misfit fell by less than
     ``stall_tolerance`` (relative) over the last ``stall_iterations``
-    accepted iterations, or no step improved it. ZO has no regularization
+    accepted iterations, and, where the target misfit is known, by less
+    than a tenth of its distance to the target (a slow but steady approach
+    to the target is not stagnation), or no step improved it. ZO has no regularization
     to trade against the misfit, so where the inversion has no
     ``TargetMisfit`` directive it stops by itself at the discrepancy
     principle: chi2 <= ``UpdateIRLS.chifact_target`` in a sparse (IRLS)
@@ -805,15 +807,31 @@ class ZohdyOldenburg(Minimize):
 
         Read from the directives of the inversion that runs this optimizer
         (SimPEG's ``BaseInversion`` sets ``callback`` to its own method).
+        Also keeps the target the iterations head for (``TargetMisfit``'s
+        where there is one), for the stagnation rule.
         """
         inversion = getattr(getattr(self, "callback", None), "__self__", None)
         directives = getattr(getattr(inversion, "directiveList", None), "dList", None) or []
-        if any("TargetMisfit" in type(d).__name__ for d in directives):
-            return None
+        self._goal = None
+        own = None if self.target_chi2 is None else self.target_chi2 * n_data
+        for d in directives:
+            if "TargetMisfit" in type(d).__name__:
+                try:
+                    self._goal = float(d.target)
+                except (AttributeError, TypeError, ValueError):  # a target only known later
+                    self._goal = None
+                return None
         for d in directives:
             if hasattr(d, "chifact_target"):  # UpdateIRLS
-                return float(d.chifact_target) * n_data
-        return None if self.target_chi2 is None else self.target_chi2 * n_data
+                own = float(d.chifact_target) * n_data
+                break
+        self._goal = own
+        return own
 
     def _stalled(self) -> bool:
-        return stalled([h["phi_d"] for h in self.history], self.stall_iterations, self.stall_tolerance)
+        return stalled(
+            [h["phi_d"] for h in self.history],
+            self.stall_iterations,
+            self.stall_tolerance,
+            target=getattr(self, "_goal", None),
+        )

@@ -62,13 +62,17 @@ def one_station_layout(rho_obs, phase_obs=45.0, impedance=False):
     )
 
 
-def test_zohdy_correction_doubles_a_half_space_where_the_data_are_twice_its_response():
-    # model: 100 ohm-m; its response 100 ohm-m; the data 200 ohm-m
+def doubled_half_space():
+    """A 100 ohm-m model, its response, and data of 200 ohm-m."""
     layout = one_station_layout(200.0)
     x = np.full(CELL_DEPTH.size, -np.log(100.0))
     dpred = one_station_layout(100.0).dobs
     rho_obs, phase_obs = sounding_state(layout, layout.dobs)
-    depth = bostick_depth(rho_obs, FREQUENCIES)
+    return layout, x, dpred, bostick_depth(rho_obs, FREQUENCIES), rho_obs, phase_obs
+
+
+def test_zohdy_correction_doubles_a_half_space_where_the_data_are_twice_its_response():
+    layout, x, dpred, depth, rho_obs, phase_obs = doubled_half_space()
     settings = CorrectionSettings(alpha=1.0, gamma=1.0, beta=0.0)
     step, new_depth = zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings)
     # Zohdy's ratio: rho -> rho * rho_obs / rho_calc, so log(sigma) falls by ln 2
@@ -120,11 +124,7 @@ def test_shifted_response_scales_apparent_resistivity_and_keeps_phase(impedance)
 
 
 def test_subspace_directions_count():
-    layout = one_station_layout(200.0)
-    x = np.full(CELL_DEPTH.size, -np.log(100.0))
-    dpred = one_station_layout(100.0).dobs
-    rho_obs, phase_obs = sounding_state(layout, layout.dobs)
-    depth = bostick_depth(rho_obs, FREQUENCIES)
+    layout, x, dpred, depth, rho_obs, phase_obs = doubled_half_space()
     rng = np.random.default_rng(0)
     gradients = {g: rng.standard_normal(CELL_DEPTH.size) for g in (0, 1, 4, 5)}
     past = [rng.standard_normal(CELL_DEPTH.size)]
@@ -143,3 +143,7 @@ def test_frequency_bands_and_stall_rule():
     assert not stalled([10.0, 9.0], 3, 0.02)
     assert stalled([10.0, 9.95, 9.9, 9.85], 3, 0.02)
     assert not stalled([10.0, 9.0, 8.0, 7.0], 3, 0.02)
+    # near the target a 1.5 % fall over 3 iterations is half of what is left
+    assert stalled([1.03, 1.025, 1.02, 1.015], 3, 0.02)
+    assert not stalled([1.03, 1.025, 1.02, 1.015], 3, 0.02, target=1.0)
+    assert stalled([1.5, 1.499, 1.498, 1.497], 3, 0.02, target=1.0)

@@ -193,10 +193,12 @@ def test_zo_inverts_a_tree_mesh_script(use_phase):
     assert np.median(np.abs(np.log10(np.exp(-model[block]) / 5.0))) < 0.5 * start_error
 
 
-def test_zo_inverts_a_hand_built_tensor_mesh_script():
+# 2.5 % on each part of Z is tighter than 2 degrees in phase: more iterations
+@pytest.mark.parametrize(("components", "max_iter"), [(RHO_PHASE, 15), (IMPEDANCE, 25)], ids=["rho-phase", "impedance"])
+def test_zo_inverts_a_hand_built_tensor_mesh_script(components, max_iter):
     mesh = tensor_mesh()
-    opt = ZohdyOldenburg(maxIter=15, use_phase=True)
-    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt)
+    opt = ZohdyOldenburg(maxIter=max_iter, use_phase=True)
+    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt, components=components)
     n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
     inv.run(m0)
     assert opt.stop_reason == "target misfit reached"
@@ -221,17 +223,6 @@ def test_impedance_parts_give_simpegs_apparent_resistivity_and_phase():
     # part of Z (each taken at its own noisy data)
     for layout in (a, b):
         assert np.median(layout.rho_weight) == pytest.approx((1 / 0.05) ** 2, rel=0.05)
-
-
-def test_zo_inverts_impedance_real_and_imaginary_parts():
-    mesh = tensor_mesh()
-    # 2.5 % on each part is tighter than 2 degrees in phase: more iterations
-    opt = ZohdyOldenburg(maxIter=25, use_phase=True)
-    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt, components=IMPEDANCE)
-    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
-    inv.run(m0)
-    assert opt.stop_reason == "target misfit reached"
-    assert inv_prob.phi_d / n_data <= 1.0
 
 
 def test_unsupported_receiver_component_is_named():
