@@ -124,6 +124,12 @@ class ZohdyOldenburg(Minimize):
     ----------
     maxIter : int
         Maximum number of iterations (accepted models).
+    tail_stop : float or None
+        Stop (``stop_reason`` "slow approach to the target") once a subspace
+        iteration removes less than this part of the misfit's distance to
+        the target: the slow last stretch that a hand-over to Gauss-Newton
+        covers sooner (the ``zo-gn`` method uses 0.25). None (default):
+        never.
     target_chi2 : float or None
         chi2 at which ZO stops by itself where the inversion has no
         ``TargetMisfit`` directive (an ``UpdateIRLS`` directive's
@@ -271,6 +277,7 @@ class ZohdyOldenburg(Minimize):
         *,
         maxIter: int = 30,
         target_chi2: float | None = 1.0,
+        tail_stop: float | None = None,
         alpha: float = 1.0,
         gamma: float = 1.0,
         beta: float = 0.5,
@@ -310,6 +317,9 @@ class ZohdyOldenburg(Minimize):
         if target_chi2 is not None and not target_chi2 > 0:
             raise ValueError(f"target_chi2 must be > 0 or None, got {target_chi2}")
         self.target_chi2 = None if target_chi2 is None else float(target_chi2)
+        if tail_stop is not None and not 0 < tail_stop < 1:
+            raise ValueError(f"tail_stop must be in (0, 1) or None, got {tail_stop}")
+        self.tail_stop = None if tail_stop is None else float(tail_stop)
         self.alpha = float(alpha)
         self.gamma = float(gamma)
         self.beta = float(beta)
@@ -604,6 +614,15 @@ class ZohdyOldenburg(Minimize):
                 self._record(phi_t, n_data, t0)
                 if self._stalled():
                     self.stop_reason = "misfit stopped improving"
+                    break
+                goal = getattr(self, "_goal", None)
+                if (
+                    self.tail_stop is not None
+                    and goal is not None
+                    and phi_t > goal
+                    and phi - phi_t < self.tail_stop * (phi - goal)
+                ):
+                    self.stop_reason = "slow approach to the target"
                     break
                 continue
             # with static shifts, the model is corrected toward the data

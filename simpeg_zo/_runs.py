@@ -582,8 +582,19 @@ def _apply_static_shifts(profile, result, opt):
     result.extra["static_shift"] = {"stations": list(names), "factors": factors}
 
 
+#: ``zo-gn`` hands over to GN once a subspace iteration removes less than
+#: this part of the misfit's distance to the target.
+HANDOVER_TAIL = 0.25
+
+
 def hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
-    """ZO (with phase) until it stops improving, then GN from its model."""
+    """ZO (with phase) until it stops improving, then GN from its model.
+
+    ZO also hands over on the slow last stretch to the target: once a
+    subspace iteration removes less than :data:`HANDOVER_TAIL` of the
+    misfit's distance to the target.
+    """
+    zo_options.setdefault("tail_stop", HANDOVER_TAIL)
     zo = zohdy_oldenburg(
         profile,
         use_phase=True,

@@ -258,3 +258,16 @@ def test_zo_stops_at_the_discrepancy_principle_without_a_target_directive(direct
     chi2 = [h["chi2"] for h in opt.history]
     # it stops at the first model within the target, not later
     assert inv_prob.phi_d / n_data == pytest.approx(chi2[-1]) and chi2[-1] <= target < chi2[-2]
+
+
+def test_tail_stop_hands_the_slow_last_stretch_over():
+    mesh = tree_mesh(_hill)
+    opt = ZohdyOldenburg(maxIter=25, use_phase=True, tail_stop=0.5)
+    inv, inv_prob, dmis, m0, m_true, active = script(mesh, opt)
+    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
+    inv.run(m0)
+    assert opt.stop_reason == "slow approach to the target"
+    phi = [h["phi_d"] for h in opt.history]
+    # the last (subspace) step removed less than half of what was left to the target
+    assert phi[-1] > n_data and phi[-2] - phi[-1] < 0.5 * (phi[-2] - n_data)
+    assert opt.stage == "subspace"  # the rule applies to subspace steps only

@@ -106,7 +106,13 @@ def test_needs_an_inverse_problem():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"alpha": 0}, "alpha"), ({"beta": 2}, "beta"), ({"memory": -1}, "memory"), ({"target_chi2": 0}, "target_chi2")],
+    [
+        ({"alpha": 0}, "alpha"),
+        ({"beta": 2}, "beta"),
+        ({"memory": -1}, "memory"),
+        ({"target_chi2": 0}, "target_chi2"),
+        ({"tail_stop": 1.5}, "tail_stop"),
+    ],
 )
 def test_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
