@@ -37,7 +37,16 @@ logger = logging.getLogger(__name__)
 
 
 def _frequency_terms(
-    simulation, model, frequencies, *, dobs=None, weights=None, groups=None, directions=None, boundary_gradient=True
+    simulation,
+    model,
+    frequencies,
+    *,
+    dobs=None,
+    weights=None,
+    groups=None,
+    directions=None,
+    boundary_gradient=True,
+    jtj_diagonal=False,
 ):
     """Data, and optionally misfit gradients and Jacobian products, of some frequencies.
 
@@ -60,12 +69,16 @@ def _frequency_terms(
         Include the gradient's part through the 1D boundary fields (the
         outermost mesh columns); it costs a 1D derivative per group, and
         callers that never move those columns can leave it out.
+    jtj_diagonal : bool
+        Also return the diagonal of ``J^T diag(weights**2) J`` (one adjoint
+        solve per datum, on the same factorisation; needs ``weights``).
 
     Returns
     -------
     dict
         ``"data"``: list of (slice, values); ``"gradients"``: {label:
-        (n_model,) array}; ``"jd"``: list of (slice, (n, k) array).
+        (n_model,) array}; ``"jd"``: list of (slice, (n, k) array);
+        ``"jtj_diagonal"``: (n_model,) array or None.
     """
     simulation.model = model
     fields = simulation.fieldsPair(simulation)
@@ -78,6 +91,7 @@ def _frequency_terms(
     else:
         gradients = {}
     data, jd = [], []
+    diagonal = np.zeros(np.asarray(model).size) if jtj_diagonal else None
     boundary = _boundary_parameters(simulation, model) if directions is not None else None
     for frequency in frequencies:
         A = simulation.getA(frequency)
@@ -107,6 +121,10 @@ def _frequency_terms(
                     )
                     for j, g in enumerate(names):
                         gradients[g] += terms[:, j]
+                if diagonal is not None:
+                    diagonal += _source_jtj_diagonal(
+                        simulation, frequency, src, fields, solver, np.asarray(weights), slices, boundary=boundary_gradient
+                    )
                 if directions is not None:
                     D = np.asarray(directions)
                     rhs_t = -np.asarray(simulation.getADeriv(frequency, u, D, adjoint=False)).reshape(u.shape[0], -1)
@@ -119,7 +137,7 @@ def _frequency_terms(
                         jd.append((slices[src, rx], _tangent_data(rx, src, simulation.mesh, fields, du, D)))
         finally:
             solver.clean()
-    return {"data": data, "gradients": gradients, "jd": jd}
+    return {"data": data, "gradients": gradients, "jd": jd, "jtj_diagonal": diagonal}
 
 
 def _boundary_parameters(simulation, model):
@@ -266,6 +284,23 @@ def _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, *, bou
     return np.real(terms) + np.real(df_dm)
 
 
+def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, *, boundary=True):
+    """Diagonal of ``J^T diag(w**2) J`` over one source's data.
+
+    All the source's data as the columns of one multi-right-hand-side
+    adjoint solve on ``solver``.
+    """
+    n_cols = sum(rx.nD for rx in src.receiver_list)
+    V, offset = {}, 0
+    for rx in src.receiver_list:
+        block = np.zeros((rx.nD, n_cols))
+        block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[slices[src, rx]]
+        V[id(rx)] = block
+        offset += rx.nD
+    terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, boundary=boundary)
+    return np.sum(terms**2, axis=1)
+
+
 def _tangent_data(rx, src, mesh, fields, du, D):
     """``J D`` rows of one receiver from the field perturbations ``du``.
 
@@ -351,16 +386,7 @@ def jtj_diagonal(
     for i_f, frequency in enumerate(simulation.survey.frequencies):
         solver = simulation.Ainv[i_f]
         for src in simulation.survey.get_sources_by_frequency(frequency):
-            n_cols = sum(rx.nD for rx in src.receiver_list)
-            V, offset = {}, 0
-            for rx in src.receiver_list:
-                sl = slices[src, rx]
-                block = np.zeros((rx.nD, n_cols))
-                block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[sl]
-                V[id(rx)] = block
-                offset += rx.nD
-            terms = _adjoint_terms(simulation, frequency, src, f, solver, V, n_cols)
-            out += np.sum(terms**2, axis=1)
+            out += _source_jtj_diagonal(simulation, frequency, src, f, solver, w, slices)
     return out
 
 
@@ -549,6 +575,7 @@ class ForwardEngine:
         groups: Sequence[ArrayLike] | None = None,
         directions: ArrayLike | None = None,
         boundary_gradient: bool = True,
+        jtj_diagonal: bool = False,
     ) -> dict:
         """Data and, on request, misfit gradients and Jacobian products.
 
@@ -569,18 +596,31 @@ class ForwardEngine:
         boundary_gradient : bool
             Include the gradient's part through the 1D boundary fields of
             the outermost mesh columns (a 1D derivative per group).
+        jtj_diagonal : bool
+            Also return the diagonal of ``J^T diag(weights**2) J`` summed
+            over the simulations (one adjoint solve per datum on each
+            frequency's factorisation; needs ``weights``).
 
         Returns
         -------
         dict
             ``"dpred"``: list per simulation; ``"gradients"``: {label:
             (n_model,) array}; ``"jd"``: list per simulation of
-            (n_data_i, k) arrays (with ``directions``).
+            (n_data_i, k) arrays (with ``directions``);
+            ``"jtj_diagonal"``: (n_model,) array (with ``jtj_diagonal``).
         """
         model = np.asarray(model, dtype=float)
+        if jtj_diagonal and weights is None:
+            raise ValueError("jtj_diagonal needs the data weights")
         tasks = []
         for i in range(len(self.simulations)):
             options = {}
+            if jtj_diagonal:
+                options.update(
+                    jtj_diagonal=True,
+                    weights=np.asarray(weights[i], dtype=float),
+                    boundary_gradient=bool(boundary_gradient),
+                )
             if dobs is not None:
                 options.update(
                     dobs=np.asarray(dobs[i], dtype=float),
@@ -598,7 +638,12 @@ class ForwardEngine:
             ]
         else:
             results = self._evaluate_dask(model, tasks)
-        out = {"dpred": [np.full(sim.survey.nD, np.nan) for sim in self.simulations], "gradients": {}, "jd": None}
+        out = {
+            "dpred": [np.full(sim.survey.nD, np.nan) for sim in self.simulations],
+            "gradients": {},
+            "jd": None,
+            "jtj_diagonal": np.zeros(model.size) if jtj_diagonal else None,
+        }
         if directions is not None:
             k = np.asarray(directions).shape[1]
             out["jd"] = [np.full((sim.survey.nD, k), np.nan) for sim in self.simulations]
@@ -609,11 +654,15 @@ class ForwardEngine:
                 out["gradients"][label] = out["gradients"].get(label, 0.0) + g
             for index, block in res["jd"]:
                 out["jd"][i][index] = block
+            if jtj_diagonal:
+                out["jtj_diagonal"] += res["jtj_diagonal"]
         n_freq = sum(len(sim.survey.frequencies) for sim in self.simulations)
         self.factorisations += n_freq
         self.forward_evaluations += 1
         if dobs is not None:
             self.jtvec_products += len(out["gradients"])
+        if jtj_diagonal:  # one adjoint product per datum
+            self.jtvec_products += sum(sim.survey.nD for sim in self.simulations)
         if directions is not None:
             self.jvec_products += np.asarray(directions).shape[1]
         return out

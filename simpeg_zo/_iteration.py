@@ -29,6 +29,10 @@ from ._zo import (
 #: distance to the target over the stall window.
 GAP_TOLERANCE = 0.1
 
+#: Jacobi-scaled gradient directions divide by ``diag(J^T W^T W J)`` plus
+#: this part of its largest value (cells the data do not sense stay bounded).
+JACOBI_FLOOR = 1e-3
+
 __all__ = [
     "CorrectionSettings",
     "zo_correction",
@@ -186,6 +190,7 @@ def subspace_directions(
     smoothing: float = 0.3,
     gradient_smoother: list | None = None,
     past_steps: tuple | list = (),
+    jtj_diagonal: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Directions of a subspace step built at ``x``.
 
@@ -193,7 +198,11 @@ def subspace_directions(
     ``windows`` lateral windows; the smoothed misfit gradient of each data
     group (``gradients``, labelled ``2 * mode + component + 4 * band``);
     each mode's whole gradient in ``gradient_windows`` lateral windows; the
-    ``past_steps``.
+    ``past_steps``. With ``jtj_diagonal`` (the diagonal of ``J^T W^T W J``
+    at some model), the gradients also enter divided by it (Jacobi-scaled,
+    as Gauss-Newton's preconditioned conjugate gradients scale them),
+    which reaches the deep and poorly sensed cells that plain gradients
+    leave alone.
 
     Returns
     -------
@@ -218,20 +227,28 @@ def subspace_directions(
     sigma = tuple(smoothing * v for v in gradient_sigma(layout)) if layout.grid_shape else (0.0, 0.0)
     gradients = gradients or {}
 
-    def direction(gradient):
-        return gradient_direction(
-            gradient, layout.cell_volume, layout.grid_shape, layout.active, sigma, smoother=gradient_smoother
-        )
+    scales = [layout.cell_volume]
+    if jtj_diagonal is not None:
+        d = np.asarray(jtj_diagonal, dtype=float)
+        if d.shape == layout.cell_volume.shape and np.isfinite(d).all() and d.max() > 0:
+            scales.append(d + JACOBI_FLOOR * d.max())
 
-    for label in sorted(gradients):
-        directions.append(direction(gradients[label]))
-    if gradient_windows > 1 and gradients:
-        # each mode's whole misfit gradient, in lateral windows
-        hats = lateral_windows(geom.cell_x, geom.station_x, gradient_windows)
-        for mode in (0, 1):
-            parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
-            if parts:
-                directions.extend((direction(np.sum(parts, axis=0))[:, None] * hats).T)
+    for scale in scales:
+
+        def direction(gradient, scale=scale):
+            return gradient_direction(
+                gradient, scale, layout.grid_shape, layout.active, sigma, smoother=gradient_smoother
+            )
+
+        for label in sorted(gradients):
+            directions.append(direction(gradients[label]))
+        if gradient_windows > 1 and gradients:
+            # each mode's whole misfit gradient, in lateral windows
+            hats = lateral_windows(geom.cell_x, geom.station_x, gradient_windows)
+            for mode in (0, 1):
+                parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
+                if parts:
+                    directions.extend((direction(np.sum(parts, axis=0))[:, None] * hats).T)
     directions.extend(past_steps)
     return np.column_stack(directions), new_depth
 

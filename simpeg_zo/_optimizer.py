@@ -237,6 +237,14 @@ class ZohdyOldenburg(Minimize):
     subspace_smoothing : float
         Width of the gradient directions' smoothing, as a fraction of half a
         station spacing across and two cells in depth (0: none).
+    subspace_jacobi : bool
+        Add the same gradient directions divided by the diagonal of
+        ``J^T W^T W J`` (Jacobi scaling, as SimPEG's ``UpdatePreconditioner``
+        scales Gauss-Newton's conjugate gradients). The diagonal is taken
+        once, when the subspace stage starts: one adjoint solve per datum on
+        each frequency's factorisation (counted among the ``Jtvec``
+        products), no Jacobian matrix. Without it the gradients, scaled by
+        cell area only, hardly move the deep and poorly sensed cells.
 
     Attributes
     ----------
@@ -302,6 +310,7 @@ class ZohdyOldenburg(Minimize):
         subspace_windows: int = 6,
         subspace_gradient_windows: int = 6,
         subspace_smoothing: float = 0.3,
+        subspace_jacobi: bool = True,
         **kwargs: Any,
     ) -> None:
         unknown = [key for key in kwargs if not hasattr(Minimize, key)]
@@ -354,6 +363,8 @@ class ZohdyOldenburg(Minimize):
             raise ValueError(f"subspace_gradient_windows must be >= 1, got {subspace_gradient_windows}")
         self.subspace_gradient_windows = int(subspace_gradient_windows)
         self.subspace_smoothing = float(subspace_smoothing)
+        self.subspace_jacobi = bool(subspace_jacobi)
+        self._jtj_diagonal = None
         self.stage = "zo"
         self.jvec_products = 0
         self.jtvec_products = 0
@@ -567,6 +578,7 @@ class ZohdyOldenburg(Minimize):
         self._damping = 1e-2
         self._past_steps = []
         self._pending = None
+        self._jtj_diagonal = None
         self.history = []
         self.stop_reason = ""
         self.startup(x0)
@@ -739,6 +751,7 @@ class ZohdyOldenburg(Minimize):
             smoothing=self.subspace_smoothing,
             gradient_smoother=self._gradient_smoother,
             past_steps=self._past_steps,
+            jtj_diagonal=self._jtj_diagonal,
         )
         return self._clean(D), new_depth
 
@@ -772,8 +785,12 @@ class ZohdyOldenburg(Minimize):
             # first subspace step: the misfit gradients at x (adjoint solves),
             # then the Jacobian products of all its directions, which are
             # also the next step's
-            if not gradients:
-                gradients = self._engine.evaluate(x, **self._gradient_request())["gradients"]
+            want_jacobi = self.subspace_jacobi and self._jtj_diagonal is None
+            if not gradients or want_jacobi:
+                out = self._engine.evaluate(x, **self._gradient_request(), jtj_diagonal=want_jacobi)
+                gradients = out["gradients"]
+                if want_jacobi:
+                    self._jtj_diagonal = out["jtj_diagonal"]
                 self._count()
             D, new_depth = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
             following = D
