@@ -123,7 +123,14 @@ def _frequency_terms(
                         gradients[g] += terms[:, j]
                 if diagonal is not None:
                     diagonal += _source_jtj_diagonal(
-                        simulation, frequency, src, fields, solver, np.asarray(weights), slices, boundary=boundary_gradient
+                        simulation,
+                        frequency,
+                        src,
+                        fields,
+                        solver,
+                        np.asarray(weights),
+                        slices,
+                        boundary=boundary_gradient,
                     )
                 if directions is not None:
                     D = np.asarray(directions)

@@ -72,6 +72,26 @@ def test_jtj_diagonal_matches_the_jacobian_rows(hill, mode):
         simpeg_zo.jtj_diagonal(sim, model, W=sp.identity(n + 1))
 
 
+def test_forward_engine_jtj_diagonal(hill):
+    """The engine's diagonal (taken beside a forward pass, one
+    factorisation per frequency, as ZO's subspace stage takes it) equals
+    the squared rows of W J through SimPEG's Jtvec, summed over the modes;
+    it is counted as one Jtvec product per datum."""
+    profile, model = hill
+    sims = [profile.simulations[m] for m in ("TE", "TM")]
+    rng = np.random.default_rng(1)
+    weights = [rng.uniform(0.5, 2.0, sim.survey.nD) for sim in sims]
+    expected = sum(_rows_squared(sim, model, sp.diags(w).tocsr()) for sim, w in zip(sims, weights, strict=True))
+    engine = simpeg_zo.ForwardEngine(sims)
+    out = engine.evaluate(model, weights=weights, jtj_diagonal=True)
+    assert np.allclose(out["jtj_diagonal"], expected, rtol=1e-10, atol=1e-12 * expected.max())
+    assert engine.jtvec_products == sum(sim.survey.nD for sim in sims)
+    assert out["gradients"] == {}
+    assert engine.evaluate(model)["jtj_diagonal"] is None
+    with pytest.raises(ValueError, match="needs the data weights"):
+        engine.evaluate(model, jtj_diagonal=True)
+
+
 def test_jtj_diagonal_follows_the_model(hill):
     """getJtJdiag at another model than the last fields' recomputes them."""
     profile, model = hill

@@ -6,6 +6,7 @@ from scipy.constants import mu_0
 
 from simpeg_zo._bostick import bostick_depth
 from simpeg_zo._iteration import (
+    JACOBI_FLOOR,
     CorrectionSettings,
     frequency_bands,
     shifted_response,
@@ -135,6 +136,35 @@ def test_subspace_directions_count():
     # gradients + 1 mode x 1 window + 1 past step
     assert D.shape == (CELL_DEPTH.size, 1 + 3 + 4 + 1 + 1)
     np.testing.assert_array_equal(D[:, -1], past[0])
+    # Jacobi scaling: the gradient directions again, divided by the
+    # diagonal (plus its floor), normalised; a zero or NaN diagonal adds none
+    diag = np.logspace(0, -6, CELL_DEPTH.size)
+    Dj, _ = subspace_directions(
+        layout,
+        x,
+        dpred,
+        depth,
+        rho_obs,
+        phase_obs,
+        CorrectionSettings(),
+        gradients=gradients,
+        past_steps=past,
+        jtj_diagonal=diag,
+        smoothing=0.0,
+    )
+    assert Dj.shape == (CELL_DEPTH.size, 1 + 3 + 2 * (4 + 1) + 1)
+    np.testing.assert_array_equal(Dj[:, :4], D[:, :4])
+    plain = -gradients[0] / np.abs(gradients[0]).max()
+    np.testing.assert_allclose(Dj[:, 4], plain, rtol=1e-12)
+    scaled = -gradients[0] / (diag + JACOBI_FLOOR * diag.max())
+    np.testing.assert_allclose(Dj[:, 9], scaled / np.abs(scaled).max(), rtol=1e-12)
+    # the deep, poorly sensed cells move most in the scaled direction
+    assert np.argmax(np.abs(Dj[:, 9])) > np.argmax(np.abs(Dj[:, 4]))
+    for bad in (np.zeros(CELL_DEPTH.size), np.full(CELL_DEPTH.size, np.nan)):
+        Db, _ = subspace_directions(
+            layout, x, dpred, depth, rho_obs, phase_obs, CorrectionSettings(), gradients=gradients, jtj_diagonal=bad
+        )
+        assert Db.shape[1] == D.shape[1] - 1
 
 
 def test_frequency_bands_and_stall_rule():
