@@ -71,7 +71,8 @@ def _frequency_terms(
         callers that never move those columns can leave it out.
     jtj_diagonal : bool
         Also return the diagonal of ``J^T diag(weights**2) J`` (one adjoint
-        solve per datum, on the same factorisation; needs ``weights``).
+        solve per station and impedance, whose rows give its apparent
+        resistivity and phase, on the same factorisation; needs ``weights``).
 
     Returns
     -------
@@ -286,26 +287,138 @@ def _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, *, bou
     lam = solver * df_du
     terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
     if boundary:
-        for j in range(n_cols):
-            terms[:, j] += np.real(np.asarray(simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True))).ravel()
+        terms += np.real(_rhs_deriv_adjoint(simulation, frequency, src, lam))
     return np.real(terms) + np.real(df_dm)
+
+
+def _rhs_deriv_adjoint(simulation, frequency, src, lam):
+    """``(dq/dm)^T lam`` for the columns of ``lam`` (the 1D boundary fields).
+
+    All columns in one call where the simulation takes a matrix (SimPEG's 2D
+    MT simulations do: one multi-right-hand-side 1D solve), else column by
+    column. Returns (n_model, n_cols), or 0.0 where the right-hand side does
+    not depend on the model.
+    """
+    from simpeg.utils import Zero
+
+    n_cols = lam.shape[1]
+    out = simulation.getRHSDeriv(frequency, src, lam, adjoint=True)
+    if isinstance(out, Zero):
+        return 0.0
+    out = np.asarray(out)
+    if out.ndim == 2 and out.shape[1] == n_cols:
+        return out
+    return np.column_stack(
+        [np.asarray(simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True)).ravel() for j in range(n_cols)]
+    )
 
 
 def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, *, boundary=True):
     """Diagonal of ``J^T diag(w**2) J`` over one source's data.
 
-    All the source's data as the columns of one multi-right-hand-side
-    adjoint solve on ``solver``.
+    The 2D impedance receivers of one orientation at the same stations
+    (apparent resistivity and phase, real and imaginary parts) are rows of
+    the same complex impedance: one complex adjoint solve per station gives
+    the impedance's model derivative, and each receiver's row is the real
+    part of a complex multiple of it. Other receivers: one adjoint solve per
+    datum. Each group's solves are the columns of one multi-right-hand-side
+    solve on ``solver``.
     """
-    n_cols = sum(rx.nD for rx in src.receiver_list)
-    V, offset = {}, 0
+    groups, rest = _impedance_groups(src, simulation.mesh)
+    out = 0.0
+    for rxs in groups.values():
+        rows = _impedance_adjoint_rows(simulation, frequency, src, fields, solver, rxs[0], boundary=boundary)
+        for rx, scale in zip(rxs, _impedance_row_scales(rxs, src, simulation.mesh, fields), strict=True):
+            out = out + np.sum(np.real(rows * (scale * w[slices[src, rx]])) ** 2, axis=1)
+    if rest:
+        n_cols = sum(rx.nD for rx in rest)
+        V, offset = {}, 0
+        for rx in src.receiver_list:
+            block = np.zeros((rx.nD, n_cols))
+            if rx in rest:
+                block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[slices[src, rx]]
+                offset += rx.nD
+            V[id(rx)] = block
+        terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, boundary=boundary)
+        out = out + np.sum(terms**2, axis=1)
+    return out
+
+
+def _impedance_groups(src, mesh):
+    """A source's 2D impedance receivers grouped by orientation and stations, and the rest."""
+    groups, rest = {}, []
     for rx in src.receiver_list:
-        block = np.zeros((rx.nD, n_cols))
-        block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[slices[src, rx]]
-        V[id(rx)] = block
-        offset += rx.nD
-    terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, boundary=boundary)
-    return np.sum(terms**2, axis=1)
+        if _vectorised(rx, mesh):
+            key = (rx.orientation, rx.locations_e.tobytes(), rx.locations_h.tobytes())
+            groups.setdefault(key, []).append(rx)
+        else:
+            rest.append(rx)
+    return groups, rest
+
+
+def _jtj_adjoint_solves(simulation):
+    """Adjoint solves of one ``J^T W^T W J`` diagonal (see ``_source_jtj_diagonal``)."""
+    count = 0
+    for src in simulation.survey.source_list:
+        groups, rest = _impedance_groups(src, simulation.mesh)
+        count += sum(rxs[0].nD for rxs in groups.values()) + sum(rx.nD for rx in rest)
+    return count
+
+
+def _impedance_adjoint_rows(simulation, frequency, src, fields, solver, rx, *, boundary=True):
+    """Model derivatives of a 2D impedance receiver's complex impedances.
+
+    Returns (n_model, n_stations) complex ``T``: the Jacobian row of
+    ``Re(c Z_k)`` is ``Re(c T[:, k])`` for any complex ``c``. One adjoint
+    solve per station.
+    """
+    import scipy.sparse as sp
+    from simpeg.utils import Zero
+
+    mesh = simulation.mesh
+    n = rx.nD
+    PE, PH = _impedance_projections(rx, mesh)
+    bot = PH @ fields[src, "h"][:, 0]
+    imp = (PE @ fields[src, "e"][:, 0]) / bot
+    gtop = sp.diags(1 / bot)
+    gbot = sp.diags(-imp / bot)
+    gh = np.asarray((PH.T @ gbot).todense())
+    ge = np.asarray((PE.T @ gtop).todense())
+    u = fields[src, simulation._solutionType]
+    du = np.zeros((u.shape[0], n), dtype=complex)
+    dm = 0.0
+    for part_u, part_m in (
+        fields._hDeriv(src, None, gh, adjoint=True),
+        fields._eDeriv(src, None, ge, adjoint=True),
+    ):
+        if not isinstance(part_u, Zero):
+            du += np.asarray(part_u).reshape(u.shape[0], n)
+        if not isinstance(part_m, Zero):
+            dm = dm + np.asarray(part_m).reshape(-1, n)
+    lam = solver * du
+    rows = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n).astype(complex)
+    if boundary:
+        rows += _rhs_deriv_adjoint(simulation, frequency, src, lam)
+    return rows + dm
+
+
+def _impedance_row_scales(rxs, src, mesh, fields):
+    """Per receiver, the complex ``c`` with datum rows ``Re(c T)`` (see above)."""
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+
+    PE, PH = _impedance_projections(rxs[0], mesh)
+    imp = (PE @ fields[src, "e"][:, 0]) / (PH @ fields[src, "h"][:, 0])
+    scales = []
+    for rx in rxs:
+        if rx.component == "apparent_resistivity":
+            scales.append(np.conj(2 * _alpha(src) * imp))
+        elif rx.component == "phase":
+            scales.append(-1j * np.conj(180 / np.pi * imp / (imp.real**2 + imp.imag**2)))
+        elif rx.component == "imag":
+            scales.append(np.full(rx.nD, -1j))
+        else:
+            scales.append(np.ones(rx.nD, dtype=complex))
+    return scales
 
 
 def _tangent_data(rx, src, mesh, fields, du, D):
@@ -349,7 +462,9 @@ def jtj_diagonal(
     What ``getJtJdiag`` gives SimPEG's ``UpdatePreconditioner`` (Jacobi
     preconditioning of Gauss-Newton's conjugate gradients) and
     ``UpdateSensitivityWeights``, without forming ``J``: per frequency one
-    adjoint solve per datum, all of that frequency's data as the columns of
+    adjoint solve per station and impedance (its apparent resistivity,
+    phase, real and imaginary parts are rows of the same complex
+    derivative; one per datum for other receivers), as the columns of
     one multi-right-hand-side solve, on the stored factorisations of
     ``simulation.fields`` (so in a Gauss-Newton iteration it costs solves
     only). The 2D MT simulations of SimPEG 0.25 have no working ``getJ``.
@@ -605,8 +720,8 @@ class ForwardEngine:
             the outermost mesh columns (a 1D derivative per group).
         jtj_diagonal : bool
             Also return the diagonal of ``J^T diag(weights**2) J`` summed
-            over the simulations (one adjoint solve per datum on each
-            frequency's factorisation; needs ``weights``).
+            over the simulations (one adjoint solve per station and
+            impedance on each frequency's factorisation; needs ``weights``).
 
         Returns
         -------
@@ -668,8 +783,8 @@ class ForwardEngine:
         self.forward_evaluations += 1
         if dobs is not None:
             self.jtvec_products += len(out["gradients"])
-        if jtj_diagonal:  # one adjoint product per datum
-            self.jtvec_products += sum(sim.survey.nD for sim in self.simulations)
+        if jtj_diagonal:  # one adjoint product per station, mode and frequency
+            self.jtvec_products += sum(_jtj_adjoint_solves(sim) for sim in self.simulations)
         if directions is not None:
             self.jvec_products += np.asarray(directions).shape[1]
         return out

@@ -241,9 +241,9 @@ class ZohdyOldenburg(Minimize):
         Add the same gradient directions divided by the diagonal of
         ``J^T W^T W J`` (Jacobi scaling, as SimPEG's ``UpdatePreconditioner``
         scales Gauss-Newton's conjugate gradients). The diagonal is taken
-        once, when the subspace stage starts: one adjoint solve per datum on
-        each frequency's factorisation (counted among the ``Jtvec``
-        products), no Jacobian matrix. Without it the gradients, scaled by
+        once, when the subspace stage starts: one complex adjoint solve per
+        station, mode and frequency on that frequency's factorisation
+        (counted among the ``Jtvec`` products), no Jacobian matrix. Without it the gradients, scaled by
         cell area only, hardly move the deep and poorly sensed cells.
 
     Attributes

@@ -72,11 +72,39 @@ def test_jtj_diagonal_matches_the_jacobian_rows(hill, mode):
         simpeg_zo.jtj_diagonal(sim, model, W=sp.identity(n + 1))
 
 
+@pytest.mark.parametrize("mode", ["TE", "TM"])
+def test_jtj_diagonal_of_impedance_parts_and_mixed_stations(hill, mode):
+    """Real and imaginary impedance parts, apparent resistivity and phase on
+    one source, and receivers at different station sets (rows built from one
+    complex adjoint solve per station and orientation where they share
+    stations): the squared rows of W J through SimPEG's Jtvec."""
+    from simpeg.electromagnetics import natural_source as nsem
+
+    profile, model = hill
+    sim0 = profile.simulations[mode]
+    rx0 = sim0.survey.source_list[0].receiver_list[0]
+    locations = rx0.locations_e
+    orientation = rx0.orientation
+    receivers = [
+        nsem.receivers.Impedance(locations, orientation=orientation, component=c)
+        for c in ("real", "imag", "apparent_resistivity", "phase")
+    ]
+    receivers.append(nsem.receivers.Impedance(locations[::2], orientation=orientation, component="phase"))
+    survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in (30.0, 0.3)])
+    sim = type(sim0)(sim0.mesh, survey=survey, sigmaMap=sim0.sigmaMap, solver=sim0.solver)
+    rng = np.random.default_rng(2)
+    W = sp.diags(rng.uniform(0.5, 2.0, survey.nD)).tocsr()
+    expected = _rows_squared(sim, model, W)
+    got = simpeg_zo.jtj_diagonal(sim, model, W=W)
+    assert np.max(np.abs(got - expected)) <= 1e-10 * np.max(expected)
+
+
 def test_forward_engine_jtj_diagonal(hill):
     """The engine's diagonal (taken beside a forward pass, one
     factorisation per frequency, as ZO's subspace stage takes it) equals
     the squared rows of W J through SimPEG's Jtvec, summed over the modes;
-    it is counted as one Jtvec product per datum."""
+    it is counted as one Jtvec product per station, mode and frequency
+    (apparent resistivity and phase rows from one complex adjoint solve)."""
     profile, model = hill
     sims = [profile.simulations[m] for m in ("TE", "TM")]
     rng = np.random.default_rng(1)
@@ -85,7 +113,7 @@ def test_forward_engine_jtj_diagonal(hill):
     engine = simpeg_zo.ForwardEngine(sims)
     out = engine.evaluate(model, weights=weights, jtj_diagonal=True)
     assert np.allclose(out["jtj_diagonal"], expected, rtol=1e-10, atol=1e-12 * expected.max())
-    assert engine.jtvec_products == sum(sim.survey.nD for sim in sims)
+    assert engine.jtvec_products == sum(sim.survey.nD for sim in sims) // 2
     assert out["gradients"] == {}
     assert engine.evaluate(model)["jtj_diagonal"] is None
     with pytest.raises(ValueError, match="needs the data weights"):
