@@ -373,7 +373,9 @@ class Pardiso(Base):
         x = np.zeros_like(b, order="F")
         self._iparm[11] = 2 if (self._transposed and not self.is_symmetric) else 0
         self._call(33, b, x, nrhs=b.shape[1])
-        return x
+        # row-major for what follows (SciPy's sparse products copy a
+        # column-major operand at every call)
+        return np.ascontiguousarray(x)
 
     def _solve_single(self, rhs):
         return self._solve_multiple(np.asarray(rhs)[:, None])[:, 0]
