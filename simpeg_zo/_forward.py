@@ -192,6 +192,31 @@ def _impedance_projections(rx, mesh):
     return cached[1]
 
 
+def _impedance(rx, src, mesh, fields):
+    """A 2D impedance receiver's impedances and the magnetic fields under them."""
+    PE, PH = _impedance_projections(rx, mesh)
+    bot = PH @ fields[src, "h"][:, 0]
+    return (PE @ fields[src, "e"][:, 0]) / bot, bot
+
+
+def _impedance_scale(component, src, imp):
+    """Complex ``c`` per station with ``d(datum) = Re(c dZ)``.
+
+    For apparent resistivity, phase (degrees), real and imaginary parts of
+    the impedances ``imp``: the tangent rows are ``Re(c dZ/dm)`` and the
+    adjoint takes ``c v`` for real data-space ``v``.
+    """
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+
+    if component == "apparent_resistivity":
+        return 2 * _alpha(src) * np.conj(imp)
+    if component == "phase":
+        return -1j * (180 / np.pi) * np.conj(imp) / (imp.real**2 + imp.imag**2)
+    if component == "imag":
+        return np.full(imp.shape, -1j)
+    return np.ones(imp.shape, dtype=complex)
+
+
 def _receiver_data(rx, src, mesh, fields):
     """A receiver's data (SimPEG's ``rx.eval``).
 
@@ -201,8 +226,7 @@ def _receiver_data(rx, src, mesh, fields):
 
     if not _vectorised(rx, mesh):
         return np.asarray(rx.eval(src, mesh, fields)).ravel()
-    PE, PH = _impedance_projections(rx, mesh)
-    imp = (PE @ fields[src, "e"][:, 0]) / (PH @ fields[src, "h"][:, 0])
+    imp, _ = _impedance(rx, src, mesh, fields)
     if rx.component == "apparent_resistivity":
         return _alpha(src) * (imp.real**2 + imp.imag**2)
     if rx.component == "phase":
@@ -221,12 +245,40 @@ def _vectorised(rx, mesh):
     )
 
 
+def _impedance_adjoint_sources(rx, src, mesh, fields, vz):
+    """``(P_H^T g_h, P_E^T g_e)`` of complex impedance-space vectors.
+
+    The adjoint of ``dZ = (P_E de - Z P_H dh) / (P_H h)`` applied to ``vz``
+    (n_stations, n_cols).
+    """
+    PE, PH = _impedance_projections(rx, mesh)
+    imp, bot = _impedance(rx, src, mesh, fields)
+    g = vz / bot[:, None]
+    return PH.T @ (-imp[:, None] * g), PE.T @ g
+
+
+def _field_adjoint(src, fields, gh, ge, n_fields, n_cols):
+    """``(du, dm)``: the adjoints of the h and e field derivatives applied to ``gh`` and ``ge``."""
+    from simpeg.utils import Zero
+
+    du = np.zeros((n_fields, n_cols), dtype=complex)
+    dm = 0.0
+    for part_u, part_m in (
+        fields._hDeriv(src, None, gh, adjoint=True),
+        fields._eDeriv(src, None, ge, adjoint=True),
+    ):
+        if not isinstance(part_u, Zero):
+            du += np.asarray(part_u).reshape(n_fields, n_cols)
+        if not isinstance(part_m, Zero):
+            dm = dm + np.asarray(part_m).reshape(-1, n_cols)
+    return du, dm
+
+
 def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
     """``(dd/du)^T V`` and ``(dd/dm)^T V`` of a source's receivers.
 
     For several data-space vectors at once (``V[id(rx)]``: (nD, n_groups)).
     """
-    from simpeg.electromagnetics.natural_source.receivers import _alpha
     from simpeg.utils import Zero
 
     gh = ge = None
@@ -242,53 +294,45 @@ def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
                 if not isinstance(dm_t, Zero):
                     dm_cols[j] = dm_cols[j] + np.asarray(dm_t).reshape(-1)
             continue
-        PE, PH = _impedance_projections(rx, mesh)
-        top = PE @ fields[src, "e"][:, 0]
-        bot = PH @ fields[src, "h"][:, 0]
-        imp = (top / bot)[:, None]
-        if rx.component == "phase":
-            v = 180 / np.pi * imp / (imp.real**2 + imp.imag**2) * v
-            v = -v.imag - 1j * v.real
-        elif rx.component == "apparent_resistivity":
-            v = 2 * _alpha(src) * imp * v
-            v = v.real - 1j * v.imag
-        elif rx.component == "imag":
-            v = -1j * v
-        gtop = v / bot[:, None]
-        gbot = -imp * v / bot[:, None]
-        gh = PH.T @ gbot if gh is None else gh + PH.T @ gbot
-        ge = PE.T @ gtop if ge is None else ge + PE.T @ gtop
+        imp, _ = _impedance(rx, src, mesh, fields)
+        vz = _impedance_scale(rx.component, src, imp)[:, None] * v
+        h_part, e_part = _impedance_adjoint_sources(rx, src, mesh, fields, vz)
+        gh = h_part if gh is None else gh + h_part
+        ge = e_part if ge is None else ge + e_part
     dm_sum = 0.0
     if any(not np.isscalar(c) for c in dm_cols):
         size = next(np.size(c) for c in dm_cols if not np.isscalar(c))
         dm_sum = np.column_stack([np.broadcast_to(c, size) for c in dm_cols])
     if gh is not None:
-        u_h, m_h = fields._hDeriv(src, None, gh, adjoint=True)
-        u_e, m_e = fields._eDeriv(src, None, ge, adjoint=True)
-        for part in (u_h, u_e):
-            if not isinstance(part, Zero):
-                du_sum += np.asarray(part).reshape(n_fields, n_groups)
-        for part in (m_h, m_e):
-            if not isinstance(part, Zero):
-                dm_sum = dm_sum + np.asarray(part).reshape(-1, n_groups)
+        du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n_groups)
+        du_sum += du
+        dm_sum = dm_sum + dm
     return du_sum, dm_sum
+
+
+def _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n_cols, *, boundary=True):
+    """Complex ``J^T`` columns from the data's field and model adjoints ``du``, ``dm``.
+
+    One adjoint solve per column on ``solver`` (the frequency's
+    factorisation), then the model derivatives of the system matrix and,
+    with ``boundary``, of the 1D boundary fields. Returns (n_model, n_cols).
+    """
+    u = fields[src, simulation._solutionType]
+    lam = solver * du
+    terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
+    if boundary:
+        terms = terms + _rhs_deriv_adjoint(simulation, frequency, src, lam)
+    return terms + dm
 
 
 def _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, *, boundary=True):
     """``J^T V`` of one source for several data-space vectors at once.
 
-    One adjoint solve per column on ``solver`` (the frequency's
-    factorisation), then the model derivatives of the system matrix, of the
-    receivers and, with ``boundary``, of the 1D boundary fields. Returns
-    (n_model, n_cols).
+    Returns (n_model, n_cols); see ``_adjoint_solve``.
     """
-    u = fields[src, simulation._solutionType]
-    df_du, df_dm = _adjoint_data(src, simulation.mesh, fields, V, n_cols, u.shape[0])
-    lam = solver * df_du
-    terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
-    if boundary:
-        terms += np.real(_rhs_deriv_adjoint(simulation, frequency, src, lam))
-    return np.real(terms) + np.real(df_dm)
+    n_fields = fields[src, simulation._solutionType].shape[0]
+    du, dm = _adjoint_data(src, simulation.mesh, fields, V, n_cols, n_fields)
+    return np.real(_adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n_cols, boundary=boundary))
 
 
 def _rhs_deriv_adjoint(simulation, frequency, src, lam):
@@ -319,17 +363,24 @@ def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, 
     The 2D impedance receivers of one orientation at the same stations
     (apparent resistivity and phase, real and imaginary parts) are rows of
     the same complex impedance: one complex adjoint solve per station gives
-    the impedance's model derivative, and each receiver's row is the real
-    part of a complex multiple of it. Other receivers: one adjoint solve per
-    datum. Each group's solves are the columns of one multi-right-hand-side
-    solve on ``solver``.
+    the impedance's model derivative ``T``, and each receiver's rows are
+    ``Re(c T)`` (``_impedance_scale``). Other receivers: one adjoint solve
+    per datum. Each group's solves are the columns of one
+    multi-right-hand-side solve on ``solver``.
     """
-    groups, rest = _impedance_groups(src, simulation.mesh)
+    mesh = simulation.mesh
+    n_fields = fields[src, simulation._solutionType].shape[0]
+    groups, rest = _impedance_groups(src, mesh)
     out = 0.0
     for rxs in groups.values():
-        rows = _impedance_adjoint_rows(simulation, frequency, src, fields, solver, rxs[0], boundary=boundary)
-        for rx, scale in zip(rxs, _impedance_row_scales(rxs, src, simulation.mesh, fields), strict=True):
-            out = out + np.sum(np.real(rows * (scale * w[slices[src, rx]])) ** 2, axis=1)
+        n = rxs[0].nD
+        gh, ge = _impedance_adjoint_sources(rxs[0], src, mesh, fields, np.eye(n, dtype=complex))
+        du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n)
+        rows = _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n, boundary=boundary)
+        imp, _ = _impedance(rxs[0], src, mesh, fields)
+        for rx in rxs:
+            scale = _impedance_scale(rx.component, src, imp) * w[slices[src, rx]]
+            out = out + np.sum(np.real(rows * scale) ** 2, axis=1)
     if rest:
         n_cols = sum(rx.nD for rx in rest)
         V, offset = {}, 0
@@ -365,70 +416,12 @@ def _jtj_adjoint_solves(simulation):
     return count
 
 
-def _impedance_adjoint_rows(simulation, frequency, src, fields, solver, rx, *, boundary=True):
-    """Model derivatives of a 2D impedance receiver's complex impedances.
-
-    Returns (n_model, n_stations) complex ``T``: the Jacobian row of
-    ``Re(c Z_k)`` is ``Re(c T[:, k])`` for any complex ``c``. One adjoint
-    solve per station.
-    """
-    import scipy.sparse as sp
-    from simpeg.utils import Zero
-
-    mesh = simulation.mesh
-    n = rx.nD
-    PE, PH = _impedance_projections(rx, mesh)
-    bot = PH @ fields[src, "h"][:, 0]
-    imp = (PE @ fields[src, "e"][:, 0]) / bot
-    gtop = sp.diags(1 / bot)
-    gbot = sp.diags(-imp / bot)
-    gh = np.asarray((PH.T @ gbot).todense())
-    ge = np.asarray((PE.T @ gtop).todense())
-    u = fields[src, simulation._solutionType]
-    du = np.zeros((u.shape[0], n), dtype=complex)
-    dm = 0.0
-    for part_u, part_m in (
-        fields._hDeriv(src, None, gh, adjoint=True),
-        fields._eDeriv(src, None, ge, adjoint=True),
-    ):
-        if not isinstance(part_u, Zero):
-            du += np.asarray(part_u).reshape(u.shape[0], n)
-        if not isinstance(part_m, Zero):
-            dm = dm + np.asarray(part_m).reshape(-1, n)
-    lam = solver * du
-    rows = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n).astype(complex)
-    if boundary:
-        rows += _rhs_deriv_adjoint(simulation, frequency, src, lam)
-    return rows + dm
-
-
-def _impedance_row_scales(rxs, src, mesh, fields):
-    """Per receiver, the complex ``c`` with datum rows ``Re(c T)`` (see above)."""
-    from simpeg.electromagnetics.natural_source.receivers import _alpha
-
-    PE, PH = _impedance_projections(rxs[0], mesh)
-    imp = (PE @ fields[src, "e"][:, 0]) / (PH @ fields[src, "h"][:, 0])
-    scales = []
-    for rx in rxs:
-        if rx.component == "apparent_resistivity":
-            scales.append(np.conj(2 * _alpha(src) * imp))
-        elif rx.component == "phase":
-            scales.append(-1j * np.conj(180 / np.pi * imp / (imp.real**2 + imp.imag**2)))
-        elif rx.component == "imag":
-            scales.append(np.full(rx.nD, -1j))
-        else:
-            scales.append(np.ones(rx.nD, dtype=complex))
-    return scales
-
-
 def _tangent_data(rx, src, mesh, fields, du, D):
     """``J D`` rows of one receiver from the field perturbations ``du``.
 
     All directions at once for 2D impedance receivers; others column by
     column through SimPEG.
     """
-    from simpeg.electromagnetics.natural_source.receivers import _alpha
-
     if not _vectorised(rx, mesh):
         return np.column_stack(
             [
@@ -437,18 +430,11 @@ def _tangent_data(rx, src, mesh, fields, du, D):
             ]
         )
     PE, PH = _impedance_projections(rx, mesh)
-    top = PE @ fields[src, "e"][:, 0]
-    bot = PH @ fields[src, "h"][:, 0]
-    imp = (top / bot)[:, None]
+    imp, bot = _impedance(rx, src, mesh, fields)
     de = PE @ fields._eDeriv(src, du, D, adjoint=False)
     dh = PH @ fields._hDeriv(src, du, D, adjoint=False)
-    dimp = (de - imp * dh) / bot[:, None]
-    if rx.component == "apparent_resistivity":
-        return 2 * _alpha(src) * (imp.real * dimp.real + imp.imag * dimp.imag)
-    if rx.component == "phase":
-        amp2 = imp.real**2 + imp.imag**2
-        return (180 / np.pi) * (-imp.imag / amp2 * dimp.real + imp.real / amp2 * dimp.imag)
-    return getattr(dimp, rx.component)
+    dimp = (de - imp[:, None] * dh) / bot[:, None]
+    return np.real(_impedance_scale(rx.component, src, imp)[:, None] * dimp)
 
 
 def jtj_diagonal(

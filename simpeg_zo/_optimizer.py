@@ -243,8 +243,9 @@ class ZohdyOldenburg(Minimize):
         scales Gauss-Newton's conjugate gradients). The diagonal is taken
         once, when the subspace stage starts: one complex adjoint solve per
         station, mode and frequency on that frequency's factorisation
-        (counted among the ``Jtvec`` products), no Jacobian matrix. Without it the gradients, scaled by
-        cell area only, hardly move the deep and poorly sensed cells.
+        (counted among the ``Jtvec`` products), no Jacobian matrix. Without
+        it the gradients, scaled by cell area only, hardly move the deep and
+        poorly sensed cells.
 
     Attributes
     ----------
