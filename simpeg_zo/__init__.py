@@ -66,6 +66,7 @@ from ._bostick import (
     fold_phase,
 )
 from ._compare import Comparison, compare, core_region, decimate_survey
+from ._derivatives import jtj_diagonal
 from ._directives import BostickStartingModel, bostick_model
 from ._edi import (
     EDIError,
@@ -79,7 +80,7 @@ from ._edi import (
 )
 from ._export import write_occam2d, write_vtr
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
-from ._forward import ForwardEngine, forward_dpred, jtj_diagonal
+from ._forward import ForwardEngine, forward_dpred
 from ._invert import invert_profile, misfit_tables, write_inversion
 from ._mesh import skin_depth
 from ._methods import METHODS, run_method

@@ -12,7 +12,8 @@ from simpeg import data as simpeg_data
 from simpeg import data_misfit, maps
 from simpeg.electromagnetics import natural_source as nsem
 
-from ._forward import forward_dpred, jtj_diagonal
+from ._derivatives import jtj_diagonal
+from ._forward import forward_dpred
 from ._mesh import (
     PAD_FRACTION,
     active_cells_from_surface,

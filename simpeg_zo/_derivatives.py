@@ -1,0 +1,350 @@
+"""Derivatives of SimPEG's 2D MT receivers on one frequency's factorisation.
+
+The pieces behind :class:`~simpeg_zo.ForwardEngine`'s gradients, Jacobian
+products and ``J^T W^T W J`` diagonal: 2D impedance receivers vectorised over
+stations and directions (their projections kept), other receivers through
+SimPEG's own ``eval``/``evalDeriv``. Every function takes the fields and the
+factorisation of one frequency; none factorises.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from simpeg.fields import Fields
+    from simpeg.simulation import BaseSimulation
+
+__all__ = ["jtj_diagonal"]
+
+
+_PROJECTIONS = weakref.WeakKeyDictionary()
+
+
+def _impedance_projections(rx, mesh):
+    """(P_E, P_H) interpolation matrices of a 2D impedance receiver.
+
+    Kept per receiver and mesh (SimPEG's NSEM receivers rebuild them at every
+    call).
+    """
+    key = (id(mesh), mesh.n_cells, rx.orientation, rx.locations_e.tobytes())
+    cached = _PROJECTIONS.get(rx)
+    if cached is None or cached[0] != key:
+        if rx.orientation == "xy":
+            pair = rx.getP(mesh, "Ex"), rx.getP(mesh, "CC")
+        else:
+            pair = rx.getP(mesh, "CC"), rx.getP(mesh, "Ex")
+        cached = (key, pair)
+        _PROJECTIONS[rx] = cached
+    return cached[1]
+
+
+def _impedance(rx, src, mesh, fields):
+    """A 2D impedance receiver's impedances and the magnetic fields under them."""
+    PE, PH = _impedance_projections(rx, mesh)
+    bot = PH @ fields[src, "h"][:, 0]
+    return (PE @ fields[src, "e"][:, 0]) / bot, bot
+
+
+def _impedance_scale(component, src, imp):
+    """Complex ``c`` per station with ``d(datum) = Re(c dZ)``.
+
+    For apparent resistivity, phase (degrees), real and imaginary parts of
+    the impedances ``imp``: the tangent rows are ``Re(c dZ/dm)`` and the
+    adjoint takes ``c v`` for real data-space ``v``.
+    """
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+
+    if component == "apparent_resistivity":
+        return 2 * _alpha(src) * np.conj(imp)
+    if component == "phase":
+        return -1j * (180 / np.pi) * np.conj(imp) / (imp.real**2 + imp.imag**2)
+    if component == "imag":
+        return np.full(imp.shape, -1j)
+    return np.ones(imp.shape, dtype=complex)
+
+
+def _receiver_data(rx, src, mesh, fields):
+    """A receiver's data (SimPEG's ``rx.eval``).
+
+    Vectorised for 2D impedance receivers, with their projections kept.
+    """
+    from simpeg.electromagnetics.natural_source.receivers import _alpha
+
+    if not _vectorised(rx, mesh):
+        return np.asarray(rx.eval(src, mesh, fields)).ravel()
+    imp, _ = _impedance(rx, src, mesh, fields)
+    if rx.component == "apparent_resistivity":
+        return _alpha(src) * (imp.real**2 + imp.imag**2)
+    if rx.component == "phase":
+        return 180 / np.pi * np.arctan2(imp.imag, imp.real)
+    return getattr(imp, rx.component)
+
+
+def _vectorised(rx, mesh):
+    from simpeg.electromagnetics.natural_source.receivers import Impedance
+
+    return (
+        isinstance(rx, Impedance)
+        and mesh.dim == 2
+        and rx.orientation in ("xy", "yx")
+        and rx.component in ("apparent_resistivity", "phase", "real", "imag")
+    )
+
+
+def _impedance_adjoint_sources(rx, src, mesh, fields, vz):
+    """``(P_H^T g_h, P_E^T g_e)`` of complex impedance-space vectors.
+
+    The adjoint of ``dZ = (P_E de - Z P_H dh) / (P_H h)`` applied to ``vz``
+    (n_stations, n_cols).
+    """
+    PE, PH = _impedance_projections(rx, mesh)
+    imp, bot = _impedance(rx, src, mesh, fields)
+    g = vz / bot[:, None]
+    return PH.T @ (-imp[:, None] * g), PE.T @ g
+
+
+def _field_adjoint(src, fields, gh, ge, n_fields, n_cols):
+    """``(du, dm)``: the adjoints of the h and e field derivatives applied to ``gh`` and ``ge``."""
+    from simpeg.utils import Zero
+
+    du = np.zeros((n_fields, n_cols), dtype=complex)
+    dm = 0.0
+    for part_u, part_m in (
+        fields._hDeriv(src, None, gh, adjoint=True),
+        fields._eDeriv(src, None, ge, adjoint=True),
+    ):
+        if not isinstance(part_u, Zero):
+            du += np.asarray(part_u).reshape(n_fields, n_cols)
+        if not isinstance(part_m, Zero):
+            dm = dm + np.asarray(part_m).reshape(-1, n_cols)
+    return du, dm
+
+
+def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
+    """``(dd/du)^T V`` and ``(dd/dm)^T V`` of a source's receivers.
+
+    For several data-space vectors at once (``V[id(rx)]``: (nD, n_groups)).
+    """
+    from simpeg.utils import Zero
+
+    gh = ge = None
+    du_sum = np.zeros((n_fields, n_groups), dtype=complex)
+    dm_cols = [0.0] * n_groups
+    for rx in src.receiver_list:
+        v = V[id(rx)]
+        if not _vectorised(rx, mesh):
+            for j in range(n_groups):
+                du_t, dm_t = rx.evalDeriv(src, mesh, fields, v=v[:, j], adjoint=True)
+                if not isinstance(du_t, Zero):
+                    du_sum[:, j] += np.asarray(du_t).reshape(-1)
+                if not isinstance(dm_t, Zero):
+                    dm_cols[j] = dm_cols[j] + np.asarray(dm_t).reshape(-1)
+            continue
+        imp, _ = _impedance(rx, src, mesh, fields)
+        vz = _impedance_scale(rx.component, src, imp)[:, None] * v
+        h_part, e_part = _impedance_adjoint_sources(rx, src, mesh, fields, vz)
+        gh = h_part if gh is None else gh + h_part
+        ge = e_part if ge is None else ge + e_part
+    dm_sum = 0.0
+    if any(not np.isscalar(c) for c in dm_cols):
+        size = next(np.size(c) for c in dm_cols if not np.isscalar(c))
+        dm_sum = np.column_stack([np.broadcast_to(c, size) for c in dm_cols])
+    if gh is not None:
+        du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n_groups)
+        du_sum += du
+        dm_sum = dm_sum + dm
+    return du_sum, dm_sum
+
+
+def _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n_cols, *, boundary=True):
+    """Complex ``J^T`` columns from the data's field and model adjoints ``du``, ``dm``.
+
+    One adjoint solve per column on ``solver`` (the frequency's
+    factorisation), then the model derivatives of the system matrix and,
+    with ``boundary``, of the 1D boundary fields. Returns (n_model, n_cols).
+    """
+    u = fields[src, simulation._solutionType]
+    lam = solver * du
+    terms = -np.asarray(simulation.getADeriv(frequency, u, lam, adjoint=True)).reshape(-1, n_cols)
+    if boundary:
+        terms = terms + _rhs_deriv_adjoint(simulation, frequency, src, lam)
+    return terms + dm
+
+
+def _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, *, boundary=True):
+    """``J^T V`` of one source for several data-space vectors at once.
+
+    Returns (n_model, n_cols); see ``_adjoint_solve``.
+    """
+    n_fields = fields[src, simulation._solutionType].shape[0]
+    du, dm = _adjoint_data(src, simulation.mesh, fields, V, n_cols, n_fields)
+    return np.real(_adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n_cols, boundary=boundary))
+
+
+def _rhs_deriv_adjoint(simulation, frequency, src, lam):
+    """``(dq/dm)^T lam`` for the columns of ``lam`` (the 1D boundary fields).
+
+    All columns in one call where the simulation takes a matrix (SimPEG's 2D
+    MT simulations do: one multi-right-hand-side 1D solve), else column by
+    column. Returns (n_model, n_cols), or 0.0 where the right-hand side does
+    not depend on the model.
+    """
+    from simpeg.utils import Zero
+
+    n_cols = lam.shape[1]
+    out = simulation.getRHSDeriv(frequency, src, lam, adjoint=True)
+    if isinstance(out, Zero):
+        return 0.0
+    out = np.asarray(out)
+    if out.ndim == 2 and out.shape[1] == n_cols:
+        return out
+    return np.column_stack(
+        [np.asarray(simulation.getRHSDeriv(frequency, src, lam[:, j], adjoint=True)).ravel() for j in range(n_cols)]
+    )
+
+
+def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, *, boundary=True):
+    """Diagonal of ``J^T diag(w**2) J`` over one source's data.
+
+    The 2D impedance receivers of one orientation at the same stations
+    (apparent resistivity and phase, real and imaginary parts) are rows of
+    the same complex impedance: one complex adjoint solve per station gives
+    the impedance's model derivative ``T``, and each receiver's rows are
+    ``Re(c T)`` (``_impedance_scale``). Other receivers: one adjoint solve
+    per datum. Each group's solves are the columns of one
+    multi-right-hand-side solve on ``solver``.
+    """
+    mesh = simulation.mesh
+    n_fields = fields[src, simulation._solutionType].shape[0]
+    groups, rest = _impedance_groups(src, mesh)
+    out = 0.0
+    for rxs in groups.values():
+        n = rxs[0].nD
+        gh, ge = _impedance_adjoint_sources(rxs[0], src, mesh, fields, np.eye(n, dtype=complex))
+        du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n)
+        rows = _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n, boundary=boundary)
+        imp, _ = _impedance(rxs[0], src, mesh, fields)
+        for rx in rxs:
+            scale = _impedance_scale(rx.component, src, imp) * w[slices[src, rx]]
+            out = out + np.sum(np.real(rows * scale) ** 2, axis=1)
+    if rest:
+        n_cols = sum(rx.nD for rx in rest)
+        V, offset = {}, 0
+        for rx in src.receiver_list:
+            block = np.zeros((rx.nD, n_cols))
+            if rx in rest:
+                block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[slices[src, rx]]
+                offset += rx.nD
+            V[id(rx)] = block
+        terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, boundary=boundary)
+        out = out + np.sum(terms**2, axis=1)
+    return out
+
+
+def _impedance_groups(src, mesh):
+    """A source's 2D impedance receivers grouped by orientation and stations, and the rest."""
+    groups, rest = {}, []
+    for rx in src.receiver_list:
+        if _vectorised(rx, mesh):
+            key = (rx.orientation, rx.locations_e.tobytes(), rx.locations_h.tobytes())
+            groups.setdefault(key, []).append(rx)
+        else:
+            rest.append(rx)
+    return groups, rest
+
+
+def _jtj_adjoint_solves(simulation):
+    """Adjoint solves of one ``J^T W^T W J`` diagonal (see ``_source_jtj_diagonal``)."""
+    count = 0
+    for src in simulation.survey.source_list:
+        groups, rest = _impedance_groups(src, simulation.mesh)
+        count += sum(rxs[0].nD for rxs in groups.values()) + sum(rx.nD for rx in rest)
+    return count
+
+
+def _tangent_data(rx, src, mesh, fields, du, D):
+    """``J D`` rows of one receiver from the field perturbations ``du``.
+
+    All directions at once for 2D impedance receivers; others column by
+    column through SimPEG.
+    """
+    if not _vectorised(rx, mesh):
+        return np.column_stack(
+            [
+                np.asarray(rx.evalDeriv(src, mesh, fields, du_dm_v=du[:, j], v=D[:, j])).ravel()
+                for j in range(D.shape[1])
+            ]
+        )
+    PE, PH = _impedance_projections(rx, mesh)
+    imp, bot = _impedance(rx, src, mesh, fields)
+    de = PE @ fields._eDeriv(src, du, D, adjoint=False)
+    dh = PH @ fields._hDeriv(src, du, D, adjoint=False)
+    dimp = (de - imp[:, None] * dh) / bot[:, None]
+    return np.real(_impedance_scale(rx.component, src, imp)[:, None] * dimp)
+
+
+def jtj_diagonal(
+    simulation: BaseSimulation,
+    model: ArrayLike,
+    W: sp.sparray | sp.spmatrix | None = None,
+    f: Fields | None = None,
+) -> NDArray[np.float64]:
+    """Diagonal of ``J^T W^T W J`` of a SimPEG frequency-domain simulation.
+
+    What ``getJtJdiag`` gives SimPEG's ``UpdatePreconditioner`` (Jacobi
+    preconditioning of Gauss-Newton's conjugate gradients) and
+    ``UpdateSensitivityWeights``, without forming ``J``: per frequency one
+    adjoint solve per station and impedance (its apparent resistivity,
+    phase, real and imaginary parts are rows of the same complex
+    derivative; one per datum for other receivers), as the columns of
+    one multi-right-hand-side solve, on the stored factorisations of
+    ``simulation.fields`` (so in a Gauss-Newton iteration it costs solves
+    only). The 2D MT simulations of SimPEG 0.25 have no working ``getJ``.
+
+    Parameters
+    ----------
+    simulation : simpeg.electromagnetics.frequency_domain.simulation.BaseFDEMSimulation
+    model : (n_model,) numpy.ndarray
+    W : scipy.sparse matrix, optional
+        Data weights (``L2DataMisfit.W``); default the identity. A
+        non-diagonal ``W`` is applied row by row through ``Jtvec``.
+    f : simpeg.fields.Fields, optional
+        Fields of ``model`` (computed, with their factorisations, when not
+        given).
+
+    Returns
+    -------
+    (n_model,) numpy.ndarray
+    """
+    import scipy.sparse as sp
+
+    model = np.asarray(model, dtype=float)
+    n_data = simulation.survey.nD
+    if f is None or getattr(simulation, "Ainv", None) is None:
+        f = simulation.fields(model)
+    if W is None:
+        w = np.ones(n_data)
+    else:
+        W = sp.csr_matrix(W)
+        if W.shape != (n_data, n_data):
+            raise ValueError(f"W must be ({n_data}, {n_data}), got {W.shape}")
+        off = W - sp.diags(W.diagonal())
+        if off.count_nonzero():
+            rows = np.zeros(model.size)
+            for k in range(n_data):
+                rows += np.asarray(simulation.Jtvec(model, W[k].toarray().ravel(), f=f)) ** 2
+            return rows
+        w = W.diagonal()
+    slices = simulation.survey.get_all_slices()
+    out = np.zeros(model.size)
+    for i_f, frequency in enumerate(simulation.survey.frequencies):
+        solver = simulation.Ainv[i_f]
+        for src in simulation.survey.get_sources_by_frequency(frequency):
+            out += _source_jtj_diagonal(simulation, frequency, src, f, solver, w, slices)
+    return out
