@@ -209,42 +209,91 @@ def _rhs_deriv_adjoint(simulation, frequency, src, lam):
     )
 
 
-def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, *, boundary=True):
-    """Diagonal of ``J^T diag(w**2) J`` over one source's data.
+def _receiver_rows(simulation, frequency, src, fields, solver, *, boundary=True):
+    """Jacobian rows of one source's receivers, receiver by receiver.
 
     The 2D impedance receivers of one orientation at the same stations
     (apparent resistivity and phase, real and imaginary parts) are rows of
     the same complex impedance: one complex adjoint solve per station gives
-    the impedance's model derivative ``T``, and each receiver's rows are
-    ``Re(c T)`` (``_impedance_scale``). Other receivers: one adjoint solve
-    per datum. Each group's solves are the columns of one
-    multi-right-hand-side solve on ``solver``.
+    the impedance's model derivative ``T`` (n_model, n_stations), and each
+    receiver's rows are ``Re(c T)`` (``_impedance_scale``). Other receivers:
+    one adjoint solve per datum. Each group's solves are the columns of one
+    multi-right-hand-side solve on ``solver``; the rows of one frequency
+    exist only while its receivers are processed (no Jacobian matrix).
+
+    Yields ``(rx, R)``: R (n_model, rx.nD), the receiver's rows as columns.
     """
     mesh = simulation.mesh
     n_fields = fields[src, simulation._solutionType].shape[0]
     groups, rest = _impedance_groups(src, mesh)
-    out = 0.0
     for rxs in groups.values():
         n = rxs[0].nD
         gh, ge = _impedance_adjoint_sources(rxs[0], src, mesh, fields, np.eye(n, dtype=complex))
         du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n)
-        rows = _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n, boundary=boundary)
+        T = _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n, boundary=boundary)
         imp, _ = _impedance(rxs[0], src, mesh, fields)
         for rx in rxs:
-            scale = _impedance_scale(rx.component, src, imp) * w[slices[src, rx]]
-            out = out + np.sum(np.real(rows * scale) ** 2, axis=1)
+            yield rx, np.real(T * _impedance_scale(rx.component, src, imp))
     if rest:
         n_cols = sum(rx.nD for rx in rest)
         V, offset = {}, 0
         for rx in src.receiver_list:
             block = np.zeros((rx.nD, n_cols))
             if rx in rest:
-                block[np.arange(rx.nD), offset + np.arange(rx.nD)] = w[slices[src, rx]]
+                block[np.arange(rx.nD), offset + np.arange(rx.nD)] = 1.0
                 offset += rx.nD
             V[id(rx)] = block
-        terms = _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, boundary=boundary)
-        out = out + np.sum(terms**2, axis=1)
-    return out
+        rows = _adjoint_terms(simulation, frequency, src, fields, solver, V, n_cols, boundary=boundary)
+        offset = 0
+        for rx in rest:
+            yield rx, rows[:, offset : offset + rx.nD]
+            offset += rx.nD
+
+
+def _row_terms(simulation, frequency, src, fields, solver, slices, *, weights=None, V=None, D=None, boundary=True):
+    """What the rows of one source's data give (``_receiver_rows``).
+
+    Parameters
+    ----------
+    weights : (nD,) numpy.ndarray, optional
+        Data weights of the simulation: the diagonal of
+        ``J^T diag(weights**2) J`` over this source's data is returned.
+    V : dict, optional
+        ``V[id(rx)]``: (rx.nD, n_cols) data-space vectors; ``J^T V`` is
+        returned.
+    D : (n_model, k) numpy.ndarray, optional
+        Directions; the ``J D`` rows of every receiver are returned (the
+        products of one tangent solve per direction, here from one adjoint
+        solve per station and impedance and a dense product).
+
+    Returns
+    -------
+    diagonal : (n_model,) numpy.ndarray or 0.0
+    jtv : (n_model, n_cols) numpy.ndarray or None
+    jd : list of (slice, (rx.nD, k) numpy.ndarray)
+    """
+    diagonal, jtv, jd = 0.0, None, []
+    for rx, R in _receiver_rows(simulation, frequency, src, fields, solver, boundary=boundary):
+        sl = slices[src, rx]
+        if weights is not None:
+            diagonal = diagonal + (R**2) @ (np.asarray(weights)[sl] ** 2)
+        if V is not None:
+            part = R @ V[id(rx)]
+            jtv = part if jtv is None else jtv + part
+        if D is not None:
+            jd.append((sl, R.T @ D))
+    return diagonal, jtv, jd
+
+
+def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, *, boundary=True):
+    """Diagonal of ``J^T diag(w**2) J`` over one source's data (``_row_terms``)."""
+    return _row_terms(simulation, frequency, src, fields, solver, slices, weights=w, boundary=boundary)[0]
+
+
+def _adjoint_rhs_count(src, mesh):
+    """Adjoint right-hand sides of ``_source_rows`` for one source."""
+    groups, rest = _impedance_groups(src, mesh)
+    return sum(rxs[0].nD for rxs in groups.values()) + sum(rx.nD for rx in rest)
 
 
 def _impedance_groups(src, mesh):
@@ -260,12 +309,18 @@ def _impedance_groups(src, mesh):
 
 
 def _jtj_adjoint_solves(simulation):
-    """Adjoint solves of one ``J^T W^T W J`` diagonal (see ``_source_jtj_diagonal``)."""
-    count = 0
-    for src in simulation.survey.source_list:
-        groups, rest = _impedance_groups(src, simulation.mesh)
-        count += sum(rxs[0].nD for rxs in groups.values()) + sum(rx.nD for rx in rest)
-    return count
+    """Adjoint solves of one ``J^T W^T W J`` diagonal, as whole-survey products.
+
+    ``_source_rows`` takes one adjoint solve per station and impedance (per
+    datum for other receivers) at every frequency; a ``Jtvec`` of the
+    simulation is one solve per frequency, so the diagonal counts as the
+    solves over the number of frequencies (the stations, where every
+    frequency has the same ones).
+    """
+    sources = simulation.survey.source_list
+    total = sum(_adjoint_rhs_count(src, simulation.mesh) for src in sources)
+    n_frequencies = max(len(simulation.survey.frequencies), 1)
+    return -(-total // n_frequencies)
 
 
 def _tangent_data(rx, src, mesh, fields, du, D):

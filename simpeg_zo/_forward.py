@@ -26,10 +26,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._derivatives import (
+    _adjoint_rhs_count,
     _adjoint_terms,
-    _jtj_adjoint_solves,
     _receiver_data,
-    _source_jtj_diagonal,
+    _row_terms,
     _tangent_data,
 )
 
@@ -69,7 +69,10 @@ def _frequency_terms(
         Group label of every datum (default all 0); one gradient per label.
     directions : (n_model, k) numpy.ndarray, optional
         Model directions whose Jacobian products ``J @ directions`` are
-        returned.
+        returned: per source, from one tangent solve per direction or,
+        where the directions outnumber the source's stations, from one
+        adjoint solve per station and impedance (the rows of ``J``, taken
+        one frequency at a time and multiplied by the directions).
     boundary_gradient : bool
         Include the gradient's part through the 1D boundary fields (the
         outermost mesh columns); it costs a 1D derivative per group, and
@@ -84,7 +87,9 @@ def _frequency_terms(
     dict
         ``"data"``: list of (slice, values); ``"gradients"``: {label:
         (n_model,) array}; ``"jd"``: list of (slice, (n, k) array);
-        ``"jtj_diagonal"``: (n_model,) array or None.
+        ``"jtj_diagonal"``: (n_model,) array or None; ``"solves"``:
+        {"tangent": n, "adjoint": n}, the right-hand sides of the tangent
+        and adjoint solves for the directions and the diagonal.
     """
     simulation.model = model
     fields = simulation.fieldsPair(simulation)
@@ -99,6 +104,7 @@ def _frequency_terms(
     data, jd = [], []
     diagonal = np.zeros(np.asarray(model).size) if jtj_diagonal else None
     boundary = _boundary_parameters(simulation, model) if directions is not None else None
+    solves = {"tangent": 0, "adjoint": 0}  # right-hand sides of the direction and diagonal solves
     for frequency in frequencies:
         A = simulation.getA(frequency)
         rhs = simulation.getRHS(frequency)
@@ -114,6 +120,7 @@ def _frequency_terms(
                 current[(index.start, index.stop)] = values
             for src in sources:
                 u = fields[src, simulation._solutionType]
+                V = None
                 if want_grad and names:
                     # one adjoint right-hand side per group, all groups at once
                     V = {}
@@ -122,24 +129,44 @@ def _frequency_terms(
                         misfit = current[(sl.start, sl.stop)] - np.asarray(dobs)[sl]
                         resid = 2.0 * np.asarray(weights)[sl] ** 2 * misfit
                         V[id(rx)] = np.column_stack([resid * (labels[sl] == g) for g in names])
-                    terms = _adjoint_terms(
-                        simulation, frequency, src, fields, solver, V, len(names), boundary=boundary_gradient
-                    )
-                    for j, g in enumerate(names):
-                        gradients[g] += terms[:, j]
-                if diagonal is not None:
-                    diagonal += _source_jtj_diagonal(
+                D = None if directions is None else np.asarray(directions)
+                moves_boundary = D is not None and bool(np.any(D[boundary] != 0))
+                n_adjoint = _adjoint_rhs_count(src, simulation.mesh)
+                if diagonal is not None or (D is not None and n_adjoint < D.shape[1]):
+                    # the rows of J (one adjoint solve per station and
+                    # impedance) give the diagonal, the gradients and, where
+                    # the directions outnumber the stations, J D
+                    rows_d = D if D is not None and n_adjoint < D.shape[1] else None
+                    diag, jtv, jd_rows = _row_terms(
                         simulation,
                         frequency,
                         src,
                         fields,
                         solver,
-                        np.asarray(weights),
                         slices,
-                        boundary=boundary_gradient,
+                        weights=None if diagonal is None else np.asarray(weights),
+                        V=V,
+                        D=rows_d,
+                        boundary=(boundary_gradient and (diagonal is not None or V is not None))
+                        or (rows_d is not None and moves_boundary),
                     )
-                if directions is not None:
-                    D = np.asarray(directions)
+                    solves["adjoint"] += n_adjoint
+                    if diagonal is not None:
+                        diagonal += diag
+                    if jtv is not None:
+                        for j, g in enumerate(names):
+                            gradients[g] += jtv[:, j]
+                    jd.extend(jd_rows)
+                    V = None
+                    if rows_d is not None:
+                        D = None
+                if V is not None:
+                    terms = _adjoint_terms(
+                        simulation, frequency, src, fields, solver, V, len(names), boundary=boundary_gradient
+                    )
+                    for j, g in enumerate(names):
+                        gradients[g] += terms[:, j]
+                if D is not None:
                     rhs_t = -np.asarray(simulation.getADeriv(frequency, u, D, adjoint=False)).reshape(u.shape[0], -1)
                     # the right-hand side depends on the model only through the
                     # boundary columns (1D boundary fields)
@@ -148,9 +175,10 @@ def _frequency_terms(
                     du = solver * rhs_t
                     for rx in src.receiver_list:
                         jd.append((slices[src, rx], _tangent_data(rx, src, simulation.mesh, fields, du, D)))
+                    solves["tangent"] += D.shape[1]
         finally:
             solver.clean()
-    return {"data": data, "gradients": gradients, "jd": jd, "jtj_diagonal": diagonal}
+    return {"data": data, "gradients": gradients, "jd": jd, "jtj_diagonal": diagonal, "solves": solves}
 
 
 def _boundary_parameters(simulation, model):
@@ -303,10 +331,11 @@ class ForwardEngine:
         self._client = None
         self._cluster = None
         self._recipes = None
+        self._max_adjoint = None
         self._token = f"{id(self):x}-{time.time_ns():x}"
         #: counts: factorisations (one per simulation and frequency), model
-        #: evaluations, and Jacobian products (each gradient group is one
-        #: J^T v over the whole survey, each direction one J v)
+        #: evaluations, and Jacobian products as SimPEG's Jvec/Jtvec calls
+        #: of each simulation (one solve per frequency; see evaluate)
         self.factorisations = 0
         self.forward_evaluations = 0
         self.jvec_products = 0
@@ -318,6 +347,22 @@ class ForwardEngine:
     def parallel(self) -> bool:
         """Whether solves go to Dask workers."""
         return self.scheduler is not None or self.workers > 1
+
+    @property
+    def max_adjoint_solves(self) -> int:
+        """Most adjoint solves the rows of J take at one frequency.
+
+        One per station and impedance (per datum for other receivers), over
+        the sources of every simulation: where more directions than this
+        ask for Jacobian products, they come from the rows of ``J``
+        (:meth:`evaluate`).
+        """
+        if self._max_adjoint is None:
+            self._max_adjoint = max(
+                (_adjoint_rhs_count(src, sim.mesh) for sim in self.simulations for src in sim.survey.source_list),
+                default=0,
+            )
+        return self._max_adjoint
 
     @property
     def n_workers(self) -> int:
@@ -378,7 +423,12 @@ class ForwardEngine:
             Group label of every datum (labels shared across simulations are
             summed); default 0 for every datum.
         directions : (n_model, k) numpy.ndarray, optional
-            Directions whose Jacobian products are returned.
+            Directions whose Jacobian products are returned: at each
+            frequency from one tangent solve per direction or, where the
+            directions outnumber :attr:`max_adjoint_solves`, from the rows of
+            ``J`` (one adjoint solve per station and impedance, multiplied
+            by the directions; the gradients and the diagonal then come
+            from the same rows).
         boundary_gradient : bool
             Include the gradient's part through the 1D boundary fields of
             the outermost mesh columns (a 1D derivative per group).
@@ -394,6 +444,16 @@ class ForwardEngine:
             (n_model,) array}; ``"jd"``: list per simulation of
             (n_data_i, k) arrays (with ``directions``);
             ``"jtj_diagonal"``: (n_model,) array (with ``jtj_diagonal``).
+
+        Notes
+        -----
+        ``jvec_products`` and ``jtvec_products`` count in the units of
+        SimPEG's ``Jvec``/``Jtvec`` calls of one simulation (one solve per
+        frequency), as Gauss-Newton's are counted: each gradient group is one
+        ``Jtvec`` of every simulation that holds its data; tangent solves
+        (one per direction and frequency) and adjoint solves (one per
+        station and frequency) count as their number over the simulation's
+        frequencies.
         """
         model = np.asarray(model, dtype=float)
         if jtj_diagonal and weights is None:
@@ -433,24 +493,30 @@ class ForwardEngine:
         if directions is not None:
             k = np.asarray(directions).shape[1]
             out["jd"] = [np.full((sim.survey.nD, k), np.nan) for sim in self.simulations]
+        solves = [{"tangent": 0, "adjoint": 0} for _ in self.simulations]
+        labels = [set() for _ in self.simulations]
         for i, res in results:
             for index, values in res["data"]:
                 out["dpred"][i][index] = values
             for label, g in res["gradients"].items():
                 out["gradients"][label] = out["gradients"].get(label, 0.0) + g
+                labels[i].add(label)
             for index, block in res["jd"]:
                 out["jd"][i][index] = block
             if jtj_diagonal:
                 out["jtj_diagonal"] += res["jtj_diagonal"]
-        n_freq = sum(len(sim.survey.frequencies) for sim in self.simulations)
-        self.factorisations += n_freq
+            for kind, n in res["solves"].items():
+                solves[i][kind] += n
+        self.factorisations += sum(len(sim.survey.frequencies) for sim in self.simulations)
         self.forward_evaluations += 1
-        if dobs is not None:
-            self.jtvec_products += len(out["gradients"])
-        if jtj_diagonal:  # one adjoint product per station, mode and frequency
-            self.jtvec_products += sum(_jtj_adjoint_solves(sim) for sim in self.simulations)
-        if directions is not None:
-            self.jvec_products += np.asarray(directions).shape[1]
+        # Jacobian products counted as SimPEG's Jvec/Jtvec calls of each
+        # simulation (one solve per frequency): each gradient group one
+        # J^T v of the simulations that hold its data, tangent and adjoint
+        # solves by their number over the simulation's frequencies
+        for i, sim in enumerate(self.simulations):
+            n_freq = max(len(sim.survey.frequencies), 1)
+            self.jtvec_products += len(labels[i]) + -(-solves[i]["adjoint"] // n_freq)
+            self.jvec_products += -(-solves[i]["tangent"] // n_freq)
         return out
 
     def _evaluate_dask(self, model, tasks):

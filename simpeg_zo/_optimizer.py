@@ -106,7 +106,14 @@ class ZohdyOldenburg(Minimize):
     ``subspace_memory`` steps
     (:mod:`simpeg_zo._subspace`). The Jacobian products of the next
     iteration's directions are computed with the trial model's own
-    factorisation, so an iteration costs one factorisation per frequency.
+    factorisation, so an iteration costs one factorisation per frequency;
+    where the directions outnumber the stations they come from the rows of
+    the Jacobian, one frequency at a time (one adjoint solve per station,
+    whose rows then multiply the directions; no Jacobian matrix is kept),
+    and the misfit gradients and the ``J^T W^T W J`` diagonal from the same
+    rows. The first subspace iteration steps in the directions that need no
+    gradient (the ZO corrections, the past steps) and takes the gradients
+    and the diagonal in the same pass.
 
     Stopping: directives (``TargetMisfit`` sets ``stopNextIteration``),
     ``maxIter``, or stagnation: the data misfit fell by less than
@@ -241,7 +248,8 @@ class ZohdyOldenburg(Minimize):
         Add the same gradient directions divided by the diagonal of
         ``J^T W^T W J`` (Jacobi scaling, as SimPEG's ``UpdatePreconditioner``
         scales Gauss-Newton's conjugate gradients). The diagonal is taken
-        once, when the subspace stage starts: one complex adjoint solve per
+        when the subspace stage starts and renewed whenever the directions'
+        products come from the rows of ``J``: one complex adjoint solve per
         station, mode and frequency on that frequency's factorisation
         (counted among the ``Jtvec`` products), no Jacobian matrix. Without
         it the gradients, scaled by cell area only, hardly move the deep and
@@ -260,9 +268,12 @@ class ZohdyOldenburg(Minimize):
     stage : str
         ``"zo"`` or ``"subspace"``: the stage the iterations ended in.
     jvec_products, jtvec_products : int
-        Jacobian products used (each over the whole survey): one ``J^T v``
-        per data group and evaluated model of the subspace stage, one ``J v``
-        per subspace direction; 0 for the paper's method.
+        Jacobian products used, in SimPEG's ``Jvec``/``Jtvec`` calls of one
+        simulation (one solve per frequency), as Gauss-Newton's are
+        counted: one ``J^T v`` per data group and evaluated model of the
+        subspace stage; the directions' products as one ``J v`` per
+        direction and mode, or, where they come from the rows of ``J``, one
+        ``J^T v`` per station and mode; 0 for the paper's method.
     static_shifts : dict
         With ``static_shift``: ``{mode: (n_stations,) array}`` of the
         estimated factors (predicted = factor x model response; NaN where a
@@ -402,9 +413,19 @@ class ZohdyOldenburg(Minimize):
         dpred is the model's response.
         """
         inv = self.parent
-        out = self._engine.evaluate(x, directions=directions, **self._gradient_request())
+        request = self._gradient_request()
+        # the J^T W^T W J diagonal comes free where J D is taken from the
+        # rows of J (more directions than stations)
+        diagonal = (
+            bool(request)
+            and self.subspace_jacobi
+            and directions is not None
+            and directions.shape[1] > self._engine.max_adjoint_solves
+        )
+        out = self._engine.evaluate(x, directions=directions, **request, jtj_diagonal=diagonal)
         self._gradients = out["gradients"] or None
         self._jd = out["jd"]
+        self._evaluated_diagonal = out["jtj_diagonal"]
         self._count()
         dpred = np.hstack(out["dpred"])
         inv.model = x
@@ -580,6 +601,7 @@ class ZohdyOldenburg(Minimize):
         self._past_steps = []
         self._pending = None
         self._jtj_diagonal = None
+        self._evaluated_diagonal = None
         self.history = []
         self.stop_reason = ""
         self.startup(x0)
@@ -782,21 +804,27 @@ class ZohdyOldenburg(Minimize):
             following, new_depth = self._subspace_directions(
                 layout, x, dpred, gradients, depth, rho_obs, phase_obs, width
             )
-        else:
-            # first subspace step: the misfit gradients at x (adjoint solves),
-            # then the Jacobian products of all its directions, which are
+        elif gradients and (self._jtj_diagonal is not None or not self.subspace_jacobi):
+            # the Jacobian products of all directions built at x, which are
             # also the next step's
-            want_jacobi = self.subspace_jacobi and self._jtj_diagonal is None
-            if not gradients or want_jacobi:
-                out = self._engine.evaluate(x, **self._gradient_request(), jtj_diagonal=want_jacobi)
-                gradients = out["gradients"]
-                if want_jacobi:
-                    self._jtj_diagonal = out["jtj_diagonal"]
-                self._count()
             D, new_depth = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
             following = D
             jd = self._engine.evaluate(x, directions=D)["jd"]
             self._count()
+        else:
+            # first subspace step: the directions that need no misfit
+            # gradient (the ZO corrections, the past steps), whose products
+            # come in the same pass as the gradients and the J^T W^T W J
+            # diagonal (all from adjoint solves on one factorisation per
+            # frequency); the gradient directions join from the next step
+            D, new_depth = self._subspace_directions(layout, x, dpred, None, depth, rho_obs, phase_obs, width)
+            out = self._engine.evaluate(x, directions=D, **self._gradient_request(), jtj_diagonal=self.subspace_jacobi)
+            self._count()
+            jd = out["jd"]
+            gradients = out["gradients"]
+            if self.subspace_jacobi:
+                self._jtj_diagonal = out["jtj_diagonal"]
+            following, _ = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
         B = layout.weights[:, None] * np.vstack(jd)
         B[~np.isfinite(B)] = 0.0
         r = layout.residual(dpred)
@@ -826,6 +854,8 @@ class ZohdyOldenburg(Minimize):
                 phi - phi_t,
             )
             if phi_t < phi:
+                if self._evaluated_diagonal is not None:
+                    self._jtj_diagonal = self._evaluated_diagonal
                 self._remember(xt - x)
                 self._pending = None if D_next is None else (xt, D_next, self._jd)
                 return True, (xt, phi_t, dpred_t), new_depth

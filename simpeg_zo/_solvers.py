@@ -201,9 +201,55 @@ def _store_ordering(key, perm):
 
 
 def clear_orderings():
-    """Forget the fill-reducing orderings kept for reuse."""
+    """Forget the fill-reducing orderings and symbolic analyses kept for reuse."""
     with _ORDERINGS_LOCK:
         _ORDERINGS.clear()
+        kept = [solver for pool in _ANALYSES.values() for solver in pool]
+        _ANALYSES.clear()
+    for solver in kept:
+        solver._call(-1)
+
+
+# PARDISO's symbolic analysis (phase 11: ordering and symbolic
+# factorisation, about a third of a 2D MT factorisation) depends on the
+# sparsity pattern only. A released symmetric solver's handle, its factors
+# freed (phase 0), is kept here per pattern, and the next solver of that
+# pattern factorises numerically (phase 22) on it. Symmetric matrices only:
+# the unsymmetric mode's matching and scaling depend on the values.
+_ANALYSES: OrderedDict = OrderedDict()
+_ANALYSES_PER_PATTERN = 2
+
+
+def _take_analysis(key):
+    """A kept solver whose handle holds the analysis of pattern ``key``, or None."""
+    with _ORDERINGS_LOCK:
+        pool = _ANALYSES.get(key)
+        return pool.pop() if pool else None
+
+
+def _keep_analysis(solver) -> bool:
+    """Keep a released solver's analysis for reuse; False where there is no room."""
+    key = getattr(solver, "_key", None)
+    if key is None:
+        return False
+    evicted = []
+    with _ORDERINGS_LOCK:
+        pool = _ANALYSES.setdefault(key, [])
+        _ANALYSES.move_to_end(key)
+        if len(pool) >= _ANALYSES_PER_PATTERN:
+            return False
+        solver._call(0)  # free the factors, keep the analysis
+        keeper = Pardiso.__new__(Pardiso)  # the handle and the pattern, no factors
+        keeper.__dict__.update(
+            {k: getattr(solver, k) for k in ("_lib", "n_threads", "_mtype", "_n", "_pt", "_iparm", "_perm")}
+        )
+        keeper.__dict__.update({k: getattr(solver, k) for k in ("_a", "_ia", "_ja", "_dummy")})
+        pool.append(keeper)
+        while len(_ANALYSES) > _ORDERINGS_MAX:
+            evicted.extend(_ANALYSES.popitem(last=False)[1])
+    for old in evicted:
+        old._call(-1)
+    return True
 
 
 def _is_symmetric(A) -> bool:
@@ -301,6 +347,14 @@ class Pardiso(Base):
         self._transposed = False
         self._set_iparm()
         key = _pattern_key(self._mtype, self._n, self._ia, self._ja) if reuse_ordering else None
+        self._key = key if self.is_symmetric else None
+        analysis = _take_analysis(self._key) if self._key is not None else None
+        if analysis is not None:
+            # the symbolic analysis of an earlier matrix of this pattern
+            self._pt, self._iparm, self._perm = analysis._pt, analysis._iparm, analysis._perm
+            self._call(22)  # numerical factorisation only
+            self._factored = True
+            return
         perm = _cached_ordering(key) if key is not None else None
         if perm is not None:
             self._perm[:] = perm
@@ -391,10 +445,17 @@ class Pardiso(Base):
         return other
 
     def clean(self) -> None:
-        """Release PARDISO's memory (also done when the solver is collected)."""
+        """Release PARDISO's memory (also done when the solver is collected).
+
+        The factors are released; the symbolic analysis of a symmetric
+        matrix is kept for the next matrix of the same pattern (a few per
+        pattern, :func:`clear_orderings` releases them), which then needs
+        the numerical factorisation only.
+        """
         if getattr(self, "_factored", False) and not hasattr(self, "_owner"):
             self._factored = False
-            self._call(-1)
+            if not _keep_analysis(self):
+                self._call(-1)
 
 
 # ------------------------------------------------------------------ SuperLU

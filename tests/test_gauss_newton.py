@@ -103,8 +103,10 @@ def test_forward_engine_jtj_diagonal(hill):
     """The engine's diagonal (taken beside a forward pass, one
     factorisation per frequency, as ZO's subspace stage takes it) equals
     the squared rows of W J through SimPEG's Jtvec, summed over the modes;
-    it is counted as one Jtvec product per station, mode and frequency
-    (apparent resistivity and phase rows from one complex adjoint solve)."""
+    its adjoint solves (one per station, mode and frequency: apparent
+    resistivity and phase rows from one complex solve) count as one Jtvec
+    product of each mode's simulation per station (a Jtvec being one solve
+    per frequency)."""
     profile, model = hill
     sims = [profile.simulations[m] for m in ("TE", "TM")]
     rng = np.random.default_rng(1)
@@ -113,7 +115,8 @@ def test_forward_engine_jtj_diagonal(hill):
     engine = simpeg_zo.ForwardEngine(sims)
     out = engine.evaluate(model, weights=weights, jtj_diagonal=True)
     assert np.allclose(out["jtj_diagonal"], expected, rtol=1e-10, atol=1e-12 * expected.max())
-    assert engine.jtvec_products == sum(sim.survey.nD for sim in sims) // 2
+    n_stations = [sim.survey.nD // (2 * len(sim.survey.frequencies)) for sim in sims]
+    assert engine.jtvec_products == sum(n_stations)
     assert out["gradients"] == {}
     assert engine.evaluate(model)["jtj_diagonal"] is None
     with pytest.raises(ValueError, match="needs the data weights"):

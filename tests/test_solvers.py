@@ -87,6 +87,39 @@ def test_ordering_is_reused_for_the_same_pattern():
     np.testing.assert_allclose(B @ (reused @ b), b, atol=1e-10)
 
 
+@needs_pardiso
+def test_symbolic_analysis_is_reused_after_clean():
+    """A released symmetric solver's analysis (factors freed) serves the next
+    matrix of the same pattern, which then gets the numerical factorisation
+    only: its solutions equal a fresh factorisation's; an unsymmetric matrix
+    keeps none; clear_orderings releases them."""
+    _solvers.clear_orderings()
+    A = _complex_symmetric(150, 4)
+    B = A.copy()
+    B.data = B.data * (1.5 - 0.3j)
+    b = np.arange(150.0) + 0.5j
+    first = Pardiso(A)
+    key = first._key
+    first.clean()
+    assert len(_solvers._ANALYSES[key]) == 1
+    second = Pardiso(B)
+    assert len(_solvers._ANALYSES[key]) == 0  # taken
+    fresh = Pardiso(B, reuse_ordering=False)
+    np.testing.assert_allclose(second @ b, fresh @ b, rtol=1e-10)
+    np.testing.assert_allclose(B @ (second @ b), b, atol=1e-10)
+    second.clean()
+    fresh.clean()  # no key: released
+    assert len(_solvers._ANALYSES[key]) == 1
+    third = Pardiso(A)  # back to the first values on the kept analysis
+    np.testing.assert_allclose(A @ (third @ b), b, atol=1e-10)
+    third.clean()
+    unsymmetric = Pardiso(A + sp.triu(A, 1) * 0.5)
+    assert unsymmetric._key is None
+    unsymmetric.clean()
+    _solvers.clear_orderings()
+    assert not _solvers._ANALYSES
+
+
 def test_superlu_solves_and_transposes():
     A = _complex_symmetric(120, 5) + sp.random(120, 120, density=0.02, random_state=6)
     b = np.arange(120.0) + 1j
@@ -170,9 +203,14 @@ def test_forward_engine_on_two_dask_workers_matches_serial():
     assert not np.allclose(again[0], parallel[0])
 
 
-def test_engine_gradients_and_jacobian_products_match_simpeg():
+@pytest.mark.parametrize("route", ["tangent", "adjoint"])
+def test_engine_gradients_and_jacobian_products_match_simpeg(route):
     """Adjoint and tangent solves on each frequency's one factorisation equal
-    SimPEG's Jtvec and Jvec (which keep every factorisation)."""
+    SimPEG's Jtvec and Jvec (which keep every factorisation). With fewer
+    directions than stations, J D comes from one tangent solve per direction
+    (counted as one Jvec of each simulation per direction); with more, from
+    the rows of J (one adjoint solve per station, counted as one Jtvec of
+    each simulation per station), which also give the gradients."""
     p, m = _small_profile("auto")
     m1 = m + 0.1 * np.sin(np.arange(m.size))
     sims = list(p.simulations.values())
@@ -183,16 +221,20 @@ def test_engine_gradients_and_jacobian_products_match_simpeg():
     ]
     component = np.tile(np.r_[np.zeros(p.n_stations, int), np.ones(p.n_stations, int)], p.n_frequencies)
     groups = [component + 2 * i for i in range(len(sims))]  # (mode, component) groups
-    D = np.random.default_rng(0).standard_normal((m.size, 2))
+    k = 2 if route == "tangent" else p.n_stations + 3
+    D = np.random.default_rng(0).standard_normal((m.size, k))
     engine = ForwardEngine(sims)
     out = engine.evaluate(m1, dobs=dobs, weights=weights, groups=groups, directions=D)
     assert sorted(out["gradients"]) == [0, 1, 2, 3]
-    assert engine.jtvec_products == 4 and engine.jvec_products == 2
+    if route == "tangent":
+        assert engine.jtvec_products == 4 and engine.jvec_products == 2 * k
+    else:
+        assert engine.jtvec_products == 4 + 2 * p.n_stations and engine.jvec_products == 0
     for i, sim in enumerate(sims):
         f = sim.fields(m1)
         d = sim.dpred(m1, f=f)
         np.testing.assert_allclose(out["dpred"][i], d, rtol=1e-12)
-        for j in range(2):
+        for j in (0, k - 1):
             jv = sim.Jvec(m1, D[:, j], f=f)
             np.testing.assert_allclose(out["jd"][i][:, j], jv, atol=1e-9 * np.abs(jv).max())
         r = 2 * weights[i] ** 2 * (d - dobs[i])
