@@ -159,7 +159,9 @@ def markdown(report):
         "seeded, runs interleaved; times are medians over the repeats. `to GN level`: seconds to reach "
         "GN's final chi2 (the lower of gn and gn-bostick, not below 1); `ratio`: the faster GN's time "
         "over the method's. `fwd`: model evaluations (one factorisation per frequency each); `J`: "
-        "Jacobian products over the whole survey (J v, J^T v). Roughness: RMS of log10-resistivity "
+        "Jacobian products (J v, J^T v) counted as SimPEG's Jvec/Jtvec calls of one mode's simulation "
+        "(one solve per frequency; adjoint solves of single stations, as for the Jacobi diagonal of GN "
+        "and ZO, count as their number over the frequencies). Roughness: RMS of log10-resistivity "
         "jumps between neighbouring stations down to the core depth."
         + (f" {report['note']}" if report.get("note") else ""),
         "",

@@ -118,7 +118,9 @@ def write_markdown(reports, args, elapsed):
         "",
         "Columns: chi2 and RMS % (the paper's apparent-resistivity RMS) of the final "
         "model, iterations, forward solves (model evaluations), Jacobian products (J v, "
-        "J^T v over the whole survey), wall time, time to GN's final chi2, the ratio to "
+        "J^T v, counted as SimPEG's Jvec/Jtvec calls of one mode's simulation: one solve per "
+        "frequency; adjoint solves of single stations, as for the Jacobi diagonal of GN and ZO, "
+        "count as their number over the frequencies), wall time, time to GN's final chi2, the ratio to "
         "the faster GN, and the RMS of log10 resistivity against the true model in the "
         "core region (station span, down to half the profile length).",
         "",
