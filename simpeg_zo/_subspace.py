@@ -13,15 +13,18 @@ and Oldenburg, McGillivray and Ellis (1993):
   about half a station spacing and a few cells in depth;
 * the last accepted step.
 
-With :math:`B = W J D` (Jacobian products, one tangent solve per direction
-and frequency on one more factorisation) the coefficients solve the small
+With :math:`B = W J D` (Jacobian products on each frequency's own
+factorisation: one tangent solve per direction, or, where the directions
+outnumber the stations, one adjoint solve per station whose rows of
+:math:`J` multiply :math:`D`) the coefficients solve the small
 Levenberg-Marquardt problem
 
 .. math:: (\hat B^T \hat B + \lambda I)\, a = \hat B^T r,
 
 with :math:`\hat B` the columns of :math:`B` scaled to unit norm and
-:math:`r = W (d_{obs} - d(m))`. No Jacobian matrix is formed and the only
-linear system is k x k (k <= 8).
+:math:`r = W (d_{obs} - d(m))`. No Jacobian matrix is kept (the rows of one
+frequency exist only while it is processed) and the only linear system is
+k x k (a few dozen directions).
 """
 
 from __future__ import annotations
