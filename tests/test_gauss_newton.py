@@ -99,6 +99,44 @@ def test_jtj_diagonal_of_impedance_parts_and_mixed_stations(hill, mode):
     assert np.max(np.abs(got - expected)) <= 1e-10 * np.max(expected)
 
 
+@pytest.mark.parametrize("mode", ["TE", "TM"])
+def test_jacobian_products_from_the_rows_with_mixed_receivers(hill, mode):
+    """With more directions than stations the engine takes J D from the rows
+    of J (one adjoint solve per station and impedance): impedance parts,
+    apparent resistivity and phase on one source, a receiver at every other
+    station, directions that reach the boundary columns, all equal SimPEG's
+    Jvec; so do the gradients taken from the same rows."""
+    from simpeg.electromagnetics import natural_source as nsem
+
+    profile, model = hill
+    sim0 = profile.simulations[mode]
+    rx0 = sim0.survey.source_list[0].receiver_list[0]
+    locations, orientation = rx0.locations_e, rx0.orientation
+    receivers = [
+        nsem.receivers.Impedance(locations, orientation=orientation, component=c)
+        for c in ("real", "imag", "apparent_resistivity", "phase")
+    ]
+    receivers.append(nsem.receivers.Impedance(locations[::2], orientation=orientation, component="phase"))
+    survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in (30.0, 0.3)])
+    sim = type(sim0)(sim0.mesh, survey=survey, sigmaMap=sim0.sigmaMap, solver=sim0.solver)
+    rng = np.random.default_rng(4)
+    k = 2 * len(locations) + 3  # more than the 2 station sets' solves
+    D = rng.standard_normal((model.size, k))
+    dobs = rng.standard_normal(survey.nD)
+    weights = rng.uniform(0.5, 2.0, survey.nD)
+    engine = simpeg_zo.ForwardEngine([sim])
+    assert engine.max_adjoint_solves < k
+    out = engine.evaluate(model, dobs=[dobs], weights=[weights], directions=D)
+    assert engine.jvec_products == 0 and engine.jtvec_products > 0
+    f = sim.fields(model)
+    d = sim.dpred(model, f=f)
+    for j in (0, k // 2, k - 1):
+        jv = sim.Jvec(model, D[:, j], f=f)
+        np.testing.assert_allclose(out["jd"][0][:, j], jv, atol=1e-9 * np.abs(jv).max())
+    g = sim.Jtvec(model, 2 * weights**2 * (d - dobs), f=f)
+    np.testing.assert_allclose(out["gradients"][0], g, atol=1e-9 * np.abs(g).max())
+
+
 def test_forward_engine_jtj_diagonal(hill):
     """The engine's diagonal (taken beside a forward pass, one
     factorisation per frequency, as ZO's subspace stage takes it) equals
