@@ -203,6 +203,29 @@ def test_forward_engine_on_two_dask_workers_matches_serial():
     assert not np.allclose(again[0], parallel[0])
 
 
+def test_dask_workers_give_the_same_products_and_counts():
+    """Gradients, the J^T W^T W J diagonal and J D (from the rows of J) on
+    two Dask workers, each taking some frequencies: the same values and the
+    same Jacobian product counts as in this process."""
+    pytest.importorskip("dask.distributed")
+    p, m = _small_profile("auto")
+    sims = list(p.simulations.values())
+    weights = [np.ones(sim.survey.nD) for sim in sims]
+    dobs = [p.data[mode].dobs for mode in p.simulations]
+    D = np.random.default_rng(5).standard_normal((m.size, p.n_stations + 2))
+    options = {"dobs": dobs, "weights": weights, "directions": D, "jtj_diagonal": True}
+    serial_engine = ForwardEngine(sims)
+    serial = serial_engine.evaluate(m, **options)
+    with ForwardEngine(sims, workers=2) as engine:
+        parallel = engine.evaluate(m, **options)
+        counts = (engine.jvec_products, engine.jtvec_products)
+    assert counts == (serial_engine.jvec_products, serial_engine.jtvec_products)
+    np.testing.assert_allclose(parallel["jtj_diagonal"], serial["jtj_diagonal"], rtol=1e-10)
+    np.testing.assert_allclose(parallel["gradients"][0], serial["gradients"][0], rtol=1e-10, atol=1e-14)
+    for a, b in zip(serial["jd"], parallel["jd"], strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-12 * np.abs(a).max())
+
+
 @pytest.mark.parametrize("route", ["tangent", "adjoint"])
 def test_engine_gradients_and_jacobian_products_match_simpeg(route):
     """Adjoint and tangent solves on each frequency's one factorisation equal
