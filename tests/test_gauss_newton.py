@@ -72,26 +72,32 @@ def test_jtj_diagonal_matches_the_jacobian_rows(hill, mode):
         simpeg_zo.jtj_diagonal(sim, model, W=sp.identity(n + 1))
 
 
-@pytest.mark.parametrize("mode", ["TE", "TM"])
-def test_jtj_diagonal_of_impedance_parts_and_mixed_stations(hill, mode):
-    """Real and imaginary impedance parts, apparent resistivity and phase on
-    one source, and receivers at different station sets (rows built from one
-    complex adjoint solve per station and orientation where they share
-    stations): the squared rows of W J through SimPEG's Jtvec."""
+def _mixed_receivers(profile, mode):
+    """A simulation of ``mode`` whose sources hold the impedance's real and
+    imaginary parts, apparent resistivity and phase at every station and a
+    phase receiver at every other station (two frequencies)."""
     from simpeg.electromagnetics import natural_source as nsem
 
-    profile, model = hill
     sim0 = profile.simulations[mode]
     rx0 = sim0.survey.source_list[0].receiver_list[0]
-    locations = rx0.locations_e
-    orientation = rx0.orientation
+    locations, orientation = rx0.locations_e, rx0.orientation
     receivers = [
         nsem.receivers.Impedance(locations, orientation=orientation, component=c)
         for c in ("real", "imag", "apparent_resistivity", "phase")
     ]
     receivers.append(nsem.receivers.Impedance(locations[::2], orientation=orientation, component="phase"))
     survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in (30.0, 0.3)])
-    sim = type(sim0)(sim0.mesh, survey=survey, sigmaMap=sim0.sigmaMap, solver=sim0.solver)
+    return type(sim0)(sim0.mesh, survey=survey, sigmaMap=sim0.sigmaMap, solver=sim0.solver), survey
+
+
+@pytest.mark.parametrize("mode", ["TE", "TM"])
+def test_jtj_diagonal_of_impedance_parts_and_mixed_stations(hill, mode):
+    """Real and imaginary impedance parts, apparent resistivity and phase on
+    one source, and receivers at different station sets (rows built from one
+    complex adjoint solve per station and orientation where they share
+    stations): the squared rows of W J through SimPEG's Jtvec."""
+    profile, model = hill
+    sim, survey = _mixed_receivers(profile, mode)
     rng = np.random.default_rng(2)
     W = sp.diags(rng.uniform(0.5, 2.0, survey.nD)).tocsr()
     expected = _rows_squared(sim, model, W)
@@ -106,21 +112,10 @@ def test_jacobian_products_from_the_rows_with_mixed_receivers(hill, mode):
     apparent resistivity and phase on one source, a receiver at every other
     station, directions that reach the boundary columns, all equal SimPEG's
     Jvec; so do the gradients taken from the same rows."""
-    from simpeg.electromagnetics import natural_source as nsem
-
     profile, model = hill
-    sim0 = profile.simulations[mode]
-    rx0 = sim0.survey.source_list[0].receiver_list[0]
-    locations, orientation = rx0.locations_e, rx0.orientation
-    receivers = [
-        nsem.receivers.Impedance(locations, orientation=orientation, component=c)
-        for c in ("real", "imag", "apparent_resistivity", "phase")
-    ]
-    receivers.append(nsem.receivers.Impedance(locations[::2], orientation=orientation, component="phase"))
-    survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in (30.0, 0.3)])
-    sim = type(sim0)(sim0.mesh, survey=survey, sigmaMap=sim0.sigmaMap, solver=sim0.solver)
+    sim, survey = _mixed_receivers(profile, mode)
     rng = np.random.default_rng(4)
-    k = 2 * len(locations) + 3  # more than the 2 station sets' solves
+    k = 2 * profile.n_stations + 3  # more than the 2 station sets' solves
     D = rng.standard_normal((model.size, k))
     dobs = rng.standard_normal(survey.nD)
     weights = rng.uniform(0.5, 2.0, survey.nD)
