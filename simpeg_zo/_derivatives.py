@@ -291,7 +291,7 @@ def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, 
 
 
 def _adjoint_rhs_count(src, mesh):
-    """Adjoint right-hand sides of ``_source_rows`` for one source."""
+    """Adjoint right-hand sides of ``_receiver_rows`` for one source."""
     groups, rest = _impedance_groups(src, mesh)
     return sum(rxs[0].nD for rxs in groups.values()) + sum(rx.nD for rx in rest)
 
@@ -308,19 +308,26 @@ def _impedance_groups(src, mesh):
     return groups, rest
 
 
-def _jtj_adjoint_solves(simulation):
-    """Adjoint solves of one ``J^T W^T W J`` diagonal, as whole-survey products.
+def _per_frequency(solves, n_frequencies):
+    """Single-frequency solves as whole-simulation products (rounded up).
 
-    ``_source_rows`` takes one adjoint solve per station and impedance (per
-    datum for other receivers) at every frequency; a ``Jtvec`` of the
-    simulation is one solve per frequency, so the diagonal counts as the
-    solves over the number of frequencies (the stations, where every
-    frequency has the same ones).
+    A SimPEG ``Jvec``/``Jtvec`` of one simulation is one solve per
+    frequency; the reports count other solves in that unit.
+    """
+    return -(-int(solves) // max(int(n_frequencies), 1))
+
+
+def _jtj_adjoint_solves(simulation):
+    """Adjoint solves of one ``J^T W^T W J`` diagonal, as whole-simulation products.
+
+    ``_receiver_rows`` takes one adjoint solve per station and impedance
+    (per datum for other receivers) at every frequency, counted here over
+    the number of frequencies (``_per_frequency``: the stations, where
+    every frequency has the same ones).
     """
     sources = simulation.survey.source_list
     total = sum(_adjoint_rhs_count(src, simulation.mesh) for src in sources)
-    n_frequencies = max(len(simulation.survey.frequencies), 1)
-    return -(-total // n_frequencies)
+    return _per_frequency(total, len(simulation.survey.frequencies))
 
 
 def _tangent_data(rx, src, mesh, fields, du, D):

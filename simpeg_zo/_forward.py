@@ -28,6 +28,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._derivatives import (
     _adjoint_rhs_count,
     _adjoint_terms,
+    _per_frequency,
     _receiver_data,
     _row_terms,
     _tangent_data,
@@ -103,7 +104,10 @@ def _frequency_terms(
         gradients = {}
     data, jd = [], []
     diagonal = np.zeros(np.asarray(model).size) if jtj_diagonal else None
-    boundary = _boundary_parameters(simulation, model) if directions is not None else None
+    D = None if directions is None else np.asarray(directions)
+    if D is not None:
+        # directions that reach the boundary columns (1D boundary fields)
+        boundary_columns = np.flatnonzero(np.any(D[_boundary_parameters(simulation, model)] != 0, axis=0))
     solves = {"tangent": 0, "adjoint": 0}  # right-hand sides of the direction and diagonal solves
     for frequency in frequencies:
         A = simulation.getA(frequency)
@@ -129,14 +133,12 @@ def _frequency_terms(
                         misfit = current[(sl.start, sl.stop)] - np.asarray(dobs)[sl]
                         resid = 2.0 * np.asarray(weights)[sl] ** 2 * misfit
                         V[id(rx)] = np.column_stack([resid * (labels[sl] == g) for g in names])
-                D = None if directions is None else np.asarray(directions)
-                moves_boundary = D is not None and bool(np.any(D[boundary] != 0))
                 n_adjoint = _adjoint_rhs_count(src, simulation.mesh)
-                if diagonal is not None or (D is not None and n_adjoint < D.shape[1]):
+                # where the directions outnumber the stations, J D from the rows
+                rows_d = D if D is not None and n_adjoint < D.shape[1] else None
+                if diagonal is not None or rows_d is not None:
                     # the rows of J (one adjoint solve per station and
-                    # impedance) give the diagonal, the gradients and, where
-                    # the directions outnumber the stations, J D
-                    rows_d = D if D is not None and n_adjoint < D.shape[1] else None
+                    # impedance) give the diagonal, the gradients and J D
                     diag, jtv, jd_rows = _row_terms(
                         simulation,
                         frequency,
@@ -148,7 +150,7 @@ def _frequency_terms(
                         V=V,
                         D=rows_d,
                         boundary=(boundary_gradient and (diagonal is not None or V is not None))
-                        or (rows_d is not None and moves_boundary),
+                        or (rows_d is not None and boundary_columns.size > 0),
                     )
                     solves["adjoint"] += n_adjoint
                     if diagonal is not None:
@@ -157,20 +159,17 @@ def _frequency_terms(
                         for j, g in enumerate(names):
                             gradients[g] += jtv[:, j]
                     jd.extend(jd_rows)
-                    V = None
-                    if rows_d is not None:
-                        D = None
-                if V is not None:
+                elif V is not None:
                     terms = _adjoint_terms(
                         simulation, frequency, src, fields, solver, V, len(names), boundary=boundary_gradient
                     )
                     for j, g in enumerate(names):
                         gradients[g] += terms[:, j]
-                if D is not None:
+                if D is not None and rows_d is None:
                     rhs_t = -np.asarray(simulation.getADeriv(frequency, u, D, adjoint=False)).reshape(u.shape[0], -1)
                     # the right-hand side depends on the model only through the
                     # boundary columns (1D boundary fields)
-                    for j in np.flatnonzero(np.any(D[boundary] != 0, axis=0)):
+                    for j in boundary_columns:
                         rhs_t[:, j] += np.asarray(simulation.getRHSDeriv(frequency, src, D[:, j])).reshape(-1)
                     du = solver * rhs_t
                     for rx in src.receiver_list:
@@ -514,9 +513,9 @@ class ForwardEngine:
         # J^T v of the simulations that hold its data, tangent and adjoint
         # solves by their number over the simulation's frequencies
         for i, sim in enumerate(self.simulations):
-            n_freq = max(len(sim.survey.frequencies), 1)
-            self.jtvec_products += len(labels[i]) + -(-solves[i]["adjoint"] // n_freq)
-            self.jvec_products += -(-solves[i]["tangent"] // n_freq)
+            n_freq = len(sim.survey.frequencies)
+            self.jtvec_products += len(labels[i]) + _per_frequency(solves[i]["adjoint"], n_freq)
+            self.jvec_products += _per_frequency(solves[i]["tangent"], n_freq)
         return out
 
     def _evaluate_dask(self, model, tasks):

@@ -240,10 +240,8 @@ def _keep_analysis(solver) -> bool:
             return False
         solver._call(0)  # free the factors, keep the analysis
         keeper = Pardiso.__new__(Pardiso)  # the handle and the pattern, no factors
-        keeper.__dict__.update(
-            {k: getattr(solver, k) for k in ("_lib", "n_threads", "_mtype", "_n", "_pt", "_iparm", "_perm")}
-        )
-        keeper.__dict__.update({k: getattr(solver, k) for k in ("_a", "_ia", "_ja", "_dummy")})
+        handle = ("_lib", "n_threads", "_mtype", "_n", "_pt", "_iparm", "_perm", "_a", "_ia", "_ja", "_dummy")
+        keeper.__dict__.update({k: getattr(solver, k) for k in handle})
         pool.append(keeper)
         while len(_ANALYSES) > _ORDERINGS_MAX:
             evicted.extend(_ANALYSES.popitem(last=False)[1])
