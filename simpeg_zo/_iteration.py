@@ -191,6 +191,7 @@ def subspace_directions(
     gradient_smoother: list | None = None,
     past_steps: tuple | list = (),
     jtj_diagonal: np.ndarray | None = None,
+    corrections: tuple[list, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Directions of a subspace step built at ``x``.
 
@@ -204,11 +205,50 @@ def subspace_directions(
     which reaches the deep and poorly sensed cells that plain gradients
     leave alone.
 
+    ``corrections``: the result of :func:`correction_directions` at the
+    same model and settings, where it was already taken (it is not taken
+    again).
+
     Returns
     -------
     directions : (n_active, k) numpy.ndarray
     new_depth : (n_soundings,) numpy.ndarray
         The depths the joint correction moves to.
+    """
+    if corrections is None:
+        corrections = correction_directions(
+            layout, x, dpred, depth, rho_obs, phase_obs, settings, n_bands=n_bands, windows=windows
+        )
+    directions, new_depth = list(corrections[0]), corrections[1]
+    directions += misfit_gradient_directions(
+        layout,
+        gradients,
+        gradient_windows=gradient_windows,
+        smoothing=smoothing,
+        gradient_smoother=gradient_smoother,
+        jtj_diagonal=jtj_diagonal,
+    )
+    directions.extend(past_steps)
+    return np.column_stack(directions), new_depth
+
+
+def correction_directions(
+    layout: SoundingLayout,
+    x: np.ndarray,
+    dpred: np.ndarray,
+    depth: np.ndarray,
+    rho_obs: np.ndarray,
+    phase_obs: np.ndarray,
+    settings: CorrectionSettings,
+    *,
+    n_bands: int = 3,
+    windows: int = 6,
+) -> tuple[list, np.ndarray]:
+    """The ZO-correction part of :func:`subspace_directions`.
+
+    Returns the columns (the correction of all data, then that of each mode
+    and frequency band in ``windows`` lateral windows) and the depths the
+    joint correction moves to.
     """
     step, new_depth = zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings)
     directions = [step]
@@ -224,8 +264,23 @@ def subspace_directions(
             if mask.any():
                 corr = zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings, mask=mask)[0]
                 directions.extend((corr[:, None] * hats).T)
+    return directions, new_depth
+
+
+def misfit_gradient_directions(
+    layout: SoundingLayout,
+    gradients: dict | None,
+    *,
+    gradient_windows: int = 6,
+    smoothing: float = 0.3,
+    gradient_smoother: list | None = None,
+    jtj_diagonal: np.ndarray | None = None,
+) -> list:
+    """The misfit-gradient part of :func:`subspace_directions` (a list of columns)."""
+    geom = layout.geometry
     sigma = tuple(smoothing * v for v in gradient_sigma(layout)) if layout.grid_shape else (0.0, 0.0)
     gradients = gradients or {}
+    directions = []
 
     scales = [layout.cell_volume]
     if jtj_diagonal is not None:
@@ -249,8 +304,7 @@ def subspace_directions(
                 parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
                 if parts:
                     directions.extend((direction(np.sum(parts, axis=0))[:, None] * hats).T)
-    directions.extend(past_steps)
-    return np.column_stack(directions), new_depth
+    return directions
 
 
 def shifted_response(layout: SoundingLayout, dpred: np.ndarray, shift: np.ndarray | None) -> np.ndarray:

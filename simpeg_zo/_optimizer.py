@@ -17,6 +17,7 @@ from ._bostick import bostick_depth
 from ._forward import ForwardEngine, _boundary_parameters
 from ._iteration import (
     CorrectionSettings,
+    correction_directions,
     frequency_bands,
     shifted_response,
     stalled,
@@ -502,8 +503,7 @@ class ZohdyOldenburg(Minimize):
         With ``mask``, only these soundings correct the model
         (:func:`simpeg_zo._iteration.zo_correction`).
         """
-        settings = self._settings if width == self._settings.width else replace(self._settings, width=width)
-        return zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, settings, mask=mask)
+        return zo_correction(layout, x, dpred, depth, rho_obs, phase_obs, self._settings_of(width), mask=mask)
 
     def _record(self, phi_d, n_data, t0):
         self.chi2 = phi_d / n_data
@@ -752,13 +752,13 @@ class ZohdyOldenburg(Minimize):
         self.finish()
         return x
 
-    def _subspace_directions(self, layout, x, dpred, gradients, depth, rho_obs, phase_obs, width):
+    def _subspace_directions(self, layout, x, dpred, gradients, depth, rho_obs, phase_obs, width, corrections=None):
         """Directions of a subspace step built at ``x``.
 
         Returns the directions (columns of a matrix) and the depths the joint
-        correction moves to (:func:`simpeg_zo._iteration.subspace_directions`).
+        correction moves to (:func:`simpeg_zo._iteration.subspace_directions`;
+        ``corrections``: its ZO-correction part, where already taken at ``x``).
         """
-        settings = self._settings if width == self._settings.width else replace(self._settings, width=width)
         D, new_depth = subspace_directions(
             layout,
             x,
@@ -766,7 +766,7 @@ class ZohdyOldenburg(Minimize):
             depth,
             rho_obs,
             phase_obs,
-            settings,
+            self._settings_of(width),
             gradients=gradients,
             n_bands=self.subspace_bands,
             windows=self.subspace_windows,
@@ -775,8 +775,13 @@ class ZohdyOldenburg(Minimize):
             gradient_smoother=self._gradient_smoother,
             past_steps=self._past_steps,
             jtj_diagonal=self._jtj_diagonal,
+            corrections=corrections,
         )
         return self._clean(D), new_depth
+
+    def _settings_of(self, width):
+        """The correction settings with the vertical smoothing ``width``."""
+        return self._settings if width == self._settings.width else replace(self._settings, width=width)
 
     def _clean(self, D):
         # the outermost mesh columns (padding, where the 1D boundary fields
@@ -817,14 +822,29 @@ class ZohdyOldenburg(Minimize):
             # come in the same pass as the gradients and the J^T W^T W J
             # diagonal (all from adjoint solves on one factorisation per
             # frequency); the gradient directions join from the next step
-            D, new_depth = self._subspace_directions(layout, x, dpred, None, depth, rho_obs, phase_obs, width)
+            corrections = correction_directions(
+                layout,
+                x,
+                dpred,
+                depth,
+                rho_obs,
+                phase_obs,
+                self._settings_of(width),
+                n_bands=self.subspace_bands,
+                windows=self.subspace_windows,
+            )
+            D, new_depth = self._subspace_directions(
+                layout, x, dpred, None, depth, rho_obs, phase_obs, width, corrections=corrections
+            )
             out = self._engine.evaluate(x, directions=D, **self._gradient_request(), jtj_diagonal=self.subspace_jacobi)
             self._count()
             jd = out["jd"]
             gradients = out["gradients"]
             if self.subspace_jacobi:
                 self._jtj_diagonal = out["jtj_diagonal"]
-            following, _ = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
+            following, _ = self._subspace_directions(
+                layout, x, dpred, gradients, depth, rho_obs, phase_obs, width, corrections=corrections
+            )
         B = layout.weights[:, None] * np.vstack(jd)
         B[~np.isfinite(B)] = 0.0
         r = layout.residual(dpred)
