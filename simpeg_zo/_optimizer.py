@@ -6,7 +6,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,17 +16,15 @@ from ._bostick import bostick_depth
 from ._forward import ForwardEngine, _boundary_parameters
 from ._iteration import (
     CorrectionSettings,
-    correction_directions,
     frequency_bands,
     shifted_response,
     stalled,
     station_spacing,
-    subspace_directions,
     zo_correction,
 )
 from ._layout import layout_from_misfit, misfit_simulations, sounding_state
 from ._static import DEFAULT_SHIFT_PRIOR, estimate_static_shifts
-from ._subspace import subspace_coefficients, update_damping
+from ._subspace_stage import SubspaceStage
 from ._zo import depth_scaled_smoother, row_smoother, secant_mix
 
 __all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
@@ -58,7 +55,7 @@ _chi2_printer = {
 }
 
 
-class ZohdyOldenburg(Minimize):
+class ZohdyOldenburg(SubspaceStage, Minimize):
     r"""Zohdy-Oldenburg direct inversion of 2D MT data.
 
     A drop-in :class:`simpeg.optimization.Minimize` for a standard SimPEG 2D
@@ -115,6 +112,19 @@ class ZohdyOldenburg(Minimize):
     rows. The first subspace iteration steps in the directions that need no
     gradient (the ZO corrections, the past steps) and takes the gradients
     and the diagonal in the same pass.
+
+    Smoothing steps: once the target misfit is reached in the subspace
+    stage, up to ``smoothing_steps`` Occam steps (Constable, Parker and
+    Constable 1987) in the span of the subspace directions and of the
+    roughness's descent direction (whole and in one lateral window per
+    station) lower the roughness of the inversion's regularisation (its
+    first-order smoothness terms, :func:`simpeg_zo._subspace_stage.roughness`)
+    without raising the misfit above the one the target was reached with.
+    ZO has no regularisation to trade against the misfit; without them the
+    model keeps whatever structure its column-wise corrections put where
+    the data do not constrain it (a resistive column under one station).
+    Each costs one factorisation per frequency; they come after the target,
+    so the time to reach it does not change.
 
     Stopping: directives (``TargetMisfit`` sets ``stopNextIteration``),
     ``maxIter``, or stagnation: the data misfit fell by less than
@@ -255,6 +265,11 @@ class ZohdyOldenburg(Minimize):
         (counted among the ``Jtvec`` products), no Jacobian matrix. Without
         it the gradients, scaled by cell area only, hardly move the deep and
         poorly sensed cells.
+    smoothing_steps : int
+        Occam steps once the target misfit is reached (default 3; 0: none).
+        They need ``subspace`` and a regularisation with smoothness terms
+        (``inv.reg``; SimPEG's ``WeightedLeastSquares`` or ``Sparse``), and
+        stop early when one lowers the roughness by less than 2 %.
 
     Attributes
     ----------
@@ -267,7 +282,10 @@ class ZohdyOldenburg(Minimize):
     stop_reason : str
         Why the iterations ended.
     stage : str
-        ``"zo"`` or ``"subspace"``: the stage the iterations ended in.
+        ``"zo"``, ``"subspace"`` or ``"smoothing"``: the stage the
+        iterations ended in.
+    smoothing_steps_taken : int
+        Smoothing steps kept (each an iteration in ``history``).
     jvec_products, jtvec_products : int
         Jacobian products used, in SimPEG's ``Jvec``/``Jtvec`` calls of one
         simulation (one solve per frequency), as Gauss-Newton's are
@@ -324,6 +342,7 @@ class ZohdyOldenburg(Minimize):
         subspace_gradient_windows: int = 6,
         subspace_smoothing: float = 0.3,
         subspace_jacobi: bool = True,
+        smoothing_steps: int = 3,
         **kwargs: Any,
     ) -> None:
         unknown = [key for key in kwargs if not hasattr(Minimize, key)]
@@ -377,8 +396,12 @@ class ZohdyOldenburg(Minimize):
         self.subspace_gradient_windows = int(subspace_gradient_windows)
         self.subspace_smoothing = float(subspace_smoothing)
         self.subspace_jacobi = bool(subspace_jacobi)
+        if int(smoothing_steps) < 0:
+            raise ValueError(f"smoothing_steps must be >= 0, got {smoothing_steps}")
+        self.smoothing_steps = int(smoothing_steps)
         self._jtj_diagonal = None
         self.stage = "zo"
+        self.smoothing_steps_taken = 0
         self.jvec_products = 0
         self.jtvec_products = 0
         self._engine = None
@@ -522,7 +545,7 @@ class ZohdyOldenburg(Minimize):
             entry["chi2"],
             entry["seconds"],
             entry["forward_solves"],
-            " (subspace stage)" if self.stage == "subspace" else "",
+            {"subspace": " (subspace stage)", "smoothing": " (smoothing)"}.get(self.stage, ""),
         )
 
     # ------------------------------------------------------------ main loop
@@ -597,6 +620,7 @@ class ZohdyOldenburg(Minimize):
         self.forward_solves = 0
         self.jvec_products = self.jtvec_products = 0
         self.stage = "zo"
+        self.smoothing_steps_taken = 0
         self._damping = 1e-2
         self._past_steps = []
         self._pending = None
@@ -730,6 +754,13 @@ class ZohdyOldenburg(Minimize):
                 self.stop_reason = "misfit stopped improving"
                 break
 
+        if (
+            use_subspace
+            and self.smoothing_steps > 0
+            and self.stop_reason == "target misfit reached"
+            and getattr(inv, "reg", None) is not None
+        ):
+            best = self._smoothing(layout, best, depth, rho_obs, phase_obs, width, n_data, t0)
         x, phi, dpred = best
         # leave the inverse problem at the best model (directives read it)
         inv.model = x
@@ -751,139 +782,6 @@ class ZohdyOldenburg(Minimize):
         self.printDone()
         self.finish()
         return x
-
-    def _subspace_directions(self, layout, x, dpred, gradients, depth, rho_obs, phase_obs, width, corrections=None):
-        """Directions of a subspace step built at ``x``.
-
-        Returns the directions (columns of a matrix) and the depths the joint
-        correction moves to (:func:`simpeg_zo._iteration.subspace_directions`;
-        ``corrections``: its ZO-correction part, where already taken at ``x``).
-        """
-        D, new_depth = subspace_directions(
-            layout,
-            x,
-            dpred,
-            depth,
-            rho_obs,
-            phase_obs,
-            self._settings_of(width),
-            gradients=gradients,
-            n_bands=self.subspace_bands,
-            windows=self.subspace_windows,
-            gradient_windows=self.subspace_gradient_windows,
-            smoothing=self.subspace_smoothing,
-            gradient_smoother=self._gradient_smoother,
-            past_steps=self._past_steps,
-            jtj_diagonal=self._jtj_diagonal,
-            corrections=corrections,
-        )
-        return self._clean(D), new_depth
-
-    def _settings_of(self, width):
-        """The correction settings with the vertical smoothing ``width``."""
-        return self._settings if width == self._settings.width else replace(self._settings, width=width)
-
-    def _clean(self, D):
-        # the outermost mesh columns (padding, where the 1D boundary fields
-        # are taken) stay as they are: their Jacobian products would cost a
-        # 1D derivative per direction
-        D = np.array(D, dtype=float)
-        D[self._boundary] = 0.0
-        return D[:, np.any(D != 0, axis=0)]
-
-    def _subspace_iteration(self, layout, x, phi, dpred, gradients, depth, rho_obs, phase_obs, width):
-        """One subspace Gauss-Newton step (see :mod:`simpeg_zo._subspace`).
-
-        The Jacobian products of a model's directions are computed while the
-        model itself is evaluated (one factorisation per frequency for both),
-        so the directions are those built at the previous model plus the
-        step that led here; only the first subspace iteration pays an extra
-        factorisation pass for them.
-
-        Returns ``(accepted, (x, phi, dpred), depths)``.
-        """
-        pending = self._pending
-        if pending is not None and pending[0] is x:
-            D, jd = pending[1], pending[2]
-            # the directions built at x: those of the next step
-            following, new_depth = self._subspace_directions(
-                layout, x, dpred, gradients, depth, rho_obs, phase_obs, width
-            )
-        elif gradients and (self._jtj_diagonal is not None or not self.subspace_jacobi):
-            # the Jacobian products of all directions built at x, which are
-            # also the next step's
-            D, new_depth = self._subspace_directions(layout, x, dpred, gradients, depth, rho_obs, phase_obs, width)
-            following = D
-            jd = self._engine.evaluate(x, directions=D)["jd"]
-            self._count()
-        else:
-            # first subspace step: the directions that need no misfit
-            # gradient (the ZO corrections, the past steps), whose products
-            # come in the same pass as the gradients and the J^T W^T W J
-            # diagonal (all from adjoint solves on one factorisation per
-            # frequency); the gradient directions join from the next step
-            corrections = correction_directions(
-                layout,
-                x,
-                dpred,
-                depth,
-                rho_obs,
-                phase_obs,
-                self._settings_of(width),
-                n_bands=self.subspace_bands,
-                windows=self.subspace_windows,
-            )
-            D, new_depth = self._subspace_directions(
-                layout, x, dpred, None, depth, rho_obs, phase_obs, width, corrections=corrections
-            )
-            out = self._engine.evaluate(x, directions=D, **self._gradient_request(), jtj_diagonal=self.subspace_jacobi)
-            self._count()
-            jd = out["jd"]
-            gradients = out["gradients"]
-            if self.subspace_jacobi:
-                self._jtj_diagonal = out["jtj_diagonal"]
-            following, _ = self._subspace_directions(
-                layout, x, dpred, gradients, depth, rho_obs, phase_obs, width, corrections=corrections
-            )
-        B = layout.weights[:, None] * np.vstack(jd)
-        B[~np.isfinite(B)] = 0.0
-        r = layout.residual(dpred)
-        for iter_ls in range(self.maxIterLS + 2):
-            self.iterLS = iter_ls
-            coefficients, predicted = subspace_coefficients(B, r, self._damping)
-            move = D @ coefficients
-            biggest = np.abs(move).max()
-            if biggest > self.max_log_step:
-                shrink = self.max_log_step / biggest
-                move *= shrink
-                new = r - shrink * (B @ coefficients)
-                predicted = float(r @ r - new @ new)
-            xt = self.projection(x + move)
-            # a step predicted to reach chi2 <= 1 is likely the last: its
-            # model is evaluated without the next directions' products
-            last = phi - predicted <= layout.n_data
-            D_next = None if last else self._clean(np.column_stack([following, move]))
-            phi_t, dpred_t = self._evaluate(xt, directions=D_next)
-            ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
-            self._damping = update_damping(self._damping, ratio)
-            logger.debug(
-                "subspace: k=%d damping %.2e predicted %.3g actual %.3g",
-                D.shape[1],
-                self._damping,
-                predicted,
-                phi - phi_t,
-            )
-            if phi_t < phi:
-                if self._evaluated_diagonal is not None:
-                    self._jtj_diagonal = self._evaluated_diagonal
-                self._remember(xt - x)
-                self._pending = None if D_next is None else (xt, D_next, self._jd)
-                return True, (xt, phi_t, dpred_t), new_depth
-        return False, (x, phi, dpred), depth
-
-    def _remember(self, step):
-        self._past_steps.append(step)
-        del self._past_steps[: -self.subspace_memory]
 
     def _bands(self, frequency):
         """Frequency band of each sounding or datum (:func:`simpeg_zo._iteration.frequency_bands`)."""

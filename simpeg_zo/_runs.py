@@ -499,9 +499,16 @@ def zohdy_oldenburg(
     """
     t0 = time.perf_counter()
     m0 = profile.half_space() if m0 is None else m0
-    # the reference model SimPEG would otherwise set (and log) itself; ZO
-    # only reports the regularisation
-    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells, reference_model=m0)
+    # GN's regularisation around the half-space: the model norm of ZO's
+    # smoothing steps once the target is reached
+    reg = regularization.WeightedLeastSquares(
+        profile.mesh,
+        active_cells=profile.active_cells,
+        reference_model=m0,
+        alpha_s=GN_SETTINGS["alpha_s"],
+        alpha_x=GN_SETTINGS["alpha_x"],
+        alpha_y=GN_SETTINGS["alpha_y"],
+    )
     # the target is TargetMisfit's (None: until ZO stops improving)
     opt = ZohdyOldenburg(use_phase=use_phase, target_chi2=None, **options)
     opt.clock_start = t0
