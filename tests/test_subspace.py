@@ -11,9 +11,11 @@ from simpeg_zo._subspace import (
     gradient_direction,
     lateral_windows,
     smooth_on_grid,
+    smoothest_coefficients,
     subspace_coefficients,
     update_damping,
 )
+from simpeg_zo._subspace_stage import roughness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,6 +35,90 @@ def test_subspace_coefficients_solve_the_small_least_squares_problem():
     B0 = np.c_[B, np.zeros(50)]
     a0, _ = subspace_coefficients(B0, r, 0.0)
     assert a0[-1] == 0.0
+
+
+def _occam_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((40, 5))
+    r = rng.standard_normal(40)
+    A = rng.standard_normal((5, 5))
+    H = A @ A.T + 0.1 * np.eye(5)
+    g = rng.standard_normal(5)
+    return B, r, g, H
+
+
+def test_smoothest_step_is_the_norms_minimum_where_the_misfit_allows():
+    B, r, g, H = _occam_problem()
+    c, misfit, change = smoothest_coefficients(B, r, g, H, 1e9, 0.0)
+    np.testing.assert_allclose(c, -np.linalg.solve(H, g), rtol=1e-6)
+    np.testing.assert_allclose(misfit, np.sum((r - B @ c) ** 2), rtol=1e-9)
+    np.testing.assert_allclose(change, g @ c + 0.5 * c @ H @ c, rtol=1e-9)
+
+
+def test_smoothest_step_meets_the_misfit_and_no_feasible_step_is_smoother():
+    B, r, g, H = _occam_problem(1)
+    lowest = np.sum((r - B @ np.linalg.lstsq(B, r, rcond=None)[0]) ** 2)
+    allowed = 0.5 * (lowest + r @ r)
+    c, misfit, change = smoothest_coefficients(B, r, g, H, allowed, 0.0)
+    assert misfit == pytest.approx(allowed, rel=1e-3) and misfit <= allowed
+    # every other step with a misfit within the allowed one changes the norm more
+    rng = np.random.default_rng(2)
+    for _ in range(2000):
+        trial = c + 0.3 * rng.standard_normal(5)
+        if np.sum((r - B @ trial) ** 2) <= allowed:
+            assert g @ trial + 0.5 * trial @ H @ trial >= change - 1e-9
+    # where no step reaches the allowed misfit: the least-squares step
+    c_ls, misfit_ls, _ = smoothest_coefficients(B, r, g, H, 0.5 * lowest, 0.0)
+    assert misfit_ls == pytest.approx(lowest, rel=1e-6)
+
+
+def test_roughness_keeps_the_smoothness_terms_only():
+    from discretize import TensorMesh
+    from simpeg import regularization
+
+    mesh = TensorMesh([np.full(8, 10.0), np.full(6, 5.0)])
+    reg = regularization.WeightedLeastSquares(mesh, reference_model=np.zeros(mesh.n_cells), alpha_s=1e-2, alpha_x=0.2)
+    rough = roughness(reg)
+    flat = np.full(mesh.n_cells, 2.0)
+    assert reg(flat) > 0 and rough(flat) == pytest.approx(0.0, abs=1e-12)
+    m = np.random.default_rng(0).standard_normal(mesh.n_cells)
+    smallness = reg.multipliers[0] * reg.objfcts[0](m)
+    np.testing.assert_allclose(rough(m), reg(m) - smallness, rtol=1e-10)
+    np.testing.assert_allclose(rough.deriv(m), reg.deriv(m) - reg.multipliers[0] * reg.objfcts[0].deriv(m))
+    # a sum of regularisations: the smoothness terms of each, with their weights
+    both = reg + 2.0 * regularization.WeightedLeastSquares(mesh, alpha_s=1.0, alpha_x=1.0, alpha_y=0.0)
+    assert roughness(both)(flat) == pytest.approx(0.0, abs=1e-12)
+    # a smallness alone: the regularisation itself
+    small = regularization.Smallness(mesh)
+    assert roughness(small) is small
+
+
+def test_smoothing_steps_lower_the_roughness_without_raising_the_misfit():
+    """Tiny TE+TM block: after the target, the Occam steps keep the misfit
+    at or below the one the target was reached with and lower the roughness
+    of the inversion's regularisation."""
+    spec = simpeg_zo.load_spec(os.path.join(ROOT, "benchmarks", "specs", "tiny-block.toml"))
+    profile, _ = simpeg_zo.synthetic_profile(spec)
+    plain = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, smoothing_steps=0)
+    smooth = simpeg_zo.zohdy_oldenburg(profile, use_phase=True)
+    assert plain.chi2 <= 1.0 and smooth.extra["stage"] == "smoothing"
+    assert smooth.chi2 <= plain.chi2
+    # the same iterations up to the target, then steps that stay below its misfit
+    assert [h["chi2"] for h in smooth.history[: len(plain.history)]] == [h["chi2"] for h in plain.history]
+    assert len(smooth.history) > len(plain.history)
+    assert all(h["chi2"] <= plain.chi2 for h in smooth.history[len(plain.history) :])
+    from simpeg import regularization
+
+    from simpeg_zo._runs import GN_SETTINGS
+
+    reg = regularization.WeightedLeastSquares(
+        profile.mesh,
+        active_cells=profile.active_cells,
+        alpha_s=0.0,
+        alpha_x=GN_SETTINGS["alpha_x"],
+        alpha_y=GN_SETTINGS["alpha_y"],
+    )
+    assert reg(smooth.model) < 0.8 * reg(plain.model)
 
 
 def test_damping_follows_the_prediction_quality():
@@ -92,7 +178,7 @@ def test_default_zo_keeps_descending_where_the_fixed_point_stalls():
     assert default.chi2 <= 1.2
     # the subspace stage's products: with more directions than the three
     # stations they come from the rows of J (adjoint solves)
-    assert default.extra["stage"] == "subspace"
+    assert default.extra["stage"] in ("subspace", "smoothing")
     assert default.extra["jacobian_products"]["jtvec"] > 0
 
 
