@@ -557,12 +557,14 @@ def zohdy_oldenburg(
         "use_phase": opt.use_phase,
         "memory": opt.memory,
         "subspace": opt.subspace,
+        "smoothing_steps": opt.smoothing_steps,
         "lateral_coupling": opt.lateral_coupling,
         "frequency_window": opt.frequency_window,
         "static_shift": opt.static_shift,
     }
     result.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
     result.extra["stage"] = opt.stage
+    result.extra["smoothing_steps_taken"] = int(opt.smoothing_steps_taken)
     if opt.static_shift:
         _apply_static_shifts(profile, result, opt)
     return result

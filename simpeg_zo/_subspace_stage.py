@@ -14,6 +14,8 @@ import logging
 from dataclasses import replace
 
 import numpy as np
+from simpeg.objective_function import BaseObjectiveFunction, ComboObjectiveFunction
+from simpeg.regularization import SmoothnessFirstOrder, SmoothnessFullGradient
 
 from ._iteration import correction_directions, subspace_directions
 from ._subspace import lateral_windows, smoothest_coefficients, subspace_coefficients, update_damping
@@ -39,7 +41,7 @@ SMOOTHING_MARGIN = 0.97
 SMOOTHING_TOLERANCE = 0.02
 
 
-def roughness(reg):
+def roughness(reg: BaseObjectiveFunction) -> BaseObjectiveFunction:
     """The first-order smoothness terms of a SimPEG regularisation.
 
     Occam's model norm (Constable, Parker and Constable 1987): the
@@ -48,9 +50,6 @@ def roughness(reg):
     the reference model that on a padded mesh is dominated by the largest
     cells. ``reg`` itself where it has no such term.
     """
-    from simpeg.objective_function import ComboObjectiveFunction
-    from simpeg.regularization import SmoothnessFirstOrder, SmoothnessFullGradient
-
     terms = []
 
     def collect(objective, weight):
