@@ -117,12 +117,13 @@ class ZohdyOldenburg(SubspaceStage, Minimize):
     stage, up to ``smoothing_steps`` Occam steps (Constable, Parker and
     Constable 1987) in the span of the subspace directions and of the
     roughness's descent direction (whole and in one lateral window per
-    station) lower the roughness of the inversion's regularisation (its
-    first-order smoothness terms, :func:`simpeg_zo._subspace_stage.roughness`)
-    without raising the misfit above the one the target was reached with.
-    ZO has no regularisation to trade against the misfit; without them the
-    model keeps whatever structure its column-wise corrections put where
-    the data do not constrain it (a resistive column under one station).
+    station) lower the roughness across the profile (the first-order
+    smoothness terms along x of the inversion's regularisation,
+    :func:`simpeg_zo._subspace_stage.roughness`) without raising the misfit
+    above the one the target was reached with. ZO has no regularisation to
+    trade against the misfit; without them the model keeps whatever lateral
+    structure its column-wise corrections put where the data do not
+    constrain it (a resistive patch under one station).
     Each costs one factorisation per frequency; they come after the target,
     so the time to reach it does not change.
 

@@ -326,6 +326,18 @@ def _run(inv, m0, verbose):
     return inv.run(m0)
 
 
+def _regularization(profile, reference, settings):
+    """The recipe's ``WeightedLeastSquares`` around ``reference`` (weights from ``settings``)."""
+    return regularization.WeightedLeastSquares(
+        profile.mesh,
+        active_cells=profile.active_cells,
+        reference_model=reference,
+        alpha_s=settings["alpha_s"],
+        alpha_x=settings["alpha_x"],
+        alpha_y=settings["alpha_y"],
+    )
+
+
 def gauss_newton(
     profile: Profile,
     *,
@@ -389,14 +401,7 @@ def gauss_newton(
     m0 = reference if m0 is None else m0
     t0 = time.perf_counter() if t0 is None else t0
     n_data = profile.n_data
-    reg = regularization.WeightedLeastSquares(
-        profile.mesh,
-        active_cells=profile.active_cells,
-        reference_model=reference,
-        alpha_s=s["alpha_s"],
-        alpha_x=s["alpha_x"],
-        alpha_y=s["alpha_y"],
-    )
+    reg = _regularization(profile, reference, s)
     opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], cg_maxiter=s["max_iter_cg"])
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     recorder = _Recorder(t0, n_data, method=method_name)
@@ -501,14 +506,7 @@ def zohdy_oldenburg(
     m0 = profile.half_space() if m0 is None else m0
     # GN's regularisation around the half-space: the model norm of ZO's
     # smoothing steps once the target is reached
-    reg = regularization.WeightedLeastSquares(
-        profile.mesh,
-        active_cells=profile.active_cells,
-        reference_model=m0,
-        alpha_s=GN_SETTINGS["alpha_s"],
-        alpha_x=GN_SETTINGS["alpha_x"],
-        alpha_y=GN_SETTINGS["alpha_y"],
-    )
+    reg = _regularization(profile, m0, GN_SETTINGS)
     # the target is TargetMisfit's (None: until ZO stops improving)
     opt = ZohdyOldenburg(use_phase=use_phase, target_chi2=None, **options)
     opt.clock_start = t0

@@ -5,7 +5,7 @@ tangent solves on each evaluated model's own factorisations, no Jacobian
 matrix): the subspace Gauss-Newton steps that continue where the
 Zohdy-Oldenburg fixed point slows (:mod:`simpeg_zo._subspace`), and the
 Occam steps that, once the target misfit is reached, lower the model's
-roughness without raising its misfit.
+roughness across the profile without raising its misfit.
 """
 
 from __future__ import annotations
@@ -41,14 +41,27 @@ SMOOTHING_MARGIN = 0.97
 SMOOTHING_TOLERANCE = 0.02
 
 
-def roughness(reg: BaseObjectiveFunction) -> BaseObjectiveFunction:
+def roughness(reg: BaseObjectiveFunction, orientation: str | None = "x") -> BaseObjectiveFunction:
     """The first-order smoothness terms of a SimPEG regularisation.
 
-    Occam's model norm (Constable, Parker and Constable 1987): the
-    derivative terms of ``reg`` (any orientation, with their multipliers,
-    nested combinations included) without its smallness, a distance to
-    the reference model that on a padded mesh is dominated by the largest
-    cells. ``reg`` itself where it has no such term.
+    The model norm of the smoothing steps: the derivative terms of ``reg``
+    along ``orientation`` ("x": across the profile; None: every
+    orientation), with their multipliers, nested combinations included,
+    without the smallness (a distance to the reference model that on a
+    padded mesh is dominated by the largest cells). Where ``reg`` has no
+    such term, all its first-order smoothness terms; where it has none,
+    ``reg`` itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from discretize import TensorMesh
+    >>> from simpeg.regularization import WeightedLeastSquares
+    >>> mesh = TensorMesh([[1.0] * 4, [1.0] * 3])
+    >>> reg = WeightedLeastSquares(mesh, alpha_s=1.0, alpha_x=0.5, alpha_y=1.0)
+    >>> layered = np.repeat([1.0, 2.0, 3.0], 4)  # varies with depth only
+    >>> float(roughness(reg)(layered)), float(roughness(reg, None)(layered)) > 0
+    (0.0, True)
     """
     terms = []
 
@@ -61,6 +74,9 @@ def roughness(reg: BaseObjectiveFunction) -> BaseObjectiveFunction:
 
     collect(reg, 1.0)
     terms = [(w, o) for w, o in terms if w != 0]
+    along = [(w, o) for w, o in terms if getattr(o, "orientation", None) == orientation]
+    if orientation is not None and along:
+        terms = along
     if not terms:
         return reg
     return ComboObjectiveFunction(objfcts=[o for _, o in terms], multipliers=[w for w, _ in terms])
@@ -92,8 +108,7 @@ class SubspaceStage:
             phase_obs,
             self._settings_of(width),
             gradients=gradients,
-            n_bands=self.subspace_bands,
-            windows=self.subspace_windows,
+            **self._correction_options(),
             gradient_windows=self.subspace_gradient_windows,
             smoothing=self.subspace_smoothing,
             gradient_smoother=self._gradient_smoother,
@@ -102,6 +117,10 @@ class SubspaceStage:
             corrections=corrections,
         )
         return self._clean(D), new_depth
+
+    def _correction_options(self):
+        """The frequency bands and lateral windows of the ZO-correction directions."""
+        return {"n_bands": self.subspace_bands, "windows": self.subspace_windows}
 
     def _settings_of(self, width):
         """The correction settings with the vertical smoothing ``width``."""
@@ -147,15 +166,7 @@ class SubspaceStage:
             # diagonal (all from adjoint solves on one factorisation per
             # frequency); the gradient directions join from the next step
             corrections = correction_directions(
-                layout,
-                x,
-                dpred,
-                depth,
-                rho_obs,
-                phase_obs,
-                self._settings_of(width),
-                n_bands=self.subspace_bands,
-                windows=self.subspace_windows,
+                layout, x, dpred, depth, rho_obs, phase_obs, self._settings_of(width), **self._correction_options()
             )
             D, new_depth = self._subspace_directions(
                 layout, x, dpred, None, depth, rho_obs, phase_obs, width, corrections=corrections
@@ -215,8 +226,8 @@ class SubspaceStage:
     def _smoothing(self, layout, best, depth, rho_obs, phase_obs, width, n_data, t0):
         """Occam steps in the subspace once the target is reached.
 
-        Each lowers the roughness of the inversion's regularisation
-        (:func:`roughness` of ``inv.reg``) as far as the linearised misfit
+        Each lowers the roughness across the profile of the inversion's
+        regularisation (:func:`roughness` of ``inv.reg``) as far as the linearised misfit
         stays below the misfit the target was reached with
         (:func:`simpeg_zo._subspace.smoothest_coefficients`; aimed at
         ``SMOOTHING_MARGIN`` of it); a trial is kept where its misfit does

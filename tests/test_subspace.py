@@ -78,25 +78,39 @@ def test_roughness_keeps_the_smoothness_terms_only():
 
     mesh = TensorMesh([np.full(8, 10.0), np.full(6, 5.0)])
     reg = regularization.WeightedLeastSquares(mesh, reference_model=np.zeros(mesh.n_cells), alpha_s=1e-2, alpha_x=0.2)
-    rough = roughness(reg)
-    flat = np.full(mesh.n_cells, 2.0)
-    assert reg(flat) > 0 and rough(flat) == pytest.approx(0.0, abs=1e-12)
     m = np.random.default_rng(0).standard_normal(mesh.n_cells)
-    smallness = reg.multipliers[0] * reg.objfcts[0](m)
-    np.testing.assert_allclose(rough(m), reg(m) - smallness, rtol=1e-10)
-    np.testing.assert_allclose(rough.deriv(m), reg.deriv(m) - reg.multipliers[0] * reg.objfcts[0].deriv(m))
-    # a sum of regularisations: the smoothness terms of each, with their weights
+    terms = {
+        getattr(o, "orientation", None) if isinstance(o, regularization.SmoothnessFirstOrder) else type(o).__name__: w
+        * o(m)
+        for w, o in zip(reg.multipliers, reg.objfcts, strict=True)
+        if w != 0
+    }
+    small, along_x, along_z = terms["Smallness"], terms["x"], terms["y"]
+    # every orientation: the regularisation less its smallness
+    every = roughness(reg, None)
+    np.testing.assert_allclose(every(m), reg(m) - small, rtol=1e-10)
+    np.testing.assert_allclose(every.deriv(m), reg.deriv(m) - reg.multipliers[0] * reg.objfcts[0].deriv(m))
+    # the default: across the profile only, zero for a layered model
+    np.testing.assert_allclose(roughness(reg)(m), along_x, rtol=1e-10)
+    assert along_z > 0
+    layered = np.repeat(np.arange(6.0), 8)
+    assert roughness(reg)(layered) == pytest.approx(0.0, abs=1e-12) and every(layered) > 0
+    flat = np.full(mesh.n_cells, 2.0)
+    assert reg(flat) > 0 and every(flat) == pytest.approx(0.0, abs=1e-12)
+    # a sum of regularisations: the terms of each, with their weights
     both = reg + 2.0 * regularization.WeightedLeastSquares(mesh, alpha_s=1.0, alpha_x=1.0, alpha_y=0.0)
-    assert roughness(both)(flat) == pytest.approx(0.0, abs=1e-12)
-    # a smallness alone: the regularisation itself
-    small = regularization.Smallness(mesh)
-    assert roughness(small) is small
+    np.testing.assert_allclose(roughness(both)(m), along_x * (1 + 2.0 / 0.2), rtol=1e-10)
+    # no term across: all smoothness terms; no smoothness term: the regularisation
+    vertical = regularization.WeightedLeastSquares(mesh, alpha_s=1.0, alpha_x=0.0, alpha_y=1.0)
+    np.testing.assert_allclose(roughness(vertical)(m), vertical(m) - vertical.objfcts[0](m), rtol=1e-10)
+    small_only = regularization.Smallness(mesh)
+    assert roughness(small_only) is small_only
 
 
 def test_smoothing_steps_lower_the_roughness_without_raising_the_misfit():
     """Tiny TE+TM block: after the target, the Occam steps keep the misfit
     at or below the one the target was reached with and lower the roughness
-    of the inversion's regularisation."""
+    of the inversion's regularisation across the profile."""
     spec = simpeg_zo.load_spec(os.path.join(ROOT, "benchmarks", "specs", "tiny-block.toml"))
     profile, _ = simpeg_zo.synthetic_profile(spec)
     plain = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, smoothing_steps=0)
@@ -116,7 +130,7 @@ def test_smoothing_steps_lower_the_roughness_without_raising_the_misfit():
         active_cells=profile.active_cells,
         alpha_s=0.0,
         alpha_x=GN_SETTINGS["alpha_x"],
-        alpha_y=GN_SETTINGS["alpha_y"],
+        alpha_y=0.0,
     )
     assert reg(smooth.model) < 0.8 * reg(plain.model)
 
