@@ -162,8 +162,9 @@ def markdown(report):
         "Jacobian products (J v, J^T v) counted as SimPEG's Jvec/Jtvec calls of one mode's simulation "
         "(one solve per frequency; adjoint solves of single stations, as for the Jacobi diagonal of GN "
         "and ZO, count as their number over the frequencies). Roughness: RMS of log10-resistivity "
-        "jumps between neighbouring stations down to the core depth."
-        + (f" {report['note']}" if report.get("note") else ""),
+        "jumps between neighbouring stations down to the core depth. ZO's wall time includes its "
+        "smoothing steps after the target (up to 3, keeping the misfit at or below that of the "
+        "model that reached it); `to GN level` does not." + (f" {report['note']}" if report.get("note") else ""),
         "",
         "GN is `simpeg_zo.GN_SETTINGS`: SimPEG's standard recipe with the Jacobi preconditioner of its "
         "conjugate-gradient solves (`UpdatePreconditioner`), which SimPEG's 2D MT simulations cannot build "
@@ -227,6 +228,9 @@ def main(argv=None):
     if args.note is not None:
         report["note"] = args.note
     if args.report_only:
+        if args.note is not None:  # kept with the figures it describes
+            with open(path, "w") as fh:
+                json.dump(report, fh, indent=1)
         write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
         return
     report.update(date=time.strftime("%Y-%m-%d"), machine=platform.platform(), cpus=os.cpu_count())

@@ -111,8 +111,12 @@ def write_markdown(reports, args, elapsed):
         "`TargetMisfit(chifact=1)`, SimPEG's Jacobi preconditioner of the CG (`UpdatePreconditioner`, "
         "on the profile's `getJtJdiag`), its beta estimate seeded; `gn-bostick` is the same from "
         "ZO's Bostick start. ZO uses its defaults (alpha 1, gamma 1, beta 0.5, "
-        "secant memory 4, subspace stage on) from the Bostick start; `zo-paper`/`zo-paper-phase` "
-        "is the paper's iteration (no secant memory, no subspace stage, forward solves only). "
+        "secant memory 4, subspace stage on, up to 3 smoothing steps across the profile once the "
+        "target is reached, which keep the misfit at or below that model's) from the Bostick start; "
+        "its wall time includes the smoothing steps, its time to GN's chi2 does not; "
+        "`zo-paper`/`zo-paper-phase` "
+        "is the paper's iteration (no secant memory, no subspace stage, no smoothing steps, forward "
+        "solves only). "
         "`zo-gn`: ZO with phase until it stops improving, then GN from the ZO model (the ZO "
         "model is also GN's reference).",
         "",
