@@ -212,6 +212,11 @@ def markdown(report):
     return "\n".join(lines)
 
 
+def _save(report, path):
+    with open(path, "w") as fh:
+        json.dump(report, fh, indent=1)
+
+
 def main(argv=None):
     warnings.filterwarnings("ignore")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -229,16 +234,14 @@ def main(argv=None):
         report["note"] = args.note
     if args.report_only:
         if args.note is not None:  # kept with the figures it describes
-            with open(path, "w") as fh:
-                json.dump(report, fh, indent=1)
+            _save(report, path)
         write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
         return
     report.update(date=time.strftime("%Y-%m-%d"), machine=platform.platform(), cpus=os.cpu_count())
     for case in args.cases.split(","):
         print(case, flush=True)
         report["cases"][case] = run_case(case, args.repeats, args.methods.split(",") if args.methods else None)
-        with open(path, "w") as fh:
-            json.dump(report, fh, indent=1)
+        _save(report, path)
     write_section(markdown(report), os.path.join(ROOT, "BENCHMARKS.md"), START, END)
 
 

@@ -706,9 +706,7 @@ class ZohdyOldenburg(SubspaceStage, Minimize):
             else:
                 candidate = x + step
             direction = candidate - x
-            biggest = np.abs(direction).max()
-            if biggest > self.max_log_step:
-                direction *= self.max_log_step / biggest
+            direction *= self._step_scale(direction)
             accepted = False
             t = 1.0
             for iter_ls in range(self.maxIterLS + 1):

@@ -126,6 +126,18 @@ class SubspaceStage:
         """The correction settings with the vertical smoothing ``width``."""
         return self._settings if width == self._settings.width else replace(self._settings, width=width)
 
+    def _step_scale(self, step):
+        """The factor (at most 1) that keeps ``step`` within ``max_log_step`` in every cell."""
+        biggest = np.abs(step).max()
+        return self.max_log_step / biggest if biggest > self.max_log_step else 1.0
+
+    @staticmethod
+    def _weighted_products(layout, jd):
+        """``W J D`` from the per-simulation products ``jd`` (non-finite entries zeroed)."""
+        B = layout.weights[:, None] * np.vstack(jd)
+        B[~np.isfinite(B)] = 0.0
+        return B
+
     def _clean(self, D):
         # the outermost mesh columns (padding, where the 1D boundary fields
         # are taken) stay as they are: their Jacobian products would cost a
@@ -180,16 +192,14 @@ class SubspaceStage:
             following, _ = self._subspace_directions(
                 layout, x, dpred, gradients, depth, rho_obs, phase_obs, width, corrections=corrections
             )
-        B = layout.weights[:, None] * np.vstack(jd)
-        B[~np.isfinite(B)] = 0.0
+        B = self._weighted_products(layout, jd)
         r = layout.residual(dpred)
         for iter_ls in range(self.maxIterLS + 2):
             self.iterLS = iter_ls
             coefficients, predicted = subspace_coefficients(B, r, self._damping)
             move = D @ coefficients
-            biggest = np.abs(move).max()
-            if biggest > self.max_log_step:
-                shrink = self.max_log_step / biggest
+            shrink = self._step_scale(move)
+            if shrink < 1.0:
                 move *= shrink
                 new = r - shrink * (B @ coefficients)
                 predicted = float(r @ r - new @ new)
@@ -248,8 +258,7 @@ class SubspaceStage:
         self._count()
         self.stage = "smoothing"
         for k in range(self.smoothing_steps):
-            B = layout.weights[:, None] * np.vstack(jd)
-            B[~np.isfinite(B)] = 0.0
+            B = self._weighted_products(layout, jd)
             r = layout.residual(dpred)
             norm_x = float(norm(x))
             g = D.T @ np.asarray(norm.deriv(x), dtype=float)
@@ -262,9 +271,7 @@ class SubspaceStage:
                 if not change < 0:
                     break
                 move = D @ c
-                biggest = np.abs(move).max()
-                if biggest > self.max_log_step:
-                    move *= self.max_log_step / biggest
+                move *= self._step_scale(move)
                 xt = self.projection(x + move)
                 D_next = None
                 if not last:
@@ -282,11 +289,12 @@ class SubspaceStage:
                     phi_t,
                     allowed,
                 )
-                if phi_t <= allowed and norm_t < norm_x:
-                    accepted = True
-                    damping = max(damping / 3.0, 1e-6)
+                # the Marquardt rule of the subspace stage: a kept trial counts
+                # as a good prediction, a rejected one as a failed one
+                accepted = phi_t <= allowed and norm_t < norm_x
+                damping = update_damping(damping, 1.0 if accepted else -1.0)
+                if accepted:
                     break
-                damping = min(damping * 10.0, 1e6)
             if not accepted:
                 break
             self.smoothing_steps_taken += 1
