@@ -20,7 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._mesh import MU0
+#: Vacuum permeability (H/m), as SimPEG's 2D MT code uses it.
+MU0 = 4e-7 * np.pi
+
 
 __all__ = [
     "bostick_depth",

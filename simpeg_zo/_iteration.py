@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._layout import SoundingLayout, sounding_state
+from ._soundings import SoundingLayout, sounding_state
 from ._subspace import gradient_direction, lateral_windows
 from ._zo import (
     apply_smoother,

@@ -40,7 +40,7 @@ import discretize
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-MU0 = 4e-7 * np.pi
+from ._bostick import MU0
 
 
 def skin_depth(frequency: ArrayLike, resistivity: ArrayLike) -> float | NDArray[np.float64]:

@@ -15,7 +15,7 @@ from simpeg_zo._subspace import (
     subspace_coefficients,
     update_damping,
 )
-from simpeg_zo._subspace_stage import roughness
+from simpeg_zo._roughness import roughness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
