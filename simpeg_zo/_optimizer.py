@@ -416,7 +416,9 @@ class ZohdyOldenburg(Minimize):
         self.printInit()
         try:
             state = _driver.initial_state(problem, evaluator, self.xc)
-            self._update(state, engine, n_data, t0)
+            self.xc = state.x
+            self._sync(state, engine, n_data)
+            self._record(state, t0)
             self.printIter()
             hooks = _driver.Hooks(start=self._start, accepted=lambda s: self._accepted(s, engine, n_data, t0))
             state = _driver.run(problem, evaluator, self.xc, hooks, state=state)
@@ -430,10 +432,10 @@ class ZohdyOldenburg(Minimize):
         self.doStartIteration()
         return bool(self.stopNextIteration) or (self._stop_at is not None and state.phi <= self._stop_at)
 
-    def _update(self, state, engine, n_data, t0):
-        """Move the driver's state into SimPEG and the history."""
+    def _sync(self, state, engine, n_data):
+        """Move the driver's state into SimPEG (what the printers and directives read)."""
         inv = self.parent
-        self.xc, self.f = state.x, state.phi
+        self.f = state.phi
         self.forward_solves = state.passes
         self.jvec_products, self.jtvec_products = engine.jvec_products, engine.jtvec_products
         self.stage = state.stage
@@ -443,6 +445,9 @@ class ZohdyOldenburg(Minimize):
         inv.dpred = state.dpred
         inv.phi_d, inv.phi_d_last = state.phi, inv.phi_d
         inv.phi_m, inv.phi_m_last = float(inv.reg(state.x)), inv.phi_m
+
+    def _record(self, state, t0):
+        """Add an accepted iterate to the history (and the log)."""
         entry = {
             "iteration": int(state.iteration),
             "phi_d": float(state.phi),
@@ -463,8 +468,9 @@ class ZohdyOldenburg(Minimize):
         )
 
     def _accepted(self, state, engine, n_data, t0):
-        self._update(state, engine, n_data, t0)
-        self.doEndIteration(state.x)  # iter += 1, the directives' endIter, the printed row
+        self._sync(state, engine, n_data)
+        self.doEndIteration(state.x)  # xc, iter += 1, the printed row, the directives' endIter
+        self._record(state, t0)
 
     def _close(self, state, problem):
         inv = self.parent

@@ -1,0 +1,450 @@
+"""Benchmark: a seeded random suite of user-style cases, zo against zo-paper, gn and gn-bostick.
+
+Each case is a SimPEG 2D MT script drawn at random from a seed:
+
+* mesh: a third written by hand as a user would (a ``TensorMesh`` with its
+  own core size and padding factors), a sixth a ``TreeMesh``, the rest from
+  the project's builder (:func:`simpeg_zo.build_profile`);
+* model: layered, blocks, a dipping dike or a fault, conductive or
+  resistive, with or without topography;
+* stations: uniform, random spacing, or two clusters with a gap;
+* band: 0.5 decade of high frequencies, 2 decades, 5 decades, or a sparse
+  band of 3-6 frequencies;
+* modes: TE, TM or both; data: apparent resistivity and phase, or the
+  impedance's real and imaginary parts; noise 2-5 % with floors.
+
+Methods, all on the case's own mesh, solver, data and errors:
+
+* ``gn``: SimPEG's ``InexactGaussNewton`` with the project's GN settings
+  (:data:`simpeg_zo._runs.GN_SETTINGS`: ``WeightedLeastSquares``,
+  ``BetaEstimate_ByEig``, cooling by 2, Jacobi preconditioner,
+  ``TargetMisfit``) from the half-space;
+* ``gn-bostick``: the same from the Bostick model;
+* ``zo``: ``ZohdyOldenburg(maxIter=30)`` from the Bostick model;
+* ``zo-paper``: the paper's method (``memory=0, subspace=False,
+  lateral_coupling=0, frequency_window=0``).
+
+Per case and method: the final chi2, the seconds to reach the better GN's
+final chi2 (and the ratio against the faster GN), forward solves and
+Jacobian products. Results are written per case as they finish (``--json``;
+a rerun skips the cases already there).
+
+Usage::
+
+    python benchmarks/suite.py --seed 0 --cases 30 --json benchmarks/results/suite-0.json
+    python benchmarks/suite.py --seed 0 --report  # table for BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+METHODS = ("gn", "gn-bostick", "zo", "zo-paper")
+
+
+# ------------------------------------------------------------------ cases
+def draw_case(seed: int, index: int) -> dict:
+    """The specification of case ``index`` of ``seed`` (plain data, JSON-able)."""
+    rng = np.random.default_rng([seed, index])
+    u = rng.uniform()
+    mesh = "hand" if u < 1 / 3 else ("tree" if u < 1 / 2 else "builder")
+    n_st = int(rng.integers(8, 17))
+    length = float(rng.choice([2000.0, 4000.0, 8000.0]))
+    layout = str(rng.choice(["uniform", "random", "clusters"]))
+    if layout == "uniform":
+        stations = np.linspace(0, length, n_st)
+    elif layout == "random":
+        stations = np.sort(rng.uniform(0, length, n_st))
+        stations = stations[np.r_[True, np.diff(stations) > 0.02 * length]]
+    else:
+        half = n_st // 2
+        gap = rng.uniform(0.3, 0.5) * length
+        a = np.linspace(0, (length - gap) / 2, half)
+        stations = np.r_[a, a + (length + gap) / 2]
+    stations = stations - stations.mean()
+    band = str(rng.choice(["half-decade", "two-decades", "five-decades", "sparse"]))
+    top = float(rng.uniform(2.0, 3.5))
+    if band == "half-decade":
+        frequencies = np.logspace(top, top - 0.5, 4)
+    elif band == "two-decades":
+        frequencies = np.logspace(top, top - 2, 9)
+    elif band == "five-decades":
+        frequencies = np.logspace(top, top - 5, 13)
+    else:
+        frequencies = np.sort(10 ** rng.uniform(top - 4, top, int(rng.integers(3, 7))))[::-1]
+    scale = float(np.clip(length / 4, 300, 2000))  # structure depth scale (m)
+    background = float(10 ** rng.uniform(1, 3))
+    model = {
+        "kind": str(rng.choice(["layered", "blocks", "dike", "fault"])),
+        "background": background,
+        "contrast": float(rng.choice([-1, 1]) * rng.uniform(0.7, 1.5)),  # decades
+        "depth": float(rng.uniform(0.1, 0.6) * scale),
+        "thickness": float(rng.uniform(0.2, 0.6) * scale),
+        "x": float(rng.uniform(-0.3, 0.3) * length),
+        "width": float(rng.uniform(0.1, 0.3) * length),
+        "dip": float(rng.uniform(30, 80)),
+        "layers": [float(10 ** (np.log10(background) + rng.uniform(-1, 1))) for _ in range(2)],
+    }
+    topography = bool(rng.uniform() < 0.4)
+    return {
+        "seed": seed,
+        "index": index,
+        "mesh": mesh,
+        "stations": stations.tolist(),
+        "station_layout": layout,
+        "band": band,
+        "frequencies": frequencies.tolist(),
+        "modes": str(rng.choice(["TE", "TM", "TE+TM"])),
+        "components": str(rng.choice(["rho-phase", "impedance"], p=[0.7, 0.3])),
+        "noise": float(rng.uniform(0.02, 0.05)),
+        "topography": {"height": float(rng.uniform(50, 250) * rng.choice([-1, 1])), "width": length / 4}
+        if topography
+        else None,
+        "model": model,
+        "core": float(rng.choice([25.0, 50.0])) if mesh == "hand" else None,
+        "padding": float(rng.uniform(1.3, 1.5)) if mesh == "hand" else None,
+    }
+
+
+def _elevation(case):
+    top = case["topography"]
+    if top is None:
+        return lambda x: np.zeros_like(np.asarray(x, dtype=float))
+    return lambda x: top["height"] * np.exp(-((np.asarray(x, dtype=float) / top["width"]) ** 2))
+
+
+def _resistivity(case, centres, depth):
+    m = case["model"]
+    x = centres[:, 0]
+    rho = np.full(len(centres), m["background"])
+    body = 10 ** (np.log10(m["background"]) + m["contrast"])
+    if m["kind"] == "layered":
+        rho[depth > m["depth"]] = m["layers"][0]
+        rho[depth > m["depth"] + m["thickness"]] = m["layers"][1]
+    elif m["kind"] == "blocks":
+        inside = (np.abs(x - m["x"]) < m["width"] / 2) & (depth > m["depth"]) & (depth < m["depth"] + m["thickness"])
+        rho[inside] = body
+        other = (np.abs(x + m["x"]) < m["width"] / 3) & (depth > 2 * m["depth"])
+        rho[other & (depth < 2 * m["depth"] + m["thickness"])] = 10 ** (np.log10(m["background"]) - m["contrast"])
+    elif m["kind"] == "dike":
+        offset = (depth - m["depth"]) / np.tan(np.deg2rad(m["dip"]))
+        rho[(np.abs(x - m["x"] - offset) < m["width"] / 4) & (depth > m["depth"])] = body
+    else:  # fault: a dipping contact, the other side of it changes below a depth
+        offset = depth / np.tan(np.deg2rad(m["dip"]))
+        rho[(x > m["x"] + offset) & (depth > m["depth"])] = body
+    return rho
+
+
+def _hand_mesh(case):
+    import discretize
+
+    st = np.asarray(case["stations"])
+    h = case["core"]
+    n_core = int(np.ceil((st.max() - st.min()) / h)) + 8
+    rho_max = max(case["model"]["background"], 1000.0)
+    f_min = min(case["frequencies"])
+    reach = 1.5 * 503.0 * np.sqrt(rho_max / f_min)
+    growth = case["padding"]
+    n_pad = 1
+    while h * np.sum(growth ** np.arange(1, n_pad + 1)) < reach and n_pad < 40:
+        n_pad += 1
+    hx = [(h, n_pad, -growth), (h, n_core), (h, n_pad, growth)]
+    dz = h / 2
+    n_z = int(np.ceil(1.5 * max(case["model"]["depth"] + case["model"]["thickness"], 500.0) / dz))
+    hz = [(dz, n_pad + 4, -growth), (dz, n_z), (dz, 10, 1.5)]
+    top = case["topography"]["height"] if case["topography"] else 0.0
+    earth = h * 0 + dz * (np.sum(growth ** np.arange(1, n_pad + 5)) + n_z)
+    # the core's top (ground level, or the hill's top) meets the air padding
+    return discretize.TensorMesh([hx, hz], origin=["C", -earth + max(top, 0.0)])
+    return mesh
+
+
+def _tree_mesh(case):
+    import discretize
+
+    st = np.asarray(case["stations"])
+    h = 25.0 if (st.max() - st.min()) < 5000 else 50.0
+    rho_max = max(case["model"]["background"], 1000.0)
+    reach = 2 * 503.0 * np.sqrt(rho_max / min(case["frequencies"]))
+    n = int(2 ** np.ceil(np.log2(2 * (reach + st.max() - st.min()) / h)))
+    mesh = discretize.TreeMesh([[(h, n)], [(h, n)]], origin=[-n * h / 2, -n * h / 2], diagonal_balance=False)
+    x = np.linspace(st.min() - 3000, st.max() + 3000, 801)
+    mesh.refine_surface(np.c_[x, _elevation(case)(x)], level=-1, padding_cells_by_level=[3, 3, 4, 4], finalize=False)
+    depth = 1.5 * (case["model"]["depth"] + case["model"]["thickness"]) + 200
+    mesh.refine_box([st.min() - 500, -depth], [st.max() + 500, 300.0], levels=-3, finalize=False)
+    mesh.finalize()
+    return mesh
+
+
+def build(case, opt_factory):
+    """The case's SimPEG objects; ``opt_factory()`` gives the optimizer.
+
+    Returns ``(inversion, inverse problem, n_data, m0, m_true, simulations)``.
+    """
+    from discretize.utils import active_from_xyz
+    from simpeg import data, data_misfit, inverse_problem, inversion, maps, regularization
+    from simpeg.electromagnetics import natural_source as nsem
+
+    import simpeg_zo
+    from simpeg_zo._profile import Simulation2DElectricField, Simulation2DMagneticField
+    from simpeg_zo._runs import GN_SETTINGS
+
+    st = np.asarray(case["stations"])
+    freqs = np.asarray(case["frequencies"])
+    elevation = _elevation(case)
+    if case["mesh"] == "builder":
+        rho_bg = case["model"]["background"]
+        profile = simpeg_zo.build_profile(
+            st,
+            freqs,
+            modes=case["modes"].split("+"),
+            elevation=elevation,
+            resistivity_range=(min(rho_bg, 10.0), max(rho_bg * 10, 1000.0)),
+        )
+        mesh, active = profile.mesh, profile.active_cells
+        locations = profile.receiver_locations
+    else:
+        mesh = _hand_mesh(case) if case["mesh"] == "hand" else _tree_mesh(case)
+        x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
+        active = active_from_xyz(mesh, np.c_[x, elevation(x)])
+        locations = np.c_[st, elevation(st)]
+        from simpeg.utils import shift_to_discrete_topography
+
+        locations = shift_to_discrete_topography(mesh, active, locations, shift_horizontal=False)
+    mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(1e-8))
+    centres = mesh.cell_centers[active]
+    depth = elevation(centres[:, 0]) - centres[:, 1]
+    m_true = -np.log(_resistivity(case, centres, depth))
+    components = ("apparent_resistivity", "phase") if case["components"] == "rho-phase" else ("real", "imag")
+    rng = np.random.default_rng([case["seed"], case["index"], 7])
+    terms, sims = [], []
+    classes = {"TE": (Simulation2DMagneticField, "yx"), "TM": (Simulation2DElectricField, "xy")}
+    for mode in case["modes"].split("+"):
+        cls, orientation = classes[mode]
+        receivers = [nsem.receivers.Impedance(locations, orientation=orientation, component=c) for c in components]
+        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in freqs])
+        sim = cls(mesh, survey=survey, sigmaMap=mapping, solver=simpeg_zo.Pardiso)
+        d = sim.dpred(m_true)
+        first = np.tile(np.r_[np.ones(st.size), np.zeros(st.size)], freqs.size).astype(bool)
+        noise = case["noise"]
+        if components[0] == "apparent_resistivity":
+            # relative error on rho_a, its phase equivalent (half, in radians) with a 0.5 deg floor
+            std = np.where(first, noise * np.abs(d), max(np.rad2deg(noise / 2), 0.5))
+        else:
+            modulus = np.hypot(d[first], d[~first])
+            std = np.repeat(np.maximum(noise / 2 * modulus, 1e-12).reshape(freqs.size, -1), 2, axis=0).ravel()
+        dobs = d + std * rng.standard_normal(d.size)
+        terms.append(data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim))
+        sims.append(sim)
+    dmis = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    # reference: the geometric mean of the data's apparent resistivity (a half-space)
+    m0 = np.full(int(active.sum()), -np.log(case["model"]["background"]))
+    reg = regularization.WeightedLeastSquares(
+        mesh,
+        active_cells=active,
+        reference_model=m0,
+        alpha_s=GN_SETTINGS["alpha_s"],
+        alpha_x=GN_SETTINGS["alpha_x"],
+        alpha_y=GN_SETTINGS["alpha_y"],
+    )
+    opt, directive_list = opt_factory()
+    inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
+    inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
+    n_data = sum(s.survey.nD for s in sims)
+    return inv, inv_prob, n_data, m0, m_true, sims
+
+
+def _factory(method):
+    from simpeg import directives, optimization
+
+    import simpeg_zo
+    from simpeg_zo._runs import GN_SETTINGS
+
+    def make():
+        if method.startswith("gn"):
+            s = GN_SETTINGS
+            opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], cg_maxiter=s["max_iter_cg"])
+            dl = [
+                directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"], random_seed=0),
+                directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
+                directives.TargetMisfit(chifact=1),
+                directives.UpdatePreconditioner(),
+            ]
+            if method == "gn-bostick":
+                dl.insert(0, simpeg_zo.BostickStartingModel())
+            return opt, dl
+        options = {"memory": 0, "subspace": False, "lateral_coupling": 0.0, "frequency_window": 0.0}
+        opt = simpeg_zo.ZohdyOldenburg(maxIter=30, **(options if method == "zo-paper" else {}))
+        return opt, [simpeg_zo.BostickStartingModel(), directives.TargetMisfit(chifact=1)]
+
+    return make
+
+
+class _Clock:
+    """A directive recording (seconds, chi2) at the start and after every iteration."""
+
+    def __new__(cls, t0, n_data):
+        from simpeg import directives
+
+        class Clock(directives.InversionDirective):
+            def initialize(self):
+                self.history = []
+
+            def endIter(self):
+                self.history.append((time.perf_counter() - t0, float(self.invProb.phi_d) / n_data))
+
+        return Clock()
+
+
+def run_case(case, method):
+    """Run one method on one case; returns its record."""
+    from simpeg_zo._runs import _counting_jacobian_products, _silence
+
+    holder = {}
+
+    def factory():
+        opt, dl = _factory(method)()
+        holder["opt"] = opt
+        return opt, dl
+
+    inv, inv_prob, n_data, m0, m_true, sims = build(case, factory)
+    opt = holder["opt"]
+    _silence(opt)
+    t0 = time.perf_counter()
+    opt.clock_start = t0  # ZO's history counts from here (GN's from the clock directive)
+    clock = _Clock(t0, n_data)
+    inv.directiveList.dList.append(clock)
+    clock.inversion = inv
+    counts = {"jvec": 0, "jtvec": 0}
+    error = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if method.startswith("gn"):
+                with _counting_jacobian_products(sims, counts):
+                    model = inv.run(m0)
+            else:
+                model = inv.run(m0)
+        except Exception as exc:  # a crash is a result too (GN's NaN line search)
+            error = f"{type(exc).__name__}: {exc}"
+            model = opt.xc if getattr(opt, "xc", None) is not None else m0
+    seconds = time.perf_counter() - t0
+    history = clock.history
+    if not method.startswith("gn"):
+        history = [(h["seconds"], h["chi2"]) for h in opt.history]
+        counts = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
+    chi2 = min((h[1] for h in history), default=np.nan) if error else float(inv_prob.phi_d) / n_data
+    return {
+        "chi2": float(chi2),
+        "seconds": seconds,
+        "iterations": int(opt.iter),
+        "history": history,
+        "forward_solves": int(getattr(opt, "forward_solves", 0) or getattr(inv_prob, "forward_count", 0) or 0),
+        "jacobian_products": counts,
+        "stop_reason": getattr(opt, "stop_reason", None) or ("error" if error else None),
+        "error": error,
+        "n_data": int(n_data),
+        "n_active": int(m0.size),
+        "model_log10_rmse": float(np.sqrt(np.mean(((model - m_true) / np.log(10)) ** 2))),
+    }
+
+
+def time_to(history, level):
+    for seconds, chi2 in history:
+        if chi2 <= level * (1 + 1e-9):
+            return seconds
+    return None
+
+
+def summarise(record):
+    """Per case: the better GN's final chi2, ratios and the checks of the issue."""
+    runs = record["methods"]
+    gn_level = min(runs["gn"]["chi2"], runs["gn-bostick"]["chi2"])
+    gn_times = [time_to(runs[m]["history"], gn_level) for m in ("gn", "gn-bostick")]
+    gn_fast = min(t for t in gn_times if t is not None)
+    zo_time = time_to(runs["zo"]["history"], gn_level)
+    return {
+        "gn_level": gn_level,
+        "zo_over_gn": runs["zo"]["chi2"] / gn_level,
+        "zo_over_paper": runs["zo"]["chi2"] / runs["zo-paper"]["chi2"],
+        "speedup": None if zo_time is None else gn_fast / max(zo_time, 1e-9),
+    }
+
+
+def describe(case):
+    return (
+        f"{case['mesh']} {case['modes']} {case['components']} {case['model']['kind']}"
+        f"{' topo' if case['topography'] else ''} {case['station_layout']} {case['band']}"
+    )
+
+
+def markdown(results):
+    lines = [
+        "| seed | case | description | data | gn | gn-bostick | zo-paper | zo | zo / better GN | zo / paper | ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rec in results:
+        s = summarise(rec)
+        m = rec["methods"]
+        ratio = "never" if s["speedup"] is None else f"{s['speedup']:.1f}x"
+        lines.append(
+            f"| {rec['case']['seed']} | {rec['case']['index']} | {describe(rec['case'])} | {m['zo']['n_data']} | "
+            + " | ".join(f"{m[k]['chi2']:.3g}" for k in METHODS)
+            + f" | {s['zo_over_gn']:.2f} | {s['zo_over_paper']:.2f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cases", type=str, default="0-29", help="indices, e.g. 0-29 or 0,3,5")
+    parser.add_argument("--json", default=None, help="results file (default benchmarks/results/suite-SEED.json)")
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--report", action="store_true", help="print the table of the results file and stop")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    path = args.json or os.path.join(HERE, "results", f"suite-{args.seed}.json")
+    results = json.load(open(path)) if os.path.exists(path) else []
+    if args.report:
+        print(markdown([r for r in results if set(METHODS) <= set(r["methods"])]))  # noqa: T201
+        return 0
+    if "-" in args.cases:
+        lo, hi = (int(v) for v in args.cases.split("-"))
+        indices = range(lo, hi + 1)
+    else:
+        indices = [int(v) for v in args.cases.split(",")]
+    done = {(r["case"]["seed"], r["case"]["index"]) for r in results}
+    for index in indices:
+        if (args.seed, index) in done:
+            continue
+        case = draw_case(args.seed, index)
+        record = {"case": case, "methods": {}}
+        for method in args.methods.split(","):
+            record["methods"][method] = run_case(case, method)
+            r = record["methods"][method]
+            print(  # noqa: T201
+                f"case {index} ({describe(case)}): {method} chi2 {r['chi2']:.3f} in {r['seconds']:.1f} s"
+                f" ({r['stop_reason']})",
+                flush=True,
+            )
+        results.append(record)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            json.dump(results, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

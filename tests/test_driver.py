@@ -1,0 +1,263 @@
+"""The SimPEG-free ZO core (simpeg_zo._driver) on problems without SimPEG.
+
+A small linear least-squares problem and 1D layered earths under a few
+stations, whose MT responses are analytic (the impedance recursion), with
+Jacobians by central differences.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from simpeg_zo import _driver
+from simpeg_zo._iteration import CorrectionSettings, frequency_bands
+from simpeg_zo._soundings import SoundingLayout
+from simpeg_zo._zo import ColumnGeometry
+
+MU0 = 4e-7 * np.pi
+FREQUENCIES = np.logspace(3, -2, 11)
+CELL_TOPS = np.r_[0.0, np.logspace(1, 4.3, 35)]  # 36 cells, the last a half-space
+STATIONS = np.array([0.0, 1000.0, 2000.0])
+
+
+def mt1d(log_sigma, frequencies=FREQUENCIES):
+    """Apparent resistivity and phase (deg) of a layered earth (impedance recursion)."""
+    sigma = np.exp(log_sigma)
+    thickness = np.diff(CELL_TOPS)
+    omega = 2 * np.pi * np.asarray(frequencies)[:, None]
+    k = np.sqrt(1j * omega * MU0 * sigma[None, :])
+    intrinsic = 1j * omega * MU0 / k
+    z = intrinsic[:, -1]
+    for j in range(sigma.size - 2, -1, -1):
+        t = np.tanh(k[:, j] * thickness[j])
+        z = intrinsic[:, j] * (z + intrinsic[:, j] * t) / (intrinsic[:, j] + z * t)
+    return np.abs(z) ** 2 / (omega[:, 0] * MU0), np.rad2deg(np.angle(z))
+
+
+def layout_of(dobs, n_stations=STATIONS.size, relative=0.03, phase_error=0.86):
+    """TE soundings (rho_a, phase) of independent columns under each station."""
+    nf, nz = FREQUENCIES.size, CELL_TOPS.size
+    n = n_stations * nf
+    depth = np.r_[0.5 * (CELL_TOPS[:-1] + CELL_TOPS[1:]), CELL_TOPS[-1] * 1.5]
+    x = np.asarray(STATIONS[:n_stations])
+    # cell index: station + n_stations * level (the grid's x runs fastest)
+    geometry = ColumnGeometry(
+        station_x=x,
+        cell_x=np.tile(x, nz),
+        cell_depth=np.repeat(depth, n_stations),
+        column_cells=tuple(s + n_stations * np.arange(nz) for s in range(n_stations)),
+    )
+    rho_index, phase_index = 2 * np.arange(n), 2 * np.arange(n) + 1
+    rho = dobs[rho_index]
+    weights = np.empty(2 * n)
+    weights[rho_index] = 1 / (relative * np.abs(rho))
+    weights[phase_index] = 1 / phase_error
+    data_frequency = np.repeat(np.tile(FREQUENCIES, n_stations), 2)
+    return SoundingLayout(
+        frequency=np.tile(FREQUENCIES, n_stations),
+        station=np.repeat(np.arange(n_stations), nf),
+        mode=np.array(["TE"] * n),
+        rho_index=rho_index,
+        phase_index=phase_index,
+        rho_weight=np.full(n, 1 / relative**2),
+        dobs=np.asarray(dobs, dtype=float),
+        weights=weights,
+        geometry=geometry,
+        log_sigma_sign=1.0,
+        term_slices=(slice(0, 2 * n),),
+        groups=np.tile([0, 1], n) + 4 * frequency_bands(data_frequency, 3),
+        data_frequency=data_frequency,
+        grid_shape=(n_stations, nz),
+        active=np.ones(n_stations * nz, dtype=bool),
+        cell_volume=np.ones(n_stations * nz),
+    )
+
+
+class FiniteDifferenceEvaluator:
+    """:class:`simpeg_zo._driver.Evaluator` of a forward function, Jacobian by central differences."""
+
+    def __init__(self, forward, layout, step=1e-5):
+        self.forward, self.layout, self.step = forward, layout, step
+        self.calls = 0
+
+    def diagonal_is_free(self, n_directions):
+        return True
+
+    def jacobian(self, x):
+        J = np.empty((self.layout.dobs.size, x.size))
+        for k in range(x.size):
+            e = np.zeros(x.size)
+            e[k] = self.step
+            J[:, k] = (self.forward(x + e) - self.forward(x - e)) / (2 * self.step)
+        return J
+
+    def __call__(self, x, *, directions=None, gradients=False, diagonal=False):
+        self.calls += 1
+        d = self.forward(x)
+        out = _driver.Evaluation(dpred=d)
+        if directions is None and not gradients and not diagonal:
+            return out
+        J = self.jacobian(x)
+        w = self.layout.weights
+        if directions is not None:
+            out.jd = J @ directions
+        if gradients:
+            r = w**2 * (d - self.layout.dobs)
+            out.gradients = {
+                int(g): 2 * J.T @ np.where(self.layout.groups == g, r, 0.0) for g in np.unique(self.layout.groups)
+            }
+        if diagonal:
+            out.diagonal = np.sum((w[:, None] * J) ** 2, axis=0)
+        return out
+
+
+def columns_forward(n_stations=STATIONS.size):
+    nz = CELL_TOPS.size
+
+    def forward(x):
+        out = np.empty(2 * n_stations * FREQUENCIES.size)
+        for s in range(n_stations):
+            rho, phase = mt1d(x[s + n_stations * np.arange(nz)])
+            block = slice(2 * s * FREQUENCIES.size, 2 * (s + 1) * FREQUENCIES.size)
+            out[block] = np.ravel(np.column_stack([rho, phase]))
+        return out
+
+    return forward
+
+
+def layered_case(seed):
+    """Random 3-5 layer earths (10-1000 ohm-m), one per station, with 3 % / 0.86 deg noise."""
+    rng = np.random.default_rng(seed)
+    nz = CELL_TOPS.size
+    x_true = np.empty(STATIONS.size * nz)
+    for s in range(STATIONS.size):
+        tops = np.sort(rng.uniform(1.3, 3.8, rng.integers(2, 5)))
+        log_rho = rng.uniform(1, 3, tops.size + 1)
+        level = np.searchsorted(10**tops, CELL_TOPS, side="right")
+        x_true[s + STATIONS.size * np.arange(nz)] = -np.log(10.0 ** log_rho[level])
+    forward = columns_forward()
+    clean = forward(x_true)
+    noise = rng.standard_normal(clean.size)
+    layout0 = layout_of(clean)
+    dobs = clean + noise / layout0.weights
+    layout = layout_of(dobs)
+    return layout, forward, x_true
+
+
+def problem_of(layout, *, paper=False, max_iter=30, target=None):
+    settings = CorrectionSettings(frequency_window=0.0 if paper else 0.2)
+    options = _driver.Options(max_iter=max_iter, memory=0 if paper else 4, subspace=not paper, smoothing_steps=0)
+    return _driver.Problem(layout=layout, settings=settings, options=options, target=target)
+
+
+def bostick_like_start(layout):
+    """A half-space at the geometric mean of the observed apparent resistivities."""
+    rho = layout.dobs[layout.rho_index]
+    return np.full(layout.geometry.cell_x.size, -np.mean(np.log(rho)))
+
+
+def test_mt1d_half_space_and_two_layers():
+    rho, phase = mt1d(np.full(CELL_TOPS.size, -np.log(100.0)))
+    np.testing.assert_allclose(rho, 100.0, rtol=1e-10)
+    np.testing.assert_allclose(phase, 45.0, atol=1e-8)
+    # a conductive basement: rho_a falls and phase rises above 45 deg at low frequency
+    x = np.where(CELL_TOPS >= 1000.0, -np.log(1.0), -np.log(100.0))
+    rho, phase = mt1d(x)
+    assert rho[0] == pytest.approx(100.0, rel=0.02) and rho[-1] < 10.0
+    assert phase.max() > 60.0
+
+
+def test_core_imports_neither_simpeg_nor_discretize():
+    package = os.path.dirname(os.path.dirname(os.path.abspath(_driver.__file__)))
+    code = textwrap.dedent(
+        f"""
+        import sys, types
+        for name in ("simpeg", "discretize"):
+            sys.modules[name] = None  # any import of them fails
+        pkg = types.ModuleType("simpeg_zo")
+        pkg.__path__ = [{os.path.join(package, "simpeg_zo")!r}]
+        sys.modules["simpeg_zo"] = pkg
+        import simpeg_zo._driver
+        print("ok")
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_never_ends_above_the_papers_method_on_layered_earths(seed):
+    layout, forward, _ = layered_case(seed)
+    x0 = bostick_like_start(layout)
+    final = {}
+    for paper in (True, False):
+        evaluator = FiniteDifferenceEvaluator(forward, layout)
+        state = _driver.run(problem_of(layout, paper=paper, target=layout.n_data), evaluator, x0)
+        phi = state.phi_history
+        assert all(b < a for a, b in zip(phi, phi[1:], strict=False))  # every accepted step lowers the misfit
+        assert state.passes == evaluator.calls
+        final[paper] = state.phi / layout.n_data
+    assert final[False] <= 1.02 * final[True]
+    assert final[False] <= 1.0  # the default fits the noise
+
+
+def test_linear_least_squares_reaches_the_minimum():
+    """d = 100 + G x: the measured candidates reach the least-squares misfit."""
+    rng = np.random.default_rng(4)
+    x_true = rng.uniform(-0.5, 0.5, STATIONS.size * CELL_TOPS.size)
+    layout0 = layout_of(np.full(2 * STATIONS.size * FREQUENCIES.size, 100.0))
+    G = rng.standard_normal((layout0.dobs.size, x_true.size)) / np.sqrt(x_true.size)
+
+    def forward(x):
+        return 100.0 + G @ x
+
+    dobs = forward(x_true) + rng.standard_normal(layout0.dobs.size) / layout0.weights
+    layout = layout_of(dobs)
+    W = layout.weights
+    x_ls = np.linalg.lstsq(W[:, None] * G, W * (dobs - 100.0), rcond=None)[0]
+    lowest = float(np.sum((W * (dobs - forward(x_ls))) ** 2))
+    evaluator = FiniteDifferenceEvaluator(forward, layout)
+    state = _driver.run(problem_of(layout, max_iter=40), evaluator, np.zeros(x_true.size))
+    start = float(np.sum((W * (dobs - 100.0)) ** 2))
+    # more than 99 % of the reducible misfit removed
+    assert state.phi - lowest <= 0.01 * (start - lowest)
+
+
+def test_gradient_step_descends_and_iterate_keeps_the_lowest_measured_misfit(monkeypatch):
+    layout, forward, _ = layered_case(5)
+    problem = problem_of(layout)
+    evaluator = FiniteDifferenceEvaluator(forward, layout)
+    state = _driver.initial_state(problem, evaluator, bostick_like_start(layout))
+    trial = _driver.gradient_trial(problem, evaluator, state)
+    assert trial.phi < state.phi and trial.kind == "gradient"
+    # a ZO candidate that always makes things worse is measured and never kept
+    worse = _driver.Trial("zo", state.x + 1.0, state.dpred, 10 * state.phi, 1)
+    monkeypatch.setitem(_driver._STEPS, "zo", lambda *args: worse)
+    new = _driver.iterate(problem, evaluator, state)
+    assert new.phi < state.phi and new.stage == "subspace"
+    # with every candidate failing, the descent step still moves
+    monkeypatch.setitem(_driver._STEPS, "subspace", lambda *args: None)
+    new = _driver.iterate(problem, evaluator, state)
+    assert new is not None and new.phi < state.phi
+
+
+def test_iteration_limit_bounds_everything_and_names_the_reason():
+    layout, forward, _ = layered_case(0)
+    evaluator = FiniteDifferenceEvaluator(forward, layout)
+    state = _driver.run(problem_of(layout, max_iter=2), evaluator, bostick_like_start(layout))
+    assert state.iteration == 2 and state.stop_reason == _driver.STOP_ITERATIONS
+    state = _driver.run(problem_of(layout, target=1e12), evaluator, bostick_like_start(layout))
+    assert state.iteration == 0 and state.stop_reason == _driver.STOP_TARGET
+
+
+def test_bad_starting_model_is_refused():
+    layout, forward, _ = layered_case(0)
+    x0 = bostick_like_start(layout)
+    x0[3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        _driver.initial_state(problem_of(layout), FiniteDifferenceEvaluator(forward, layout), x0)
