@@ -218,10 +218,10 @@ def build(case, opt_factory):
         mesh = _hand_mesh(case) if case["mesh"] == "hand" else _tree_mesh(case)
         x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
         active = active_from_xyz(mesh, np.c_[x, elevation(x)])
-        locations = np.c_[st, elevation(st)]
-        from simpeg.utils import shift_to_discrete_topography
+        from simpeg_zo._mesh import surface_elevation
 
-        locations = shift_to_discrete_topography(mesh, active, locations, shift_horizontal=False)
+        # receivers on the discrete surface, as SimPEG's shift_to_discrete_topography puts them
+        locations = np.c_[st, surface_elevation(mesh, active, st)]
     mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(1e-8))
     centres = mesh.cell_centers[active]
     depth = elevation(centres[:, 0]) - centres[:, 1]
@@ -415,6 +415,7 @@ def main(argv=None):
     parser.add_argument("--report", action="store_true", help="print the table of the results file and stop")
     args = parser.parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    warnings.simplefilter("ignore")  # SciPy's and SimPEG's notices on every case
     path = args.json or os.path.join(HERE, "results", f"suite-{args.seed}.json")
     results = json.load(open(path)) if os.path.exists(path) else []
     if args.report:
