@@ -167,7 +167,6 @@ def _hand_mesh(case):
     earth = h * 0 + dz * (np.sum(growth ** np.arange(1, n_pad + 5)) + n_z)
     # the core's top (ground level, or the hill's top) meets the air padding
     return discretize.TensorMesh([hx, hz], origin=["C", -earth + max(top, 0.0)])
-    return mesh
 
 
 def _tree_mesh(case):
@@ -245,7 +244,9 @@ def build(case, opt_factory):
             modulus = np.hypot(d[first], d[~first])
             std = np.repeat(np.maximum(noise / 2 * modulus, 1e-12).reshape(freqs.size, -1), 2, axis=0).ravel()
         dobs = d + std * rng.standard_normal(d.size)
-        terms.append(data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim))
+        terms.append(
+            data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim)
+        )
         sims.append(sim)
     dmis = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     # reference: the geometric mean of the data's apparent resistivity (a half-space)

@@ -5,8 +5,8 @@ import pytest
 
 import simpeg_zo
 from simpeg_zo._layout import layout_from_misfit
-from simpeg_zo._soundings import sounding_state
 from simpeg_zo._runs import zohdy_oldenburg
+from simpeg_zo._soundings import sounding_state
 from simpeg_zo._static import estimate_static_shifts
 
 SHIFTED = [1, 3]  # stations whose TM apparent resistivity is multiplied by 2

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import simpeg_zo
+from simpeg_zo._roughness import roughness
 from simpeg_zo._subspace import (
     gradient_direction,
     lateral_windows,
@@ -15,7 +16,6 @@ from simpeg_zo._subspace import (
     subspace_coefficients,
     update_damping,
 )
-from simpeg_zo._roughness import roughness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
