@@ -47,6 +47,7 @@ from ._iteration import (
     JACOBI_FLOOR,
     CorrectionSettings,
     correction_directions,
+    data_coverage,
     shifted_response,
     stalled,
     subspace_directions,
@@ -175,6 +176,7 @@ class Options:
     tail_stop: float | None = None
     static_shift: bool = False
     static_shift_prior: float = DEFAULT_SHIFT_PRIOR
+    coverage: bool = False
 
 
 @dataclass
@@ -206,9 +208,19 @@ class Problem:
     roughness: Roughness | None = None
     rho_obs: np.ndarray = field(init=False)
     phase_obs: np.ndarray = field(init=False)
+    coverage: np.ndarray | None = field(init=False)
 
     def __post_init__(self):
         self.rho_obs, self.phase_obs = sounding_state(self.layout, self.layout.dobs)
+        # what the soundings see (:func:`simpeg_zo._iteration.data_coverage`)
+        self.coverage = data_coverage(self.layout, self.start_depths()) if self.options.coverage else None
+
+    def covered(self, values):
+        """``values`` (a step, or directions as columns) weighted by the data coverage."""
+        if self.coverage is None:
+            return values
+        values = np.asarray(values, dtype=float)
+        return values * (self.coverage if values.ndim == 1 else self.coverage[:, None])
 
     # misfits ----------------------------------------------------------
     def shifted(self, dpred, shift):
@@ -299,7 +311,7 @@ class Problem:
             jtj_diagonal=state.diagonal if o.jacobi else None,
             corrections=corrections,
         )
-        return self.clean(D), new_depth
+        return self.clean(self.covered(D)), new_depth
 
 
 # ------------------------------------------------------------------ state
@@ -326,8 +338,10 @@ class State:
         The ZO corrections' multisecant memory.
     past_steps : list of numpy.ndarray
         Recent accepted steps (subspace directions).
-    gains : dict
-        Per step kind, the last measured ``ln(phi / phi_trial)`` per forward pass.
+    gains, previous_gain, measured_at : dict
+        Per step kind, the last and the one before measured
+        ``ln(phi / phi_trial)`` per forward pass, and the iteration of the
+        last measurement.
     pending : tuple or None
         ``(D, jd)``: directions and their products taken at ``x``.
     gradients, diagonal
@@ -350,6 +364,7 @@ class State:
     past_steps: list = field(default_factory=list)
     gains: dict = field(default_factory=dict)
     previous_gain: dict = field(default_factory=dict)
+    measured_at: dict = field(default_factory=dict)
     pending: tuple | None = None
     gradients: dict | None = None
     diagonal: np.ndarray | None = None
@@ -421,11 +436,16 @@ def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | Non
     step, new_depth = zo_correction(
         problem.layout, x, dpred, state.depth, rho_target, problem.phase_obs, problem.settings
     )
+    step = problem.covered(step)
     secant = list(state.secant)
     if not secant or secant[-1][0] is not x:
         secant.append((x, dpred, step))
     secant = secant[-(o.memory + 1) :]
     best, passes = None, 0
+    # where other steps are measured beside this one, a failing step is
+    # left to them after two passes (the secant step, then the plain one or
+    # one shortening) instead of shortened further
+    budget = 2 if o.subspace and not o.static_shift else 2 * (o.max_line_search + 1)
     for attempt in range(2):
         if o.memory > 0 and len(secant) > 1:
             residuals = [problem.layout.residual(problem.shifted(d, trial_shift)) for _, d, _ in secant]
@@ -436,6 +456,8 @@ def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | Non
         direction *= problem.step_scale(direction)
         t = 1.0
         for _ in range(o.max_line_search + 1):
+            if passes >= budget:
+                break
             xt = x + t * direction
             _, dpred_t = _evaluate(problem, evaluate, state, xt)
             passes += 1
@@ -449,7 +471,9 @@ def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | Non
             if phi_t < phi:
                 break
             t *= o.shorten
-        if best.phi < phi or len(secant) <= 1 or attempt:
+            if len(secant) > 1 and budget == 2:
+                break  # the plain step next, not a shorter secant step
+        if best.phi < phi or len(secant) <= 1 or attempt or passes >= budget:
             break
         secant = secant[-1:]  # the secant model misled: a plain step
     best.passes = passes
@@ -568,7 +592,7 @@ def gradient_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
     scale = np.ones_like(g)
     if diagonal is not None and np.all(np.isfinite(diagonal)) and np.max(diagonal) > 0:
         scale = diagonal + JACOBI_FLOOR * np.max(diagonal)
-    direction = problem.clean(-(g / scale)[:, None])
+    direction = problem.clean(problem.covered(-(g / scale)[:, None]))
     if direction.shape[1] == 0:
         return None
     direction = direction[:, 0]
@@ -592,7 +616,7 @@ def gradient_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
 
 def _norm_directions(problem, norm_gradient):
     """The roughness's descent direction, whole and in one lateral window per station."""
-    descent = -np.asarray(norm_gradient, dtype=float)
+    descent = problem.covered(-np.asarray(norm_gradient, dtype=float))
     geom = problem.layout.geometry
     hats = lateral_windows(geom.cell_x, geom.station_x, geom.station_x.size)
     return np.column_stack([descent[:, None] * hats, descent])
@@ -657,18 +681,20 @@ def _gain(phi, trial):
     return float(np.log(phi / trial.phi)) / max(trial.passes, 1)
 
 
-def _should_race(state, kind, gain, other):
+def _should_race(state, kind, gain, other, memory):
     """Whether to measure ``other`` too after ``kind`` measured ``gain``.
 
-    When ``kind`` failed, paid less per pass than ``other`` did when it
-    was last measured, or less than ``kind``'s own previous step (it slows
-    down: the other's old measurement may be stale).
+    When ``kind`` failed; where ``other`` was measured within the last
+    ``memory`` iterations, when ``kind`` paid less per pass than ``other``
+    did then; otherwise (an older measurement says little of the model
+    now), when ``kind`` paid less than at its own previous step.
     """
     if not gain > 0:
         return True
-    bars = [state.gains.get(other), state.previous_gain.get(kind)]
-    bars = [b for b in bars if b is not None]
-    return bool(bars) and gain < max(bars)
+    if other in state.gains and state.iteration - state.measured_at.get(other, -np.inf) <= memory:
+        return gain < state.gains[other]
+    previous = state.previous_gain.get(kind)
+    return previous is not None and gain < previous
 
 
 _STEPS = {"zo": zo_trial, "subspace": subspace_trial, "gradient": gradient_trial}
@@ -697,13 +723,14 @@ def accept(state: State, trial: Trial, problem: Problem) -> State:
     return new
 
 
-def iterate(problem: Problem, evaluate: Evaluator, state: State) -> State | None:
+def iterate(problem: Problem, evaluate: Evaluator, state: State, *, race: bool = False) -> State | None:
     """One safeguarded iteration; None where no step lowers the misfit.
 
     The candidate of the stage that paid last is measured first; the other
     (ZO fixed point or subspace step) is measured too where
     :func:`_should_race` says so, and the lower misfit is kept. Where
     neither lowers the misfit, the Jacobi-scaled gradient step is tried.
+    ``race``: measure both whatever they paid before.
     """
     o = problem.options
     kinds = ["zo", "subspace"] if o.subspace and not o.static_shift else ["zo"]
@@ -711,7 +738,8 @@ def iterate(problem: Problem, evaluate: Evaluator, state: State) -> State | None
     order = [first] + [k for k in kinds if k != first]
     measured = []
     for i, kind in enumerate(order):
-        if i > 0 and not _should_race(state, order[0], _gain(state.phi, measured[0]), kind):
+        gain = _gain(state.phi, measured[0]) if measured else -np.inf
+        if i > 0 and not race and not _should_race(state, order[0], gain, kind, o.stall_iterations):
             break
         trial = _STEPS[kind](problem, evaluate, state)
         if trial is None:
@@ -719,6 +747,7 @@ def iterate(problem: Problem, evaluate: Evaluator, state: State) -> State | None
         gain = _gain(state.phi, trial)
         state.previous_gain[kind] = state.gains.get(kind)
         state.gains[kind] = gain
+        state.measured_at[kind] = state.iteration
         measured.append(trial)
         # what a step took at x (gradients, diagonal) serves the others
         at_x = trial.updates.get("at_x")
@@ -765,6 +794,8 @@ def run(problem: Problem, evaluate: Evaluator, x0, hooks: Hooks | None = None, s
     hooks = hooks or Hooks()
     state = initial_state(problem, evaluate, x0) if state is None else state
     target = problem.target
+    can_race = o.subspace and not o.static_shift
+    race, raced_at = False, None
     while True:
         stop = hooks.start(state)
         if stop or (target is not None and state.phi <= target):
@@ -774,13 +805,18 @@ def run(problem: Problem, evaluate: Evaluator, x0, hooks: Hooks | None = None, s
             state.stop_reason = STOP_ITERATIONS
             break
         previous = state.phi
-        new = iterate(problem, evaluate, state)
+        new = iterate(problem, evaluate, state, race=race)
+        if race:
+            race, raced_at = False, state.iteration
         if new is None:
             state.stop_reason = STOP_NO_DESCENT
             break
         state = new
         hooks.accepted(state)
         if stalled(state.phi_history, o.stall_iterations, o.stall_tolerance, target=target):
+            if can_race and (raced_at is None or state.iteration - raced_at > o.stall_iterations):
+                race = True  # before stopping, measure every kind once more
+                continue
             state.stop_reason = STOP_STALL
             break
         if (

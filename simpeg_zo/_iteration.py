@@ -41,7 +41,16 @@ __all__ = [
     "frequency_bands",
     "station_spacing",
     "stalled",
+    "data_coverage",
 ]
+
+#: Below its depth of investigation a cell's corrections fade over this
+#: width in natural-log depth (about 40 % of the depth).
+COVERAGE_DEPTH_WIDTH = 0.4
+
+#: The smallest coverage weight: no cell is frozen outright (a step scaled
+#: by positive weights still descends where the data ask).
+COVERAGE_FLOOR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -350,3 +359,65 @@ def stalled(phi_history, iterations: int, tolerance: float, *, target: float | N
     if slow and target is not None and old > target:
         slow = (old - new) < GAP_TOLERANCE * (old - target)
     return slow
+
+
+def data_coverage(layout: SoundingLayout, depth: np.ndarray) -> np.ndarray:
+    """How far the soundings see each cell: weights in (0, 1] for the corrections and directions.
+
+    Laterally, a sounding at depth ``z`` resolves structure on the scale of
+    ``z``: a cell at horizontal distance ``dx`` from the nearest station gets
+    ``exp(-(dx / L)^2 / 2)`` with ``L`` the larger of its depth and half the
+    median station spacing, so cells under a station gap much wider than
+    their depth (or beyond the ends of the profile) keep the start model.
+    In depth, below the depth of investigation (the deepest sounding depth,
+    interpolated between stations) the weight falls as a Gaussian in log
+    depth of width :data:`COVERAGE_DEPTH_WIDTH`. Never below
+    :data:`COVERAGE_FLOOR`.
+
+    Parameters
+    ----------
+    layout : SoundingLayout
+    depth : (n_soundings,) numpy.ndarray
+        Sounding depths (e.g. the Bostick depths of the observed data).
+
+    Returns
+    -------
+    (n_cells,) numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from simpeg_zo._zo import ColumnGeometry
+    >>> geometry = ColumnGeometry(
+    ...     station_x=np.array([0.0, 1000.0]),
+    ...     cell_x=np.array([0.0, 500.0, 0.0]),
+    ...     cell_depth=np.array([100.0, 100.0, 4000.0]),
+    ...     column_cells=(),
+    ... )
+    >>> from types import SimpleNamespace
+    >>> layout = SimpleNamespace(geometry=geometry, station=np.array([0, 1]))
+    >>> np.round(data_coverage(layout, np.array([2000.0, 2000.0])), 3).tolist()
+    [1.0, 0.607, 0.223]
+    """
+    geom = layout.geometry
+    x = np.asarray(geom.station_x, dtype=float)
+    cx = np.asarray(geom.cell_x, dtype=float)
+    cz = np.maximum(np.asarray(geom.cell_depth, dtype=float), 1e-3)
+    depth = np.asarray(depth, dtype=float)
+    doi = np.array(
+        [
+            np.nanmax(depth[layout.station == s]) if np.any(np.isfinite(depth[layout.station == s])) else np.nan
+            for s in range(x.size)
+        ]
+    )
+    if not np.any(np.isfinite(doi)):
+        return np.ones(cx.size)
+    doi = np.where(np.isfinite(doi), doi, np.nanmedian(doi))
+    nearest = np.abs(cx[:, None] - x[None, :]).min(axis=1)
+    spacing = float(np.median(np.diff(x))) if x.size > 1 else 0.0
+    reach = np.maximum(cz, 0.5 * spacing)
+    lateral = np.exp(-0.5 * (nearest / reach) ** 2)
+    doi_cell = np.interp(cx, x, doi) if x.size > 1 else np.full(cx.size, doi[0])
+    below = np.log(np.maximum(cz / doi_cell, 1.0))
+    vertical = np.exp(-0.5 * (below / COVERAGE_DEPTH_WIDTH) ** 2)
+    return np.maximum(lateral * vertical, COVERAGE_FLOOR)

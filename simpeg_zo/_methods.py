@@ -127,7 +127,7 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
         )
     if method in ("zo", "zo-phase", "zo-paper", "zo-paper-phase"):
         if method.startswith("zo-paper"):
-            zo_options.update(memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0)
+            zo_options.update(memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, data_coverage=False)
         return zohdy_oldenburg(
             profile,
             use_phase=method.endswith("phase"),

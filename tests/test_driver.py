@@ -38,8 +38,9 @@ def mt1d(log_sigma, frequencies=FREQUENCIES):
     return np.abs(z) ** 2 / (omega[:, 0] * MU0), np.rad2deg(np.angle(z))
 
 
-def layout_of(dobs, n_stations=STATIONS.size, relative=0.03, phase_error=0.86):
+def layout_of(dobs, n_stations=STATIONS.size, relative=0.03, phase_error=0.86, frequencies=FREQUENCIES):
     """TE soundings (rho_a, phase) of independent columns under each station."""
+    FREQUENCIES = np.asarray(frequencies)  # noqa: N806
     nf, nz = FREQUENCIES.size, CELL_TOPS.size
     n = n_stations * nf
     depth = np.r_[0.5 * (CELL_TOPS[:-1] + CELL_TOPS[1:]), CELL_TOPS[-1] * 1.5]
@@ -115,14 +116,15 @@ class FiniteDifferenceEvaluator:
         return out
 
 
-def columns_forward(n_stations=STATIONS.size):
+def columns_forward(n_stations=STATIONS.size, frequencies=FREQUENCIES):
     nz = CELL_TOPS.size
+    nf = len(frequencies)
 
     def forward(x):
-        out = np.empty(2 * n_stations * FREQUENCIES.size)
+        out = np.empty(2 * n_stations * nf)
         for s in range(n_stations):
-            rho, phase = mt1d(x[s + n_stations * np.arange(nz)])
-            block = slice(2 * s * FREQUENCIES.size, 2 * (s + 1) * FREQUENCIES.size)
+            rho, phase = mt1d(x[s + n_stations * np.arange(nz)], frequencies)
+            block = slice(2 * s * nf, 2 * (s + 1) * nf)
             out[block] = np.ravel(np.column_stack([rho, phase]))
         return out
 
@@ -261,3 +263,29 @@ def test_bad_starting_model_is_refused():
     x0[3] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         _driver.initial_state(problem_of(layout), FiniteDifferenceEvaluator(forward, layout), x0)
+
+
+def test_coverage_keeps_cells_the_soundings_do_not_see():
+    """A band of high frequencies sees the top few hundred metres: the corrections stay there."""
+    frequencies = np.logspace(3, 1.5, 6)
+    forward = columns_forward(frequencies=frequencies)
+    x_true = np.full(STATIONS.size * CELL_TOPS.size, -np.log(100.0))
+    x_true[np.repeat(CELL_TOPS, STATIONS.size) > 150.0] = -np.log(20.0)
+    layout = layout_of(forward(x_true), frequencies=frequencies)
+    x0 = np.full(x_true.size, -np.log(100.0))
+    evaluator = FiniteDifferenceEvaluator(forward, layout)
+    steps = {}
+    for coverage in (False, True):
+        problem = _driver.Problem(
+            layout=layout, settings=CorrectionSettings(), options=_driver.Options(coverage=coverage)
+        )
+        state = _driver.initial_state(problem, evaluator, x0)
+        steps[coverage] = _driver.zo_trial(problem, evaluator, state).x - x0
+    deepest = np.max(problem.start_depths())
+    depth = layout.geometry.cell_depth
+    deep, shallow = depth > 4 * deepest, depth < 0.5 * deepest
+    assert deep.any() and shallow.any()
+    # the paper's spreading extends the deepest correction to the mesh bottom
+    assert np.abs(steps[False][deep]).min() > 0.1
+    assert np.abs(steps[True][deep]).max() < 1e-2 * np.abs(steps[False][deep]).max()
+    np.testing.assert_allclose(steps[True][shallow], steps[False][shallow], rtol=1e-6, atol=1e-9)
