@@ -33,11 +33,12 @@ from ._derivatives import (
     _row_terms,
     _tangent_data,
 )
+from ._driver import Evaluation
 
 if TYPE_CHECKING:
     from simpeg.simulation import BaseSimulation
 
-__all__ = ["forward_dpred", "ForwardEngine", "local_cluster"]
+__all__ = ["forward_dpred", "ForwardEngine", "EngineEvaluator", "local_cluster"]
 
 logger = logging.getLogger(__name__)
 
@@ -566,3 +567,38 @@ class ForwardEngine:
             self.close()
         except Exception:  # nothing to report from a finaliser
             pass
+
+
+class EngineEvaluator:
+    """:class:`simpeg_zo._driver.Evaluator` of SimPEG simulations through a :class:`ForwardEngine`.
+
+    One call is one forward pass; gradients are per data group (mode,
+    component, frequency band), products are stacked over the simulations.
+    """
+
+    def __init__(self, engine: ForwardEngine, layout, groups: np.ndarray) -> None:
+        self.engine = engine
+        self.layout = layout
+        self.groups = groups
+
+    def diagonal_is_free(self, n_directions: int) -> bool:
+        # the diagonal comes from the rows of J, taken where the directions outnumber the stations
+        return n_directions > self.engine.max_adjoint_solves
+
+    def __call__(self, x, *, directions=None, gradients=False, diagonal=False) -> Evaluation:
+        layout = self.layout
+        request = {}
+        if gradients or diagonal:
+            request = {
+                "dobs": [layout.dobs[sl] for sl in layout.term_slices],
+                "weights": [layout.weights[sl] for sl in layout.term_slices],
+                "groups": [self.groups[sl] for sl in layout.term_slices],
+                "boundary_gradient": False,  # directions never move the boundary columns
+            }
+        out = self.engine.evaluate(x, directions=directions, **request, jtj_diagonal=bool(diagonal))
+        return Evaluation(
+            dpred=np.hstack(out["dpred"]),
+            gradients=(out["gradients"] or None) if gradients or diagonal else None,
+            jd=None if out["jd"] is None else np.vstack(out["jd"]),
+            diagonal=out["jtj_diagonal"],
+        )

@@ -2,7 +2,8 @@
 
 A thin :class:`simpeg.optimization.Minimize` adapter around the SimPEG-free
 driver (:mod:`simpeg_zo._driver`): it reads the soundings and simulations
-out of the inverse problem, hands the driver a :class:`EngineEvaluator`
+out of the inverse problem, hands the driver a
+:class:`simpeg_zo._forward.EngineEvaluator`
 (forward solves, gradients and Jacobian products from
 :class:`simpeg_zo._forward.ForwardEngine`), and moves the driver's state
 back into SimPEG (``xc``, ``iter``, the directives, the printed table).
@@ -21,14 +22,14 @@ from simpeg import directives as simpeg_directives
 from simpeg.optimization import IterationPrinters, Minimize
 
 from . import _driver
-from ._forward import ForwardEngine, _boundary_parameters
+from ._forward import EngineEvaluator, ForwardEngine, _boundary_parameters
 from ._iteration import CorrectionSettings, frequency_bands, station_spacing
 from ._layout import layout_from_misfit, misfit_simulations
 from ._roughness import RegularizationRoughness, roughness
 from ._static import DEFAULT_SHIFT_PRIOR
 from ._zo import depth_scaled_smoother, row_smoother
 
-__all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH", "EngineEvaluator"]
+__all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,41 +49,6 @@ _reason_stopper = {
     "stopType": "critical",
 }
 _stage_printer = {"title": "step", "value": lambda M: M.stage, "width": 11, "format": lambda v: f"{v:>10s}"}
-
-
-class EngineEvaluator:
-    """:class:`simpeg_zo._driver.Evaluator` of SimPEG simulations through a :class:`ForwardEngine`.
-
-    One call is one forward pass; gradients are per data group (mode,
-    component, frequency band), products are stacked over the simulations.
-    """
-
-    def __init__(self, engine: ForwardEngine, layout, groups: np.ndarray) -> None:
-        self.engine = engine
-        self.layout = layout
-        self.groups = groups
-
-    def diagonal_is_free(self, n_directions: int) -> bool:
-        # the diagonal comes from the rows of J, taken where the directions outnumber the stations
-        return n_directions > self.engine.max_adjoint_solves
-
-    def __call__(self, x, *, directions=None, gradients=False, diagonal=False) -> _driver.Evaluation:
-        layout = self.layout
-        request = {}
-        if gradients or diagonal:
-            request = {
-                "dobs": [layout.dobs[sl] for sl in layout.term_slices],
-                "weights": [layout.weights[sl] for sl in layout.term_slices],
-                "groups": [self.groups[sl] for sl in layout.term_slices],
-                "boundary_gradient": False,  # directions never move the boundary columns
-            }
-        out = self.engine.evaluate(x, directions=directions, **request, jtj_diagonal=bool(diagonal))
-        return _driver.Evaluation(
-            dpred=np.hstack(out["dpred"]),
-            gradients=(out["gradients"] or None) if gradients or diagonal else None,
-            jd=None if out["jd"] is None else np.vstack(out["jd"]),
-            diagonal=out["jtj_diagonal"],
-        )
 
 
 class ZohdyOldenburg(Minimize):

@@ -1,0 +1,306 @@
+"""The steps of the driver: each takes the problem, the evaluator and the state and returns a trial."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from .._iteration import JACOBI_FLOOR, correction_directions, zo_correction
+from .._subspace import lateral_windows, smoothest_coefficients, subspace_coefficients, update_damping
+from .._zo import secant_mix
+from ._problem import Evaluator, Problem, State, Trial
+
+__all__ = ["initial_state", "zo_trial", "subspace_trial", "gradient_trial", "smoothing_trial"]
+
+logger = logging.getLogger("simpeg_zo._optimizer")
+
+#: Smoothing steps: Marquardt damping of the first trial, the part of the
+#: allowed misfit their linearised misfit aims at, and the relative
+#: roughness decrease below which they stop.
+SMOOTHING_DAMPING = 1.0
+SMOOTHING_MARGIN = 0.97
+SMOOTHING_TOLERANCE = 0.02
+
+
+def _evaluate(problem, evaluate, state, x, **request):
+    state.passes += 1
+    ev = evaluate(x, **request)
+    dpred = np.asarray(ev.dpred, dtype=float)
+    return ev, dpred
+
+
+def initial_state(problem: Problem, evaluate: Evaluator, x0) -> State:
+    """Evaluate ``x0`` and set up the iteration's state."""
+    x0 = np.asarray(x0, dtype=float)
+    if not np.all(np.isfinite(x0)):
+        raise ValueError("the starting model has NaN or infinite values")
+    shift = np.zeros(problem.layout.rho_index.size) if problem.options.static_shift else None
+    state = State(x=x0, dpred=np.zeros(0), phi=np.inf, depth=problem.start_depths(), shift=shift)
+    _, dpred = _evaluate(problem, evaluate, state, x0)
+    state.dpred = dpred
+    if problem.options.static_shift:
+        state.phi, state.shift = problem.best_shift(dpred, [state.shift])
+    else:
+        state.phi = problem.phi(dpred)
+    state.phi_history.append(state.phi)
+    return state
+
+
+def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | None:
+    """The Zohdy-Oldenburg fixed-point step with its multisecant mix.
+
+    Forward solves only. The correction at ``state.x`` (toward the data
+    divided by the static shifts proposed there, with static shifts) is
+    mixed with the remembered ones (:func:`simpeg_zo._zo.secant_mix`),
+    capped at ``max_log_step`` and shortened by ``shorten`` while the
+    misfit does not fall (``max_line_search`` times); where the secant mix
+    fails, the memory is cleared and the plain correction tried once more.
+    Returns the best model measured (None: none evaluated).
+    """
+    o = problem.options
+    x, dpred, phi = state.x, state.dpred, state.phi
+    trial_shift = None
+    rho_target = problem.rho_obs
+    if o.static_shift:
+        trial_shift = problem.estimate_shift(dpred)
+        rho_target = problem.rho_obs * np.exp(-trial_shift)
+    step, new_depth = zo_correction(
+        problem.layout, x, dpred, state.depth, rho_target, problem.phase_obs, problem.settings
+    )
+    step = problem.covered(step)
+    secant = list(state.secant)
+    if not secant or secant[-1][0] is not x:
+        secant.append((x, dpred, step))
+    secant = secant[-(o.memory + 1) :]
+    best, passes = None, 0
+    # where other steps are measured beside this one, a failing step is
+    # left to them after two passes (the secant step, then the plain one or
+    # one shortening) instead of shortened further
+    budget = 2 if o.subspace and not o.static_shift else 2 * (o.max_line_search + 1)
+    for attempt in range(2):
+        if o.memory > 0 and len(secant) > 1:
+            residuals = [problem.layout.residual(problem.shifted(d, trial_shift)) for _, d, _ in secant]
+            candidate, _ = secant_mix([m for m, _, _ in secant], residuals, [s for _, _, s in secant])
+        else:
+            candidate = x + step
+        direction = candidate - x
+        direction *= problem.step_scale(direction)
+        t = 1.0
+        for _ in range(o.max_line_search + 1):
+            if passes >= budget:
+                break
+            xt = x + t * direction
+            _, dpred_t = _evaluate(problem, evaluate, state, xt)
+            passes += 1
+            shift_t = None
+            if o.static_shift:
+                phi_t, shift_t = problem.best_shift(dpred_t, [state.shift, trial_shift])
+            else:
+                phi_t = problem.phi(dpred_t)
+            if best is None or phi_t < best.phi:
+                best = Trial("zo", xt, dpred_t, phi_t, 0, {"depth": new_depth, "shift": shift_t})
+            if phi_t < phi:
+                break
+            t *= o.shorten
+            if len(secant) > 1 and budget == 2:
+                break  # the plain step next, not a shorter secant step
+        if best.phi < phi or len(secant) <= 1 or attempt or passes >= budget:
+            break
+        secant = secant[-1:]  # the secant model misled: a plain step
+    best.passes = passes
+    best.updates["secant"] = secant if best.phi < phi else secant[-1:]
+    if not o.static_shift:
+        best.updates.pop("shift")
+    return best
+
+
+def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | None:
+    """A Levenberg-Marquardt step in the span of the subspace directions.
+
+    The directions (:func:`simpeg_zo._iteration.subspace_directions`) and
+    their Jacobian products at ``state.x`` come from the pass that
+    evaluated it where that pass took them (``state.pending``); otherwise
+    one pass takes them (with the misfit gradients and the ``J^T W^T W J``
+    diagonal where those are missing). Each trial model is evaluated with
+    the products of the next step's directions, so a run of subspace steps
+    costs one pass each. Returns the best model measured.
+    """
+    o = problem.options
+    layout = problem.layout
+    x, dpred, phi = state.x, state.dpred, state.phi
+    passes = 0
+    gradients, diagonal = state.gradients, state.diagonal
+    if state.pending is not None:
+        D, jd = state.pending
+        following, new_depth = problem.directions(state, x, dpred, gradients=gradients)
+    elif gradients and (diagonal is not None or not o.jacobi):
+        D, new_depth = problem.directions(state, x, dpred, gradients=gradients)
+        following = D
+        ev, _ = _evaluate(problem, evaluate, state, x, directions=D)
+        passes += 1
+        jd = ev.jd
+    else:
+        # the directions that need no gradient; the gradients and the
+        # diagonal come in the same pass and join from the next step
+        s = problem.settings
+        corrections = correction_directions(
+            layout, x, dpred, state.depth, problem.rho_obs, problem.phase_obs, s, n_bands=o.n_bands, windows=o.windows
+        )
+        D, new_depth = problem.directions(state, x, dpred, gradients=None, corrections=corrections)
+        ev, _ = _evaluate(problem, evaluate, state, x, directions=D, gradients=True, diagonal=o.jacobi)
+        passes += 1
+        jd, gradients = ev.jd, ev.gradients
+        if o.jacobi and ev.diagonal is not None:
+            diagonal = ev.diagonal
+        work = replace(state, diagonal=diagonal)
+        following, _ = problem.directions(work, x, dpred, gradients=gradients, corrections=corrections)
+    if D.shape[1] == 0:
+        return None
+    B = problem.weighted(jd)
+    r = layout.residual(dpred)
+    damping = state.damping
+    best = None
+    for _ in range(o.max_line_search + 2):
+        coefficients, predicted = subspace_coefficients(B, r, damping)
+        move = D @ coefficients
+        shrink = problem.step_scale(move)
+        if shrink < 1.0:
+            move *= shrink
+            new = r - shrink * (B @ coefficients)
+            predicted = float(r @ r - new @ new)
+        xt = x + move
+        # a step predicted to reach the target is likely the last: no products
+        goal = problem.target if problem.target is not None else layout.n_data
+        last = phi - predicted <= goal
+        D_next = None if last else problem.clean(np.column_stack([following, move]))
+        want_diagonal = bool(o.jacobi and D_next is not None and evaluate.diagonal_is_free(D_next.shape[1]))
+        ev, dpred_t = _evaluate(problem, evaluate, state, xt, directions=D_next, gradients=True, diagonal=want_diagonal)
+        passes += 1
+        phi_t = problem.phi(dpred_t)
+        ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
+        damping = update_damping(damping, ratio)
+        logger.debug(
+            "subspace: k=%d damping %.2e predicted %.3g actual %.3g", D.shape[1], damping, predicted, phi - phi_t
+        )
+        if best is None or phi_t < best.phi:
+            updates = {
+                "depth": new_depth,
+                "pending": None if D_next is None else (D_next, ev.jd),
+                "gradients": ev.gradients,
+                "diagonal": ev.diagonal if ev.diagonal is not None else diagonal,
+            }
+            best = Trial("subspace", xt, dpred_t, phi_t, 0, updates)
+        if phi_t < phi:
+            break
+    best.passes = passes
+    best.updates["damping"] = damping
+    # what this step learned at x stays useful if another kind wins
+    best.updates["at_x"] = {"gradients": gradients, "diagonal": diagonal}
+    return best
+
+
+def gradient_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | None:
+    """The Jacobi-scaled misfit gradient with a backtracking line search.
+
+    The direction ``-g / (diag(J^T W^T W J) + floor)``, capped at
+    ``max_log_step`` and halved until the misfit falls (at most ``2 *
+    (max_line_search + 2)`` trials): for a small enough step it always
+    descends. Gradients and diagonal at ``state.x`` are taken in one pass
+    where they are missing.
+    """
+    o = problem.options
+    x, phi = state.x, state.phi
+    passes = 0
+    gradients, diagonal = state.gradients, state.diagonal
+    if not gradients or diagonal is None:
+        ev, _ = _evaluate(problem, evaluate, state, x, gradients=True, diagonal=True)
+        passes += 1
+        gradients = ev.gradients or {}
+        diagonal = ev.diagonal if ev.diagonal is not None else diagonal
+    if not gradients:
+        return None
+    g = np.sum([np.asarray(v, dtype=float) for v in gradients.values()], axis=0)
+    scale = np.ones_like(g)
+    if diagonal is not None and np.all(np.isfinite(diagonal)) and np.max(diagonal) > 0:
+        scale = diagonal + JACOBI_FLOOR * np.max(diagonal)
+    direction = problem.clean(problem.covered(-(g / scale)[:, None]))
+    if direction.shape[1] == 0:
+        return None
+    direction = direction[:, 0]
+    direction *= problem.options.max_log_step / np.abs(direction).max()  # the longest step allowed
+    best = None
+    t = 1.0
+    for _ in range(2 * (o.max_line_search + 2)):
+        xt = x + t * direction
+        _, dpred_t = _evaluate(problem, evaluate, state, xt)
+        passes += 1
+        phi_t = problem.phi(dpred_t, state.shift)
+        if best is None or phi_t < best.phi:
+            best = Trial("gradient", xt, dpred_t, phi_t, 0, {})
+        if phi_t < phi:
+            break
+        t *= 0.25
+    best.passes = passes
+    best.updates["at_x"] = {"gradients": gradients, "diagonal": diagonal}
+    return best
+
+
+def _norm_directions(problem, norm_gradient):
+    """The roughness's descent direction, whole and in one lateral window per station."""
+    descent = problem.covered(-np.asarray(norm_gradient, dtype=float))
+    geom = problem.layout.geometry
+    hats = lateral_windows(geom.cell_x, geom.station_x, geom.station_x.size)
+    return np.column_stack([descent[:, None] * hats, descent])
+
+
+def smoothing_trial(problem: Problem, evaluate: Evaluator, state: State, allowed: float, context: dict) -> Trial | None:
+    """One Occam step: the smoothest model in the subspace whose misfit stays at most ``allowed``.
+
+    ``context`` carries the directions and their products between the steps
+    (first call: empty). Returns the accepted trial or None.
+    """
+    o = problem.options
+    norm = problem.roughness
+    x, dpred, phi = state.x, state.dpred, state.phi
+    if "D" not in context:
+        data_directions, _ = problem.directions(state, x, dpred, gradients=state.gradients)
+        D = problem.clean(np.column_stack([data_directions, _norm_directions(problem, norm.gradient(x))]))
+        ev, _ = _evaluate(problem, evaluate, state, x, directions=D)
+        context.update(D=D, jd=ev.jd, data_directions=data_directions, damping=SMOOTHING_DAMPING, passes=1)
+    D, jd = context["D"], context["jd"]
+    B = problem.weighted(jd)
+    r = problem.layout.residual(dpred)
+    norm_x = norm.value(x)
+    g = D.T @ norm.gradient(x)
+    H = D.T @ norm.hessian_product(x, D)
+    for _ in range(o.max_line_search + 2):
+        c, _, change = smoothest_coefficients(B, r, g, H, SMOOTHING_MARGIN * allowed, context["damping"])
+        if not change < 0:
+            return None
+        move = D @ c
+        move *= problem.step_scale(move)
+        xt = x + move
+        D_next = problem.clean(
+            np.column_stack([context["data_directions"], _norm_directions(problem, norm.gradient(xt)), move])
+        )
+        ev, dpred_t = _evaluate(problem, evaluate, state, xt, directions=D_next)
+        context["passes"] = context.get("passes", 0) + 1
+        phi_t = problem.phi(dpred_t)
+        norm_t = norm.value(xt)
+        logger.debug(
+            "smoothing: roughness %.4g -> %.4g (predicted %.4g), phi_d %.4g -> %.4g (allowed %.4g)",
+            norm_x,
+            norm_t,
+            norm_x + change,
+            phi,
+            phi_t,
+            allowed,
+        )
+        accepted = phi_t <= allowed and norm_t < norm_x
+        context["damping"] = update_damping(context["damping"], 1.0 if accepted else -1.0)
+        if accepted:
+            context.update(D=D_next, jd=ev.jd, last_decrease=(norm_x - norm_t) / norm_x if norm_x > 0 else 0.0)
+            return Trial("smoothing", xt, dpred_t, phi_t, context.pop("passes"), {"past_step": move})
+    return None
