@@ -32,7 +32,7 @@ a rerun skips the cases already there).
 Usage::
 
     python benchmarks/suite.py --seed 0 --cases 30 --json benchmarks/results/suite-0.json
-    python benchmarks/suite.py --seed 0 --report  # table for BENCHMARKS.md
+    python benchmarks/suite.py --report 0,1  # the tables, into BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -445,8 +445,8 @@ def markdown(results):
     """The per-case table and the summary lines of the issue's checks."""
     lines = [
         "| seed | case | description | data | gn | gn-bostick | zo | zo-paper | zo / GN final | zo / level"
-        " | zo / paper | ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        " | zo / paper | ratio | unseen |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     summaries = []
     for rec in results:
@@ -457,7 +457,8 @@ def markdown(results):
         lines.append(
             f"| {rec['case']['seed']} | {rec['case']['index']} | {describe(rec['case'])} | {m['zo']['n_data']} | "
             + " | ".join(f"{m[k]['chi2']:.3g}" for k in METHODS)
-            + f" | {s['zo_over_gn']:.2f} | {s['zo_over_level']:.2f} | {s['zo_over_paper']:.2f} | {ratio} |"
+            + f" | {s['zo_over_gn']:.2f} | {s['zo_over_level']:.2f} | {s['zo_over_paper']:.2f} | {ratio}"
+            + f" | {m['zo'].get('unseen_departure_log10', float('nan')):.2f} |"
         )
     if summaries:
         n = len(summaries)
@@ -473,21 +474,51 @@ def markdown(results):
     return "\n".join(lines)
 
 
+def write_report(seeds):
+    """The suite's section of BENCHMARKS.md from ``results/suite-SEED.json``."""
+    from _sections import write_section
+
+    parts = [
+        "<!-- suite:start -->",
+        "## Seeded random suite (benchmarks/suite.py)",
+        "",
+        "User-style SimPEG scripts drawn at random (mesh by hand, TreeMesh or the builder; layered, blocks,"
+        " dikes, faults; uniform, random or clustered stations; half-decade, 2-decade, 5-decade or sparse"
+        " bands; TE, TM or joint; rho/phase or impedance parts; 2-5 % noise). All four methods on each case's"
+        " own mesh, solver, data and errors, one after another on one machine. Level: the better GN's final"
+        " chi2, not below 1; ratio: the faster GN's seconds to the level over zo's. Unseen: the largest"
+        " change (decades) from zo's start where the data do not see (below the depth of investigation or"
+        " farther than a skin depth from every station, within the station range).",
+    ]
+    for seed in seeds:
+        results = json.load(open(os.path.join(HERE, "results", f"suite-{seed}.json")))
+        results = [r for r in results if set(METHODS) <= set(r["methods"])]
+        parts += ["", f"### Seed {seed}", "", markdown(results)]
+    parts.append("<!-- suite:end -->")
+    write_section("\n".join(parts), os.path.join(ROOT, "BENCHMARKS.md"), "<!-- suite:start -->", "<!-- suite:end -->")
+    print("\n".join(parts))  # noqa: T201
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cases", type=str, default="0-29", help="indices, e.g. 0-29 or 0,3,5")
     parser.add_argument("--json", default=None, help="results file (default benchmarks/results/suite-SEED.json)")
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--report", action="store_true", help="print the table of the results file and stop")
+    parser.add_argument(
+        "--report",
+        default=None,
+        metavar="SEEDS",
+        help="write the tables of these seeds' results (e.g. 0,1) into BENCHMARKS.md and stop",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     warnings.simplefilter("ignore")  # SciPy's and SimPEG's notices on every case
+    if args.report:
+        write_report([int(v) for v in args.report.split(",")])
+        return 0
     path = args.json or os.path.join(HERE, "results", f"suite-{args.seed}.json")
     results = json.load(open(path)) if os.path.exists(path) else []
-    if args.report:
-        print(markdown([r for r in results if set(METHODS) <= set(r["methods"])]))  # noqa: T201
-        return 0
     if "-" in args.cases:
         lo, hi = (int(v) for v in args.cases.split("-"))
         indices = range(lo, hi + 1)
