@@ -28,7 +28,7 @@ def test_zo_fits_and_never_ends_above_the_papers_method(index):
     # every accepted model lowers the misfit until the target; the smoothing steps stay at or below it
     chi2 = [c for _, c in zo["history"]]
     reached = next(k for k, c in enumerate(chi2) if c <= 1.0)
-    assert all(b < a for a, b in zip(chi2[: reached + 1], chi2[1 : reached + 1], strict=True))
+    assert all(b < a for a, b in zip(chi2[:reached], chi2[1 : reached + 1], strict=True))
     assert max(chi2[reached:]) <= chi2[reached]
 
 
