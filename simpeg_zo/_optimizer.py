@@ -399,6 +399,9 @@ class ZohdyOldenburg(Minimize):
             self.printIter()
             hooks = _driver.Hooks(start=self._start, accepted=lambda s: self._accepted(s, engine, n_data, t0))
             state = _driver.run(problem, evaluator, self.xc, hooks, state=state)
+        except KeyboardInterrupt:
+            self.stop_reason = "interrupted"  # xc: the best model so far (every accepted step lowers the misfit)
+            raise
         finally:
             engine.close()
         self.stop_reason = state.stop_reason
