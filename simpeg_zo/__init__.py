@@ -88,7 +88,14 @@ from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_datafra
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from ._optimizer import ZohdyOldenburg
 from ._profile import MODES, Profile, build_profile
-from ._runs import GN_SETTINGS, InversionInterrupted, InversionResult, gauss_newton, zohdy_oldenburg
+from ._runs import (
+    GN_SETTINGS,
+    LOG_CONDUCTIVITY_BOUNDS,
+    InversionInterrupted,
+    InversionResult,
+    gauss_newton,
+    zohdy_oldenburg,
+)
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
@@ -118,6 +125,7 @@ __all__ = [
     "pardiso_available",
     "Comparison",
     "GN_SETTINGS",
+    "LOG_CONDUCTIVITY_BOUNDS",
     "InversionInterrupted",
     "InversionResult",
     "LearnedInversion",

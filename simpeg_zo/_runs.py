@@ -26,6 +26,7 @@ __all__ = [
     "InversionInterrupted",
     "InversionResult",
     "GN_SETTINGS",
+    "LOG_CONDUCTIVITY_BOUNDS",
     "gauss_newton",
     "zohdy_oldenburg",
     "hybrid",
@@ -179,19 +180,64 @@ def _silence(opt):
     opt.modifySearchDirectionBreak = broken_line_search
 
 
+#: Bounds of the model (log conductivity, S/m) outside which a line-search
+#: trial is rejected without a forward solve: 1e-4 to 1e9 ohm-m, wider than
+#: any earth material, so they never bind on real data but keep the
+#: exponential map (and the system matrix) finite.
+LOG_CONDUCTIVITY_BOUNDS = (float(np.log(1e-9)), float(np.log(1e4)))
+
+# what a forward solve of an extreme trial model raises: SimPEG's check of
+# non-finite predicted data (ValueError), a factorisation that breaks down
+# (RuntimeError from PARDISO or SuperLU), a floating-point trap
+_TRIAL_ERRORS = (ValueError, RuntimeError, FloatingPointError, ArithmeticError, np.linalg.LinAlgError)
+
+
 class _CountingInvProblem(inverse_problem.BaseInvProblem):
-    """``BaseInvProblem`` that counts forward simulations and logs misfits."""
+    """``BaseInvProblem`` that counts forward simulations and rejects bad trials.
+
+    A line-search trial (an evaluation without gradient of a model other
+    than the optimizer's current one) whose model leaves
+    :data:`LOG_CONDUCTIVITY_BOUNDS`, whose forward solve fails or whose
+    objective is not finite evaluates to ``inf``: SimPEG's Armijo search
+    then shortens the step, as it does after a rise of the objective, and
+    stops with the last accepted model when no step is left. Evaluations
+    with gradients (accepted models) raise as before.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.forward_count = 0
+        self.rejected_trials = 0
 
     def evalFunction(self, m, return_g=True, return_H=True):
+        # a line-search trial: no gradient, and not the optimizer's current
+        # model (SimPEG evaluates the start that way too)
+        trial = not return_g and not return_H and m is not getattr(self.opt, "xc", None)
+        if trial:
+            lo, hi = LOG_CONDUCTIVITY_BOUNDS
+            m_arr = np.asarray(m)
+            if not np.all(np.isfinite(m_arr)) or m_arr.min() < lo or m_arr.max() > hi:
+                return self._reject(m, "the model leaves the bounds of log conductivity")
         # a re-evaluation at the same model reuses the stored fields
         fresh = not any(m is mtest for mtest, _ in self.warmstart)
         if fresh:
             self.forward_count += 1
-        return super().evalFunction(m, return_g=return_g, return_H=return_H)
+        if not trial:
+            return super().evalFunction(m, return_g=return_g, return_H=return_H)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                phi = super().evalFunction(m, return_g=False, return_H=False)
+        except _TRIAL_ERRORS as exc:
+            return self._reject(m, f"{type(exc).__name__}: {exc}")
+        if not np.isfinite(phi):
+            return self._reject(m, "the objective is not finite")
+        return phi
+
+    def _reject(self, m, why):
+        self.rejected_trials += 1
+        self.warmstart = [(mt, f) for mt, f in self.warmstart if mt is not m]
+        logger.debug("line-search trial rejected (%s); the step is shortened", why)
+        return np.inf
 
 
 class _Recorder(directives.InversionDirective):
@@ -298,6 +344,27 @@ def _partial(method, profile, model, history, t0, forward_solves, target, iterat
     return result
 
 
+def _failed(result: InversionResult, exc: BaseException) -> InversionResult:
+    """Mark ``result`` (the best model before ``exc``) as a failed run.
+
+    ``stop_reason`` becomes ``"failed: <exception>"`` and
+    ``extra["error"]`` the exception's type and message; the failure is
+    logged at WARNING, so it reaches the user whatever the warning filters.
+    """
+    error = f"{type(exc).__name__}: {exc}"
+    result.stop_reason = f"failed: {error}"
+    result.extra["error"] = error
+    logger.warning(
+        "%s failed after %d iterations (%s); its best model so far (chi2 %.3g) is the result",
+        result.method,
+        result.iterations,
+        error,
+        result.chi2,
+    )
+    logger.debug("the failure's traceback", exc_info=exc)
+    return result
+
+
 def _finish(method, profile, model, history, t0, forward_solves, stop_reason, target, iterations):
     # the clock stops before the forward solve that only serves the report
     wall_seconds = time.perf_counter() - t0
@@ -386,6 +453,12 @@ def gauss_newton(
     Returns
     -------
     InversionResult
+        An error during the iterations (after the starting model's
+        evaluation) ends the run with the last accepted model,
+        ``stop_reason`` ``"failed: ..."`` and ``extra["error"]``. Trial
+        models of the line search outside :data:`LOG_CONDUCTIVITY_BOUNDS`
+        or with a failed or non-finite forward solve are rejected steps
+        (the step is shortened), not errors.
 
     Raises
     ------
@@ -445,6 +518,15 @@ def gauss_newton(
         )
         partial.extra["jacobian_products"] = counts
         raise _interrupted(partial) from stop
+    except Exception as exc:
+        if len(recorder.history) == start_count:
+            raise  # no model evaluated yet: nothing to keep
+        result = _partial(
+            method_name, profile, opt.xc, recorder.history, t0, inv_prob.forward_count, target_chi2, opt.iter
+        )
+        result.extra["jacobian_products"] = counts
+        result.extra["rejected_trials"] = int(inv_prob.rejected_trials)
+        return _failed(result, exc)
     reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
@@ -460,6 +542,7 @@ def gauss_newton(
         opt.iter,
     )
     result.extra["jacobian_products"] = counts
+    result.extra["rejected_trials"] = int(inv_prob.rejected_trials)
     return result
 
 
@@ -495,6 +578,9 @@ def zohdy_oldenburg(
     Returns
     -------
     InversionResult
+        An error during the iterations (after the starting model's
+        evaluation) ends the run with the best model so far,
+        ``stop_reason`` ``"failed: ..."`` and ``extra["error"]``.
 
     Raises
     ------
@@ -536,6 +622,21 @@ def zohdy_oldenburg(
         )
         partial.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
         raise _interrupted(partial) from stop
+    except Exception as exc:
+        if not opt.history:
+            raise  # no model evaluated yet: nothing to keep
+        result = _partial(
+            method_name,
+            profile,
+            opt.xc,
+            _zo_history(opt),
+            t0,
+            opt.forward_solves,
+            target_chi2 if target_chi2 is not None else 1.0,
+            opt.iter,
+        )
+        result.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
+        return _failed(result, exc)
     history = _zo_history(opt)
     result = _finish(
         method_name,

@@ -6,7 +6,9 @@ library. Results go to stdout; progress, warnings and errors to stderr
 files, unknown methods, impossible values, output paths that cannot be
 written, flags that do not apply) print one line to stderr and exit with
 code 2 before any simulation; Ctrl-C during ``invert`` or ``compare``
-writes the best model so far and exits with code 130.
+writes the best model so far and exits with code 130; a method that fails
+during its iterations (an error after its starting model) has its best
+model so far written and the command exits with code 3.
 
 Everything the command changes for its run (logging levels and handlers,
 warning filters, BLAS threads) is restored when :func:`main` returns.
@@ -40,6 +42,7 @@ from ._console import (
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+EXIT_FAILED = 3  # a method failed during its iterations; its best model so far was written
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
@@ -261,9 +264,16 @@ def _cmd_compare(args):
 
 
 def _interrupted_exit(report) -> int:
-    """0, or 130 with one line on stderr when Ctrl-C cut the run short."""
+    """0; 130 with one line on stderr when Ctrl-C cut the run short; 3 when a method failed."""
     if not report.get("interrupted"):
-        return 0
+        failed = {name: m for name, m in report["methods"].items() if m.get("error")}
+        for name, m in failed.items():
+            print(
+                f"simpeg-zo: {name} failed after {m['iterations']} iterations ({m['error']}); "
+                f"its best model so far (chi2 {m['chi2']:.3g}) is in the results",
+                file=sys.stderr,
+            )
+        return EXIT_FAILED if failed else 0
     done = ", ".join(
         f"{name} chi2 {m['chi2']:.3g} after {m['iterations']} iterations" for name, m in report["methods"].items()
     )
@@ -467,6 +477,13 @@ def _cmd_invert(args):
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if result.extra.get("error"):
+        print(
+            f"simpeg-zo: {result.method} failed after {result.iterations} iterations "
+            f"({result.extra['error']}); the best model so far (chi2 {result.chi2:.3g}) is in {out_dir}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     return 0
 
 
@@ -647,8 +664,9 @@ def main(argv=None) -> int:
     """Entry point of the ``simpeg-zo`` command.
 
     Returns the exit code: 0, 2 for a mistake in the input (one line on
-    stderr, before any simulation), 130 after Ctrl-C, 143 after SIGTERM
-    (both write the results found so far). Logging, warning
+    stderr, before any simulation), 3 when a method failed during its
+    iterations, 130 after Ctrl-C, 143 after SIGTERM (all three write the
+    results found so far). Logging, warning
     filters and BLAS threads are set for the run and restored on return;
     figures use matplotlib's Agg backend unless pyplot is already loaded.
     """

@@ -288,3 +288,36 @@ def test_ctrl_c_before_any_model_exits_130(tiny_spec, tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert err == "simpeg-zo: interrupted before a model was ready; nothing written\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("method", ["gn", "zo"])
+def test_a_method_failing_mid_run_writes_its_best_model_and_exits_3(method, tiny_spec, tmp_path, monkeypatch, capsys):
+    """An error after iteration 2 (here raised where the iterate is
+    recorded) is no traceback: the outputs hold the best model so far, the
+    report names the error, the exit code is 3."""
+    from simpeg_zo._optimizer import ZohdyOldenburg
+    from simpeg_zo._runs import _Recorder
+
+    cls, name = (_Recorder, "endIter") if method == "gn" else (ZohdyOldenburg, "_record")
+    original = getattr(cls, name)
+    calls = {"n": 0}
+
+    def breaking(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("solver broke down")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, name, breaking)
+    out, report = tmp_path / "out", tmp_path / "r.json"
+    argv = ["invert", tiny_spec, "--method", method, "--max-iter", "5", "--out", str(out), "--json", str(report)]
+    assert main([*argv, "--no-figures"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"simpeg-zo: {method} failed after" in err and "(RuntimeError: solver broke down)" in err
+    data = json.loads(report.read_text())
+    assert data["error"] == "RuntimeError: solver broke down"
+    assert data["stop_reason"] == "failed: RuntimeError: solver broke down"
+    assert data["iterations"] >= 2 and data["chi2"] > 0
+    assert data["history"][-1]["chi2"] == pytest.approx(data["chi2"])
+    assert (out / "model.npz").exists()

@@ -201,3 +201,103 @@ def test_gauss_newton_fits_a_layered_earth():
     # each iteration's Jacobi diagonal (one adjoint solve per station and
     # frequency) counts as one Jtvec per station, beside the CG's products
     assert products["jtvec"] >= products["jvec"] + profile.n_stations * result.iterations
+
+
+TINY_TE = """
+name = "tiny"
+[survey]
+stations = { start = 0.0, stop = 2000.0, count = 3 }
+frequencies = { max = 100.0, min = 0.1, count = 5 }
+modes = ["TE"]
+[model]
+background = 100.0
+[[model.blocks]]
+x = [500.0, 1500.0]
+depth = [200.0, 800.0]
+resistivity = 10.0
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    profile, _ = simpeg_zo.synthetic_profile(simpeg_zo.parse_spec(TINY_TE))
+    return profile
+
+
+def _inv_problem(profile):
+    from simpeg_zo._runs import GN_SETTINGS, _CountingInvProblem, _regularization
+
+    reg = _regularization(profile, profile.half_space(), GN_SETTINGS)
+    return _CountingInvProblem(profile.data_misfit(), reg, optimization.InexactGaussNewton())
+
+
+def test_line_search_trials_outside_the_bounds_cost_no_forward(tiny):
+    """A trial model beyond the log-conductivity bounds, or not finite,
+    evaluates to inf without a forward solve; one inside is evaluated; a
+    gradient evaluation is never silenced."""
+    lo, hi = simpeg_zo.LOG_CONDUCTIVITY_BOUNDS
+    # the bounds hold every earth material (1e-4 to 1e9 ohm-m) and keep exp finite
+    assert np.exp(-hi) == pytest.approx(1e-4) and np.exp(-lo) == pytest.approx(1e9) and np.isfinite(np.exp(hi))
+    inv_prob = _inv_problem(tiny)
+    inv_prob.beta, inv_prob.phi_d, inv_prob.phi_m = 1.0, np.nan, np.nan
+    m = tiny.half_space()
+    assert lo < m.min() and m.max() < hi
+    for bad in (hi + 1.0, lo - 1.0, np.nan):
+        trial = m.copy()
+        trial[len(trial) // 2] = bad
+        assert inv_prob.evalFunction(trial, return_g=False, return_H=False) == np.inf
+    assert inv_prob.forward_count == 0 and inv_prob.rejected_trials == 3
+    phi = inv_prob.evalFunction(m, return_g=False, return_H=False)
+    assert np.isfinite(phi) and phi > 0 and inv_prob.forward_count == 1
+    bad = m.copy()
+    bad[0] = np.nan
+    with pytest.raises(ValueError), np.errstate(invalid="ignore"):
+        inv_prob.evalFunction(bad, return_g=True, return_H=False)
+
+
+def test_gauss_newton_shortens_steps_whose_forward_fails(tiny, monkeypatch):
+    """Every other line-search trial fails the way SimPEG's non-finite
+    dpred check does: GN treats it as a rise of the objective, halves the
+    step and goes on descending, with no error."""
+    original = inverse_problem.BaseInvProblem.evalFunction
+    trials = {"n": 0}
+
+    def flaky(self, m, return_g=True, return_H=True):
+        if not return_g and not return_H and m is not self.opt.xc:
+            trials["n"] += 1
+            if trials["n"] % 2 == 1:
+                raise ValueError("dpred() returned an array that contains nans and/or infs")
+        return original(self, m, return_g=return_g, return_H=return_H)
+
+    monkeypatch.setattr(inverse_problem.BaseInvProblem, "evalFunction", flaky)
+    result = simpeg_zo.gauss_newton(tiny, max_iter=3)
+    assert "error" not in result.extra and not result.stop_reason.startswith("failed")
+    assert result.iterations == 3
+    assert result.extra["rejected_trials"] == (trials["n"] + 1) // 2 >= 3
+    chi2 = [h["chi2"] for h in result.history]
+    assert chi2[-1] < 0.5 * chi2[0]
+    assert result.chi2 == pytest.approx(chi2[-1], rel=1e-6)
+
+
+def test_gauss_newton_keeps_its_last_model_when_an_iteration_fails(tiny, monkeypatch):
+    """An error at the end of iteration 3 ends the run with iteration 3's
+    model (the last one accepted), a ``failed`` stop reason and the error
+    named."""
+    from simpeg_zo._runs import _Recorder
+
+    original = _Recorder.endIter
+    calls = {"n": 0}
+
+    def breaking(self):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("PARDISO phase 22 failed")
+        return original(self)
+
+    monkeypatch.setattr(_Recorder, "endIter", breaking)
+    result = simpeg_zo.gauss_newton(tiny, max_iter=5)
+    assert result.stop_reason == "failed: RuntimeError: PARDISO phase 22 failed"
+    assert result.extra["error"] == "RuntimeError: PARDISO phase 22 failed"
+    # iteration 3's model, accepted by SimPEG before its record broke, ends the history
+    assert [h["iteration"] for h in result.history] == [0, 1, 2, 3] and result.iterations == 3
+    assert result.chi2 == pytest.approx(result.history[-1]["chi2"]) and np.isfinite(result.chi2)
