@@ -63,7 +63,7 @@ def _profile(case):
     import simpeg_zo as sz
 
     if case == "paralana":
-        profile, _ = sz.read_edi_profile(DATA)
+        profile, _ = sz.read_edi_profile(DATA, band="skew")  # the skew band of the reports before the screen
         return profile, None
     if case == "tiny":
         spec = sz.load_spec(TINY)

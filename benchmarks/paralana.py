@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DATA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana"))
 RESULTS = os.path.join(HERE, "results")
-OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
+OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0, "band": "all"}
 
 
 def _summary(result, profile):

@@ -96,6 +96,7 @@ from ._runs import (
     gauss_newton,
     zohdy_oldenburg,
 )
+from ._screen import screen_soundings, weidelt_phase
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
@@ -153,8 +154,10 @@ __all__ = [
     "phase_log_correction",
     "resistivity_update",
     "run_method",
+    "screen_soundings",
     "skin_depth",
     "synthetic_profile",
+    "weidelt_phase",
     "zohdy_oldenburg",
     # field data
     "EDIError",

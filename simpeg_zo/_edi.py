@@ -27,6 +27,7 @@ Conventions
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "EDIError",
@@ -290,7 +293,7 @@ def read_edi_files(
         except EDIError as err:
             if not skip_bad:
                 raise
-            warnings.warn(f"skipping {err}", stacklevel=2)
+            logger.warning("skipping %s", err)
             continue
         names[st.name] = path
         stations.append(st)

@@ -9,6 +9,7 @@ static shifts by a spatial median filter.
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import Sequence
@@ -26,11 +27,13 @@ from ._edi import (
     estimate_strike,
     match_frequency,
     phase_floor_degrees,
+    phase_tensor,
     project_stations,
     read_edi_files,
     rotate_impedance,
     skew_band,
 )
+from ._screen import REASONS, screen_soundings
 
 if TYPE_CHECKING:
     from ._profile import Profile
@@ -43,7 +46,18 @@ __all__ = [
     "profile_from_survey",
     "static_shift_factors",
     "apply_static_shift",
+    "BANDS",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: The ``band`` choices: ``"screen"`` (the default) keeps every frequency and
+#: screens each sounding (:mod:`simpeg_zo._screen`); ``"skew"`` keeps the
+#: highest frequencies whose median phase-tensor skew is below 3 degrees
+#: (:func:`skew_band`; ``"auto"`` is its former name); ``"all"`` keeps every
+#: frequency unscreened. Unusable data (NaN, missing variance, phase in the
+#: wrong quadrant) are dropped by all three.
+BANDS = ("screen", "skew", "all")
 
 
 @dataclass
@@ -77,8 +91,14 @@ class EDISurvey:
     phase_floor : float
         Floor on phase (degrees).
     dropped : list of dict
-        ``station``, ``mode``, ``frequency``, ``reason`` of each datum left
-        out.
+        ``station``, ``mode``, ``frequency``, ``reason`` of each sounding
+        left out.
+    downweighted : list of dict
+        ``station``, ``mode``, ``frequency``, ``reason``, ``factor`` of each
+        sounding whose errors the screen multiplied by ``factor``.
+    screen : dict
+        Per reason, ``{"dropped": n}`` or ``{"down-weighted": n}`` (empty
+        when unscreened).
     static_shift : dict
         Per mode, the factor each station's apparent resistivity was divided
         by (empty when not corrected).
@@ -105,6 +125,8 @@ class EDISurvey:
     phase_floor: float
     dropped: list = field(default_factory=list)
     static_shift: dict = field(default_factory=dict)
+    downweighted: list = field(default_factory=list)
+    screen: dict = field(default_factory=dict)
 
     @property
     def n_stations(self) -> int:
@@ -142,6 +164,8 @@ class EDISurvey:
             "phase_floor_deg": float(self.phase_floor),
             "n_data": self.n_data,
             "dropped": list(self.dropped),
+            "downweighted": list(self.downweighted),
+            "screen": dict(self.screen),
             "static_shift": {
                 m: {n: float(v) for n, v in zip(self.names, vals, strict=True)} for m, vals in self.static_shift.items()
             },
@@ -162,10 +186,8 @@ def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
     """Frequencies kept and a description of the choice."""
     desc = {}
     keep = np.ones(freqs.size, dtype=bool)
-    if band not in ("auto", "all"):
-        raise ValueError(f"band must be 'auto' or 'all', got {band!r}")
     explicit = fmin is not None or fmax is not None
-    if band == "auto" and not explicit:
+    if band == "skew" and not explicit:
         keep = skew_band(stations, freqs)
         if not keep.any():
             raise EDIError(
@@ -177,6 +199,8 @@ def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
         desc["rule"] = "given limits"
     else:
         desc["rule"] = "all frequencies"
+    if band == "screen":
+        desc["rule"] += ", each sounding screened"
     tol = 1e-6
     if fmin is not None:
         keep &= freqs >= fmin * (1 - tol)
@@ -202,6 +226,14 @@ def _select_band(freqs, stations, fmin, fmax, frequency_step, band):
     return freqs[idx], desc
 
 
+def _checked_band(band):
+    """The band's canonical name; ValueError naming the choices."""
+    band = {"auto": "skew"}.get(band, band)
+    if band not in BANDS:
+        raise ValueError(f"band must be one of {', '.join(BANDS)}, got {band!r}")
+    return band
+
+
 def _checked_options(modes, error_floor, phase_floor):
     """Normalised modes and phase floor; ValueError on a bad option."""
     from ._profile import _normalise_modes
@@ -223,7 +255,7 @@ def read_edi_survey(
     fmin: float | None = None,
     fmax: float | None = None,
     frequency_step: int = 1,
-    band: str = "auto",
+    band: str = "screen",
     modes: Sequence[str] = ("TE", "TM"),
     error_floor: float = 0.10,
     phase_floor: float | None = None,
@@ -244,10 +276,14 @@ def read_edi_survey(
         Frequency band (Hz, inclusive).
     frequency_step : int
         Keep every n-th frequency of the band (from the highest).
-    band : {"auto", "all"}
-        Without ``fmin``/``fmax``: ``"auto"`` keeps the highest frequencies
-        whose median phase-tensor skew is below 3 degrees
-        (:func:`skew_band`), ``"all"`` keeps every frequency.
+    band : {"screen", "skew", "all"}
+        ``"screen"``: every frequency (within ``fmin``/``fmax``), each
+        sounding screened (:func:`simpeg_zo.screen_soundings`: error bars,
+        phase-tensor skew, outliers of its sounding curve, Weidelt's
+        dispersion relation), dropped or down-weighted with its reason;
+        ``"skew"`` (formerly ``"auto"``): without ``fmin``/``fmax``, the
+        highest frequencies whose median phase-tensor skew is below 3
+        degrees (:func:`skew_band`); ``"all"``: every frequency, unscreened.
     modes : sequence of str
     error_floor : float
         Relative floor on apparent resistivity (0.10: 10 %).
@@ -261,10 +297,14 @@ def read_edi_survey(
     -------
     EDISurvey
         Unusable data (NaN, zero or missing variance, phase in the wrong
-        quadrant) are NaN and listed in ``dropped``; a warning names each
-        station that lost data and how many.
+        quadrant) and the screen's drops are NaN and listed in ``dropped``
+        with their reasons, the screen's down-weighted soundings in
+        ``downweighted``; a warning (logged, so shown whatever the warning
+        filters) names each station that lost data and how many.
+        Frequencies left without any sounding are removed.
     """
     _checked_options(modes, error_floor, phase_floor)  # before reading any file
+    _checked_band(band)
     stations = read_edi_files(source, skip_bad=skip_bad)
     return survey_from_stations(
         stations,
@@ -289,7 +329,7 @@ def survey_from_stations(
     fmin: float | None = None,
     fmax: float | None = None,
     frequency_step: int = 1,
-    band: str = "auto",
+    band: str = "screen",
     modes: tuple[str, ...] = ("TE", "TM"),
     error_floor: float = 0.10,
     phase_floor: float | None = None,
@@ -316,6 +356,7 @@ def survey_from_stations(
     EDISurvey
     """
     modes, phase_floor = _checked_options(modes, error_floor, phase_floor)
+    band = _checked_band(band)
     stations = list(stations)
     if not stations:
         raise EDIError("no stations")
@@ -337,7 +378,8 @@ def survey_from_stations(
         strike, spread = estimate_strike(stations, line_azimuth=proj.azimuth)
     freqs, band_desc = _select_band(_frequency_table(stations), stations, fmin, fmax, frequency_step, band)
     nf, ns = freqs.size, len(stations)
-    out = {k: {m: np.full((nf, ns), np.nan) for m in modes} for k in ("rho", "phase", "rs", "ps")}
+    out = {k: {m: np.full((nf, ns), np.nan) for m in modes} for k in ("rho", "phase", "rs", "ps", "rs0", "ps0")}
+    skew = np.full((nf, ns), np.nan)
     dropped = []
     element = {"TE": (0, 1), "TM": (1, 0)}
     for i, st in enumerate(stations):
@@ -345,6 +387,8 @@ def survey_from_stations(
         counts = {}
         for j, f in enumerate(freqs):
             k = match_frequency(st.frequencies, f)
+            if k >= 0:
+                skew[j, i] = phase_tensor(z[k])[1]
             for mode in modes:
                 if k < 0:
                     reason = "frequency missing"
@@ -369,15 +413,37 @@ def survey_from_stations(
                     continue
                 out["rho"][mode][j, i] = rho
                 out["phase"][mode][j, i] = ph
+                out["rs0"][mode][j, i], out["ps0"][mode][j, i] = rs, ps
                 out["rs"][mode][j, i] = max(rs, error_floor * rho)
                 out["ps"][mode][j, i] = max(ps, phase_floor)
         if counts:
             detail = ", ".join(f"{n} {r}" for r, n in counts.items())
-            warnings.warn(
-                f"{st.name} ({os.path.basename(st.path)}): dropped {sum(counts.values())} of "
-                f"{nf * len(modes)} soundings ({detail})",
-                stacklevel=2,
+            logger.warning(
+                "%s (%s): dropped %d of %d soundings (%s)",
+                st.name,
+                os.path.basename(st.path),
+                sum(counts.values()),
+                nf * len(modes),
+                detail,
             )
+    downweighted = []
+    if band == "screen":
+        downweighted = _apply_screen(freqs, [s.name for s in stations], modes, out, skew, dropped)
+    screen = _screen_counts(dropped, downweighted)
+    # frequencies left without any sounding
+    used = np.zeros(nf, dtype=bool)
+    for mode in modes:
+        used |= np.isfinite(out["rho"][mode]).any(axis=1)
+    if not used.any():
+        raise EDIError("no usable sounding left in the band")
+    if not used.all():
+        freqs = freqs[used]
+        for key in out:
+            for mode in modes:
+                out[key][mode] = out[key][mode][used]
+        band_desc["n_frequencies"] = int(used.sum())
+        band_desc["fmax_hz"], band_desc["fmin_hz"] = float(freqs.max()), float(freqs.min())
+        band_desc["removed_without_soundings"] = int((~used).sum())
     return EDISurvey(
         names=[s.name for s in stations],
         files=[s.path for s in stations],
@@ -399,7 +465,65 @@ def survey_from_stations(
         error_floor=float(error_floor),
         phase_floor=phase_floor,
         dropped=dropped,
+        downweighted=downweighted,
+        screen=screen,
     )
+
+
+def _apply_screen(freqs, names, modes, out, skew, dropped):
+    """Drop or down-weight each mode's soundings by :func:`screen_soundings`.
+
+    Mutates ``out`` (NaN for drops, errors times the inflation) and
+    ``dropped``; returns the down-weighted soundings.
+    """
+    downweighted, counts = [], {}
+    for mode in modes:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            measured = out["rs0"][mode] / (2.0 * out["rho"][mode])
+        verdict = screen_soundings(
+            freqs, out["rho"][mode], out["phase"][mode], out["rs"][mode], out["ps"][mode], skew, measured
+        )
+        for j, i in zip(*np.nonzero(verdict.dropped != None), strict=True):  # noqa: E711
+            reason = REASONS[verdict.dropped[j, i]]
+            dropped.append({"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason})
+            for key in out:
+                out[key][mode][j, i] = np.nan
+            counts.setdefault(reason, {"dropped": 0})["dropped"] += 1
+        for j, i in zip(*np.nonzero(verdict.inflation > 1.0), strict=True):
+            factor = float(verdict.inflation[j, i])
+            reason = REASONS["skew_inflated"]
+            downweighted.append(
+                {"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason, "factor": factor}
+            )
+            out["rs"][mode][j, i] *= factor
+            out["ps"][mode][j, i] *= factor
+            counts.setdefault(reason, {"down-weighted": 0})["down-weighted"] += 1
+    n_dropped = sum(c.get("dropped", 0) for c in counts.values())
+    n_soft = sum(c.get("down-weighted", 0) for c in counts.values())
+    if n_dropped or n_soft:
+        logger.warning(
+            "screen: dropped %d soundings (%s), errors inflated on %d",
+            n_dropped,
+            ", ".join(f"{c['dropped']} {r}" for r, c in counts.items() if "dropped" in c) or "none",
+            n_soft,
+        )
+    return downweighted
+
+
+def _screen_counts(dropped, downweighted):
+    """Soundings per reason, ``{"dropped": n}`` or ``{"down-weighted": n}``.
+
+    Every reason a sounding was left out for (the unusable data's and the
+    screen's), in the order of :data:`simpeg_zo._screen.REASONS` after the
+    others.
+    """
+    order = {text: k for k, text in enumerate(REASONS.values(), start=1)}
+    counts = {}
+    for d in dropped:
+        counts.setdefault(d["reason"], {"dropped": 0})["dropped"] += 1
+    for d in downweighted:
+        counts.setdefault(d["reason"], {"down-weighted": 0})["down-weighted"] += 1
+    return dict(sorted(counts.items(), key=lambda kv: order.get(kv[0], 0)))
 
 
 def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_range, **mesh_options):

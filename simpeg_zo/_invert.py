@@ -279,7 +279,8 @@ def write_inversion(
     ``mesh.json`` (``discretize.load_mesh``), ``predicted.csv``,
     ``rms_stations.csv``, ``rms_frequencies.csv``, ``report.json`` and,
     with ``figures``, ``misfit.png``, ``model.png``, ``responses.png``,
-    ``residuals.png``.
+    ``residuals.png`` and, for field data with soundings dropped or
+    down-weighted, ``screen.png`` (:func:`simpeg_zo.plot_field.plot_screen`).
 
     Returns
     -------
@@ -323,6 +324,10 @@ def write_inversion(
         predictions = result_predictions(profile, result)
         plot_station_responses(profile, predictions, path=path("responses.png"))
         plot_residual_pseudosections(profile, predictions, path=path("residuals.png"))
+        if survey is not None and (survey.dropped or survey.downweighted):
+            from .plot_field import plot_screen
+
+            plot_screen(survey, path=path("screen.png"))
     report["files"] = dict(files)
     report["files"]["report"] = os.path.join(out_dir, "report.json")
     with open(report["files"]["report"], "w") as fh:

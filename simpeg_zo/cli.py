@@ -398,7 +398,7 @@ def _cmd_invert(args):
                 fmin=args.fmin,
                 fmax=args.fmax,
                 frequency_step=args.frequency_step,
-                band=args.band or "auto",
+                band=args.band or "screen",
                 modes=split_list(args.modes),
                 error_floor=(10.0 if args.floor_rho is None else args.floor_rho) / 100.0,
                 phase_floor=_phase_floor(5.0 if args.floor_phase is None else args.floor_phase),
@@ -434,6 +434,8 @@ def _cmd_invert(args):
         f"{args.data}: {desc}; mesh {profile.mesh.shape_cells[0]}x{profile.mesh.shape_cells[1]}, "
         f"solver {profile.solver}"
     )
+    if survey is not None and survey.screen:
+        print(screen_table(survey))
     sys.stdout.flush()
     interrupted = False
     try:
@@ -485,6 +487,17 @@ def _cmd_invert(args):
         )
         return EXIT_FAILED
     return 0
+
+
+def screen_table(survey) -> str:
+    """The screen's soundings per reason, one row each, kept ones last."""
+    rows = [(reason, c.get("dropped", 0), c.get("down-weighted", 0)) for reason, c in survey.screen.items()]
+    kept = survey.n_data // 2
+    width = max(len(r[0]) for r in rows + [("soundings kept (with down-weighted ones)", 0, 0)])
+    lines = [f"{'screen':<{width}}  dropped  down-weighted"]
+    lines += [f"{reason:<{width}}  {n:>7}  {m:>13}" for reason, n, m in rows]
+    lines.append(f"{'soundings kept (with down-weighted ones)':<{width}}  {kept:>7}")
+    return "\n".join(lines)
 
 
 def _phase_floor(percent):
@@ -601,10 +614,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fmax", type=float, default=None, help="EDI: highest frequency (Hz) to invert")
     p.add_argument(
         "--band",
-        choices=("auto", "all"),
+        choices=("screen", "skew", "auto", "all"),
         default=None,
-        help="EDI, without --fmin/--fmax: 'auto' keeps the highest frequencies whose median "
-        "phase-tensor skew is < 3 deg (default), 'all' keeps every frequency",
+        help="EDI: 'screen' (default) keeps every frequency and drops or down-weights each sounding "
+        "by its error bar, phase-tensor skew, sounding curve and rho_a-phase consistency, with the "
+        "reasons reported; 'skew' (old name 'auto'), without --fmin/--fmax, keeps the highest "
+        "frequencies whose median phase-tensor skew is < 3 deg; 'all' keeps every frequency unscreened",
     )
     p.add_argument(
         "--frequency-step", type=int, default=1, help="use every N-th frequency (of the EDI band, or of the spec)"

@@ -23,7 +23,7 @@ from .plot import (
     station_labels,
 )
 
-__all__ = ["plot_station_responses", "plot_occam2d_comparison"]
+__all__ = ["plot_station_responses", "plot_occam2d_comparison", "plot_screen"]
 
 _COLOURS = {"TE": "tab:blue", "TM": "tab:red"}
 
@@ -200,4 +200,77 @@ def plot_occam2d_comparison(profile, models, occam, *, path=None, depth_max=None
     for a in axes[:-1, 0]:
         a.set_xlabel("")
     _colorbar(fig, qm, axes[:, 0].tolist(), label=RESISTIVITY_LABEL, log=True, shrink=0.6)
+    return _save(fig, path)
+
+
+_SCREEN_MARKERS = ("x", "v", "^", "s", "D", "P", "*", "<", ">")
+
+
+def plot_screen(survey, *, path=None):
+    """Kept, down-weighted and dropped soundings of a field survey, with reasons.
+
+    One pseudo-section per mode: stations in order along the line (names
+    above), period downwards; a grey dot per kept sounding, an open orange
+    circle per down-weighted one (larger for a larger error factor), one
+    marker per reason for the dropped ones; the legend counts each.
+
+    Parameters
+    ----------
+    survey : EDISurvey
+        From :func:`simpeg_zo.read_edi_survey` (its ``dropped`` and
+        ``downweighted`` lists).
+    path : str, optional
+        Save there (and close) instead of returning the figure.
+    """
+    plt = _pyplot()
+    names = list(survey.names)
+    column = {n: i for i, n in enumerate(names)}
+    freqs = np.unique(np.r_[survey.frequencies, [d["frequency"] for d in survey.dropped]])
+    modes = list(survey.modes)
+    fig, axes = plt.subplots(
+        1, len(modes), figsize=(max(5.0, 0.45 * len(names) + 2.5) * len(modes), 4.8), squeeze=False, sharey=True
+    )
+    reasons = list(dict.fromkeys(d["reason"] for d in survey.dropped))
+    markers = {r: _SCREEN_MARKERS[k % len(_SCREEN_MARKERS)] for k, r in enumerate(reasons)}
+    palette = ("tab:blue", "tab:red", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:cyan", "k")
+    colours = {r: palette[k % len(palette)] for k, r in enumerate(reasons)}
+    for ax, mode in zip(axes[0], modes, strict=True):
+        kept = np.isfinite(survey.rho[mode])
+        j, i = np.nonzero(kept)
+        ax.scatter(i, 1.0 / survey.frequencies[j], s=6, color="0.6", label=f"kept ({kept.sum()})", zorder=1)
+        soft = [d for d in survey.downweighted if d["mode"] == mode]
+        if soft:
+            ax.scatter(
+                [column[d["station"]] for d in soft],
+                [1.0 / d["frequency"] for d in soft],
+                s=[14 * d["factor"] for d in soft],
+                facecolors="none",
+                edgecolors="tab:orange",
+                linewidths=0.8,
+                label=f"errors inflated ({len(soft)})",
+                zorder=2,
+            )
+        for reason in reasons:
+            hits = [d for d in survey.dropped if d["mode"] == mode and d["reason"] == reason]
+            if not hits:
+                continue
+            ax.scatter(
+                [column[d["station"]] for d in hits],
+                [1.0 / d["frequency"] for d in hits],
+                marker=markers[reason],
+                s=22,
+                color=colours[reason],
+                label=f"dropped: {reason} ({len(hits)})",
+                zorder=3,
+            )
+        ax.set_yscale("log")
+        ax.set_ylim(1.3 / freqs.min(), 0.77 / freqs.max())
+        ax.set_xlim(-0.6, len(names) - 0.4)
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=60, ha="right", fontsize=7)
+        ax.set_title(f"{mode}: {kept.sum()} of {kept.size} soundings kept", fontsize=9)
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1, frameon=False)
+        _plain_log_axis(ax.yaxis)
+    axes[0, 0].set_ylabel("Period (s)")
+    fig.tight_layout()
     return _save(fig, path)

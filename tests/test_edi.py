@@ -7,7 +7,9 @@ see ``conftest.py``).
 """
 
 import csv
+import logging
 import os
+import re
 import shutil
 import warnings
 
@@ -22,7 +24,7 @@ OCCAM = os.path.join(PARALANA, "occam2d_mtpy_example")
 
 pytestmark = pytest.mark.needs_shared(PARALANA)
 #: The published Occam2D run's choices (OccamDataFile.dat).
-OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
+OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0, "band": "all"}
 
 
 @pytest.fixture(scope="module")
@@ -136,14 +138,16 @@ def test_error_floors(occam_survey):
     assert np.all(loose.phase_std["TM"] >= 5.0)
 
 
-def test_default_band_strike_and_dropped_data():
-    with pytest.warns(UserWarning, match=r"pb33 \(pb33c.edi\): dropped 2 of 86 .*wrong quadrant"):
+def test_default_band_strike_and_dropped_data(caplog):
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
         full = sz.read_edi_survey(PARALANA, band="all")
+    said = [r.getMessage() for r in caplog.records]
+    assert any(re.match(r"pb33 \(pb33c.edi\): dropped 2 of 86 .*wrong quadrant", m) for m in said)
     assert full.frequencies.size == 43
     assert len(full.dropped) == 2
     assert {d["station"] for d in full.dropped} == {"pb33"}
     assert full.summary()["dropped"][0]["reason"] == "phase in the wrong quadrant"
-    auto = sz.read_edi_survey(PARALANA)
+    auto = sz.read_edi_survey(PARALANA, band="skew")
     # the phase-tensor skew keeps the 2D high-frequency band (Occam2D's 19 and two more)
     assert auto.band["fmax_hz"] == 78.125 and auto.band["n_frequencies"] == 21
     assert auto.strike_estimated and -10.0 < auto.strike < 10.0
@@ -165,16 +169,17 @@ def _copy_with(tmp_path, bad_name, text_edit):
     return folder
 
 
-def test_partial_edi_is_an_error_naming_the_file(tmp_path):
+def test_partial_edi_is_an_error_naming_the_file(tmp_path, caplog):
     folder = _copy_with(tmp_path, "pb42c.edi", lambda t: t[: len(t) // 3])
     with pytest.raises(sz.EDIError, match=r"pb42c.edi: block >ZXYR has \d+ values, expected 43"):
         sz.read_edi_survey(folder)
-    with pytest.warns(UserWarning, match="skipping .*pb42c.edi"):
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
         survey = sz.read_edi_survey(folder, skip_bad=True, **OCCAM_CHOICES)
+    assert any(re.match("skipping .*pb42c.edi", r.getMessage()) for r in caplog.records)
     assert survey.names == ["pb44", "pb43", "pb41"]
 
 
-def test_zero_variance_is_dropped(tmp_path):
+def test_zero_variance_is_dropped(tmp_path, caplog):
     def zero_first_variance(text):
         head, tail = text.split(">ZXY.VAR", 1)
         first_line_end = tail.index("\n", tail.index("\n") + 1)
@@ -183,8 +188,9 @@ def test_zero_variance_is_dropped(tmp_path):
         return head + ">ZXY.VAR" + tail[: tail.index("\n") + 1] + "   " + "   ".join(values) + tail[first_line_end:]
 
     folder = _copy_with(tmp_path, "pb43c.edi", zero_first_variance)
-    with pytest.warns(UserWarning, match="pb43 .*dropped 1 of 38"):
-        survey = sz.read_edi_survey(folder, strike=0.0, fmin=1.1)
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        survey = sz.read_edi_survey(folder, strike=0.0, fmin=1.1, band="all")
+    assert any(re.match("pb43 .*dropped 1 of 38", r.getMessage()) for r in caplog.records)
     assert survey.dropped == [
         {"station": "pb43", "mode": "TE", "frequency": 78.125, "reason": "variance zero or missing"}
     ]

@@ -644,7 +644,7 @@ def test_dataset_for_an_edi_survey(tmp_path, capsys):
         == 0
     )
     ds = load_dataset(out)
-    assert ds.config.stations.size == 15 and ds.config.frequencies.size == 3
+    assert ds.config.stations.size == 15 and ds.config.frequencies.size == 7  # 43 (every frequency) taken every 7th
     assert ds.config.depth_edges[-1] == pytest.approx(5000.0)
     assert ds.config.log10_resistivity == (0.0, 3.0)
     assert main(["dataset", str(PARALANA), str(out), "--train", "1", "--resistivity-range", "10", "1"]) == 2

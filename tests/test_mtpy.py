@@ -23,7 +23,7 @@ from simpeg_zo._export import occam2d_grid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PARALANA = os.path.normpath(os.path.join(ROOT, "..", "shared", "data", "paralana"))
 #: The published Occam2D run's choices (as in test_edi.py).
-OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
+OCCAM_CHOICES = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0, "band": "all"}
 
 #: the Paralana EDI files (third-party, in ../shared): skip without ../shared,
 #: fail where it exists (tests/conftest.py)

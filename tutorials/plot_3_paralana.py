@@ -34,7 +34,7 @@ else:
     # Read, project, rotate and convert. ``survey`` records every choice and
     # every datum left out; ``profile`` is a SimPEG-ready mesh with the
     # station elevations as topography.
-    occam_choices = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0}
+    occam_choices = {"fmin": 1.1, "strike": 7.0, "line_azimuth": 97.0, "band": "all"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         profile, survey = simpeg_zo.read_edi_profile(
