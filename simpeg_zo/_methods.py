@@ -135,7 +135,7 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
             verbose=verbose,
             method_name=method,
             static_shift=static_shift,
-            **({"maxIter": max_iter} if max_iter else {}),
+            max_iter=max_iter,
             **zo_options,
         )
     if method == "zo-gn":

@@ -448,7 +448,8 @@ def gauss_newton(
         Seed of ``BetaEstimate_ByEig``'s random vector (default 0, so runs
         repeat exactly; None draws a new one).
     **settings
-        Overrides of :data:`GN_SETTINGS`.
+        Overrides of :data:`GN_SETTINGS`; another name is a ``TypeError``
+        naming it.
 
     Returns
     -------
@@ -466,6 +467,12 @@ def gauss_newton(
         On Ctrl-C once the starting model is evaluated, with the last
         accepted model as ``result``.
     """
+    unknown = sorted(set(settings) - set(GN_SETTINGS))
+    if unknown:
+        raise TypeError(
+            f"gauss_newton() got unknown settings {', '.join(map(repr, unknown))}; "
+            f"the settings are {', '.join(GN_SETTINGS)} (GN_SETTINGS)"
+        )
     s = {**GN_SETTINGS, **settings}
     if max_iter is not None:
         s["max_iter"] = max_iter
@@ -553,6 +560,7 @@ def zohdy_oldenburg(
     target_chi2: float | None = 1.0,
     m0: ArrayLike | None = None,
     bostick_start: bool = True,
+    max_iter: int | None = None,
     verbose: bool = False,
     method_name: str = "zo",
     **options: Any,
@@ -572,8 +580,11 @@ def zohdy_oldenburg(
     m0 : numpy.ndarray, optional
         Starting model when ``bostick_start`` is False.
     bostick_start : bool
+    max_iter : int, optional
+        Iteration limit (the optimizer's ``maxIter``; default its 30), the
+        spelling of :func:`gauss_newton` and :func:`simpeg_zo.run_method`.
     **options
-        :class:`ZohdyOldenburg` options (``maxIter``, ``alpha``, ...).
+        :class:`ZohdyOldenburg` options (``alpha``, ``subspace``, ...).
 
     Returns
     -------
@@ -588,6 +599,10 @@ def zohdy_oldenburg(
         On Ctrl-C once the starting model is evaluated, with the best model
         so far as ``result``.
     """
+    if "maxIter" in options:
+        raise TypeError("zohdy_oldenburg() takes the iteration limit as max_iter, not maxIter")
+    if max_iter is not None:
+        options["maxIter"] = int(max_iter)
     t0 = time.perf_counter()
     m0 = profile.half_space() if m0 is None else m0
     # GN's regularisation around the half-space: the model norm of ZO's
@@ -718,7 +733,7 @@ def hybrid(profile, *, target_chi2, max_iter, verbose, **zo_options):
         target_chi2=target_chi2,
         verbose=verbose,
         method_name="zo-gn",
-        **({"maxIter": max_iter} if max_iter else {}),
+        max_iter=max_iter,
         **zo_options,
     )
     if zo.converged:

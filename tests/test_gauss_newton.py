@@ -301,3 +301,14 @@ def test_gauss_newton_keeps_its_last_model_when_an_iteration_fails(tiny, monkeyp
     # iteration 3's model, accepted by SimPEG before its record broke, ends the history
     assert [h["iteration"] for h in result.history] == [0, 1, 2, 3] and result.iterations == 3
     assert result.chi2 == pytest.approx(result.history[-1]["chi2"]) and np.isfinite(result.chi2)
+
+
+def test_one_spelling_of_the_iteration_limit(tiny):
+    """gauss_newton and zohdy_oldenburg take max_iter; an unknown GN setting
+    or SimPEG's maxIter is a TypeError naming it, before any simulation."""
+    with pytest.raises(TypeError, match="unknown settings 'max_iterations'"):
+        simpeg_zo.gauss_newton(tiny, max_iterations=3)
+    with pytest.raises(TypeError, match="max_iter, not maxIter"):
+        simpeg_zo.zohdy_oldenburg(tiny, maxIter=3)
+    result = simpeg_zo.zohdy_oldenburg(tiny, max_iter=1, target_chi2=None)
+    assert result.iterations <= 1

@@ -59,7 +59,7 @@ def test_drop_in_swap(h_te):
 
 def test_recovers_h_type_layers(h_te):
     profile, true_model = h_te
-    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, target_chi2=0.5, maxIter=8)
+    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, target_chi2=0.5, max_iter=8)
     assert result.chi2 <= 1.0
     x = profile.mesh.cell_centers[profile.active_cells, 0]
     depth = profile.cell_depths
@@ -76,7 +76,7 @@ def test_recovers_h_type_layers(h_te):
 
 def test_never_worse_than_start_and_monotone(h_te):
     profile, _ = h_te
-    result = simpeg_zo.zohdy_oldenburg(profile, target_chi2=None, maxIter=4)
+    result = simpeg_zo.zohdy_oldenburg(profile, target_chi2=None, max_iter=4)
     chi2 = [h["chi2"] for h in result.history]
     assert all(b < a for a, b in zip(chi2, chi2[1:], strict=False))
     assert result.chi2 == pytest.approx(min(chi2), rel=1e-6)

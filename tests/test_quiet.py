@@ -79,7 +79,7 @@ def test_inversions_neither_print_nor_redirect_stdout(tiny, capsys, caplog, monk
     profile, _ = tiny
     with caplog.at_level(logging.INFO):
         sz.gauss_newton(profile, max_iter=1)
-        sz.zohdy_oldenburg(profile, maxIter=1, use_phase=True)
+        sz.zohdy_oldenburg(profile, max_iter=1, use_phase=True)
     assert seen and all(s is stdout for s in seen)
     assert capsys.readouterr().out == ""
     lines = [(r.name, r.getMessage()) for r in caplog.records if "iteration" in r.getMessage()]
@@ -98,7 +98,7 @@ def test_runs_keep_numpy_warning_and_logging_state(tiny):
     err, filters = np.geterr(), list(warnings.filters)
     loggers = {name: _logger_state(name) for name in names}
     profile, _ = tiny
-    result = sz.zohdy_oldenburg(profile, maxIter=1)
+    result = sz.zohdy_oldenburg(profile, max_iter=1)
     plot_misfit_curves({"zo": result})
     plt.close("all")
     assert np.geterr() == err

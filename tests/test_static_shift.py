@@ -112,7 +112,7 @@ def test_zo_with_static_shift(shifted):
 
 def test_option_off_leaves_zo_unchanged(shifted):
     profile, _ = shifted
-    r = zohdy_oldenburg(profile, maxIter=2)
+    r = zohdy_oldenburg(profile, max_iter=2)
     assert r.extra["zo_options"]["static_shift"] is False
     assert "static_shift" not in r.extra and "chi2_with_static_shift" not in r.extra
     assert r.chi2 == pytest.approx(profile.chi2(profile.dpred(r.model)))

@@ -173,7 +173,7 @@ def test_paper_zo_needs_no_jacobian_product(monkeypatch):
         for name in ("Jvec", "Jtvec", "getJ", "getJtJdiag"):
             monkeypatch.setattr(sim, name, lambda *a, **k: (_ for _ in ()).throw(AssertionError("J product")))
     result = simpeg_zo.zohdy_oldenburg(
-        profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, maxIter=4
+        profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, max_iter=4
     )
     assert result.iterations >= 1 and result.chi2 < result.history[0]["chi2"]
     assert result.extra["jacobian_products"] == {"jvec": 0, "jtvec": 0}
@@ -185,9 +185,9 @@ def test_default_zo_keeps_descending_where_the_fixed_point_stalls():
     spec = simpeg_zo.load_spec(os.path.join(ROOT, "benchmarks", "specs", "tiny-block.toml"))
     profile, _ = simpeg_zo.synthetic_profile(spec)
     paper = simpeg_zo.zohdy_oldenburg(
-        profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, maxIter=30
+        profile, use_phase=True, memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, max_iter=30
     )
-    default = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, maxIter=30)
+    default = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, max_iter=30)
     assert paper.chi2 > 5.0
     assert default.chi2 <= 1.2
     # the subspace stage's products: with more directions than the three
@@ -229,7 +229,7 @@ def test_zo_recovers_a_conductive_block():
         resistivity = 10.0
     """)
     profile, true_model = simpeg_zo.synthetic_profile(spec)
-    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, maxIter=20)
+    result = simpeg_zo.zohdy_oldenburg(profile, use_phase=True, max_iter=20)
     assert result.chi2 <= 1.0
     x = profile.mesh.cell_centers[profile.active_cells, 0]
     depth = profile.cell_depths

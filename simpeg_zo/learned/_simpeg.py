@@ -341,9 +341,9 @@ def run_learned(
         )
     else:
         if method == "cnn-zo1":
-            zo_options = {**zo_options, "maxIter": 1, "subspace": False, "maxIterLS": 0}
+            zo_options = {**zo_options, "max_iter": 1, "subspace": False, "maxIterLS": 0}
         elif max_iter:
-            zo_options = {**zo_options, "maxIter": max_iter}
+            zo_options = {**zo_options, "max_iter": max_iter}
         result = zohdy_oldenburg(
             profile,
             use_phase=True,
