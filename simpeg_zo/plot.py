@@ -201,15 +201,48 @@ def _colorbar(fig, mappable, axes, *, label, log=False, **kwargs):
     return cbar
 
 
+def _thinned_labels(ax, x, *, fontsize):
+    """Indices of the stations whose (rotated) names do not overlap.
+
+    Greedy from the first station: a name is kept when it lies at least
+    one line height (1.3 x ``fontsize`` points, on the axes' current width
+    and x limits) from the last kept one.
+    """
+    x = np.asarray(x, dtype=float)
+    lo, hi = ax.get_xlim()
+    fig = ax.figure
+    width_points = ax.get_position().width * fig.get_figwidth() * 72.0
+    span = abs(hi - lo) or 1.0
+    min_gap = 1.3 * fontsize * span / max(width_points, 1.0)
+    keep, last = [], -np.inf
+    for i in np.argsort(x, kind="stable"):
+        if x[i] - last >= min_gap:
+            keep.append(int(i))
+            last = x[i]
+    return sorted(keep)
+
+
 def _label_stations(ax, x, names, *, fontsize=6):
     """Station names as small rotated labels above the axes.
 
-    Returns the title padding (points) they need.
+    Names that would overlap their neighbour's are left out (every station
+    keeps its tick). Returns the title padding (points) they need.
     """
     from matplotlib.transforms import blended_transform_factory
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
-    for xi, name in zip(x, names, strict=True):
+    shown = _thinned_labels(ax, x, fontsize=fontsize)
+    for k in range(len(names)):
+        ax.annotate(
+            "",
+            xy=(x[k], 1.0),
+            xycoords=trans,
+            xytext=(0, -3),
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.3"},
+            annotation_clip=False,
+        )
+    for xi, name in ((x[k], names[k]) for k in shown):
         ax.annotate(
             name,
             xy=(xi, 1.0),
@@ -541,8 +574,48 @@ def _pseudo_axes(ax, profile, *, names_on_top):
 _COMPONENT_NAMES = {"apparent_resistivity": "apparent resistivity", "phase": "phase"}
 
 
-def _pseudo_grid(profile):
-    return _edges(profile.stations), _edges(1.0 / profile.frequencies, log=True)
+#: A gap between neighbouring stations wider than this many median
+#: spacings is left blank (hatched) in pseudo-sections
+GAP_SPACINGS = 2.0
+
+
+def _station_cells(x):
+    """Column edges of a pseudo-section and the gaps left blank.
+
+    Each station's column spans the midpoints to its neighbours, but no
+    more than half the median spacing into a gap wider than
+    :data:`GAP_SPACINGS` median spacings; such a gap becomes an empty
+    column of its own.
+
+    Returns
+    -------
+    edges : (n_columns + 1,) numpy.ndarray
+    columns : (n_stations,) numpy.ndarray of int
+        The column of each station.
+    gaps : list of (float, float)
+        The blank columns' extents.
+    """
+    x = np.asarray(x, dtype=float)
+    if x.size < 3:
+        return _edges(x), np.arange(x.size), []
+    spacing = np.diff(x)
+    median = float(np.median(spacing))
+    wide = spacing > GAP_SPACINGS * median
+    if not wide.any():
+        return _edges(x), np.arange(x.size), []
+    half = 0.5 * median
+    edges = [x[0] - min(half, 0.5 * spacing[0])]
+    columns, gaps = [], []
+    for i in range(x.size):
+        columns.append(len(edges) - 1)
+        if i == x.size - 1:
+            edges.append(x[i] + min(half, 0.5 * spacing[-1]))
+        elif wide[i]:
+            edges += [x[i] + half, x[i + 1] - half]
+            gaps.append((x[i] + half, x[i + 1] - half))
+        else:
+            edges.append(0.5 * (x[i] + x[i + 1]))
+    return np.asarray(edges), np.asarray(columns), gaps
 
 
 def _pseudo_figure(profile, n_rows, *, row_height, extra_height):
@@ -568,13 +641,20 @@ def _pseudo_figure(profile, n_rows, *, row_height, extra_height):
 def _pseudo_panel(ax, profile, values, *, title, row_label=None, top=False, bottom=True, **style):
     """One pseudo-section panel of ``(n_frequencies, n_stations)`` values.
 
-    Missing values (NaN) are grey; station names on the ``top`` row, the
+    Missing values (NaN) are grey; a gap between stations wider than
+    :data:`GAP_SPACINGS` median spacings is hatched; station names on the ``top`` row, the
     distance label on the ``bottom`` row, ``row_label`` beside the period
     label. ``style`` goes to ``pcolormesh``; returns its QuadMesh.
     """
-    xe, pe = _pseudo_grid(profile)
-    qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(values), rasterized=True, **style)
+    xe, columns, gaps = _station_cells(profile.stations)
+    pe = _edges(1.0 / profile.frequencies, log=True)
+    values = np.asarray(values, dtype=float)
+    grid = np.full((values.shape[0], xe.size - 1), np.nan)
+    grid[:, columns] = values
+    qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(grid), rasterized=True, **style)
     ax.set_facecolor("0.85")
+    for left, right in gaps:  # no station there: hatched, not painted
+        ax.axvspan(left, right, facecolor="white", edgecolor="0.6", hatch="////", lw=0.0, zorder=0.5)
     pad = _pseudo_axes(ax, profile, names_on_top=top)
     ax.set_title(title, fontsize=8, pad=pad or 4.0)
     if row_label is not None:

@@ -264,3 +264,39 @@ def test_comparison_models_figure(tmp_path):
     for ax in sections:  # twice the scored depth, shallower than the DOI here
         assert ax.get_ylim()[0] == pytest.approx(profile.elevations.max() - 2000.0)
     fig.savefig(tmp_path / "models.png")
+
+
+def test_pseudosections_leave_station_gaps_blank_and_thin_crowded_names():
+    """Two clusters 4.5 km apart (spacing 500 m): the gap is an empty,
+    hatched column, not two 2.5 km wide station cells; names closer than a
+    line height are thinned, every station keeps its tick."""
+    from simpeg_zo.plot import GAP_SPACINGS, _station_cells
+
+    x = np.r_[np.arange(6) * 500.0, 7000.0 + np.arange(6) * 500.0]
+    edges, columns, gaps = _station_cells(x)
+    assert gaps == [(2750.0, 6750.0)] and 4500.0 > GAP_SPACINGS * 500.0
+    widths = np.diff(edges)[columns]
+    assert np.allclose(widths, 500.0)  # no station paints into the gap
+    assert np.all((edges[columns] < x) & (x < edges[columns + 1]))
+    # evenly spaced stations: the usual midpoints, no gap
+    e2, c2, g2 = _station_cells(np.arange(8) * 300.0)
+    assert g2 == [] and np.allclose(np.diff(e2), 300.0) and list(c2) == list(range(8))
+
+    profile = _half_space_profile()
+    dpred = {m: d.dobs * 1.1 for m, d in profile.data.items()}
+    fig = plot_residual_pseudosections(profile, {"zo": dpred})
+    assert not any(p.get_hatch() for ax in fig.axes for p in ax.patches)  # no gap there
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+    from simpeg_zo.plot import _label_stations
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    crowded = np.r_[np.linspace(0, 10000, 5), 10050.0, 10100.0]
+    ax.set_xlim(crowded.min(), crowded.max())
+    _label_stations(ax, crowded, [f"S{i}" for i in range(crowded.size)])
+    shown = [t.get_text() for t in ax.texts if t.get_text()]
+    ticks = [t for t in ax.texts if not t.get_text()]
+    assert shown == ["S0", "S1", "S2", "S3", "S4"] and len(ticks) == crowded.size
+    plt.close(fig)
