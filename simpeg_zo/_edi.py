@@ -142,6 +142,34 @@ def _header_has(path, key) -> bool:
     return False
 
 
+def _header_value(path, key) -> str | None:
+    """The text after ``KEY=`` in the ``>HEAD`` block, or None."""
+    try:
+        with open(path, errors="replace") as fh:
+            for line in fh:
+                text = line.strip()
+                if text.startswith(">") and not text.upper().startswith(">HEAD"):
+                    return None
+                name, sep, value = text.partition("=")
+                if sep and name.strip().upper() == key:
+                    return value.strip().strip('"')
+    except OSError:
+        return None
+    return None
+
+
+def _coordinate(text: str) -> float:
+    """Decimal degrees from ``-30.21`` or ``-30:12:48.5``; NaN if unreadable."""
+    try:
+        if ":" in text:
+            parts = [float(v) for v in text.split(":")]
+            sign = -1.0 if text.strip().startswith("-") else 1.0
+            return sign * sum(abs(v) / 60.0**k for k, v in enumerate(parts))
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
 _REQUIRED_BLOCKS = ("ZXYR", "ZXYI", "ZYXR", "ZYXI")
 
 
@@ -210,7 +238,8 @@ def _read_edi(path) -> EDIStation:
         msg = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise EDIError(f"{path}: cannot be read as an EDI file ({msg})") from None
     try:
-        freq = np.asarray(tf.frequency, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero period of a damaged file
+            freq = np.asarray(tf.frequency, dtype=float)
         has_z = bool(tf.has_impedance())
     except Exception:
         freq, has_z = np.zeros(0), False
@@ -233,6 +262,12 @@ def _read_edi(path) -> EDIStation:
     lat, lon = float(tf.latitude or 0.0), float(tf.longitude or 0.0)
     if not (_header_has(path, "LAT") and _header_has(path, "LONG")) and lat == 0 and lon == 0:
         raise EDIError(f"{path}: no station coordinates (LAT/LONG in >HEAD)")
+    for key, limit in (("LAT", 90.0), ("LONG", 360.0)):
+        # mt-metadata replaces an unreadable LAT/LONG by the >=DEFINEMEAS
+        # reference silently: the header's own value decides
+        given = _header_value(path, key)
+        if given is not None and not abs(_coordinate(given)) <= limit:
+            raise EDIError(f"{path}: invalid coordinate {key}={given!r} in >HEAD")
     if not (np.isfinite(lat) and np.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 360:
         raise EDIError(f"{path}: invalid coordinates LAT={lat}, LONG={lon}")
     elev = tf.elevation
