@@ -192,6 +192,11 @@ LOG_CONDUCTIVITY_BOUNDS = (float(np.log(1e-9)), float(np.log(1e4)))
 _TRIAL_ERRORS = (ValueError, RuntimeError, FloatingPointError, ArithmeticError, np.linalg.LinAlgError)
 
 
+def _project_on_bounds(m):
+    """``m`` clipped to :data:`LOG_CONDUCTIVITY_BOUNDS` (GN's line-search projection)."""
+    return np.clip(m, *LOG_CONDUCTIVITY_BOUNDS)
+
+
 class _CountingInvProblem(inverse_problem.BaseInvProblem):
     """``BaseInvProblem`` that counts forward simulations and rejects bad trials.
 
@@ -456,10 +461,13 @@ def gauss_newton(
     InversionResult
         An error during the iterations (after the starting model's
         evaluation) ends the run with the last accepted model,
-        ``stop_reason`` ``"failed: ..."`` and ``extra["error"]``. Trial
-        models of the line search outside :data:`LOG_CONDUCTIVITY_BOUNDS`
-        or with a failed or non-finite forward solve are rejected steps
-        (the step is shortened), not errors.
+        ``stop_reason`` ``"failed: ..."`` and ``extra["error"]``. The line
+        search projects its trial models onto
+        :data:`LOG_CONDUCTIVITY_BOUNDS` (SimPEG's projected Armijo search;
+        the bounds do not bind on earth materials), and a trial whose
+        forward solve fails or is not finite is a rejected step (the step
+        is shortened), not an error; ``extra["rejected_trials"]`` counts
+        them.
 
     Raises
     ------
@@ -483,6 +491,9 @@ def gauss_newton(
     n_data = profile.n_data
     reg = _regularization(profile, reference, s)
     opt = optimization.InexactGaussNewton(maxIter=s["max_iter"], cg_maxiter=s["max_iter_cg"])
+    # SimPEG's projected Armijo search onto the model bounds: a step that
+    # takes a few cells past them is clipped there, not shortened everywhere
+    opt.projection = _project_on_bounds
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     recorder = _Recorder(t0, n_data, method=method_name)
     if history:

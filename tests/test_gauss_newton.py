@@ -312,3 +312,20 @@ def test_one_spelling_of_the_iteration_limit(tiny):
         simpeg_zo.zohdy_oldenburg(tiny, maxIter=3)
     result = simpeg_zo.zohdy_oldenburg(tiny, max_iter=1, target_chi2=None)
     assert result.iterations <= 1
+
+
+def test_gauss_newton_projects_its_trials_onto_the_bounds(tiny, monkeypatch):
+    """With bounds that bind (half a decade around the half-space, far
+    narrower than the shipped ones), GN's line search clips its trials onto
+    them (SimPEG's projected Armijo search): every model stays inside, no
+    trial is rejected, and the misfit still falls."""
+    import simpeg_zo._runs as runs
+
+    centre = float(np.mean(tiny.half_space()))
+    lo, hi = centre - 0.5 * np.log(10), centre + 0.5 * np.log(10)
+    monkeypatch.setattr(runs, "LOG_CONDUCTIVITY_BOUNDS", (lo, hi))
+    result = simpeg_zo.gauss_newton(tiny, max_iter=3)
+    assert lo - 1e-12 <= result.model.min() and result.model.max() <= hi + 1e-12
+    assert np.isclose(result.model, lo).any() or np.isclose(result.model, hi).any()  # they bound
+    assert result.extra["rejected_trials"] == 0
+    assert result.chi2 < 0.5 * result.history[0]["chi2"]
