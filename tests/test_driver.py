@@ -289,3 +289,41 @@ def test_coverage_keeps_cells_the_soundings_do_not_see():
     assert np.abs(steps[False][deep]).min() > 0.1
     assert np.abs(steps[True][deep]).max() < 1e-2 * np.abs(steps[False][deep]).max()
     np.testing.assert_allclose(steps[True][shallow], steps[False][shallow], rtol=1e-6, atol=1e-9)
+
+
+def test_subspace_step_within_the_bound_follows_the_damped_path():
+    """Nearly parallel directions make the Gauss-Newton coefficients huge:
+    the step kept within ``max_log_step`` is the Levenberg-Marquardt step
+    whose damping puts it on the bound, and it predicts a larger decrease
+    than the whole step shrunk onto the bound; a step that fits is left
+    as it is."""
+    from simpeg_zo._driver._steps import _bounded_coefficients
+    from simpeg_zo._subspace import subspace_coefficients
+
+    class Box:
+        limit = 1.0
+
+        def step_scale(self, step):
+            biggest = float(np.abs(step).max(initial=0.0))
+            return self.limit / biggest if biggest > self.limit else 1.0
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(50)
+    B = np.column_stack([base, base + 1e-3 * rng.standard_normal(50), rng.standard_normal(50)])
+    r = B @ np.array([1.0, -0.5, 0.3]) + 0.2 * rng.standard_normal(50)
+    D = np.eye(3)
+    box = Box()
+    c0, p0 = subspace_coefficients(B, r, 1e-6)
+    assert np.abs(c0).max() > 3 * box.limit  # the undamped step leaves the bound
+    c, p, damping = _bounded_coefficients(box, D, B, r, 1e-6)
+    assert np.abs(D @ c).max() <= box.limit * (1 + 1e-9)
+    assert np.abs(D @ c).max() >= 0.99 * box.limit  # on the bound, not damped beyond it
+    assert damping > 1e-6
+    shrink = box.step_scale(D @ c0)
+    rest = r - shrink * (B @ c0)
+    assert p >= float(r @ r - rest @ rest) and p > 0
+    assert np.isclose(p, float(r @ r - (r - B @ c) @ (r - B @ c)), rtol=1e-9)
+    # a step within the bound: unchanged
+    box.limit = 1e6
+    c1, p1, d1 = _bounded_coefficients(box, D, B, r, 1e-6)
+    assert d1 == 1e-6 and np.allclose(c1, c0) and p1 == p0

@@ -116,6 +116,51 @@ def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | Non
     return best
 
 
+#: Largest Marquardt damping the trust-region search of a subspace step tries
+MAX_TRUST_DAMPING = 1e12
+
+
+def _bounded_coefficients(problem, D, B, r, damping):
+    """Levenberg-Marquardt coefficients whose step stays within ``max_log_step``.
+
+    Where the step at ``damping`` changes some cell by more than
+    ``max_log_step``, the damping is raised (by factors of 4, then
+    bisected in log) to the smallest value whose step fits: the
+    Levenberg-Marquardt path inside the trust region, which keeps the
+    well-determined combinations of directions. The whole step shrunk
+    onto the bound (its size set by its worst-determined combination; on a
+    200 km field line that shrink was 0.04 and the misfit fell 5 % per
+    iteration) is kept instead where its linearised decrease is the
+    larger. Returns the coefficients (of the unshrunk step), their
+    predicted decrease and the damping used.
+    """
+    coefficients, predicted = subspace_coefficients(B, r, damping)
+    if problem.step_scale(D @ coefficients) >= 1.0:
+        return coefficients, predicted, damping
+    low, high = damping, max(damping, 1e-6)
+    while True:
+        high *= 4.0
+        if high > MAX_TRUST_DAMPING:
+            return coefficients, predicted, damping  # the caller shrinks the step
+        c_high, p_high = subspace_coefficients(B, r, high)
+        if problem.step_scale(D @ c_high) >= 1.0:
+            break
+        low = high
+    for _ in range(8):  # to within a factor 4 ** (1 / 256) of the boundary
+        mid = float(np.sqrt(low * high))
+        c_mid, p_mid = subspace_coefficients(B, r, mid)
+        if problem.step_scale(D @ c_mid) >= 1.0:
+            high, c_high, p_high = mid, c_mid, p_mid
+        else:
+            low = mid
+    # the shrunk step where its linearised decrease is the larger
+    shrink = problem.step_scale(D @ coefficients)
+    rest = r - shrink * (B @ coefficients)
+    if float(r @ r - rest @ rest) > p_high:
+        return coefficients, predicted, damping
+    return c_high, p_high, high
+
+
 def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | None:
     """A Levenberg-Marquardt step in the span of the subspace directions.
 
@@ -163,7 +208,9 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
     damping = state.damping
     best = None
     for _ in range(o.max_line_search + 2):
-        coefficients, predicted = subspace_coefficients(B, r, damping)
+        # the damping that kept the step within the bound is carried on
+        # (then lowered while the linearisation predicts well)
+        coefficients, predicted, damping = _bounded_coefficients(problem, D, B, r, damping)
         move = D @ coefficients
         shrink = problem.step_scale(move)
         if shrink < 1.0:
