@@ -13,8 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-import pathlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +25,6 @@ from .learned import LEARNED_METHODS
 
 if TYPE_CHECKING:
     from ._field import EDISurvey
-    from .learned import ResNetInverter
 
 __all__ = [
     "INVERT_METHODS",
@@ -41,70 +39,21 @@ __all__ = [
 INVERT_METHODS = tuple(METHODS)
 
 
-def invert_profile(
-    profile: Profile,
-    method: str,
-    *,
-    target_chi2: float = 1.0,
-    max_iter: int | None = None,
-    verbose: bool = False,
-    estimator: ResNetInverter | str | pathlib.Path | None = None,
-    static_shift: bool | None = None,
-    workers: int = 1,
-    scheduler: str | None = None,
-) -> InversionResult:
-    """Invert a profile with observed data by a named method.
+def invert_profile(profile: Profile, method: str, **options: Any) -> InversionResult:
+    """Alias of :func:`simpeg_zo.run_method`, the name the field-data pages use.
 
-    Parameters
-    ----------
-    profile : Profile
-    method : str
-        One of :data:`INVERT_METHODS` (see :func:`simpeg_zo.run_method`):
-        ``gn``, ``gn-bostick``, ``zo``, ``zo-phase``, ``zo-gn`` and the
-        learned ``cnn*`` methods, which call
-        ``simpeg_zo.learned.run_learned``.
-    target_chi2 : float
-    max_iter : int, optional
-    estimator : optional
-        The network of the learned methods (default the shipped one).
-    static_shift : bool, optional
-        ``zo``/``zo-phase``: estimate a static shift per (station, mode)
-        during the iterations (``ZohdyOldenburg(static_shift=True)``). Off
-        by default. ``chi2`` stays the model's own misfit; the shifts and
-        the fit of the model times its shifts are in ``extra``
-        (``static_shift``, ``chi2_with_static_shift``).
-    workers, scheduler :
-        Dask workers for the forward solves of the ZO stages (see
-        :func:`simpeg_zo.run_method`).
+    Same parameters (``target_chi2``, ``max_iter``, ``verbose``,
+    ``estimator``, ``static_shift``, ``workers``, ``scheduler``), same
+    methods (:data:`INVERT_METHODS` is :data:`simpeg_zo.METHODS`), same
+    result; ``simpeg-zo invert`` runs it.
 
     Returns
     -------
     InversionResult
-
-    Raises
-    ------
-    ValueError
-        Unknown method.
-    ImportError
-        A learned method without torch.
-    InversionInterrupted
-        Ctrl-C; its ``result`` is the best model so far.
     """
-    if method not in INVERT_METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {', '.join(INVERT_METHODS)}")
-    kwargs = {"estimator": estimator} if method in LEARNED_METHODS else {}
-    if method in ("zo", "zo-phase") and static_shift:
-        kwargs["static_shift"] = True
-    return run_method(
-        profile,
-        method,
-        target_chi2=target_chi2,
-        max_iter=max_iter,
-        verbose=verbose,
-        workers=workers,
-        scheduler=scheduler,
-        **kwargs,
-    )
+    if options.get("static_shift") is None:
+        options.pop("static_shift", None)
+    return run_method(profile, method, **options)
 
 
 def _rms(values):

@@ -51,6 +51,9 @@ def run_method(
 ) -> InversionResult:
     """Run one named inversion method on a profile.
 
+    :func:`simpeg_zo.invert_profile` is the same function under the name the
+    field-data pages use.
+
     Parameters
     ----------
     profile : Profile
