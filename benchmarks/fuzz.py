@@ -40,7 +40,7 @@ START, END = "<!-- fuzz:start -->", "<!-- fuzz:end -->"
 def run(examples: int, seed: int) -> dict:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
-    from test_fuzz import EDI_TEXT, PARALANA, TINY_SPEC, _check_edi, _check_spec, _check_survey, damaged
+    from test_fuzz import EDI_TEXT, TINY_SPEC, _check_edi, _check_spec, _check_survey, _survey_folder, damaged
 
     logging.getLogger("simpeg_zo").setLevel(logging.ERROR)
     work = Path(tempfile.mkdtemp())
@@ -73,13 +73,7 @@ def run(examples: int, seed: int) -> dict:
     counted("EDI reader (read_edi)", damaged(EDI_TEXT), lambda raw: _check_edi(raw, edi_path), examples)
 
     def survey(raw):
-        folder = work / "edi"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        for name in ("pb25c.edi", "pb27c.edi", "pb29c.edi"):
-            shutil.copy(PARALANA / name, folder / name)
-        (folder / "damaged.edi").write_bytes(raw)
-        return _check_survey(folder)
+        return _check_survey(_survey_folder(work / "edi", raw))
 
     counted("EDI survey (read_edi_survey, one damaged file of four)", damaged(EDI_TEXT), survey, max(examples // 4, 1))
     shutil.rmtree(work, ignore_errors=True)

@@ -476,7 +476,7 @@ def _apply_screen(freqs, names, modes, out, skew, dropped):
     Mutates ``out`` (NaN for drops, errors times the inflation) and
     ``dropped``; returns the down-weighted soundings.
     """
-    downweighted, counts = [], {}
+    first, downweighted = len(dropped), []
     for mode in modes:
         with np.errstate(invalid="ignore", divide="ignore"):
             measured = out["rs0"][mode] / (2.0 * out["rho"][mode])
@@ -488,7 +488,6 @@ def _apply_screen(freqs, names, modes, out, skew, dropped):
             dropped.append({"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason})
             for key in out:
                 out[key][mode][j, i] = np.nan
-            counts.setdefault(reason, {"dropped": 0})["dropped"] += 1
         for j, i in zip(*np.nonzero(verdict.inflation > 1.0), strict=True):
             factor = float(verdict.inflation[j, i])
             reason = REASONS["skew_inflated"]
@@ -497,15 +496,13 @@ def _apply_screen(freqs, names, modes, out, skew, dropped):
             )
             out["rs"][mode][j, i] *= factor
             out["ps"][mode][j, i] *= factor
-            counts.setdefault(reason, {"down-weighted": 0})["down-weighted"] += 1
-    n_dropped = sum(c.get("dropped", 0) for c in counts.values())
-    n_soft = sum(c.get("down-weighted", 0) for c in counts.values())
-    if n_dropped or n_soft:
+    if len(dropped) > first or downweighted:
+        counts = _screen_counts(dropped[first:], [])
         logger.warning(
             "screen: dropped %d soundings (%s), errors inflated on %d",
-            n_dropped,
-            ", ".join(f"{c['dropped']} {r}" for r, c in counts.items() if "dropped" in c) or "none",
-            n_soft,
+            len(dropped) - first,
+            ", ".join(f"{c['dropped']} {r}" for r, c in counts.items()) or "none",
+            len(downweighted),
         )
     return downweighted
 

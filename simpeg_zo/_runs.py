@@ -527,24 +527,18 @@ def gauss_newton(
     try:
         with _counting_jacobian_products(list(profile.simulations.values()), counts):
             model = _run(inv, m0, verbose)
-    except KeyboardInterrupt as stop:
+    except (KeyboardInterrupt, Exception) as exc:
         if len(recorder.history) == start_count:
-            raise  # no model evaluated yet
+            raise  # no model evaluated yet: nothing to keep
         # opt.xc: the last accepted iterate (SimPEG sets it before endIter)
         partial = _partial(
             method_name, profile, opt.xc, recorder.history, t0, inv_prob.forward_count, target_chi2, opt.iter
         )
         partial.extra["jacobian_products"] = counts
-        raise _interrupted(partial) from stop
-    except Exception as exc:
-        if len(recorder.history) == start_count:
-            raise  # no model evaluated yet: nothing to keep
-        result = _partial(
-            method_name, profile, opt.xc, recorder.history, t0, inv_prob.forward_count, target_chi2, opt.iter
-        )
-        result.extra["jacobian_products"] = counts
-        result.extra["rejected_trials"] = int(inv_prob.rejected_trials)
-        return _failed(result, exc)
+        partial.extra["rejected_trials"] = int(inv_prob.rejected_trials)
+        if isinstance(exc, KeyboardInterrupt):
+            raise _interrupted(partial) from exc
+        return _failed(partial, exc)
     reason = "target misfit reached" if opt.stopNextIteration else "maximum number of iterations"
     if opt.iter < s["max_iter"] and not opt.stopNextIteration:
         reason = "line search failed"
@@ -632,9 +626,9 @@ def zohdy_oldenburg(
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
     try:
         model = _run(inv, m0, verbose)
-    except KeyboardInterrupt as stop:
+    except (KeyboardInterrupt, Exception) as exc:
         if not opt.history:
-            raise  # no model evaluated yet
+            raise  # no model evaluated yet: nothing to keep
         # opt.xc: the best model so far (every accepted step lowers the misfit)
         partial = _partial(
             method_name,
@@ -647,22 +641,9 @@ def zohdy_oldenburg(
             opt.iter,
         )
         partial.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
-        raise _interrupted(partial) from stop
-    except Exception as exc:
-        if not opt.history:
-            raise  # no model evaluated yet: nothing to keep
-        result = _partial(
-            method_name,
-            profile,
-            opt.xc,
-            _zo_history(opt),
-            t0,
-            opt.forward_solves,
-            target_chi2 if target_chi2 is not None else 1.0,
-            opt.iter,
-        )
-        result.extra["jacobian_products"] = {"jvec": int(opt.jvec_products), "jtvec": int(opt.jtvec_products)}
-        return _failed(result, exc)
+        if isinstance(exc, KeyboardInterrupt):
+            raise _interrupted(partial) from exc
+        return _failed(partial, exc)
     history = _zo_history(opt)
     result = _finish(
         method_name,

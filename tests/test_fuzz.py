@@ -150,6 +150,16 @@ def _check_edi(raw: bytes, path: Path) -> str:
     return "ok"
 
 
+def _survey_folder(folder: Path, raw: bytes) -> Path:
+    """``folder`` (emptied) with three good Paralana files and ``raw`` as ``damaged.edi``."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name in ("pb25c.edi", "pb27c.edi", "pb29c.edi"):
+        shutil.copy(PARALANA / name, folder / name)
+    (folder / "damaged.edi").write_bytes(raw)
+    return folder
+
+
 def _check_survey(folder: Path) -> str:
     """A folder with one damaged file among good ones: an error naming it, or drops."""
     try:
@@ -178,13 +188,7 @@ def test_damaged_edi_files_end_in_an_edi_error_or_a_valid_station(raw, tmp_path)
 @settings(max_examples=MAX_EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=damaged(EDI_TEXT))
 def test_a_damaged_file_among_good_ones_is_named_or_its_data_dropped(raw, tmp_path):
-    folder = tmp_path / "edi"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    for name in ("pb25c.edi", "pb27c.edi", "pb29c.edi"):
-        shutil.copy(PARALANA / name, folder / name)
-    (folder / "damaged.edi").write_bytes(raw)
-    _check_survey(folder)
+    _check_survey(_survey_folder(tmp_path / "edi", raw))
 
 
 @needs_paralana
