@@ -213,7 +213,7 @@ def main(argv=None):
     nets = [
         (
             "shipped" if args.network is None else args.network,
-            default_inverter() if args.network is None else ResNetInverter.load(args.network),
+            default_inverter("block-topo") if args.network is None else ResNetInverter.load(args.network),
         )
     ]
     nets += [(path, ResNetInverter.load(path)) for path in args.ablation]

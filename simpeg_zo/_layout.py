@@ -93,7 +93,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
     dobs, weights = [], []
     offset = 0
     mesh = active = sign = None
-    xs = []
+    xs, zs = [], []
     term_slices, groups, data_frequency = [], [], []
     for term, mult in zip(terms, multipliers, strict=True):
         sim = getattr(term, "simulation", None)
@@ -111,8 +111,10 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         for src in sim.survey.source_list:
             for rx in src.receiver_list:
                 mode = _mode_of(sim, rx.orientation)
-                x = np.asarray(getattr(rx, "locations_e", rx.locations), dtype=float)[:, 0]
+                loc = np.asarray(getattr(rx, "locations_e", rx.locations), dtype=float)
+                x = loc[:, 0]
                 xs.append(x)
+                zs.append(loc[:, -1] if loc.shape[1] > 1 else np.zeros(x.size))
                 comp = rx.component
                 slot = _component_slot(comp)
                 # data groups: (mode, rho or real part = 0 / phase or imaginary part = 1)
@@ -128,7 +130,11 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         raise TypeError("the data misfit has no simulation")
     dobs = np.concatenate(dobs)
     weights = np.concatenate(weights)
-    station_x = np.unique(np.round(np.concatenate(xs), 3))
+    all_x = np.round(np.concatenate(xs), 3)
+    station_x = np.unique(all_x)
+    # receiver elevation of each station (the mean where modes differ)
+    at = np.searchsorted(station_x, all_x)
+    station_elevation = np.bincount(at, np.concatenate(zs), station_x.size) / np.bincount(at, None, station_x.size)
     keys = list(records)
     rho_index = np.array([records[k][0] for k in keys])
     phase_index = np.array([records[k][1] for k in keys])
@@ -187,6 +193,7 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         rows=() if tensor else tuple(level_rows(geometry.cell_x, mesh.cell_centers[active, 1])),
         real_index=real_index,
         imag_index=imag_index,
+        station_elevation=station_elevation,
     )
 
 

@@ -60,6 +60,8 @@ class SoundingLayout:
         Cells of the model.
     cell_volume : (n_active,) numpy.ndarray
         Volumes (areas) of the model's cells.
+    station_elevation : (n_stations,) numpy.ndarray, optional
+        Receiver elevation (m) at each station.
     """
 
     frequency: np.ndarray
@@ -81,6 +83,7 @@ class SoundingLayout:
     rows: tuple = ()
     real_index: np.ndarray | None = None
     imag_index: np.ndarray | None = None
+    station_elevation: np.ndarray | None = None
 
     @property
     def n_data(self) -> int:

@@ -61,6 +61,7 @@ def _pyplot():
 
 #: Colour-bar and axis labels, with units.
 RESISTIVITY_LABEL = r"Resistivity ($\Omega\cdot$m)"
+SPREAD_LABEL = "Spread of log10 resistivity (1 s.d.)"
 APPARENT_RESISTIVITY_LABEL = r"Apparent resistivity ($\Omega\cdot$m)"
 PHASE_LABEL = "Phase (deg)"
 RESIDUAL_LABEL = r"Normalised residual (obs $-$ pred) / $\sigma$"
@@ -312,8 +313,9 @@ def plot_model(
     shade_below_doi: bool = True,
     stations: bool = True,
     colorbar: bool = False,
+    spread: bool = False,
 ):
-    """Resistivity section of a model.
+    """Resistivity section of a model (or, with ``spread``, of its uncertainty).
 
     With stations, topography and the depth of investigation.
 
@@ -342,19 +344,25 @@ def plot_model(
         axes; ``S01``... for profiles without names).
     colorbar : bool
         Add a colour bar with its unit beside ``ax``.
+    spread : bool
+        ``model`` is a spread of log10 resistivity per active cell (one
+        standard deviation, as a learned section's ``spread_log10``), drawn
+        on a linear scale from 0 (``clim``: its limits).
 
     Returns
     -------
     matplotlib.collections.QuadMesh
     """
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm, Normalize
 
     plt = _pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 3.6))
     mesh = profile.mesh
     rho = np.full(mesh.n_cells, np.nan)
-    rho[profile.active_cells] = np.exp(-np.asarray(model))
+    rho[profile.active_cells] = np.asarray(model) if spread else np.exp(-np.asarray(model))
+    if spread and cmap == "turbo_r":
+        cmap = "magma_r"
     doi = _resolve_doi(profile, doi)
     length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
     depth_max = default_depth_max(profile, doi) if depth_max is None else float(depth_max)
@@ -366,15 +374,15 @@ def plot_model(
         xc, yc = mesh.cell_centers[:, 0], mesh.cell_centers[:, 1]
         shown = np.isfinite(rho) & (xc >= x_lim[0]) & (xc <= x_lim[1]) & (yc >= y_lim[0])
         finite = rho[shown] if shown.any() else rho[np.isfinite(rho)]
-        clim = (np.percentile(finite, 2), np.percentile(finite, 98))
+        clim = (0.0, np.percentile(finite, 98)) if spread else (np.percentile(finite, 2), np.percentile(finite, 98))
         if clim[1] <= clim[0]:
-            clim = (clim[0] / 2.0, clim[0] * 2.0)
+            clim = (clim[0], clim[0] + 1.0) if spread else (clim[0] / 2.0, clim[0] * 2.0)
     image = rho.reshape(mesh.shape_cells, order="F").T
     qm = ax.pcolormesh(
         mesh.nodes_x,
         mesh.nodes_y,
         np.ma.masked_invalid(image),
-        norm=LogNorm(vmin=clim[0], vmax=clim[1]),
+        norm=Normalize(vmin=clim[0], vmax=clim[1]) if spread else LogNorm(vmin=clim[0], vmax=clim[1]),
         cmap=cmap,
         rasterized=True,
     )
@@ -408,7 +416,8 @@ def plot_model(
     if title:
         ax.set_title(title, fontsize=9, pad=title_pad if title_pad is not None else 6.0)
     if colorbar:
-        _colorbar(ax.figure, qm, ax, label=RESISTIVITY_LABEL, log=True, pad=0.015, fraction=0.04)
+        label = SPREAD_LABEL if spread else RESISTIVITY_LABEL
+        _colorbar(ax.figure, qm, ax, label=label, log=not spread, pad=0.015, fraction=0.04)
     return qm
 
 
@@ -421,6 +430,9 @@ def plot_inversion(
     clim: tuple | None = None,
 ) -> Figure | str:
     """Resistivity section of one inversion result, titled with its misfit.
+
+    A learned section (``cnn``) with a spread (``extra["spread_log10"]``)
+    gets a second panel: the spread.
 
     Parameters
     ----------
@@ -437,16 +449,29 @@ def plot_inversion(
     matplotlib.figure.Figure or str
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 3.8), layout="constrained")
+    spread = result.extra.get("spread_log10") if result.method == "cnn" else None
+    rows = 1 if spread is None else 2
+    fig, axes = plt.subplots(rows, 1, figsize=(9, 3.8 * rows), layout="constrained", squeeze=False, sharex=True)
     plot_model(
         profile,
         result.model,
-        ax=ax,
+        ax=axes[0, 0],
         depth_max=depth_max,
         clim=clim,
         colorbar=True,
         title=f"{result.method}: {misfit_text(result)}, {result.iterations} iterations, {result.wall_seconds:.0f} s",
     )
+    if spread is not None:
+        plot_model(
+            profile,
+            np.asarray(spread),
+            ax=axes[1, 0],
+            depth_max=depth_max,
+            colorbar=True,
+            spread=True,
+            stations=False,
+            title="the network's spread (deep ensemble, one standard deviation, calibrated)",
+        )
     return _save(fig, path)
 
 

@@ -530,7 +530,7 @@ def _shipped():
     from simpeg_zo.learned import default_inverter, shipped_networks
 
     assert "block-topo" in shipped_networks()
-    return default_inverter()
+    return default_inverter("block-topo")
 
 
 def test_shipped_network_sees_a_half_space_as_a_half_space():

@@ -223,6 +223,28 @@ class DatasetConfig:
             raise ValueError(f"unknown dataset configuration keys: {sorted(unknown)}")
         return cls(**{**LEGACY, **d})
 
+    def sample(self, split: str, index: int, solver: str = "auto") -> dict:
+        return simulate_sample(self, split, index, solver=solver)
+
+    @staticmethod
+    def shard_arrays(samples: list) -> dict:
+        return {
+            "data": np.stack([s["data"] for s in samples]).astype(np.float32),
+            "labels": np.stack([s["label"] for s in samples]).astype(np.float32),
+            "elevations": np.stack([s["elevations"] for s in samples]).astype(np.float32),
+            "noisy": np.array([s["noisy"] for s in samples]),
+            "params": np.array([s["params"] for s in samples]),
+        }
+
+
+def config_from_dict(d: dict):
+    """The configuration of a manifest: a survey's set or a general (random surveys) set."""
+    if d.get("kind") == "general":
+        from ._general import GeneralConfig
+
+        return GeneralConfig.from_dict(d)
+    return DatasetConfig.from_dict(d)
+
 
 def _rng(config, split, index):
     return np.random.default_rng([config.seed, SPLITS[split], index])
@@ -307,25 +329,16 @@ def _write_shard(config_dict, split, k, start, stop, directory, solver="auto", w
     """
     from threadpoolctl import threadpool_limits
 
-    config = DatasetConfig.from_dict(config_dict)
+    config = config_from_dict(config_dict)
     t0 = time.perf_counter()
     with threadpool_limits(1), warnings.catch_warnings():
         if warning_filters is not None:
             warnings.filters[:] = warning_filters
-        samples = [simulate_sample(config, split, i, solver=solver) for i in range(start, stop)]
+        samples = [config.sample(split, i, solver=solver) for i in range(start, stop)]
     seconds = time.perf_counter() - t0
     path = _shard_path(directory, split, k)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(
-        tmp,
-        indices=np.arange(start, stop),
-        data=np.stack([s["data"] for s in samples]).astype(np.float32),
-        labels=np.stack([s["label"] for s in samples]).astype(np.float32),
-        elevations=np.stack([s["elevations"] for s in samples]).astype(np.float32),
-        noisy=np.array([s["noisy"] for s in samples]),
-        params=np.array([s["params"] for s in samples]),
-        seconds=np.float64(seconds),
-    )
+    np.savez(tmp, indices=np.arange(start, stop), seconds=np.float64(seconds), **config.shard_arrays(samples))
     os.replace(tmp, path)
     return {"split": split, "shard": k, "samples": stop - start, "seconds": seconds}
 
@@ -336,7 +349,7 @@ def _check_manifest(directory, config):
     if path.exists():
         try:
             # from_dict gives keys added since the set was made the value sets had before them
-            old = DatasetConfig.from_dict(json.loads(path.read_text())["config"]).to_dict()
+            old = config_from_dict(json.loads(path.read_text())["config"]).to_dict()
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{path}: not a simpeg-zo dataset manifest ({err})") from None
         for key in new:
@@ -366,8 +379,9 @@ def produce_dataset(
     directory : path-like
         Output folder: ``dataset.json``, ``train/shard-*.npz``,
         ``test/shard-*.npz``.
-    config : DatasetConfig
-        The set's survey, model grid and sampling.
+    config : DatasetConfig or GeneralConfig
+        The set's survey, model grid and sampling, or (``GeneralConfig``)
+        random surveys for a survey-neutral network.
     train, test : int
         Number of samples of each split (the test split draws held-out
         parameter values and families).
@@ -509,7 +523,9 @@ def load_dataset(directory: str | os.PathLike, split: str = "train") -> Dataset:
         raise FileNotFoundError(f"{directory}: no {MANIFEST}; not a simpeg-zo dataset folder")
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-    config = DatasetConfig.from_dict(json.loads(manifest.read_text())["config"])
+    config = config_from_dict(json.loads(manifest.read_text())["config"])
+    if not isinstance(config, DatasetConfig):
+        raise ValueError(f"{directory}: a set of random surveys; load it with simpeg_zo.learned.load_general")
     parts = {k: [] for k in ("indices", "data", "labels", "elevations", "noisy", "params")}
     for path in sorted((directory / split).glob("shard-*.npz")):
         with np.load(path) as f:

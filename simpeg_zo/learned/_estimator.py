@@ -18,6 +18,11 @@ from ._torch import require_torch
 __all__ = ["ResNetInverter"]
 
 FORMAT = "simpeg-zo-resnet-inverter/1"
+#: Input channels a network may read: a survey's grid (4) or the normalised grid (7).
+INPUT_CHANNELS = (4, 7)
+_CHANNEL_NAMES = {
+    4: ["TE log10 rho_a", "TE phase (deg, folded)", "TM log10 rho_a", "TM phase (deg, folded)"],
+}
 
 
 class ResNetInverter:
@@ -150,20 +155,32 @@ class ResNetInverter:
         X = np.asarray(X, dtype=np.float32)
         if X.ndim == 3:
             X = X[None]
-        if X.ndim != 4 or X.shape[1] != 4:
+        channels = (self.in_channels_,) if hasattr(self, "input_mean_") else INPUT_CHANNELS
+        if X.ndim != 4 or X.shape[1] not in channels:
             raise ValueError(
-                f"X must have shape (n, 4, n_frequencies, n_stations) (TE/TM log10 apparent "
-                f"resistivity and phase), got {X.shape}"
+                f"X must have shape (n, {' or '.join(map(str, channels))}, n_rows, n_columns) (4: TE/TM log10 "
+                "apparent resistivity and phase on a survey's grid; 7: the normalised channels of "
+                f"simpeg_zo.learned.normalised_input), got {X.shape}"
             )
         if hasattr(self, "input_shape_") and tuple(X.shape[2:]) != self.input_shape_:
             raise ValueError(
-                f"X has a {X.shape[2]} x {X.shape[3]} frequency x station grid; this network "
+                f"X has a {X.shape[2]} x {X.shape[3]} grid; this network "
                 f"was trained on {self.input_shape_[0]} x {self.input_shape_[1]} (resample the data "
-                "with simpeg_zo.learned.resample_sections)"
+                "with simpeg_zo.learned.resample_sections or normalised_input)"
             )
         if not np.all(np.isfinite(X)):
             raise ValueError("X holds NaN or infinite values")
         return X
+
+    @property
+    def in_channels_(self) -> int:
+        """Input channels (4: a survey's grid; 7: the normalised grid)."""
+        return int(np.size(self.input_mean_)) if hasattr(self, "input_mean_") else 4
+
+    @property
+    def normalised_(self) -> bool:
+        """Whether the network reads the survey-neutral normalised grid."""
+        return self.grid_.get("kind") == "normalised"
 
     def _torch(self):
         torch = require_torch()
@@ -176,9 +193,12 @@ class ResNetInverter:
 
         if int(self.members) > 1:
             return MeanOfNetworks(
-                [ResNet50UNet(4, self.n_classes, output_shape, width=self.width) for _ in range(int(self.members))]
+                [
+                    ResNet50UNet(self.in_channels_, self.n_classes, output_shape, width=self.width)
+                    for _ in range(int(self.members))
+                ]
             )
-        return ResNet50UNet(4, self.n_classes, output_shape, width=self.width)
+        return ResNet50UNet(self.in_channels_, self.n_classes, output_shape, width=self.width)
 
     @classmethod
     def combine(cls, estimators: list[ResNetInverter]) -> ResNetInverter:
@@ -389,22 +409,66 @@ class ResNetInverter:
         return {"dice": float(dice), "rms_log10": float(rms)}
 
     # ----------------------------------------------------------- prediction
-    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Class probabilities, ``(n, n_classes, n_depths, n_columns)``."""
-        self._check_fitted()
+    def _probabilities(self, X, networks):
+        """Class probabilities of each network in ``networks`` (mirror-averaged where set)."""
         torch = self._torch()
         X = self._check_x(X)
-        self.network_.eval()
-        out = []
+        out = [[] for _ in networks]
         with torch.no_grad():
             xt = torch.from_numpy(self._normalise(X).astype(np.float32))
             for b in range(0, xt.shape[0], 256):
                 xb = xt[b : b + 256]
-                p = torch.softmax(self.network_(xb), dim=1)
-                if self.mirror_average:
-                    p = 0.5 * (p + torch.softmax(self.network_(xb.flip(-1)), dim=1).flip(-1))
-                out.append(p.numpy())
-        return np.concatenate(out).astype(np.float64)
+                for k, net in enumerate(networks):
+                    net.eval()
+                    p = torch.softmax(net(xb), dim=1)
+                    if self.mirror_average:
+                        p = 0.5 * (p + torch.softmax(net(xb.flip(-1)), dim=1).flip(-1))
+                    out[k].append(p.numpy())
+        return [np.concatenate(o).astype(np.float64) for o in out]
+
+    def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Class probabilities, ``(n, n_classes, n_depths, n_columns)``."""
+        self._check_fitted()
+        return self._probabilities(X, [self.network_])[0]
+
+    def predict_spread(self, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """log10 resistivity and its spread (one standard deviation) per cell.
+
+        The spread of a deep ensemble (``members > 1``): the variance of
+        each member's class distribution about its own expectation, averaged
+        over the members, plus the variance of the members' expectations.
+        One network: its own distribution's variance.  Multiplied by
+        ``spread_scale_`` where it was calibrated (:meth:`calibrate_spread`).
+
+        Returns
+        -------
+        mean, std : (n, n_depths, n_columns) numpy.ndarray
+        """
+        self._check_fitted()
+        from ._network import MeanOfNetworks
+
+        nets = list(self.network_.members) if isinstance(self.network_, MeanOfNetworks) else [self.network_]
+        c = self.classes_.centres.reshape(1, -1, 1, 1)
+        means, variances = [], []
+        for p in self._probabilities(X, nets):
+            mu = (p * c).sum(axis=1)
+            means.append(mu)
+            variances.append((p * (c - mu[:, None]) ** 2).sum(axis=1))
+        means = np.stack(means)
+        var = np.mean(variances, axis=0) + means.var(axis=0)
+        return means.mean(axis=0), np.sqrt(var) * float(getattr(self, "spread_scale_", 1.0))
+
+    def calibrate_spread(self, X: ArrayLike, y: ArrayLike, coverage: float = 0.68) -> float:
+        """Scale the spread so that ``coverage`` of the cells of ``(X, y)`` lie within one spread.
+
+        Use sections the network was not trained on (a validation split);
+        sets and returns ``spread_scale_``.
+        """
+        self.spread_scale_ = 1.0
+        mean, std = self.predict_spread(X)
+        ratio = np.abs(np.asarray(y, dtype=float) - mean) / np.maximum(std, 1e-9)
+        self.spread_scale_ = float(np.quantile(ratio, coverage))
+        return self.spread_scale_
 
     def predict(self, X: ArrayLike) -> NDArray[np.float64]:
         """log10 resistivity, ``(n, n_depths, n_columns)``.
@@ -451,9 +515,12 @@ class ResNetInverter:
             "normalisation": {
                 "mean": self.input_mean_.tolist(),
                 "std": self.input_std_.tolist(),
-                "channels": ["TE log10 rho_a", "TE phase (deg, folded)", "TM log10 rho_a", "TM phase (deg, folded)"],
+                "channels": _channel_names(self.in_channels_),
             },
-            "grid": {k: (None if v is None else np.asarray(v).tolist()) for k, v in self.grid_.items()},
+            "grid": {
+                k: (v if isinstance(v, str) or v is None else np.asarray(v).tolist()) for k, v in self.grid_.items()
+            },
+            "spread_scale": getattr(self, "spread_scale_", None),
             "history": self.history_,
             "recipe": getattr(self, "recipe_", None),
         }
@@ -488,6 +555,8 @@ class ResNetInverter:
         est.grid_ = _grid_dict(meta["grid"])
         est.history_ = meta.get("history", [])
         est.recipe_ = meta.get("recipe")
+        if meta.get("spread_scale") is not None:
+            est.spread_scale_ = float(meta["spread_scale"])
         est.network_ = est._build(est.output_shape_)
         est.network_.load_state_dict(torch.load(weights_path, weights_only=True))
         est.network_.eval()
@@ -495,14 +564,26 @@ class ResNetInverter:
         return est
 
 
+def _channel_names(n):
+    if n in _CHANNEL_NAMES:
+        return _CHANNEL_NAMES[n]
+    from ._normalised import CHANNELS
+
+    return list(CHANNELS)
+
+
 def _same(a, b):
     if a is None or b is None:
         return a is None and b is None
+    if isinstance(a, str) or isinstance(b, str):
+        return a == b
     return np.shape(a) == np.shape(b) and np.allclose(a, b)
 
 
 def _grid_dict(grid):
     grid = dict(grid or {})
+    if grid.get("kind") == "normalised":
+        return {k: (tuple(v) if isinstance(v, list) else v) for k, v in grid.items()}
     out = {}
     for key in ("stations", "frequencies", "depth_edges"):
         v = grid.get(key)

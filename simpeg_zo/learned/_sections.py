@@ -158,8 +158,11 @@ def resample_sections(
     return out
 
 
-def sections_from_layout(layout):
+def sections_from_layout(layout, *, both_modes: bool = True):
     """Pseudo-sections of the observed data of a :class:`SoundingLayout`.
+
+    ``both_modes``: raise :class:`SurveyMismatchError` unless the data have
+    TE and TM (otherwise a missing mode's channels are NaN).
 
     Returns
     -------
@@ -172,7 +175,7 @@ def sections_from_layout(layout):
     from .._layout import sounding_state
 
     modes = set(np.unique(layout.mode))
-    if modes != {"TE", "TM"}:
+    if (modes != {"TE", "TM"} and both_modes) or not modes & {"TE", "TM"}:
         raise SurveyMismatchError(f"the learned inversion needs TE and TM data, got {sorted(modes)}")
     rho, phase = sounding_state(layout, layout.dobs)
     freqs = np.unique(layout.frequency)[::-1]

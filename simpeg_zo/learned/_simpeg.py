@@ -36,19 +36,22 @@ __all__ = [
 ]
 
 WEIGHTS = pathlib.Path(__file__).parent / "weights"
-DEFAULT_NETWORK = "block-topo"
+#: The survey-neutral network: tried first, it serves any profile.
+GENERAL_NETWORK = "general"
+DEFAULT_NETWORK = GENERAL_NETWORK
 
 #: Methods of :func:`run_learned` (and ``simpeg-zo compare``/``invert``).
 LEARNED_METHODS = ("cnn", "cnn-gn", "cnn-zo", "cnn-zo1")
 
 
 def shipped_networks() -> list:
-    """Names of the networks shipped with the package."""
-    return sorted(p.stem for p in WEIGHTS.glob("*.json"))
+    """Names of the networks shipped with the package (the survey-neutral one first)."""
+    names = sorted(p.stem for p in WEIGHTS.glob("*.json"))
+    return sorted(names, key=lambda n: n != GENERAL_NETWORK)
 
 
 def default_inverter(name: str = DEFAULT_NETWORK) -> ResNetInverter:
-    """Load a shipped network (default: trained for the ``block-topo`` survey)."""
+    """Load a shipped network (default: the survey-neutral ``general`` network)."""
     from ._estimator import ResNetInverter
 
     path = WEIGHTS / f"{name}.json"
@@ -70,11 +73,29 @@ def _estimator(estimator: ResNetInverter | str | pathlib.Path | None) -> ResNetI
     return estimator
 
 
-def _network_input(est, sections, freqs, stations):
+def _network_input(est, sections, freqs, stations, elevations=None):
+    """The network's input: an array, or ``(array, rho_ref)`` for a survey-neutral network."""
+    from ._sections import SurveyMismatchError
+
+    if est.normalised_:
+        return _normalised_network_input(est, sections, freqs, stations, elevations)
+    if not np.isfinite(sections).any(axis=(1, 2)).all():
+        raise SurveyMismatchError("this network needs TE and TM data")
     grid = est.grid_
     if grid.get("stations") is None or grid.get("frequencies") is None:
         raise ValueError("the network has no survey grid in its metadata; fit it with grid=...")
     return resample_sections(sections, freqs, stations, grid["frequencies"], grid["stations"])
+
+
+def _normalised_network_input(est, sections, freqs, stations, elevations=None):
+    """``(x, rho_ref)`` of a survey-neutral network; ``sections`` as :func:`sections_from_layout` gives."""
+    from ._normalised import NormalisedGrid, normalised_input
+
+    grid = NormalisedGrid.from_dict(est.grid_)
+    with np.errstate(invalid="ignore"):
+        rho = 10.0 ** sections[0::2]
+    x, rho_ref, _ = normalised_input(grid, rho, sections[1::2], freqs, stations, elevations)
+    return x, rho_ref
 
 
 def serving_network(dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout) -> ResNetInverter:
@@ -95,7 +116,8 @@ def serving_network(dmisfit_or_layout: BaseObjectiveFunction | SoundingLayout) -
         When no shipped network serves the data; the message gives each
         network's reason.
     """
-    return _serving_network(*sections_from_layout(_as_layout(dmisfit_or_layout)))[0]
+    layout = _as_layout(dmisfit_or_layout)
+    return _serving_network(*sections_from_layout(layout, both_modes=False), layout.station_elevation)[0]
 
 
 def _as_layout(dmisfit_or_layout):
@@ -106,7 +128,7 @@ def _as_layout(dmisfit_or_layout):
     return layout_from_misfit(dmisfit_or_layout)
 
 
-def _serving_network(sections, freqs, stations):
+def _serving_network(sections, freqs, stations, elevations=None):
     """The first shipped network whose band and profile length the data serve."""
     from ._sections import SurveyMismatchError
 
@@ -114,7 +136,7 @@ def _serving_network(sections, freqs, stations):
     for name in shipped_networks():
         est = _shipped(name)
         try:
-            return est, _network_input(est, sections, freqs, stations)
+            return est, _network_input(est, sections, freqs, stations, elevations)
         except SurveyMismatchError as err:
             reasons.append(f"{name}: {err}")
     raise SurveyMismatchError("no shipped network serves these data (" + "; ".join(reasons) + ")")
@@ -135,24 +157,39 @@ def _load(estimator):
 
 
 def _predict(layout, est):
-    """``(model, seconds, network)``: the network's model of a layout's data.
+    """``(model, seconds, network, spread)``: the network's model of a layout's data.
 
     ``est``: a loaded network, or ``None`` for the shipped network that
     serves the data (see :func:`_load`). ``seconds`` covers resampling, the
-    network and the interpolation onto the cells.
+    network and the interpolation onto the cells. ``spread``: per cell, one
+    standard deviation of log10 resistivity (a survey-neutral network's
+    calibrated ensemble spread), or None.
     """
     t0 = time.perf_counter()
-    sections, freqs, stations = sections_from_layout(layout)
+    sections, freqs, stations = sections_from_layout(layout, both_modes=False)
+    elevations = layout.station_elevation
     if est is None:
-        est, x = _serving_network(sections, freqs, stations)
+        est, x = _serving_network(sections, freqs, stations, elevations)
     else:
-        x = _network_input(est, sections, freqs, stations)
-    grid = est.grid_
-    log10_rho = est.predict(x[None])[0]
+        x = _network_input(est, sections, freqs, stations, elevations)
     geo = layout.geometry
-    cells = grid_to_cells(log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x)
+    spread = None
+    if est.normalised_:
+        from ._normalised import NormalisedGrid, normalised_to_cells
+
+        x, rho_ref = x
+        grid = NormalisedGrid.from_dict(est.grid_)
+        mean, std = est.predict_spread(x[None])
+        cells = normalised_to_cells(grid, mean[0] + np.log10(rho_ref), geo.cell_x, geo.cell_depth, geo.station_x)
+        spread = normalised_to_cells(grid, std[0], geo.cell_x, geo.cell_depth, geo.station_x)
+    else:
+        grid = est.grid_
+        log10_rho = est.predict(x[None])[0]
+        cells = grid_to_cells(
+            log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x
+        )
     model = -layout.log_sigma_sign * np.log(10.0) * cells
-    return model, time.perf_counter() - t0, est
+    return model, time.perf_counter() - t0, est, spread
 
 
 def cnn_model(
@@ -184,7 +221,7 @@ def cnn_model(
     (n_active,) numpy.ndarray
         SimPEG model (log conductivity, or log resistivity for ``rhoMap``).
     """
-    model, seconds, _ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
+    model, seconds, _, _ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
     return (model, seconds) if return_seconds else model
 
 
@@ -310,7 +347,7 @@ def run_learned(
         raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
     loaded = _load(estimator)
     t0 = time.perf_counter()
-    model, seconds, est = _predict(layout_from_misfit(profile.data_misfit()), loaded)
+    model, seconds, est, spread = _predict(layout_from_misfit(profile.data_misfit()), loaded)
     if method == "cnn":
         wall = time.perf_counter() - t0
         dpred = profile.dpred(model)
@@ -359,4 +396,6 @@ def run_learned(
             h["seconds"] += seconds
     result.extra["inference_seconds"] = seconds
     result.extra["network"] = getattr(est, "name_", None)
+    if spread is not None:
+        result.extra["spread_log10"] = spread  # the network's section: one standard deviation per cell
     return result

@@ -103,3 +103,109 @@ def train_network(
     out.parent.mkdir(parents=True, exist_ok=True)
     est.save(out)
     return est
+
+
+#: Classes of the survey-neutral network: log10(rho / rho_ref) in quarter decades.
+GENERAL_LOG10_RANGE = (-2.25, 2.25)
+GENERAL_N_CLASSES = 18
+
+
+def general_training_arrays(directory: str | os.PathLike, split: str = "train", *, augment: bool = True):
+    """``(X, y, config, arrays)`` of a general set: normalised inputs and relative labels."""
+    from ._general import general_arrays, load_general
+
+    config, arrays = load_general(directory, split)
+    X, y = general_arrays(arrays, config.normalised_grid, seed=config.seed + 1000 * (split == "test"), augment=augment)
+    return X, y, config, arrays
+
+
+def train_general(
+    directory: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    members: int = 4,
+    limit: int | None = None,
+    validation_samples: int = 300,
+    **params: Any,
+) -> ResNetInverter:
+    """Train the survey-neutral network (a deep ensemble) on a general set and save it.
+
+    Each member is a :class:`ResNetInverter` with its own seed, trained on
+    the same inputs (saved as ``OUT-member-K``, each with its epoch
+    checkpoint, so an interrupted run resumes at the member and epoch it
+    reached); the ensemble averages their class probabilities and its
+    spread is calibrated on the validation split (68 % of the cells within
+    one spread, :meth:`ResNetInverter.calibrate_spread`).
+
+    Parameters
+    ----------
+    directory : path-like
+        A folder written by :func:`produce_dataset` with a
+        :class:`~simpeg_zo.learned.GeneralConfig`.
+    out : path-like
+        Where to save the ensemble (``OUT.pt`` and ``OUT.json``).
+    members : int
+        Networks in the ensemble (1: a single network, its own spread).
+    limit : int, optional
+        Train on at most the first ``limit`` samples.
+    validation_samples : int
+        The last samples of the training split, set aside (> 0).
+    **params
+        :class:`ResNetInverter` parameters; default classes
+        :data:`GENERAL_LOG10_RANGE` in :data:`GENERAL_N_CLASSES` steps, the
+        "dice+regression" loss and no mirror averaging (the members are the
+        ensemble).
+
+    Returns
+    -------
+    ResNetInverter
+    """
+    from ._estimator import ResNetInverter
+
+    out = pathlib.Path(out)
+    X, y, config, arrays = general_training_arrays(directory, "train")
+    n_val = int(validation_samples)
+    if n_val < 1 or n_val >= X.shape[0]:
+        raise ValueError(
+            f"validation_samples must be between 1 and {X.shape[0] - 1} (the training split of "
+            f"{directory} has {X.shape[0]} samples), got {validation_samples}"
+        )
+    if int(members) < 1:
+        raise ValueError(f"members must be >= 1, got {members}")
+    n_train = X.shape[0] - n_val
+    if limit is not None:
+        n_train = min(int(limit), n_train)
+    validation = (X[-n_val:], y[-n_val:])
+    Xt, yt = X[:n_train], y[:n_train]
+    params.setdefault("log10_range", GENERAL_LOG10_RANGE)
+    params.setdefault("n_classes", GENERAL_N_CLASSES)
+    params.setdefault("loss", "dice+regression")
+    params.setdefault("mirror_average", False)
+    grid = config.normalised_grid.to_dict()
+    base_seed = int(params.pop("seed", 0))
+    fitted = []
+    for k in range(int(members)):
+        name = f"{out.name}-member-{k}" if members > 1 else out.name
+        path = out.with_name(name)
+        if members > 1 and path.with_suffix(".json").exists():
+            fitted.append(ResNetInverter.load(path))
+            continue
+        p = dict(params)
+        p.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{name}.ckpt"))
+        est = ResNetInverter(**{**p, "seed": base_seed + k})
+        est.fit(Xt, yt, grid=grid, validation=validation)
+        est.recipe_ = {
+            "dataset": config.to_dict(),
+            "train_samples": int(n_train),
+            "validation_samples": n_val,
+        }
+        if members > 1:
+            est.save(path)
+        fitted.append(est)
+    est = fitted[0] if len(fitted) == 1 else ResNetInverter.combine(fitted)
+    if len(fitted) > 1:
+        est.recipe_ = {"dataset": config.to_dict(), "train_samples": int(n_train), "validation_samples": n_val}
+    est.calibrate_spread(*validation)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    est.save(out)
+    return est

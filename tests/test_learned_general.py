@@ -1,0 +1,199 @@
+"""The survey-neutral network: normalised grids, random surveys, ensembles and spread."""
+
+import json
+
+import numpy as np
+import pytest
+
+from simpeg_zo import build_profile
+from simpeg_zo.learned._general import (
+    GeneralConfig,
+    draw_random_field,
+    draw_survey,
+    general_arrays,
+    load_general,
+    random_field,
+    simulate_general_sample,
+)
+from simpeg_zo.learned._normalised import NormalisedGrid, normalised_input, normalised_label, normalised_to_cells
+
+
+def _two_layer(profile_scale, rho_top, rho_bottom, thickness):
+    """Profile data of a two-layer earth with a conductive block, at a length scale."""
+    stations = np.linspace(0.0, 4000.0, 9) * profile_scale
+    freqs = np.geomspace(300.0, 0.3, 7) / profile_scale**2
+    profile = build_profile(stations, freqs, resistivity_range=(5.0, 1000.0), cells_per_station=2)
+    x = profile.mesh.cell_centers[profile.active_cells, 0]
+    depth = profile.cell_depths
+    rho = np.where(depth < thickness * profile_scale, rho_top, rho_bottom)
+    s = profile_scale
+    block = (np.abs(x - 2500.0 * s) < 600.0 * s) & (np.abs(depth - 800.0 * s) < 300 * s)
+    rho = np.where(block, 5.0, rho)
+    pred = profile.dpred(profile.model_from_resistivity(rho))
+    out = np.empty((2, 2, freqs.size, stations.size))
+    for i, mode in enumerate(("TE", "TM")):
+        parts = profile.split(pred[mode], mode)
+        out[i, 0], out[i, 1] = parts["apparent_resistivity"], parts["phase"]
+    return out, freqs, stations
+
+
+def test_normalised_input_is_the_same_for_a_survey_scaled_by_the_mt_scaling_law():
+    """Lengths x 10 and periods x 100 leave rho_a and phase unchanged (2D
+    MT's exact scaling), and resistivities x 10 with frequencies x 10 too:
+    the simulated surveys give the same normalised input, within the
+    simulation's accuracy, and the same label."""
+    grid = NormalisedGrid(n_columns=24, n_rows=24)
+    a, fa, xa = _two_layer(1.0, 100.0, 20.0, 300.0)
+    b, fb, xb = _two_layer(10.0, 100.0, 20.0, 300.0)
+    ia, ra, la = normalised_input(grid, a[:, 0], a[:, 1], fa, xa)
+    ib, rb, lb = normalised_input(grid, b[:, 0], b[:, 1], fb, xb)
+    assert lb == pytest.approx(10 * la)
+    assert rb == pytest.approx(ra, rel=0.03)
+    seen = (ia[2] > 0) & (ia[5] > 0)
+    assert seen.mean() > 0.2
+    for c in (0, 3):  # log10 rho_a / rho_ref
+        assert np.max(np.abs(ia[c] - ib[c])[seen]) < 0.03
+    for c in (1, 4):  # phase, degrees
+        assert np.max(np.abs(ia[c] - ib[c])[seen]) < 1.5
+    # resistivities and frequencies x 10: the same input exactly (rho_ref absorbs the level)
+    ic, rc, _ = normalised_input(grid, 10 * a[:, 0], a[:, 1], 10 * fa, xa)
+    assert rc == pytest.approx(10 * ra)
+    np.testing.assert_allclose(ic, ia, atol=1e-9)
+
+    def model(x, depth):
+        return np.where(depth < 300.0 * (x.max() / 4000.0 if x.max() > 0 else 1), 2.0, 1.3)
+
+    np.testing.assert_allclose(normalised_label(grid, model, la), normalised_label(grid, model, lb))
+
+
+def test_half_space_input_is_flat_and_the_phase_is_45_degrees():
+    grid = NormalisedGrid(n_columns=16, n_rows=20)
+    freqs = np.geomspace(1000.0, 1.0, 10)
+    stations = np.linspace(0.0, 2000.0, 6)
+    rho = np.full((2, freqs.size, stations.size), 50.0)
+    phase = np.stack([np.full(rho.shape[1:], 45.0), np.full(rho.shape[1:], -135.0)])  # SimPEG's TE / TM signs
+    x, rho_ref, length = normalised_input(grid, rho, phase, freqs, stations)
+    assert rho_ref == pytest.approx(50.0) and length == 2000.0
+    assert np.allclose(x[[0, 3]], 0.0) and np.allclose(x[[1, 4]], 45.0)
+    # the rows between the Bostick depths of the top and bottom frequencies are seen, the others not
+    from simpeg_zo import bostick_depth
+
+    v = np.log10(bostick_depth(50.0, freqs) / length)
+    inside = (grid.v >= v.min() - grid.row_step / 2) & (grid.v <= v.max() + grid.row_step / 2)
+    np.testing.assert_array_equal(x[2].all(axis=1), inside)
+    np.testing.assert_array_equal(x[5], x[2])
+
+
+def test_station_gaps_and_a_missing_mode_are_masked():
+    grid = NormalisedGrid(n_columns=41, n_rows=12)
+    freqs = np.geomspace(100.0, 1.0, 6)
+    stations = np.r_[np.linspace(0.0, 300.0, 4), np.linspace(700.0, 1000.0, 4)]  # a gap of 400 m
+    rho = np.full((2, freqs.size, stations.size), 100.0)
+    rho[1] = np.nan  # no TM
+    phase = np.full_like(rho, 45.0)
+    x, _, _ = normalised_input(grid, rho, phase, freqs, stations)
+    assert not x[5].any() and np.allclose(x[4], 45.0)
+    seen_columns = x[2].max(axis=0) > 0
+    in_gap = (grid.u > 0.45) & (grid.u < 0.55)
+    assert not seen_columns[in_gap].any() and seen_columns[grid.u < 0.3].all()
+
+
+def test_grid_sections_map_back_onto_cells():
+    """A section linear in u and v is reproduced exactly inside the grid and held constant beyond."""
+    grid = NormalisedGrid(n_columns=11, n_rows=9)
+    section = 2.0 * grid.u[None, :] - 0.5 * grid.v[:, None]
+    stations = np.array([100.0, 600.0, 1100.0])
+    length = 1000.0
+    u = np.array([0.0, 0.25, 0.9, 1.0, 1.5, -0.3])
+    v = np.array([grid.v[1], -1.0, 0.0, grid.v[-1], -2.0, 5.0])
+    cells = normalised_to_cells(grid, section, 100.0 + u * length, length * 10.0**v, stations)
+    expected = 2.0 * np.clip(u, 0, 1) - 0.5 * np.clip(v, grid.v[0], grid.v[-1])
+    np.testing.assert_allclose(cells, expected, atol=1e-12)
+
+
+def test_random_field_has_its_standard_deviation_and_correlation():
+    rng = np.random.default_rng(3)
+    stds, near, far = [], [], []
+    for _ in range(40):
+        p = draw_random_field(rng, std=0.5)
+        p["length_u"], p["length_w"] = 0.1, 0.5
+        x = rng.uniform(0, 1000.0, 400)
+        d = 1000.0 * 10.0 ** rng.uniform(-2, 0, 400)
+        f = random_field(p, x, d, 1000.0)
+        stds.append(f.std())
+        near.append(random_field(p, 500.0, 100.0, 1000.0) * random_field(p, 510.0, 100.0, 1000.0))
+        far.append(random_field(p, 100.0, 100.0, 1000.0) * random_field(p, 900.0, 100.0, 1000.0))
+    assert np.sqrt(np.mean(np.square(stds))) == pytest.approx(0.5, rel=0.15)
+    assert np.mean(near) > 0.15 and abs(np.mean(far)) < 0.08
+
+
+def test_surveys_held_out_geometries_only_in_the_test_split():
+    rng = np.random.default_rng(0)
+    train = [draw_survey(rng) for _ in range(200)]
+    test = [draw_survey(rng, held_out=True) for _ in range(200)]
+    counts = [len(s["stations"]) for s in train]
+    # stations closer than a quarter of the mean spacing are dropped: at most 32, at least 3
+    assert min(counts) >= 3 and max(counts) <= 32
+    assert not any(s["layout"] == "three-clusters" for s in train)
+    assert any(s["layout"] == "three-clusters" for s in test)
+    assert any(len(s["stations"]) > 32 for s in test)
+    for s in train + test:
+        x = np.asarray(s["stations"])
+        f = np.asarray(s["frequencies"])
+        assert x[0] == 0 and np.all(np.diff(x) > 0) and np.all(np.diff(f) < 0)
+        assert 6 <= f.size <= 24
+
+
+def test_general_samples_are_deterministic_and_resume(tmp_path):
+    from simpeg_zo.learned import produce_dataset
+
+    config = GeneralConfig(shard_size=2, grid=NormalisedGrid(n_columns=16, n_rows=16).to_dict())
+    one = simulate_general_sample(config, "train", 1)
+    again = simulate_general_sample(config, "train", 1)
+    np.testing.assert_array_equal(one["data"], again["data"])
+    assert one["params"] == again["params"]
+    out = produce_dataset(tmp_path, config, train=3, test=2, workers=0)
+    assert out["samples"] == 5
+    assert produce_dataset(tmp_path, config, train=3, test=2, workers=0)["skipped"] == 5
+    cfg, arrays = load_general(tmp_path, "train")
+    np.testing.assert_array_equal(arrays["data"][1], one["data"].astype(np.float32))
+    X, y = general_arrays(arrays, cfg.normalised_grid)
+    assert X.shape == (3, 7, 16, 16) and y.shape == (3, 16, 16) and np.isfinite(X).all()
+    # the label is relative to the data's reference resistivity
+    params = json.loads(str(arrays["params"][0]))
+    assert params["survey"]["length"] > 0
+    with pytest.raises(ValueError, match="load_general"):
+        from simpeg_zo.learned import load_dataset
+
+        load_dataset(tmp_path)
+
+
+torch = pytest.importorskip("torch")
+
+
+def test_ensemble_spread_is_calibrated_and_round_trips(tmp_path):
+    from simpeg_zo.learned import ResNetInverter
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((24, 7, 16, 16))
+    y = 0.5 * X[:, 0] + 0.2 * rng.standard_normal((24, 16, 16))
+    grid = NormalisedGrid(n_columns=16, n_rows=16).to_dict()
+    members = []
+    for seed in range(2):
+        est = ResNetInverter(
+            epochs=2, batch_size=8, seed=seed, n_classes=10, log10_range=(-2.0, 2.0), mirror_average=False
+        )
+        members.append(est.fit(X[:16], y[:16], grid=grid))
+    ens = ResNetInverter.combine(members)
+    mean, std = ens.predict_spread(X[16:])
+    assert mean.shape == std.shape == (8, 16, 16) and np.all(std > 0)
+    np.testing.assert_allclose(mean, ens.predict(X[16:]), atol=1e-5)  # the mean of the members' expectations
+    scale = ens.calibrate_spread(X[16:], y[16:])
+    mean, std = ens.predict_spread(X[16:])
+    assert np.mean(np.abs(y[16:] - mean) <= std) == pytest.approx(0.68, abs=0.01)
+    ens.save(tmp_path / "ens")
+    back = ResNetInverter.load(tmp_path / "ens")
+    assert back.normalised_ and back.in_channels_ == 7 and back.spread_scale_ == pytest.approx(scale)
+    np.testing.assert_allclose(back.predict_spread(X[16:])[1], std, rtol=1e-5)
+    with pytest.raises(ValueError, match="4 or 7|7, n_rows"):
+        back.predict(X[:, :4])
