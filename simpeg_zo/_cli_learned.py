@@ -1,4 +1,7 @@
-"""The learned inversion's commands: ``dataset``, ``train`` and ``combine``."""
+"""The learned inversion's commands: ``dataset``, ``train`` and ``combine``.
+
+``dataset general`` and ``train`` on such a set make the survey-neutral network.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ def _cmd_dataset(args):
     from .learned import DatasetConfig, produce_dataset
 
     check_output_dir("out", args.out)
+    if args.survey == "general":
+        return _general_dataset(args)
     options = dict(
         seed=args.seed,
         shard_size=args.shard_size,
@@ -88,12 +93,67 @@ def _cmd_dataset(args):
     return 0
 
 
+def _general_dataset(args):
+    import pathlib
+
+    from .learned import GeneralConfig, produce_dataset
+
+    config = GeneralConfig(seed=args.seed, shard_size=args.shard_size)
+    print(
+        f"training set of random surveys for the survey-neutral network: {args.train} train + {args.test} "
+        f"held-out samples into {args.out}"
+    )
+    try:
+        summary = produce_dataset(
+            pathlib.Path(args.out),
+            config,
+            train=args.train,
+            test=args.test,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=args.verbosity >= 0,
+            solver=check_solver(args.solver),
+        )
+    except (ValueError, ImportError) as err:
+        raise UserError(str(err)) from None
+    print(
+        f"{summary['samples']} samples simulated in {summary['seconds']:.0f} s on {summary['workers']} "
+        f"worker(s) ({summary['skipped']} already on disk)"
+    )
+    return 0
+
+
+def _is_general(folder):
+    import json
+    import pathlib
+
+    manifest = pathlib.Path(folder) / "dataset.json"
+    try:
+        return json.loads(manifest.read_text())["config"].get("kind") == "general"
+    except (OSError, ValueError, KeyError, AttributeError):
+        return False
+
+
 def _cmd_train(args):
-    from .learned import train_network
+    from .learned import train_general, train_network
 
     check_output_file("out", args.out + ".pt")
+    general = _is_general(args.dataset)
+    if args.members < 1:
+        raise UserError(f"--members must be >= 1, got {args.members}")
+    if args.members > 1 and not general:
+        raise UserError(
+            "--members applies to a set of random surveys ('simpeg-zo dataset general'); "
+            "combine survey networks with 'simpeg-zo combine'"
+        )
+    train = train_general if general else train_network
+    extra = {"members": args.members} if general else {}
+    if args.init is not None:
+        if general:
+            raise UserError("--init fine-tunes a network on a survey's own set, not on a set of random surveys")
+        extra["init"] = args.init
     try:
-        est = train_network(
+        est = train(
             args.dataset,
             args.out,
             limit=args.limit,
@@ -102,10 +162,11 @@ def _cmd_train(args):
             epochs=args.epochs,
             batch_size=args.batch_size,
             learning_rate=args.learning_rate,
-            loss=args.loss,
+            loss=args.loss or ("dice+regression" if general else "dice"),
             seed=args.seed,
             progress=args.verbosity >= 0,
             threads=args.threads,
+            **extra,
         )
     except (FileNotFoundError, ImportError, ValueError) as err:
         raise UserError(str(err)) from None
@@ -137,7 +198,9 @@ def add_learned_commands(sub, common) -> None:
     """Add ``dataset``, ``train`` and ``combine`` to the subcommands ``sub``."""
     p = sub.add_parser("dataset", parents=[common], help="produce (or resume) a training set for the learned inversion")
     p.add_argument(
-        "survey", help="spec file, preset or EDI folder whose survey (stations, frequencies) the network serves"
+        "survey",
+        help="spec file, preset or EDI folder whose survey (stations, frequencies) the network serves, or "
+        "'general': random surveys for the survey-neutral network",
     )
     p.add_argument("out", help="output folder (rerun the same command to resume)")
     p.add_argument("--train", type=int, default=900, help="training samples (default 900)")
@@ -178,7 +241,14 @@ def add_learned_commands(sub, common) -> None:
     p.add_argument("out", help="network path (writes OUT.pt and OUT.json; checkpoints go to DATASET/checkpoints)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--width", type=float, default=0.25, help="ResNet-50 width multiplier (1: original)")
-    p.add_argument("--loss", default="dice", choices=LOSS_NAMES)
+    p.add_argument("--loss", default=None, choices=LOSS_NAMES, help="default dice (dice+regression for random surveys)")
+    p.add_argument(
+        "--members",
+        type=int,
+        default=1,
+        help="networks of a deep ensemble (a set of random surveys only; its spread is calibrated on the "
+        "validation split)",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--learning-rate", type=float, default=3e-3)
     p.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
@@ -189,6 +259,12 @@ def add_learned_commands(sub, common) -> None:
         help="the last N training samples are a fixed validation split, not trained on (default 200)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--init",
+        default=None,
+        help="fine-tune this network (a path or shipped name; 'general': the survey-neutral one) instead of "
+        "training from scratch",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)
 

@@ -197,3 +197,44 @@ def test_ensemble_spread_is_calibrated_and_round_trips(tmp_path):
     np.testing.assert_allclose(back.predict_spread(X[16:])[1], std, rtol=1e-5)
     with pytest.raises(ValueError, match="4 or 7|7, n_rows"):
         back.predict(X[:, :4])
+
+
+def test_a_survey_network_fine_tunes_the_survey_neutral_one(tmp_path):
+    """``train_network(init=...)`` starts from the given network's weights,
+    classes and normalisation, on the survey's samples put on the normalised
+    grid (labels painted anew from each sample's parameters)."""
+    from simpeg_zo.learned import DatasetConfig, ResNetInverter, default_depth_edges, produce_dataset, train_network
+    from simpeg_zo.learned._train import survey_normalised_arrays
+
+    config = DatasetConfig(
+        stations=np.linspace(0.0, 800.0, 5),
+        frequencies=np.array([1000.0, 100.0, 10.0]),
+        depth_edges=default_depth_edges(800.0, 8),
+        shard_size=3,
+    )
+    produce_dataset(tmp_path / "set", config, train=6, test=0, workers=0)
+    grid = NormalisedGrid(n_columns=16, n_rows=16).to_dict()
+    X, y, ds = survey_normalised_arrays(tmp_path / "set", grid)
+    assert X.shape == (6, 7, 16, 16) and np.isfinite(X).all() and np.isfinite(y).all()
+    general = ResNetInverter(epochs=1, batch_size=4, n_classes=10, log10_range=(-2.0, 2.0), mirror_average=False)
+    general.fit(X, y, grid=grid)
+    general.save(tmp_path / "general")
+    tuned = train_network(
+        tmp_path / "set",
+        tmp_path / "tuned",
+        init=tmp_path / "general",
+        validation_samples=2,
+        epochs=1,
+        batch_size=4,
+        learning_rate=1e-12,
+        weight_decay=0.0,
+    )
+    assert tuned.normalised_ and tuned.n_classes == 10
+    np.testing.assert_allclose(tuned.input_mean_, general.input_mean_)
+    a = dict(general.network_.named_parameters())
+    for name, p in tuned.network_.named_parameters():
+        np.testing.assert_allclose(p.detach().numpy(), a[name].detach().numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="init network"):
+        train_network(
+            tmp_path / "set", tmp_path / "bad", init=tmp_path / "general", validation_samples=2, epochs=1, n_classes=12
+        )

@@ -12,6 +12,11 @@ Training sets
     :class:`DatasetConfig`, :func:`produce_dataset`, :func:`load_dataset`,
     :class:`Dataset`, :func:`simulate_sample`, :func:`draw_parameters`,
     :func:`paint`, :func:`design_classes`, :data:`TRAINING_FAMILIES`, :data:`HELD_OUT_FAMILIES`
+Survey-neutral network
+    :class:`GeneralConfig` (random surveys), :func:`load_general`,
+    :func:`general_arrays`, :class:`NormalisedGrid`,
+    :func:`normalised_input`, :func:`normalised_to_cells`,
+    :func:`train_general`
 Sections and grids
     :func:`pseudo_sections`, :func:`resample_sections`,
     :class:`ResistivityClasses`, :func:`grid_to_cells`,
@@ -30,6 +35,8 @@ SimPEG
 
 from ._dataset import Dataset, DatasetConfig, default_depth_edges, load_dataset, produce_dataset, simulate_sample
 from ._families import HELD_OUT_FAMILIES, TRAINING_FAMILIES, design_classes, draw_parameters, paint
+from ._general import GeneralConfig, general_arrays, load_general
+from ._normalised import NormalisedGrid, normalised_input, normalised_to_cells
 from ._sections import ResistivityClasses, SurveyMismatchError, grid_to_cells, pseudo_sections, resample_sections
 from ._simpeg import (
     LEARNED_METHODS,
@@ -41,7 +48,7 @@ from ._simpeg import (
     serving_network,
     shipped_networks,
 )
-from ._train import dataset_arrays, train_network
+from ._train import dataset_arrays, train_general, train_network
 
 _TORCH_NAMES = {
     "ResNetInverter": "._estimator",
@@ -100,4 +107,11 @@ __all__ = [
     "soft_dice_loss",
     "expected_log10_loss",
     "train_network",
+    "GeneralConfig",
+    "general_arrays",
+    "load_general",
+    "NormalisedGrid",
+    "normalised_input",
+    "normalised_to_cells",
+    "train_general",
 ]

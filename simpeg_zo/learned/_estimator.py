@@ -68,6 +68,11 @@ class ResNetInverter:
         and was written with the same parameters.
     progress : bool
         Show a progress bar while fitting.
+    init : path-like or str, optional
+        A fitted network (path or shipped name) whose weights, classes and
+        input normalisation start the training: fine-tuning (for example
+        the survey-neutral ``general`` network on a survey's own set).
+        Of an ensemble, the first member.
     members : int
         1: one network.  More: the mean class probabilities of that many
         networks trained separately on the same data, made with
@@ -108,6 +113,7 @@ class ResNetInverter:
         checkpoint: str | os.PathLike | None = None,
         progress: bool = False,
         members: int = 1,
+        init: str | os.PathLike | None = None,
     ) -> None:
         self.width = width
         self.n_classes = n_classes
@@ -124,6 +130,7 @@ class ResNetInverter:
         self.checkpoint = checkpoint
         self.progress = progress
         self.members = members
+        self.init = init
 
     # ----------------------------------------------------------- sklearn API
     @classmethod
@@ -293,14 +300,23 @@ class ResNetInverter:
         if int(self.members) != 1:
             raise ValueError("fit trains one network (members=1); combine fitted networks with ResNetInverter.combine")
         lossf = loss_function(self.loss)
+        start = self._initial_network(X, y) if self.init is not None else None
         self.classes_ = ResistivityClasses(self.log10_range, self.n_classes)
         self.input_shape_ = tuple(X.shape[2:])
         self.output_shape_ = tuple(y.shape[1:])
-        self.input_mean_ = X.mean(axis=(0, 2, 3)).astype(np.float64)
-        self.input_std_ = np.maximum(X.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
+        if start is None:
+            self.input_mean_ = X.mean(axis=(0, 2, 3)).astype(np.float64)
+            self.input_std_ = np.maximum(X.std(axis=(0, 2, 3)), 1e-6).astype(np.float64)
+        else:
+            self.input_mean_, self.input_std_ = start.input_mean_.copy(), start.input_std_.copy()
         self.grid_ = _grid_dict(grid)
         torch.manual_seed(self.seed)
         self.network_ = self._build(self.output_shape_)
+        if start is not None:
+            from ._network import MeanOfNetworks
+
+            net = start.network_.members[0] if isinstance(start.network_, MeanOfNetworks) else start.network_
+            self.network_.load_state_dict(net.state_dict())
         xt = torch.from_numpy(self._normalise(X).astype(np.float32))
         yt = torch.from_numpy(self.classes_.classify(y)).long()
         lo, hi = self.classes_.edges[0], self.classes_.edges[-1]
@@ -348,10 +364,34 @@ class ResNetInverter:
         self.network_.eval()
         return self
 
+    def _initial_network(self, X, y):
+        """The network of ``init``, checked against the data and this estimator's settings."""
+        from ._simpeg import _estimator
+
+        start = _estimator(self.init)
+        ok = (
+            start.in_channels_ == X.shape[1]
+            and start.input_shape_ == tuple(X.shape[2:])
+            and start.output_shape_ == tuple(y.shape[1:])
+            and start.width == self.width
+            and start.n_classes == self.n_classes
+            and np.allclose(start.log10_range, self.log10_range)
+        )
+        if not ok:
+            raise ValueError(
+                f"init network {self.init}: its channels, grids, width or classes "
+                f"({start.in_channels_}, {start.input_shape_}, {start.output_shape_}, {start.width}, "
+                f"{start.n_classes} over {tuple(start.log10_range)}) differ from this training's "
+                f"({X.shape[1]}, {tuple(X.shape[2:])}, {tuple(y.shape[1:])}, {self.width}, {self.n_classes} over "
+                f"{tuple(self.log10_range)})"
+            )
+        return start
+
     def _checkpoint_key(self):
         params = self.get_params()
         for name in ("checkpoint", "progress", "threads", "mirror_average", "members"):
             params.pop(name)
+        params["init"] = None if self.init is None else str(self.init)
         return json.dumps(params, sort_keys=True, default=list)
 
     def _save_checkpoint(self, torch, opt, sched, gen, epoch):
@@ -505,6 +545,7 @@ class ResNetInverter:
         params = self.get_params()
         # run-time settings of this machine are not part of the network
         params["checkpoint"], params["threads"], params["progress"] = None, None, False
+        params["init"] = None if self.init is None else str(self.init)
         params["log10_range"] = list(params["log10_range"])
         meta = {
             "format": FORMAT,

@@ -71,7 +71,20 @@ def train_network(
     from ._estimator import ResNetInverter
 
     out = pathlib.Path(out)
-    X, y, ds = dataset_arrays(directory, "train")
+    start = None
+    if params.get("init") is not None:
+        from ._simpeg import _estimator
+
+        start = _estimator(params["init"])
+    if start is not None and start.normalised_:
+        # fine-tuning the survey-neutral network: this survey's samples on its normalised grid
+        X, y, ds = survey_normalised_arrays(directory, start.grid_)
+        params.setdefault("log10_range", tuple(start.log10_range))
+        params.setdefault("n_classes", start.n_classes)
+        params.setdefault("width", start.width)
+        params.setdefault("mirror_average", False)
+    else:
+        X, y, ds = dataset_arrays(directory, "train")
     n_val = int(validation_samples)
     if n_val < 0 or n_val >= X.shape[0]:
         raise ValueError(
@@ -92,7 +105,7 @@ def train_network(
     params.setdefault("log10_range", tuple(ds.config.log10_resistivity))
     est = ResNetInverter(**params)
     grid = {"stations": ds.config.stations, "frequencies": ds.config.frequencies, "depth_edges": ds.config.depth_edges}
-    est.fit(X, y, grid=grid, validation=validation)
+    est.fit(X, y, grid=dict(start.grid_) if start is not None and start.normalised_ else grid, validation=validation)
     est.recipe_ = {
         "dataset": ds.config.to_dict(),
         "train_samples": int(n_train),
@@ -103,6 +116,30 @@ def train_network(
     out.parent.mkdir(parents=True, exist_ok=True)
     est.save(out)
     return est
+
+
+def survey_normalised_arrays(directory: str | os.PathLike, grid: dict, split: str = "train"):
+    """``(X, y, dataset)``: a survey's set on the survey-neutral network's normalised grid.
+
+    The inputs from the stored data (:func:`~simpeg_zo.learned.normalised_input`),
+    the labels painted anew on the normalised grid from each sample's parameters.
+    """
+    from ._families import paint
+    from ._normalised import NormalisedGrid, normalised_input, normalised_label
+
+    g = NormalisedGrid.from_dict(grid)
+    ds = load_dataset(directory, split)
+    cfg = ds.config
+    X = np.empty((len(ds), 7, g.n_rows, g.n_columns))
+    y = np.empty((len(ds), g.n_rows, g.n_columns))
+    for i in range(len(ds)):
+        x, rho_ref, length = normalised_input(
+            g, ds.data[i, :, 0], ds.data[i, :, 1], cfg.frequencies, cfg.stations, ds.elevations[i]
+        )
+        X[i] = x
+        label = normalised_label(g, lambda xx, dd, p=ds.params[i]: np.log10(paint(p, xx, dd)), length)
+        y[i] = label - np.log10(rho_ref)
+    return X, y, ds
 
 
 #: Classes of the survey-neutral network: log10(rho / rho_ref) in quarter decades.
