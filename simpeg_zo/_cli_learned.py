@@ -147,7 +147,9 @@ def _cmd_train(args):
             "combine survey networks with 'simpeg-zo combine'"
         )
     train = train_general if general else train_network
-    extra = {"members": args.members} if general else {}
+    extra = {"members": args.members, "member": args.member} if general else {}
+    if args.member is not None and not general:
+        raise UserError("--member applies to a set of random surveys ('simpeg-zo dataset general')")
     if args.init is not None:
         if general:
             raise UserError("--init fine-tunes a network on a survey's own set, not on a set of random surveys")
@@ -171,11 +173,16 @@ def _cmd_train(args):
     except (FileNotFoundError, ImportError, ValueError) as err:
         raise UserError(str(err)) from None
     last = est.history_[-1] if est.history_ else {}
+    where = args.out if args.member is None or args.members == 1 else f"{args.out}-member-{args.member}"
+    ensemble = ""
+    if general and args.member is None:
+        ensemble = f"; {args.members} member(s), spread calibrated (x{est.spread_scale_:.3f})"
     print(
-        f"trained {args.epochs} epochs on {est.recipe_['train_samples']} samples; last loss "
-        f"{last.get('loss', float('nan')):.4f}"
+        f"trained {args.epochs} epochs on {est.recipe_['train_samples']} samples"
+        + (f"; last loss {last['loss']:.4f}" if "loss" in last else "")
         + (f", validation Dice {last['dice']:.3f}, RMS {last['rms_log10']:.3f} log10" if "rms_log10" in last else "")
-        + f"; network written to {args.out}.pt/.json"
+        + ensemble
+        + f"; network written to {where}.pt/.json"
     )
     return 0
 
@@ -259,6 +266,13 @@ def add_learned_commands(sub, common) -> None:
         help="the last N training samples are a fixed validation split, not trained on (default 200)",
     )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--member",
+        type=int,
+        default=None,
+        help="train only this member of the ensemble (to run members in parallel processes; rerun without it "
+        "to combine them)",
+    )
     p.add_argument(
         "--init",
         default=None,

@@ -161,6 +161,7 @@ def train_general(
     out: str | os.PathLike,
     *,
     members: int = 4,
+    member: int | None = None,
     limit: int | None = None,
     validation_samples: int = 300,
     **params: Any,
@@ -183,6 +184,10 @@ def train_general(
         Where to save the ensemble (``OUT.pt`` and ``OUT.json``).
     members : int
         Networks in the ensemble (1: a single network, its own spread).
+    member : int, optional
+        Train (or resume) only this member and return it, without the
+        ensemble: members run in separate processes this way; a last call
+        without ``member`` combines the saved members.
     limit : int, optional
         Train on at most the first ``limit`` samples.
     validation_samples : int
@@ -199,6 +204,10 @@ def train_general(
     """
     from ._estimator import ResNetInverter
 
+    if int(members) < 1:
+        raise ValueError(f"members must be >= 1, got {members}")
+    if member is not None and not 0 <= int(member) < int(members):
+        raise ValueError(f"member must be between 0 and {int(members) - 1}, got {member}")
     out = pathlib.Path(out)
     X, y, config, arrays = general_training_arrays(directory, "train")
     n_val = int(validation_samples)
@@ -207,8 +216,6 @@ def train_general(
             f"validation_samples must be between 1 and {X.shape[0] - 1} (the training split of "
             f"{directory} has {X.shape[0]} samples), got {validation_samples}"
         )
-    if int(members) < 1:
-        raise ValueError(f"members must be >= 1, got {members}")
     n_train = X.shape[0] - n_val
     if limit is not None:
         n_train = min(int(limit), n_train)
@@ -221,7 +228,7 @@ def train_general(
     grid = config.normalised_grid.to_dict()
     base_seed = int(params.pop("seed", 0))
     fitted = []
-    for k in range(int(members)):
+    for k in range(int(members)) if member is None else [int(member)]:
         name = f"{out.name}-member-{k}" if members > 1 else out.name
         path = out.with_name(name)
         if members > 1 and path.with_suffix(".json").exists():
@@ -239,6 +246,8 @@ def train_general(
         if members > 1:
             est.save(path)
         fitted.append(est)
+    if member is not None and members > 1:
+        return fitted[0]
     est = fitted[0] if len(fitted) == 1 else ResNetInverter.combine(fitted)
     if len(fitted) > 1:
         est.recipe_ = {"dataset": config.to_dict(), "train_samples": int(n_train), "validation_samples": n_val}
