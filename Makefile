@@ -27,6 +27,14 @@ BROADBAND_DATASET := build/dataset-broadband
 BROADBAND_SAMPLES ?= 1500
 WORKERS ?= 2
 TRAIN_FLAGS := --epochs 40 --loss dice+regression --seed 0 --threads 1
+# general: the survey-neutral network, a deep ensemble of GENERAL_MEMBERS
+# networks on random surveys (normalised grids); members train in parallel
+# processes, a last call combines them and calibrates the spread.
+GENERAL_DATASET := build/general
+GENERAL_SAMPLES ?= 12000
+GENERAL_MEMBERS ?= 4
+GENERAL_FLAGS := --members $(GENERAL_MEMBERS) --epochs 20 --batch-size 64 --learning-rate 3e-3 --seed 0 --threads 1 \
+	--validation-samples 300
 
 venv: $(STAMP)
 
@@ -77,6 +85,12 @@ benchmark: venv
 	$(VENV_PYTHON) benchmarks/run_benchmarks.py
 
 weights: venv
+	$(VENV)/bin/simpeg-zo dataset general $(GENERAL_DATASET) --train $(GENERAL_SAMPLES) --test 600 --workers $(WORKERS) \
+		--shard-size 20
+	for k in $$(seq 0 $$(($(GENERAL_MEMBERS) - 1))); do \
+		$(VENV)/bin/simpeg-zo train $(GENERAL_DATASET) simpeg_zo/learned/weights/general $(GENERAL_FLAGS) --member $$k & \
+	done; wait
+	$(VENV)/bin/simpeg-zo train $(GENERAL_DATASET) simpeg_zo/learned/weights/general $(GENERAL_FLAGS)
 	$(VENV)/bin/simpeg-zo dataset block-topo $(DATASET) --train $(TRAIN_SAMPLES) --test 120 --workers $(WORKERS) \
 		--perturbation 0.5
 	$(VENV)/bin/simpeg-zo train $(DATASET) simpeg_zo/learned/weights/block-topo $(TRAIN_FLAGS)

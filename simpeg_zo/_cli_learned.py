@@ -173,7 +173,11 @@ def _cmd_train(args):
     except (FileNotFoundError, ImportError, ValueError) as err:
         raise UserError(str(err)) from None
     last = est.history_[-1] if est.history_ else {}
-    where = args.out if args.member is None or args.members == 1 else f"{args.out}-member-{args.member}"
+    where = args.out
+    if args.member is not None and args.members > 1:
+        import pathlib
+
+        where = str(pathlib.Path(args.dataset) / "members" / f"{pathlib.Path(args.out).name}-member-{args.member}")
     ensemble = ""
     if general and args.member is None:
         ensemble = f"; {args.members} member(s), spread calibrated (x{est.spread_scale_:.3f})"

@@ -238,3 +238,23 @@ def test_a_survey_network_fine_tunes_the_survey_neutral_one(tmp_path):
         train_network(
             tmp_path / "set", tmp_path / "bad", init=tmp_path / "general", validation_samples=2, epochs=1, n_classes=12
         )
+
+
+def test_cli_makes_and_trains_a_survey_neutral_ensemble(tmp_path, capsys):
+    from simpeg_zo.cli import main
+    from simpeg_zo.learned import ResNetInverter
+
+    data = str(tmp_path / "set")
+    args = ["dataset", "general", data, "--train", "5", "--test", "1", "--workers", "0", "--shard-size", "3", "-q"]
+    assert main(args) == 0
+    out = str(tmp_path / "net")
+    common = ["--members", "2", "--epochs", "1", "--validation-samples", "2", "--batch-size", "2", "--threads", "1"]
+    assert main(["train", data, out, *common, "--member", "5", "-q"]) == 2
+    assert "member must be between 0 and 1" in capsys.readouterr().err
+    assert main(["train", data, out, *common, "--member", "1", "-q"]) == 0
+    assert (tmp_path / "set" / "members" / "net-member-1.pt").exists()
+    assert main(["train", data, out, *common, "-q"]) == 0
+    assert "2 member(s), spread calibrated" in capsys.readouterr().out
+    net = ResNetInverter.load(out)
+    assert net.members == 2 and net.normalised_ and net.spread_scale_ > 0
+    assert main(["train", data, out + "2", "--init", out, "-q"]) == 2  # --init is for a survey's own set

@@ -169,9 +169,9 @@ def train_general(
     """Train the survey-neutral network (a deep ensemble) on a general set and save it.
 
     Each member is a :class:`ResNetInverter` with its own seed, trained on
-    the same inputs (saved as ``OUT-member-K``, each with its epoch
-    checkpoint, so an interrupted run resumes at the member and epoch it
-    reached); the ensemble averages their class probabilities and its
+    the same inputs (saved as ``DIRECTORY/members/NAME-member-K``, each with
+    its epoch checkpoint, so an interrupted run resumes at the member and
+    epoch it reached); the ensemble averages their class probabilities and its
     spread is calibrated on the validation split (68 % of the cells within
     one spread, :meth:`ResNetInverter.calibrate_spread`).
 
@@ -230,7 +230,7 @@ def train_general(
     fitted = []
     for k in range(int(members)) if member is None else [int(member)]:
         name = f"{out.name}-member-{k}" if members > 1 else out.name
-        path = out.with_name(name)
+        path = pathlib.Path(directory) / "members" / name
         if members > 1 and path.with_suffix(".json").exists():
             fitted.append(ResNetInverter.load(path))
             continue
