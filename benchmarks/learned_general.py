@@ -11,7 +11,8 @@ the families' steps, and survey geometries the training split never has
 - the median re-simulated chi2: the predicted section on the sample's own
   simulation mesh, simulated, against its noisy data with the 5 % errors
   the noise was drawn with (phase 1.43 degrees); beside it the chi2 of the
-  half-space at the reference resistivity;
+  Bostick section the network corrects and of the half-space at the
+  reference resistivity;
 - calibration of the spread: the share of cells whose truth lies within one
   spread of the expectation (target 60-75 %), on all cells and on the cells
   the data see (rows and columns with soundings);
@@ -78,6 +79,7 @@ def _chi2_job(job):
 
 def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
     from simpeg_zo.learned import ResNetInverter
+    from simpeg_zo.learned._normalised import BOSTICK
 
     est = ResNetInverter.load(net_path)
     est.threads = 1
@@ -90,12 +92,18 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
         times.append(time.perf_counter() - t0)
     inside = np.abs(y - mean) <= std
     seen = X[:, 2] + X[:, 5] > 0  # a TE or TM sounding near the cell
-    dice = layout_neutral_dice(mean, y)
+    b = X[:, BOSTICK]  # the network corrects the Bostick section
+    dice = layout_neutral_dice(mean + b, y + b)
+    dice_bostick = layout_neutral_dice(b, y + b)
     n = min(chi2_samples, len(X))
     jobs = []
     for i in range(n):
         log_ref = np.log10(rho_ref[i])
-        sections = {"network": mean[i] + log_ref, "half-space": np.full_like(mean[i], log_ref)}
+        sections = {
+            "network": mean[i] + b[i] + log_ref,
+            "bostick": b[i] + log_ref,
+            "half-space": np.full_like(mean[i], log_ref),
+        }
         jobs.append((arrays["params"][i], arrays["data"][i], arrays["frequencies"][i], arrays["stations"][i], sections))
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -116,6 +124,7 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
     unseen_family = np.array([f in ("dyke", "graben") and k != "field" for f, k in zip(families, kinds, strict=True)])
     net_chi2 = np.array([c["network"] for c in chi2])
     hs_chi2 = np.array([c["half-space"] for c in chi2])
+    b_chi2 = np.array([c["bostick"] for c in chi2])
     return {
         "network": str(net_path),
         "members": int(est.members),
@@ -133,6 +142,10 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
         if unseen_geometry[:n].any()
         else None,
         "chi2_median_half_space": float(np.median(hs_chi2)) if n else None,
+        "chi2_median_bostick": float(np.median(b_chi2)) if n else None,
+        "network_below_bostick": float(np.mean(net_chi2 < b_chi2)) if n else None,
+        "dice_bostick": float(np.mean(dice_bostick)),
+        "rms_log10_bostick": float(np.sqrt(np.mean((y) ** 2))),
         "inference_ms": 1000 * float(np.median(times)),
     }
 

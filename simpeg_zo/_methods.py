@@ -67,7 +67,7 @@ def run_method(
         subspace stage, column-wise corrections, forward solves only); ``zo-gn``:
         ZO with phase until it stops improving, then GN from its model;
         ``cnn``: the learned network's model; ``cnn-gn``/``cnn-zo``: GN /
-        ZO with phase from it; ``cnn-zo1``: one ZO correction of it (two
+        the default ZO from it; ``cnn-zo1``: one ZO correction of it (two
         forward solves; see :func:`simpeg_zo.learned.run_learned`).
     target_chi2 : float
     max_iter : int, optional

@@ -75,6 +75,7 @@ def test_half_space_input_is_flat_and_the_phase_is_45_degrees():
     x, rho_ref, length = normalised_input(grid, rho, phase, freqs, stations)
     assert rho_ref == pytest.approx(50.0) and length == 2000.0
     assert np.allclose(x[[0, 3]], 0.0) and np.allclose(x[[1, 4]], 45.0)
+    assert np.allclose(x[7], 0.0)  # the Bostick section of a half-space is the half-space
     # the rows between the Bostick depths of the top and bottom frequencies are seen, the others not
     from simpeg_zo import bostick_depth
 
@@ -158,7 +159,7 @@ def test_general_samples_are_deterministic_and_resume(tmp_path):
     cfg, arrays = load_general(tmp_path, "train")
     np.testing.assert_array_equal(arrays["data"][1], one["data"].astype(np.float32))
     X, y = general_arrays(arrays, cfg.normalised_grid)
-    assert X.shape == (3, 7, 16, 16) and y.shape == (3, 16, 16) and np.isfinite(X).all()
+    assert X.shape == (3, 8, 16, 16) and y.shape == (3, 16, 16) and np.isfinite(X).all()
     # the label is relative to the data's reference resistivity
     params = json.loads(str(arrays["params"][0]))
     assert params["survey"]["length"] > 0
@@ -175,7 +176,7 @@ def test_ensemble_spread_is_calibrated_and_round_trips(tmp_path):
     from simpeg_zo.learned import ResNetInverter
 
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((24, 7, 16, 16))
+    X = rng.standard_normal((24, 8, 16, 16))
     y = 0.5 * X[:, 0] + 0.2 * rng.standard_normal((24, 16, 16))
     grid = NormalisedGrid(n_columns=16, n_rows=16).to_dict()
     members = []
@@ -193,9 +194,9 @@ def test_ensemble_spread_is_calibrated_and_round_trips(tmp_path):
     assert np.mean(np.abs(y[16:] - mean) <= std) == pytest.approx(0.68, abs=0.01)
     ens.save(tmp_path / "ens")
     back = ResNetInverter.load(tmp_path / "ens")
-    assert back.normalised_ and back.in_channels_ == 7 and back.spread_scale_ == pytest.approx(scale)
+    assert back.normalised_ and back.in_channels_ == 8 and back.spread_scale_ == pytest.approx(scale)
     np.testing.assert_allclose(back.predict_spread(X[16:])[1], std, rtol=1e-5)
-    with pytest.raises(ValueError, match="4 or 7|7, n_rows"):
+    with pytest.raises(ValueError, match="8, n_rows"):
         back.predict(X[:, :4])
 
 
@@ -215,7 +216,7 @@ def test_a_survey_network_fine_tunes_the_survey_neutral_one(tmp_path):
     produce_dataset(tmp_path / "set", config, train=6, test=0, workers=0)
     grid = NormalisedGrid(n_columns=16, n_rows=16).to_dict()
     X, y, ds = survey_normalised_arrays(tmp_path / "set", grid)
-    assert X.shape == (6, 7, 16, 16) and np.isfinite(X).all() and np.isfinite(y).all()
+    assert X.shape == (6, 8, 16, 16) and np.isfinite(X).all() and np.isfinite(y).all()
     general = ResNetInverter(epochs=1, batch_size=4, n_classes=10, log10_range=(-2.0, 2.0), mirror_average=False)
     general.fit(X, y, grid=grid)
     general.save(tmp_path / "general")

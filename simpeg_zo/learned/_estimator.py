@@ -18,8 +18,8 @@ from ._torch import require_torch
 __all__ = ["ResNetInverter"]
 
 FORMAT = "simpeg-zo-resnet-inverter/1"
-#: Input channels a network may read: a survey's grid (4) or the normalised grid (7).
-INPUT_CHANNELS = (4, 7)
+#: Input channels a network may read: a survey's grid (4) or the normalised grid (8).
+INPUT_CHANNELS = (4, 8)
 _CHANNEL_NAMES = {
     4: ["TE log10 rho_a", "TE phase (deg, folded)", "TM log10 rho_a", "TM phase (deg, folded)"],
 }
@@ -166,7 +166,7 @@ class ResNetInverter:
         if X.ndim != 4 or X.shape[1] not in channels:
             raise ValueError(
                 f"X must have shape (n, {' or '.join(map(str, channels))}, n_rows, n_columns) (4: TE/TM log10 "
-                "apparent resistivity and phase on a survey's grid; 7: the normalised channels of "
+                "apparent resistivity and phase on a survey's grid; 8: the normalised channels of "
                 f"simpeg_zo.learned.normalised_input), got {X.shape}"
             )
         if hasattr(self, "input_shape_") and tuple(X.shape[2:]) != self.input_shape_:
@@ -181,7 +181,7 @@ class ResNetInverter:
 
     @property
     def in_channels_(self) -> int:
-        """Input channels (4: a survey's grid; 7: the normalised grid)."""
+        """Input channels (4: a survey's grid; 8: the normalised grid)."""
         return int(np.size(self.input_mean_)) if hasattr(self, "input_mean_") else 4
 
     @property

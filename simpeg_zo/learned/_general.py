@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._mesh import skin_depth
 from .._profile import build_profile
 from ._families import HALF, HELD_OUT_FAMILIES, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
-from ._normalised import NormalisedGrid, normalised_input, normalised_label
+from ._normalised import BOSTICK, CHANNELS, NormalisedGrid, normalised_input, normalised_label
 
 __all__ = [
     "GeneralConfig",
@@ -352,17 +352,21 @@ def general_arrays(
     seed : int
         Seeds the augmentations (per sample, with its position).
     augment : bool
-        Drop soundings (in 40 % of the samples, 5-30 % of them at random, or
-        the band's ends at some stations) and a whole mode (10 % each for TE and TM).
+        Static shifts (half the samples: each station and mode's apparent
+        resistivities times a factor whose log10 has a 0.1 spread), lost
+        soundings (40 %: 5-30 % of them at random) and a lost mode (10 %
+        each for TE and TM).
 
     Returns
     -------
-    X : (n, 7, n_rows, n_columns) numpy.ndarray
+    X : (n, 8, n_rows, n_columns) numpy.ndarray
     y : (n, n_rows, n_columns) numpy.ndarray
-        log10 resistivity over the sample's reference resistivity.
+        The correction of the Bostick section (the last channel of ``X``):
+        log10 resistivity over the sample's reference resistivity, less
+        that channel.
     """
     n = shard["data"].shape[0]
-    X = np.empty((n, 7, grid.n_rows, grid.n_columns))
+    X = np.empty((n, len(CHANNELS), grid.n_rows, grid.n_columns))
     y = np.empty((n, grid.n_rows, grid.n_columns))
     for i in range(n):
         rng = np.random.default_rng([seed, i, 23])
@@ -373,6 +377,8 @@ def general_arrays(
         d = np.array(shard["data"][i][:, :, : f.size, : st.size], dtype=float)
         rho, phase = d[:, 0], d[:, 1]
         if augment:
+            if rng.uniform() < 0.5:  # static shifts: a factor per station and mode, 0.1 decade spread
+                rho = rho * 10.0 ** (0.1 * rng.standard_normal((2, 1, rho.shape[2])))
             if rng.uniform() < 0.4:
                 lost = rng.uniform(size=rho.shape) < rng.uniform(0.05, 0.3)
                 rho[lost] = np.nan
@@ -381,7 +387,7 @@ def general_arrays(
                 rho[drop] = np.nan
         x, rho_ref, _ = normalised_input(grid, rho, phase, f, st, shard["elevations"][i][: st.size])
         X[i] = x
-        y[i] = shard["labels"][i] - np.log10(rho_ref)
+        y[i] = shard["labels"][i] - np.log10(rho_ref) - x[BOSTICK]
     return X, y
 
 

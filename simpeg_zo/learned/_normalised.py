@@ -17,8 +17,12 @@ The input has :data:`CHANNELS`: per mode the log10 apparent resistivity over
 ``rho_ref``, the phase (degrees, 0-90 over a half-space: 45), and a mask
 (1 where a sounding of that mode lies within half a row and within the
 largest gap allowance of a station, 0 where the values are filled in); then
-the station elevation over ``L`` (relative to its mean).  A missing mode is
-a zero mask.
+the station elevation over ``L`` (relative to its mean); last the Bostick
+section: the Bostick resistivity from the phase (``rho_a (pi / (2 phi) -
+1)``) of every sounding at its Bostick depth, the mean of TE and TM in log
+where both are, linear between soundings and stations and constant beyond.
+A missing mode is a zero mask.  A network's section is a correction of that
+Bostick section (the network learns what the 1D transform misses).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .._bostick import bostick_depth
+from .._bostick import bostick_depth, bostick_resistivity_phase
 
 __all__ = ["NormalisedGrid", "CHANNELS", "normalised_input", "normalised_label", "normalised_to_cells"]
 
@@ -41,8 +45,11 @@ CHANNELS = (
     "TM phase",
     "TM mask",
     "elevation",
+    "Bostick log10 rho_B/rho_ref",
 )
 MODES = ("TE", "TM")
+#: Channel of the Bostick section (a network's section corrects it).
+BOSTICK = CHANNELS.index("Bostick log10 rho_B/rho_ref")
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,7 @@ def normalised_input(
 
     Returns
     -------
-    x : (7, n_rows, n_columns) numpy.ndarray
+    x : (8, n_rows, n_columns) numpy.ndarray
         The channels of :data:`CHANNELS`.
     rho_ref : float
         Reference resistivity (ohm-m).
@@ -176,6 +183,8 @@ def normalised_input(
     allowance = max(grid.gap * spacing, 1.0 / (grid.n_columns - 1))
     near = np.abs(u[:, None] - u_st[None, :]).min(axis=1) <= allowance
     out = np.zeros((len(CHANNELS), grid.n_rows, grid.n_columns))
+    bostick = np.zeros((2, grid.n_rows, grid.n_columns))
+    has_mode = np.zeros(2, dtype=bool)
     for m in range(2):
         r, p = rho[m], phase[m]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -184,19 +193,27 @@ def normalised_input(
             depth = np.where(ok, bostick_depth(np.where(ok, r, 1.0), f[:, None]), np.nan)
         folded = np.mod(p, 180.0)
         folded = np.where(folded > 90.0, 180.0 - folded, folded)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_b = log_rho + np.log10(bostick_resistivity_phase(1.0, np.deg2rad(np.where(ok, folded, 45.0))))
         # per station: the sounding curve along its own Bostick depths
         columns_rho = np.full((grid.n_rows, x_st.size), np.nan)
         columns_phase = np.full((grid.n_rows, x_st.size), np.nan)
+        columns_b = np.full((grid.n_rows, x_st.size), np.nan)
         for j in range(x_st.size):
             sel = ok[:, j]
             if not sel.any():
                 continue
             z = np.log10(depth[sel, j] / length)
             order = np.argsort(z)
-            z, lr, ph = z[order], log_rho[sel, j][order], folded[sel, j][order]
+            z, lr, ph, lb = z[order], log_rho[sel, j][order], folded[sel, j][order], log_b[sel, j][order]
             inside = (v >= z[0] - half) & (v <= z[-1] + half)
             columns_rho[inside, j] = np.interp(v[inside], z, lr)
             columns_phase[inside, j] = np.interp(v[inside], z, ph)
+            columns_b[:, j] = np.interp(v, z, lb)  # constant beyond the sounding's depths
+        has_b = np.isfinite(columns_b[0])
+        if has_b.any():
+            has_mode[m] = True
+            bostick[m] = np.array([np.interp(u, u_st[has_b], row[has_b]) for row in columns_b])
         covered = np.isfinite(columns_rho)
         if not covered.any():
             out[3 * m + 1] = 45.0
@@ -224,6 +241,7 @@ def normalised_input(
         if e.shape != x_st.shape or not np.all(np.isfinite(e)):
             raise ValueError(f"elevations must be {x_st.size} finite values, got shape {e.shape}")
         out[6] = (np.interp(u, u_st, e) - e.mean()) / length
+    out[7] = bostick[has_mode].mean(axis=0) if has_mode.any() else 0.0
     return out, rho_ref, length
 
 

@@ -175,12 +175,13 @@ def _predict(layout, est):
     geo = layout.geometry
     spread = None
     if est.normalised_:
-        from ._normalised import NormalisedGrid, normalised_to_cells
+        from ._normalised import BOSTICK, NormalisedGrid, normalised_to_cells
 
         x, rho_ref = x
         grid = NormalisedGrid.from_dict(est.grid_)
-        mean, std = est.predict_spread(x[None])
-        cells = normalised_to_cells(grid, mean[0] + np.log10(rho_ref), geo.cell_x, geo.cell_depth, geo.station_x)
+        mean, std = est.predict_spread(x[None])  # the correction of the Bostick section
+        section = x[BOSTICK] + mean[0] + np.log10(rho_ref)
+        cells = normalised_to_cells(grid, section, geo.cell_x, geo.cell_depth, geo.station_x)
         spread = normalised_to_cells(grid, std[0], geo.cell_x, geo.cell_depth, geo.station_x)
     else:
         grid = est.grid_
@@ -323,9 +324,10 @@ def run_learned(
     Parameters
     ----------
     profile : simpeg_zo.Profile
-        TE and TM observed data.
+        Observed data: TE, TM or both for the survey-neutral network, both
+        for a survey's own network.
     method : {"cnn", "cnn-gn", "cnn-zo", "cnn-zo1"}
-        The network alone, or Gauss-Newton / Zohdy-Oldenburg (with phase)
+        The network alone, or Gauss-Newton / the default Zohdy-Oldenburg
         from its model (GN also uses it as the reference model);
         ``cnn-zo1``: one Zohdy-Oldenburg correction (with phase, no
         subspace stage, no step shortening) of the network's model, two
@@ -334,7 +336,7 @@ def run_learned(
     estimator : ResNetInverter, path or shipped name, optional
     **zo_options
         ``cnn-zo``: :class:`simpeg_zo.ZohdyOldenburg` options (``workers``,
-        ``scheduler``).
+        ``scheduler``, ``use_phase``).
 
     Returns
     -------
@@ -381,9 +383,10 @@ def run_learned(
             zo_options = {**zo_options, "max_iter": 1, "subspace": False, "maxIterLS": 0}
         elif max_iter:
             zo_options = {**zo_options, "max_iter": max_iter}
+        # cnn-zo: the default zo from the network's model; cnn-zo1: one correction with phase
+        zo_options.setdefault("use_phase", method == "cnn-zo1")
         result = zohdy_oldenburg(
             profile,
-            use_phase=True,
             m0=model,
             bostick_start=False,
             target_chi2=target_chi2,

@@ -125,12 +125,12 @@ def survey_normalised_arrays(directory: str | os.PathLike, grid: dict, split: st
     the labels painted anew on the normalised grid from each sample's parameters.
     """
     from ._families import paint
-    from ._normalised import NormalisedGrid, normalised_input, normalised_label
+    from ._normalised import BOSTICK, CHANNELS, NormalisedGrid, normalised_input, normalised_label
 
     g = NormalisedGrid.from_dict(grid)
     ds = load_dataset(directory, split)
     cfg = ds.config
-    X = np.empty((len(ds), 7, g.n_rows, g.n_columns))
+    X = np.empty((len(ds), len(CHANNELS), g.n_rows, g.n_columns))
     y = np.empty((len(ds), g.n_rows, g.n_columns))
     for i in range(len(ds)):
         x, rho_ref, length = normalised_input(
@@ -138,7 +138,7 @@ def survey_normalised_arrays(directory: str | os.PathLike, grid: dict, split: st
         )
         X[i] = x
         label = normalised_label(g, lambda xx, dd, p=ds.params[i]: np.log10(paint(p, xx, dd)), length)
-        y[i] = label - np.log10(rho_ref)
+        y[i] = label - np.log10(rho_ref) - x[BOSTICK]
     return X, y, ds
 
 
