@@ -31,10 +31,10 @@ TRAIN_FLAGS := --epochs 40 --loss dice+regression --seed 0 --threads 1
 # networks on random surveys (normalised grids); members train in parallel
 # processes, a last call combines them and calibrates the spread.
 GENERAL_DATASET := build/general
-GENERAL_SAMPLES ?= 12000
+GENERAL_SAMPLES ?= 9000
 GENERAL_MEMBERS ?= 4
-GENERAL_FLAGS := --members $(GENERAL_MEMBERS) --epochs 20 --batch-size 64 --learning-rate 3e-3 --seed 0 --threads 1 \
-	--validation-samples 300
+GENERAL_FLAGS := --members $(GENERAL_MEMBERS) --epochs 16 --batch-size 64 --learning-rate 3e-3 --seed 0 --threads 1 \
+	--validation-samples 300 --loss dice+cross-entropy+regression
 
 venv: $(STAMP)
 

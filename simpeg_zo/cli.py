@@ -571,7 +571,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--network",
         default=None,
-        help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)",
+        help="network of the cnn* methods: a saved ResNetInverter path or a shipped name (default: the "
+        "survey-neutral shipped network, general)",
     )
     add_engine_options(p)
     p.set_defaults(func=_cmd_compare)
@@ -606,7 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--network",
         default=None,
-        help="network of the cnn* methods: a saved ResNetInverter path (default: the shipped one)",
+        help="network of the cnn* methods: a saved ResNetInverter path or a shipped name (default: the "
+        "survey-neutral shipped network, general)",
     )
     p.add_argument("--json", default=None, help="also write the report to this JSON file")
     p.add_argument("--out", default=None, help="output folder (default invert-output)")

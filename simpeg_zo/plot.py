@@ -470,7 +470,7 @@ def plot_inversion(
             colorbar=True,
             spread=True,
             stations=False,
-            title="the network's spread (deep ensemble, one standard deviation, calibrated)",
+            title="the network's spread: one standard deviation of log10 resistivity (calibrated)",
         )
     return _save(fig, path)
 

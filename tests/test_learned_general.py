@@ -196,6 +196,11 @@ def test_ensemble_spread_is_calibrated_and_round_trips(tmp_path):
     back = ResNetInverter.load(tmp_path / "ens")
     assert back.normalised_ and back.in_channels_ == 8 and back.spread_scale_ == pytest.approx(scale)
     np.testing.assert_allclose(back.predict_spread(X[16:])[1], std, rtol=1e-5)
+    ens.save(tmp_path / "half", half=True)  # float16 weights: half the file, the same sections to 0.02 decade
+    small = ResNetInverter.load(tmp_path / "half")
+    assert (tmp_path / "half.pt").stat().st_size < 0.6 * (tmp_path / "ens.pt").stat().st_size
+    half_mean, half_std = small.predict_spread(X[16:])
+    assert np.max(np.abs(half_mean - mean)) < 0.02 and np.max(np.abs(half_std - std)) < 0.02
     with pytest.raises(ValueError, match="8, n_rows"):
         back.predict(X[:, :4])
 

@@ -531,8 +531,11 @@ class ResNetInverter:
         return self._validation_scores(X, y)["dice"]
 
     # ----------------------------------------------------------- files
-    def save(self, path: str | os.PathLike) -> pathlib.Path:
+    def save(self, path: str | os.PathLike, *, half: bool = False) -> pathlib.Path:
         """Write ``PATH.pt`` (state dict) and ``PATH.json`` (metadata).
+
+        ``half``: store the floating-point weights in float16 (half the
+        file; :meth:`load` casts them back to float32).
 
         Returns the path of the ``.json`` metadata file.
         """
@@ -541,7 +544,10 @@ class ResNetInverter:
         path = pathlib.Path(path)
         stem = path.with_suffix("") if path.suffix in (".pt", ".json") else path
         stem.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(self.network_.state_dict(), stem.with_suffix(".pt"))
+        state = self.network_.state_dict()
+        if half:
+            state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        torch.save(state, stem.with_suffix(".pt"))
         params = self.get_params()
         # run-time settings of this machine are not part of the network
         params["checkpoint"], params["threads"], params["progress"] = None, None, False
@@ -599,7 +605,8 @@ class ResNetInverter:
         if meta.get("spread_scale") is not None:
             est.spread_scale_ = float(meta["spread_scale"])
         est.network_ = est._build(est.output_shape_)
-        est.network_.load_state_dict(torch.load(weights_path, weights_only=True))
+        state = torch.load(weights_path, weights_only=True)
+        est.network_.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
         est.network_.eval()
         est.name_ = stem.name
         return est

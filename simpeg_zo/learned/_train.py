@@ -253,5 +253,5 @@ def train_general(
         est.recipe_ = {"dataset": config.to_dict(), "train_samples": int(n_train), "validation_samples": n_val}
     est.calibrate_spread(*validation)
     out.parent.mkdir(parents=True, exist_ok=True)
-    est.save(out)
+    est.save(out, half=len(fitted) > 1)  # an ensemble's weights in float16 (half the file)
     return est
