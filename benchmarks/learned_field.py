@@ -62,7 +62,7 @@ def _run(profile, method, limit, network):
         "history": [{"chi2": float(h["chi2"]), "seconds": float(h["seconds"])} for h in result.history],
         "n_data": int(profile.n_data) if hasattr(profile, "n_data") else None,
     }
-    for key in ("inference_seconds", "network"):
+    for key in ("inference_seconds", "network", "start"):
         if key in result.extra:
             entry[key] = result.extra[key]
     if "spread_log10" in result.extra:

@@ -264,3 +264,32 @@ def test_cli_makes_and_trains_a_survey_neutral_ensemble(tmp_path, capsys):
     net = ResNetInverter.load(out)
     assert net.members == 2 and net.normalised_ and net.spread_scale_ > 0
     assert main(["train", data, out + "2", "--init", out, "-q"]) == 2  # --init is for a survey's own set
+
+
+def test_learned_starts_measure_steps_along_the_networks_correction(tmp_path):
+    """cnn-gn and cnn-zo start from the best-fitting of the network's section,
+    half its correction and the Bostick section it corrects (three forward
+    solves, counted); cnn alone is the network's section."""
+    from simpeg_zo.learned import ResNetInverter, run_learned
+
+    rng = np.random.default_rng(1)
+    grid = NormalisedGrid(n_columns=16, n_rows=16).to_dict()
+    net = ResNetInverter(epochs=1, batch_size=4, n_classes=10, log10_range=(-2.0, 2.0), mirror_average=False)
+    net.fit(rng.standard_normal((8, 8, 16, 16)), 0.5 * rng.standard_normal((8, 16, 16)), grid=grid)
+    net.save(tmp_path / "net")
+    profile = build_profile(np.linspace(0.0, 2000.0, 6), np.geomspace(300.0, 1.0, 5), resistivity_range=(10, 1000))
+    depth = profile.cell_depths
+    profile.set_data(
+        profile.dpred(profile.model_from_resistivity(np.where(depth < 400.0, 100.0, 20.0))),
+        relative_error=0.05,
+        phase_error_degrees=1.43,
+    )
+    alone = run_learned(profile, "cnn", estimator=tmp_path / "net")
+    assert "start" not in alone.extra and alone.extra["spread_log10"].shape == alone.model.shape
+    zo = run_learned(profile, "cnn-zo", estimator=tmp_path / "net", max_iter=1)
+    start = zo.extra["start"]
+    assert set(start["chi2"]) == {"1.0", "0.5", "0.0"}
+    assert start["chi2"][str(start["step"])] == min(start["chi2"].values())
+    assert start["chi2"]["1.0"] == pytest.approx(alone.chi2, rel=1e-6)
+    assert zo.history[0]["chi2"] == pytest.approx(min(start["chi2"].values()), rel=1e-6)
+    assert zo.forward_solves >= 3 + 1

@@ -148,22 +148,34 @@ def _shipped(name):
 
 
 def _load(estimator):
-    """The network of ``estimator`` loaded; ``None`` (every shipped network loaded) for the serving one."""
+    """The network of ``estimator`` loaded; ``None`` (every shipped network loaded) for the serving one.
+
+    Each network runs once on zeros here, so the first profile's inference
+    time is not torch's one-time set-up.
+    """
     if estimator is not None:
-        return _estimator(estimator)
+        return _warm(_estimator(estimator))
     for name in shipped_networks():
-        _shipped(name)
+        _warm(_shipped(name))
     return None
 
 
+def _warm(est):
+    if not getattr(est, "_warm", False):
+        est.predict_proba(np.zeros((1, est.in_channels_, *est.input_shape_)))
+        est._warm = True
+    return est
+
+
 def _predict(layout, est):
-    """``(model, seconds, network, spread)``: the network's model of a layout's data.
+    """``(model, seconds, network, spread, base)``: the network's model of a layout's data.
 
     ``est``: a loaded network, or ``None`` for the shipped network that
     serves the data (see :func:`_load`). ``seconds`` covers resampling, the
     network and the interpolation onto the cells. ``spread``: per cell, one
     standard deviation of log10 resistivity (a survey-neutral network's
-    calibrated ensemble spread), or None.
+    calibrated ensemble spread), or None. ``base``: the model of the Bostick
+    section the survey-neutral network corrects, or None.
     """
     t0 = time.perf_counter()
     sections, freqs, stations = sections_from_layout(layout, both_modes=False)
@@ -173,7 +185,7 @@ def _predict(layout, est):
     else:
         x = _network_input(est, sections, freqs, stations, elevations)
     geo = layout.geometry
-    spread = None
+    spread = base = None
     if est.normalised_:
         from ._normalised import BOSTICK, NormalisedGrid, normalised_to_cells
 
@@ -183,6 +195,10 @@ def _predict(layout, est):
         section = x[BOSTICK] + mean[0] + np.log10(rho_ref)
         cells = normalised_to_cells(grid, section, geo.cell_x, geo.cell_depth, geo.station_x)
         spread = normalised_to_cells(grid, std[0], geo.cell_x, geo.cell_depth, geo.station_x)
+        base_cells = normalised_to_cells(
+            grid, x[BOSTICK] + np.log10(rho_ref), geo.cell_x, geo.cell_depth, geo.station_x
+        )
+        base = -layout.log_sigma_sign * np.log(10.0) * base_cells
     else:
         grid = est.grid_
         log10_rho = est.predict(x[None])[0]
@@ -190,7 +206,7 @@ def _predict(layout, est):
             log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x
         )
     model = -layout.log_sigma_sign * np.log(10.0) * cells
-    return model, time.perf_counter() - t0, est, spread
+    return model, time.perf_counter() - t0, est, spread, base
 
 
 def cnn_model(
@@ -222,7 +238,7 @@ def cnn_model(
     (n_active,) numpy.ndarray
         SimPEG model (log conductivity, or log resistivity for ``rhoMap``).
     """
-    model, seconds, _, _ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
+    model, seconds, _, _, _ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
     return (model, seconds) if return_seconds else model
 
 
@@ -309,6 +325,29 @@ class LearnedInversion(inversion.BaseInversion):
         return self.invProb.model
 
 
+#: Steps along the survey-neutral network's correction of the Bostick section
+#: that ``cnn-gn`` and ``cnn-zo`` measure before they start.
+START_STEPS = (1.0, 0.5, 0.0)
+
+
+def _measured_start(profile, model, base):
+    """The start of ``cnn-gn``/``cnn-zo``: the best-fitting step along the network's correction.
+
+    ``base + s (model - base)`` for ``s`` in :data:`START_STEPS` (the
+    network's section, half its correction, the Bostick section it
+    corrects), one forward solve each; the lowest chi2 wins.
+    """
+    chi2 = {}
+    for s in START_STEPS:
+        chi2[s] = float(profile.chi2(profile.dpred(base + s * (model - base))))
+    best = min(chi2, key=chi2.get)
+    return base + best * (model - base), {
+        "step": best,
+        "chi2": {str(k): v for k, v in chi2.items()},
+        "forward_solves": len(chi2),
+    }
+
+
 def run_learned(
     profile: Profile,
     method: str = "cnn",
@@ -328,7 +367,10 @@ def run_learned(
         for a survey's own network.
     method : {"cnn", "cnn-gn", "cnn-zo", "cnn-zo1"}
         The network alone, or Gauss-Newton / the default Zohdy-Oldenburg
-        from its model (GN also uses it as the reference model);
+        from its model (GN also uses it as the reference model; with the
+        survey-neutral network, the model is the best-fitting of its
+        section, half its correction and the Bostick section it corrects,
+        three forward solves, in ``extra["start"]``);
         ``cnn-zo1``: one Zohdy-Oldenburg correction (with phase, no
         subspace stage, no step shortening) of the network's model, two
         forward solves in all (the network's model and the corrected one,
@@ -349,7 +391,11 @@ def run_learned(
         raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
     loaded = _load(estimator)
     t0 = time.perf_counter()
-    model, seconds, est, spread = _predict(layout_from_misfit(profile.data_misfit()), loaded)
+    model, seconds, est, spread, base = _predict(layout_from_misfit(profile.data_misfit()), loaded)
+    start = {}
+    if method in ("cnn-gn", "cnn-zo") and base is not None:
+        model, start = _measured_start(profile, model, base)
+    before = time.perf_counter() - t0  # the network and the start's forward solves
     if method == "cnn":
         wall = time.perf_counter() - t0
         dpred = profile.dpred(model)
@@ -394,11 +440,17 @@ def run_learned(
             method_name=method,
             **zo_options,
         )
-        result.wall_seconds += seconds
+        result.wall_seconds += before
         for h in result.history:
-            h["seconds"] += seconds
+            h["seconds"] += before
+    if start:  # the start's forward solves count
+        result.forward_solves += start["forward_solves"]
+        for h in result.history:
+            h["forward_solves"] = h.get("forward_solves", 0) + start["forward_solves"]
     result.extra["inference_seconds"] = seconds
     result.extra["network"] = getattr(est, "name_", None)
+    if start:
+        result.extra["start"] = start
     if spread is not None:
         result.extra["spread_log10"] = spread  # the network's section: one standard deviation per cell
     return result
