@@ -27,7 +27,7 @@ LOSS_NAMES = ("dice", "cross-entropy", "dice+cross-entropy", "dice+regression", 
 def _cmd_dataset(args):
     import pathlib
 
-    from .learned import DatasetConfig, produce_dataset
+    from .learned import DatasetConfig
 
     check_output_dir("out", args.out)
     if args.survey == "general":
@@ -72,6 +72,26 @@ def _cmd_dataset(args):
         f"{config.stations.size} to {config.depth_edges[-1]:.0f} m; {args.train} train + "
         f"{args.test} held-out samples into {args.out}"
     )
+    return _produce(args, config)
+
+
+def _general_dataset(args):
+    from .learned import GeneralConfig
+
+    config = GeneralConfig(seed=args.seed, shard_size=args.shard_size)
+    print(
+        f"training set of random surveys for the survey-neutral network: {args.train} train + {args.test} "
+        f"held-out samples into {args.out}"
+    )
+    return _produce(args, config)
+
+
+def _produce(args, config):
+    """Produce (or resume) the set of ``config`` as the ``dataset`` command's arguments say."""
+    import pathlib
+
+    from .learned import produce_dataset
+
     try:
         summary = produce_dataset(
             pathlib.Path(args.out),
@@ -89,36 +109,6 @@ def _cmd_dataset(args):
         f"{summary['samples']} samples simulated in {summary['seconds']:.0f} s on {summary['workers']} "
         f"worker(s): {summary['samples_per_minute_per_worker']:.1f} samples per minute per worker"
         f" ({summary['skipped']} already on disk)"
-    )
-    return 0
-
-
-def _general_dataset(args):
-    import pathlib
-
-    from .learned import GeneralConfig, produce_dataset
-
-    config = GeneralConfig(seed=args.seed, shard_size=args.shard_size)
-    print(
-        f"training set of random surveys for the survey-neutral network: {args.train} train + {args.test} "
-        f"held-out samples into {args.out}"
-    )
-    try:
-        summary = produce_dataset(
-            pathlib.Path(args.out),
-            config,
-            train=args.train,
-            test=args.test,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=args.verbosity >= 0,
-            solver=check_solver(args.solver),
-        )
-    except (ValueError, ImportError) as err:
-        raise UserError(str(err)) from None
-    print(
-        f"{summary['samples']} samples simulated in {summary['seconds']:.0f} s on {summary['workers']} "
-        f"worker(s) ({summary['skipped']} already on disk)"
     )
     return 0
 

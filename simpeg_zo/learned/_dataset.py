@@ -217,11 +217,7 @@ class DatasetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> DatasetConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown dataset configuration keys: {sorted(unknown)}")
-        return cls(**{**LEGACY, **d})
+        return cls(**{**LEGACY, **known_keys(cls, d)})
 
     def sample(self, split: str, index: int, solver: str = "auto") -> dict:
         return simulate_sample(self, split, index, solver=solver)
@@ -235,6 +231,14 @@ class DatasetConfig:
             "noisy": np.array([s["noisy"] for s in samples]),
             "params": np.array([s["params"] for s in samples]),
         }
+
+
+def known_keys(cls, d: dict) -> dict:
+    """``d``, after checking that its keys are fields of the configuration class ``cls``."""
+    unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown dataset configuration keys: {sorted(unknown)}")
+    return d
 
 
 def config_from_dict(d: dict):
@@ -515,8 +519,13 @@ class Dataset:
         return [p["family"] for p in self.params]
 
 
-def load_dataset(directory: str | os.PathLike, split: str = "train") -> Dataset:
-    """Load every complete shard of one split of a produced training set."""
+def read_split(directory: str | os.PathLike, split: str, keys, kind: type, other: str):
+    """``(config, arrays)``: the manifest and every complete shard of one split.
+
+    ``keys``: the arrays to read (``indices`` is added), concatenated over
+    the shards in order. ``kind``: the configuration class the set must
+    have; ``other``: the loader to name when it has the other one.
+    """
     directory = pathlib.Path(directory)
     manifest = directory / MANIFEST
     if not manifest.exists():
@@ -524,16 +533,27 @@ def load_dataset(directory: str | os.PathLike, split: str = "train") -> Dataset:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
     config = config_from_dict(json.loads(manifest.read_text())["config"])
-    if not isinstance(config, DatasetConfig):
-        raise ValueError(f"{directory}: a set of random surveys; load it with simpeg_zo.learned.load_general")
-    parts = {k: [] for k in ("indices", "data", "labels", "elevations", "noisy", "params")}
+    if not isinstance(config, kind):
+        raise ValueError(f"{directory}: {other}")
+    parts = {k: [] for k in ("indices", *keys)}
     for path in sorted((directory / split).glob("shard-*.npz")):
         with np.load(path) as f:
             for k in parts:
                 parts[k].append(f[k])
     if not parts["indices"]:
         raise FileNotFoundError(f"{directory / split}: no shards")
-    arrays = {k: np.concatenate(v) for k, v in parts.items()}
+    return config, {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def load_dataset(directory: str | os.PathLike, split: str = "train") -> Dataset:
+    """Load every complete shard of one split of a produced training set."""
+    config, arrays = read_split(
+        directory,
+        split,
+        ("data", "labels", "elevations", "noisy", "params"),
+        DatasetConfig,
+        "a set of random surveys; load it with simpeg_zo.learned.load_general",
+    )
     return Dataset(
         config=config,
         data=arrays["data"].astype(np.float64),

@@ -244,11 +244,9 @@ class GeneralConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneralConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown dataset configuration keys: {sorted(unknown)}")
-        return cls(**d)
+        from ._dataset import known_keys
+
+        return cls(**known_keys(cls, d))
 
     def sample(self, split: str, index: int, solver: str = "auto") -> dict:
         return simulate_general_sample(self, split, index, solver=solver)
@@ -397,24 +395,12 @@ def load_general(directory, split: str = "train") -> tuple[GeneralConfig, dict]:
     ``arrays`` holds the keys of :meth:`GeneralConfig.shard_arrays` and
     ``indices``, concatenated over the shards in order.
     """
-    import pathlib
+    from ._dataset import read_split
 
-    from ._dataset import MANIFEST, SPLITS, config_from_dict
-
-    directory = pathlib.Path(directory)
-    manifest = directory / MANIFEST
-    if not manifest.exists():
-        raise FileNotFoundError(f"{directory}: no {MANIFEST}; not a simpeg-zo dataset folder")
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-    config = config_from_dict(json.loads(manifest.read_text())["config"])
-    if not isinstance(config, GeneralConfig):
-        raise ValueError(f"{directory}: a set for one survey; load it with simpeg_zo.learned.load_dataset")
-    parts: dict = {}
-    for path in sorted((directory / split).glob("shard-*.npz")):
-        with np.load(path) as f:
-            for k in ("indices", "data", "frequencies", "stations", "elevations", "labels", "noisy", "params"):
-                parts.setdefault(k, []).append(f[k])
-    if not parts:
-        raise FileNotFoundError(f"{directory / split}: no shards")
-    return config, {k: np.concatenate(v) for k, v in parts.items()}
+    return read_split(
+        directory,
+        split,
+        ("data", "frequencies", "stations", "elevations", "labels", "noisy", "params"),
+        GeneralConfig,
+        "a set for one survey; load it with simpeg_zo.learned.load_dataset",
+    )

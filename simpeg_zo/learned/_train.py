@@ -29,6 +29,21 @@ def dataset_arrays(
     return pseudo_sections(ds.data[:n]), ds.labels[:n], ds
 
 
+def _validation_split(X, y, directory, validation_samples, limit, *, minimum):
+    """``(X, y, validation, n_train, n_val)``: the last samples set aside, the first ``limit`` kept."""
+    n_val = int(validation_samples)
+    if n_val < minimum or n_val >= X.shape[0]:
+        raise ValueError(
+            f"validation_samples must be between {minimum} and {X.shape[0] - 1} (the training split of "
+            f"{directory} has {X.shape[0]} samples), got {validation_samples}"
+        )
+    n_train = X.shape[0] - n_val
+    if limit is not None:
+        n_train = min(int(limit), n_train)
+    validation = (X[-n_val:], y[-n_val:]) if n_val else None
+    return X[:n_train], y[:n_train], validation, n_train, n_val
+
+
 def train_network(
     directory: str | os.PathLike,
     out: str | os.PathLike,
@@ -85,17 +100,7 @@ def train_network(
         params.setdefault("mirror_average", False)
     else:
         X, y, ds = dataset_arrays(directory, "train")
-    n_val = int(validation_samples)
-    if n_val < 0 or n_val >= X.shape[0]:
-        raise ValueError(
-            f"validation_samples must be between 0 and {X.shape[0] - 1} (the training split of "
-            f"{directory} has {X.shape[0]} samples), got {validation_samples}"
-        )
-    n_train = X.shape[0] - n_val
-    if limit is not None:
-        n_train = min(int(limit), n_train)
-    validation = (X[-n_val:], y[-n_val:]) if n_val else None
-    X, y = X[:n_train], y[:n_train]
+    X, y, validation, n_train, n_val = _validation_split(X, y, directory, validation_samples, limit, minimum=0)
     params.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{out.name}.ckpt"))
     if "log10_range" not in params and "n_classes" not in params and ds.config.perturbation >= HALF:
         # the training values fill the range: classes centred on steps and midpoints
@@ -210,17 +215,7 @@ def train_general(
         raise ValueError(f"member must be between 0 and {int(members) - 1}, got {member}")
     out = pathlib.Path(out)
     X, y, config, arrays = general_training_arrays(directory, "train")
-    n_val = int(validation_samples)
-    if n_val < 1 or n_val >= X.shape[0]:
-        raise ValueError(
-            f"validation_samples must be between 1 and {X.shape[0] - 1} (the training split of "
-            f"{directory} has {X.shape[0]} samples), got {validation_samples}"
-        )
-    n_train = X.shape[0] - n_val
-    if limit is not None:
-        n_train = min(int(limit), n_train)
-    validation = (X[-n_val:], y[-n_val:])
-    Xt, yt = X[:n_train], y[:n_train]
+    Xt, yt, validation, n_train, n_val = _validation_split(X, y, directory, validation_samples, limit, minimum=1)
     params.setdefault("log10_range", GENERAL_LOG10_RANGE)
     params.setdefault("n_classes", GENERAL_N_CLASSES)
     params.setdefault("loss", "dice+regression")
