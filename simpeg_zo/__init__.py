@@ -87,7 +87,7 @@ from ._methods import METHODS, run_method
 from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_dataframe
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from ._optimizer import ZohdyOldenburg
-from ._profile import MODES, Profile, build_profile
+from ._profile import MODES, Profile, Simulation2DElectricField, Simulation2DMagneticField, build_profile
 from ._runs import (
     GN_SETTINGS,
     LOG_CONDUCTIVITY_BOUNDS,
@@ -100,6 +100,7 @@ from ._screen import screen_soundings, weidelt_phase
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
 from ._synthetic import paint_model, synthetic_profile
+from ._tipper import Tipper
 from ._zo import depth_update, phase_log_correction, resistivity_update
 from .learned import CNNStartingModel, LearnedInversion
 
@@ -134,7 +135,10 @@ __all__ = [
     "MODES",
     "ModelSpec",
     "Profile",
+    "Simulation2DElectricField",
+    "Simulation2DMagneticField",
     "SpecError",
+    "Tipper",
     "ZohdyOldenburg",
     "bostick_depth",
     "bostick_model",

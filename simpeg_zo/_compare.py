@@ -45,7 +45,10 @@ def core_region(profile: Profile) -> tuple[NDArray[np.bool_], dict]:
     depth = profile.cell_depths
     length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
     rho = np.concatenate(
-        [profile.observed(mode)["apparent_resistivity"][np.argmin(profile.frequencies)] for mode in profile.data]
+        [
+            profile.observed(mode)["apparent_resistivity"][np.argmin(profile.frequencies)]
+            for mode in profile.impedance_modes
+        ]
     )
     rho = rho[np.isfinite(rho) & (rho > 0)]
     deep = float(np.median(bostick_depth(rho, profile.frequencies.min()))) if rho.size else length

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._methods import METHODS, run_method
-from ._profile import Profile
+from ._profile import COMPONENTS, Profile
 from ._runs import InversionResult
 from ._sections import profile_residuals
 from .learned import LEARNED_METHODS
@@ -77,17 +77,22 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
     dict
         ``{"stations": [...], "frequencies": [...]}``: one row per station
         (per frequency) with ``n`` and ``rms`` for all data and per mode and
-        component (``TE_rho``, ``TE_phase``, ...).
+        component (``TE_rho``, ``TE_phase``, ``TM_rho``, ``TM_phase``,
+        ``TIP_real``, ``TIP_imag``).
     """
     # squared normalised residuals, (n_frequencies, n_stations) per mode and component
     r2 = {mode: {k: r**2 for k, r in parts.items()} for mode, parts in profile_residuals(profile, dpred).items()}
     names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
-    comps = (("rho", "apparent_resistivity"), ("phase", "phase"))
+    comps = {
+        "TE": (("rho", "apparent_resistivity"), ("phase", "phase")),
+        "TM": (("rho", "apparent_resistivity"), ("phase", "phase")),
+        "TIP": (("real", "real"), ("imag", "imag")),
+    }
 
     def row(select):
         out, allv = {}, []
         for mode in profile.modes:
-            for short, key in comps:
+            for short, key in comps[mode]:
                 v = select(r2[mode][key])
                 allv.append(np.ravel(v))
                 out[f"{mode}_{short}"], _ = _rms(v)
@@ -186,28 +191,24 @@ def _write_csv(path, rows):
 def _predicted_rows(profile, dpred):
     names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
     rows = []
+    # TE/TM rows fill rho_* and phase_*, tipper rows (mode TIP) tzx_real_*
+    # and tzx_imag_*: one set of columns for every row
+    columns = {"apparent_resistivity": "rho", "phase": "phase", "real": "tzx_real", "imag": "tzx_imag"}
+    shown = [c for c in columns if any(c in COMPONENTS[m] for m in profile.data)]
     for mode, d in profile.data.items():
         obs = profile.split(d.dobs, mode)
         std = profile.split(d.standard_deviation, mode)
         pred = profile.split(dpred[mode], mode)
         for j, f in enumerate(profile.frequencies):
             for i, n in enumerate(names):
-                ok_r = np.isfinite(std["apparent_resistivity"][j, i])
-                ok_p = np.isfinite(std["phase"][j, i])
-                rows.append(
-                    {
-                        "station": n,
-                        "along_m": float(profile.stations[i]),
-                        "mode": mode,
-                        "frequency_hz": float(f),
-                        "rho_obs": float(obs["apparent_resistivity"][j, i]) if ok_r else None,
-                        "rho_std": float(std["apparent_resistivity"][j, i]) if ok_r else None,
-                        "rho_pred": float(pred["apparent_resistivity"][j, i]),
-                        "phase_obs": float(obs["phase"][j, i]) if ok_p else None,
-                        "phase_std": float(std["phase"][j, i]) if ok_p else None,
-                        "phase_pred": float(pred["phase"][j, i]),
-                    }
-                )
+                row = {"station": n, "along_m": float(profile.stations[i]), "mode": mode, "frequency_hz": float(f)}
+                for key in shown:
+                    short = columns[key]
+                    ok = key in obs and np.isfinite(std[key][j, i])
+                    row[f"{short}_obs"] = float(obs[key][j, i]) if ok else None
+                    row[f"{short}_std"] = float(std[key][j, i]) if ok else None
+                    row[f"{short}_pred"] = float(pred[key][j, i]) if key in pred else None
+                rows.append(row)
     return rows
 
 

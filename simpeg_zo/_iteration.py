@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._soundings import SoundingLayout, sounding_state
+from ._soundings import GROUPS_PER_BAND, SoundingLayout, sounding_state
 from ._subspace import gradient_direction, lateral_windows
 from ._zo import (
     apply_smoother,
@@ -309,8 +309,8 @@ def misfit_gradient_directions(
         if gradient_windows > 1 and gradients:
             # each mode's whole misfit gradient, in lateral windows
             hats = lateral_windows(geom.cell_x, geom.station_x, gradient_windows)
-            for mode in (0, 1):
-                parts = [gradients[label] for label in gradients if (label % 4) // 2 == mode]
+            for mode in (0, 1, 2):
+                parts = [gradients[label] for label in gradients if (label % GROUPS_PER_BAND) // 2 == mode]
                 if parts:
                     directions.extend((direction(np.sum(parts, axis=0))[:, None] * hats).T)
     return directions

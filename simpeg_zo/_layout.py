@@ -14,7 +14,8 @@ from simpeg import maps
 from simpeg.electromagnetics import natural_source as nsem
 
 from ._mesh import cell_depths, is_tensor_mesh
-from ._soundings import SoundingLayout, sounding_state  # noqa: F401  (re-exported)
+from ._soundings import GROUPS_PER_BAND, SoundingLayout, sounding_state  # noqa: F401  (re-exported)
+from ._tipper import is_tipper
 from ._zo import ColumnGeometry, level_rows
 
 _APP_RES = {"apparent_resistivity", "app_res"}
@@ -110,6 +111,12 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         pos = offset
         for src in sim.survey.source_list:
             for rx in src.receiver_list:
+                if is_tipper(rx):
+                    # the tipper enters the misfit and its gradients, not the soundings
+                    groups.append(np.full(rx.nD, 4 + (rx.component == "imag"), dtype=int))
+                    data_frequency.append(np.full(rx.nD, float(src.frequency)))
+                    pos += rx.nD
+                    continue
                 mode = _mode_of(sim, rx.orientation)
                 loc = np.asarray(getattr(rx, "locations_e", rx.locations), dtype=float)
                 x = loc[:, 0]

@@ -24,7 +24,7 @@ from simpeg.optimization import IterationPrinters, Minimize
 from . import _driver
 from ._forward import EngineEvaluator, ForwardEngine, _boundary_parameters
 from ._iteration import CorrectionSettings, frequency_bands, station_spacing
-from ._layout import layout_from_misfit, misfit_simulations
+from ._layout import GROUPS_PER_BAND, layout_from_misfit, misfit_simulations
 from ._roughness import RegularizationRoughness, roughness
 from ._static import DEFAULT_SHIFT_PRIOR
 from ._zo import depth_scaled_smoother, row_smoother
@@ -383,7 +383,7 @@ class ZohdyOldenburg(Minimize):
         n_data = max(layout.n_data, 1)
         self.startup(x0)
         problem = self._problem(layout, self.xc, n_data)
-        groups = layout.groups + 4 * frequency_bands(layout.data_frequency, self.subspace_bands)
+        groups = layout.groups + GROUPS_PER_BAND * frequency_bands(layout.data_frequency, self.subspace_bands)
         engine = ForwardEngine(misfit_simulations(inv.dmisfit), workers=self.workers, scheduler=self.scheduler)
         self.forward_solves = 0
         self.history, self.stop_reason, self.stage, self.smoothing_steps_taken = [], "", "zo", 0

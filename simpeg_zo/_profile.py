@@ -24,12 +24,13 @@ from ._mesh import (
     receiver_locations,
 )
 from ._solvers import default_solver, get_solver, solver_name
+from ._tipper import Tipper, is_tipper
 
 if TYPE_CHECKING:
     from pymatsolver.solvers import Base as SolverBase
     from simpeg.objective_function import BaseObjectiveFunction
 
-__all__ = ["Profile", "build_profile", "MODES", "default_solver"]
+__all__ = ["Profile", "build_profile", "MODES", "IMPEDANCE_MODES", "default_solver"]
 
 
 class _JtJDiagonal:
@@ -54,7 +55,25 @@ class _JtJDiagonal:
 
 
 class Simulation2DMagneticField(_JtJDiagonal, nsem.simulation.Simulation2DMagneticField):
-    """SimPEG's TE simulation (``Simulation2DMagneticField``) with ``getJtJdiag``."""
+    """SimPEG's TE simulation (``Simulation2DMagneticField``) with ``getJtJdiag`` and tippers.
+
+    Takes :class:`simpeg_zo.Tipper` receivers (``orientation="zx"``) beside
+    the ``"yx"`` impedances, as SimPEG 0.26's class does; SimPEG 0.25's
+    refuses them.
+    """
+
+    def __init__(self, mesh, survey=None, **kwargs):
+        if survey is None or not any(is_tipper(rx) for src in survey.source_list for rx in src.receiver_list):
+            super().__init__(mesh, survey=survey, **kwargs)
+            return
+        others = {rx.orientation for src in survey.source_list for rx in src.receiver_list if not is_tipper(rx)}
+        if others - {"yx"}:
+            raise TypeError("Simulation2DMagneticField takes 'yx' impedances and 'zx' tippers only")
+        # SimPEG 0.25 checks every receiver's orientation: build on a survey
+        # of the same frequencies without receivers, then take the real one
+        bare = nsem.Survey([nsem.sources.Planewave([], frequency=f) for f in survey.frequencies])
+        super().__init__(mesh, survey=bare, **kwargs)
+        self.survey = survey
 
 
 class Simulation2DElectricField(_JtJDiagonal, nsem.simulation.Simulation2DElectricField):
@@ -65,7 +84,19 @@ class Simulation2DElectricField(_JtJDiagonal, nsem.simulation.Simulation2DElectr
 MODES = {
     "TE": (Simulation2DMagneticField, "yx"),
     "TM": (Simulation2DElectricField, "xy"),
+    "TIP": (Simulation2DMagneticField, "zx"),
 }
+#: The modes whose data are impedances (apparent resistivity and phase).
+IMPEDANCE_MODES = ("TE", "TM")
+#: Data components of each mode, in the order of a frequency's data.
+COMPONENTS = {
+    "TE": ("apparent_resistivity", "phase"),
+    "TM": ("apparent_resistivity", "phase"),
+    "TIP": ("real", "imag"),
+}
+#: Default absolute standard deviation of the tipper's real and imaginary
+#: parts (the floor practitioners set, 0.02-0.03).
+TIPPER_ERROR = 0.02
 #: Conductivity of the air cells (S/m). SimPEG's TE system carries the air
 #: resistivity in its curl-curl term; with 1e-8 S/m the TE matrix over rugged
 #: topography is so ill-conditioned that low-frequency TE apparent
@@ -81,12 +112,14 @@ def _normalise_modes(modes):
     for mode in modes:
         key = str(mode).upper()
         if key not in MODES:
-            raise ValueError(f"mode must be 'TE' or 'TM', got {mode!r}")
+            raise ValueError(f"mode must be 'TE', 'TM' or 'TIP', got {mode!r}")
         if key in out:
             raise ValueError(f"mode {key} given twice")
         out.append(key)
     if not out:
         raise ValueError("at least one mode is needed")
+    if set(out) == {"TIP"}:
+        raise ValueError("the tipper (TIP) needs TE or TM beside it")
     return tuple(m for m in MODES if m in out)
 
 
@@ -111,10 +144,12 @@ class Profile:
     frequencies : (n_frequencies,) numpy.ndarray
         Frequencies (Hz), in survey order.
     modes : tuple of str
-        ``"TE"`` and/or ``"TM"``.
+        ``"TE"`` and/or ``"TM"``, and ``"TIP"`` for the tipper.
     simulations : dict
         SimPEG simulation per mode (TE: ``Simulation2DMagneticField`` with
-        ``"yx"`` receivers; TM: ``Simulation2DElectricField`` with ``"xy"``).
+        ``"yx"`` receivers; TM: ``Simulation2DElectricField`` with ``"xy"``;
+        TIP: ``Simulation2DMagneticField`` with :class:`~simpeg_zo.Tipper`
+        ``"zx"`` receivers, real and imaginary parts).
     data : dict
         :class:`simpeg.data.Data` per mode, once observed data are set.
     """
@@ -155,6 +190,11 @@ class Profile:
         """Number of data with a finite standard deviation, all modes."""
         return int(sum(np.isfinite(d.standard_deviation).sum() for d in self.data.values()))
 
+    @property
+    def impedance_modes(self) -> tuple:
+        """The modes with impedance data (``"TE"``, ``"TM"``), without the tipper."""
+        return tuple(m for m in self.modes if m in IMPEDANCE_MODES)
+
     def surveys(self) -> dict:
         """SimPEG survey per mode."""
         return {mode: sim.survey for mode, sim in self.simulations.items()}
@@ -194,13 +234,15 @@ class Profile:
         deviation, left out).
         """
         if resistivity is None:
-            rho = np.concatenate([self.observed(mode)["apparent_resistivity"].ravel() for mode in self.data])
+            rho = np.concatenate(
+                [self.observed(mode)["apparent_resistivity"].ravel() for mode in self.data if mode in IMPEDANCE_MODES]
+            )
             rho = rho[np.isfinite(rho) & (rho > 0)]
             resistivity = float(np.exp(np.mean(np.log(rho)))) if rho.size else 100.0
         return self.model_from_resistivity(resistivity)
 
     def observed(self, mode: str) -> dict:
-        """Observed ``apparent_resistivity`` and ``phase`` of one mode.
+        """Observed ``apparent_resistivity`` and ``phase`` of one mode (``real``, ``imag`` of TIP).
 
         ``(n_frequencies, n_stations)`` arrays, NaN where a datum was dropped
         (infinite standard deviation).
@@ -256,16 +298,18 @@ class Profile:
         return {mode: forward_dpred(sim, model) for mode, sim in self.simulations.items()}
 
     def split(self, vector: ArrayLike, mode: str) -> dict:
-        """Split one mode's data vector into apparent resistivity and phase.
+        """Split one mode's data vector into its components.
 
         ``(n_frequencies, n_stations)`` arrays ``"apparent_resistivity"`` and
-        ``"phase"`` (degrees).
+        ``"phase"`` (degrees) for TE and TM, ``"real"`` and ``"imag"`` (the
+        tipper's parts) for TIP.
         """
         v = np.asarray(vector, dtype=float).reshape(self.n_frequencies, 2, self.n_stations)
-        return {"apparent_resistivity": v[:, 0, :], "phase": v[:, 1, :]}
+        first, second = COMPONENTS[mode]
+        return {first: v[:, 0, :], second: v[:, 1, :]}
 
     def join(self, apparent_resistivity: ArrayLike, phase: ArrayLike) -> NDArray[np.float64]:
-        """Inverse of :meth:`split`."""
+        """Inverse of :meth:`split` (the two components in order, for any mode)."""
         shape = (self.n_frequencies, self.n_stations)
         rho = np.broadcast_to(apparent_resistivity, shape)
         phi = np.broadcast_to(phase, shape)
@@ -278,6 +322,7 @@ class Profile:
         relative_error: float,
         phase_error_degrees: float,
         floor: dict | None = None,
+        tipper_error: float = TIPPER_ERROR,
     ) -> Profile:
         """Attach observed data with standard deviations.
 
@@ -293,17 +338,25 @@ class Profile:
         floor : dict, optional
             Per mode, a standard-deviation vector; the larger of it and the
             relative/absolute errors is used (field data with variances).
+        tipper_error : float
+            Absolute standard deviation of the tipper's real and imaginary
+            parts (TIP; the floor where ``floor`` gives variances).
         """
         if relative_error <= 0 or phase_error_degrees <= 0:
             raise ValueError("standard deviations must be > 0")
+        if "TIP" in self.modes and not (np.isfinite(tipper_error) and tipper_error > 0):
+            raise ValueError(f"tipper_error must be > 0, got {tipper_error}")
         self.data = {}
         for mode in self.modes:
             d = np.asarray(dobs[mode], dtype=float)
-            parts = self.split(d, mode)
-            std = self.join(
-                relative_error * np.abs(parts["apparent_resistivity"]),
-                np.full_like(parts["phase"], phase_error_degrees),
-            )
+            if mode == "TIP":
+                std = np.full(d.shape, float(tipper_error))
+            else:
+                parts = self.split(d, mode)
+                std = self.join(
+                    relative_error * np.abs(parts["apparent_resistivity"]),
+                    np.full_like(parts["phase"], phase_error_degrees),
+                )
             if floor is not None and mode in floor:
                 std = np.maximum(std, floor[mode])
             missing = ~np.isfinite(d)
@@ -338,6 +391,8 @@ class Profile:
         """The RMS relative error of apparent resistivity in percent."""
         num, n = 0.0, 0
         for mode, d in self.data.items():
+            if mode not in IMPEDANCE_MODES:
+                continue
             obs = self.split(d.dobs, mode)["apparent_resistivity"]
             ok = np.isfinite(self.split(d.standard_deviation, mode)["apparent_resistivity"])
             pred = self.split(dpred[mode], mode)["apparent_resistivity"]
@@ -370,7 +425,8 @@ def build_profile(
     frequencies : (n_frequencies,) array_like
         Frequencies (Hz), all positive.
     modes : sequence of str
-        ``"TE"``, ``"TM"`` or both.
+        ``"TE"``, ``"TM"`` or both, and ``"TIP"`` for the tipper (``Tzx``
+        of the TE mode, its own simulation).
     elevation : callable or (n_stations,) array_like, optional
         Ground elevation: a function of x, or values at the stations
         (linear in between, constant beyond). Flat at 0 when omitted.
@@ -462,10 +518,12 @@ def build_profile(
     simulations = {}
     for mode in modes:
         cls, orientation = MODES[mode]
-        receivers = [
-            nsem.receivers.Impedance(locations, orientation=orientation, component=c)
-            for c in ("apparent_resistivity", "phase")
-        ]
+        if mode == "TIP":
+            receivers = [Tipper(locations, orientation=orientation, component=c) for c in COMPONENTS[mode]]
+        else:
+            receivers = [
+                nsem.receivers.Impedance(locations, orientation=orientation, component=c) for c in COMPONENTS[mode]
+            ]
         sources = [nsem.sources.Planewave(receivers, frequency=f) for f in frequencies]
         simulations[mode] = cls(
             mesh,

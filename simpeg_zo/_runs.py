@@ -20,7 +20,7 @@ from simpeg import directives, inverse_problem, inversion, optimization, regular
 
 from ._directives import BostickStartingModel
 from ._optimizer import ZohdyOldenburg
-from ._profile import Profile
+from ._profile import IMPEDANCE_MODES, Profile
 
 __all__ = [
     "InversionInterrupted",
@@ -695,6 +695,9 @@ def _apply_static_shifts(profile, result, opt):
     factors = {}
     dpred = {}
     for mode, d in result.dpred.items():
+        if mode not in IMPEDANCE_MODES:  # no static shift on the tipper
+            dpred[mode] = np.asarray(d, dtype=float)
+            continue
         f = np.asarray(opt.static_shifts.get(mode, np.full(xs.size, np.nan)))[column]
         parts = profile.split(np.asarray(d, dtype=float), mode)
         rho = parts["apparent_resistivity"] * np.where(np.isfinite(f), f, 1.0)[None, :]

@@ -126,8 +126,11 @@ def profile_depth_of_investigation(profile: Profile, *, factor: float = 1.0) -> 
     """
     if not profile.data:
         return None
-    rho = np.concatenate([profile.observed(m)["apparent_resistivity"] for m in profile.data], axis=0)
-    freq = np.tile(profile.frequencies, len(profile.data))
+    from ._profile import IMPEDANCE_MODES
+
+    modes = [m for m in profile.data if m in IMPEDANCE_MODES]
+    rho = np.concatenate([profile.observed(m)["apparent_resistivity"] for m in modes], axis=0)
+    freq = np.tile(profile.frequencies, len(modes))
     return depth_of_investigation(rho, freq, factor=factor)
 
 
@@ -144,7 +147,8 @@ def profile_residuals(profile: Profile, dpred: dict) -> dict:
     Returns
     -------
     dict
-        ``{mode: {"apparent_resistivity": r, "phase": r}}``, each ``r`` an
+        ``{mode: {"apparent_resistivity": r, "phase": r}}`` (``"real"``,
+        ``"imag"`` for the tipper), each ``r`` an
         ``(n_frequencies, n_stations)`` array (NaN where a datum was
         dropped).
     """

@@ -20,6 +20,12 @@ from ._zo import ColumnGeometry
 __all__ = ["SoundingLayout", "sounding_state"]
 
 
+#: Data groups per frequency band: TE apparent resistivity (or real part),
+#: TE phase (or imaginary part), the same for TM, then the tipper's real and
+#: imaginary parts.
+GROUPS_PER_BAND = 6
+
+
 @dataclass(frozen=True)
 class SoundingLayout:
     """Soundings of a data misfit and the cells they correct.
@@ -48,7 +54,8 @@ class SoundingLayout:
         Each simulation's part of the stacked data vector.
     groups : (n_data,) numpy.ndarray of int
         Data group of every datum: ``2 * mode + component`` with mode 0 for
-        TE, 1 for TM and component 0 for apparent resistivity, 1 for phase.
+        TE, 1 for TM, 2 for the tipper and component 0 for apparent
+        resistivity (or real part), 1 for phase (or imaginary part).
     data_frequency : (n_data,) numpy.ndarray
         Frequency of every datum.
     grid_shape : tuple of int

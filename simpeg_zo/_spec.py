@@ -32,8 +32,10 @@ __all__ = [
     "preset_path",
 ]
 
-_MODES = ("TE", "TM")
-_DEFAULT_NOISE = {"relative": 0.02, "phase_degrees": 0.57, "seed": 0}
+_MODES = ("TE", "TM", "TIP")
+#: The modes a spec has when it names none.
+_DEFAULT_MODES = ("TE", "TM")
+_DEFAULT_NOISE = {"relative": 0.02, "phase_degrees": 0.57, "seed": 0, "tipper": 0.01}
 _KINDS = {"layers": "layer", "blocks": "block", "polygons": "polygon"}
 _STRUCTURE_KEYS = {
     "layer": ({"top", "resistivity"}, {"bottom"}),
@@ -179,10 +181,12 @@ def _modes(value: Any, source: str, key: str = "survey.modes") -> tuple[str, ...
     seen: list[str] = []
     for i, mode in enumerate(items):
         if not isinstance(mode, str) or mode.upper() not in _MODES:
-            raise _fail(source, f"{key}[{i}]", f"must be 'TE' or 'TM', got {mode!r}")
+            raise _fail(source, f"{key}[{i}]", f"must be 'TE', 'TM' or 'TIP', got {mode!r}")
         if mode.upper() in seen:
             raise _fail(source, f"{key}[{i}]", f"repeats mode {mode.upper()}")
         seen.append(mode.upper())
+    if seen == ["TIP"]:
+        raise _fail(source, key, "the tipper (TIP) needs TE or TM beside it")
     return tuple(m for m in _MODES if m in seen)
 
 
@@ -351,7 +355,8 @@ class ModelSpec:
     frequencies : (n_frequencies,) numpy.ndarray
         Frequencies (Hz), highest first.
     modes : tuple of str
-        Subset of ``("TE", "TM")`` in that order.
+        Subset of ``("TE", "TM", "TIP")`` in that order (TIP: the tipper
+        ``Tzx``, with TE or TM).
     background : float
         Background resistivity (ohm-m).
     structures : tuple of Structure
@@ -359,7 +364,9 @@ class ModelSpec:
     noise_relative, noise_phase_degrees, noise_seed
         Gaussian noise added to simulated data: relative on apparent
         resistivity, absolute in degrees on phase, and the generator seed.
-    error_relative, error_phase_degrees
+    noise_tipper : float
+        Absolute Gaussian noise on the tipper's real and imaginary parts.
+    error_relative, error_phase_degrees, error_tipper
         Standard deviations assumed by inversions.
     topography : tuple of numpy.ndarray or None
         ``(x, elevation)`` knots of the piecewise-linear ground surface;
@@ -379,6 +386,8 @@ class ModelSpec:
     noise_seed: int = 0
     error_relative: float = 0.02
     error_phase_degrees: float = 0.57
+    noise_tipper: float = 0.01
+    error_tipper: float = 0.01
     topography: tuple[np.ndarray, np.ndarray] | None = None
     source: str = "<string>"
 
@@ -403,7 +412,8 @@ class ModelSpec:
             _positive(self.noise_phase_degrees, "noise.phase_degrees", src, strict=False),
         )
         set_("noise_seed", _integer(self.noise_seed, "noise.seed", src, minimum=0))
-        for key in ("relative", "phase_degrees"):
+        set_("noise_tipper", _positive(self.noise_tipper, "noise.tipper", src, strict=False))
+        for key in ("relative", "phase_degrees", "tipper"):
             set_(f"error_{key}", _positive(getattr(self, f"error_{key}"), f"errors.{key}", src))
         if self.topography is not None:
             x, elevation = _topography_arrays(self.topography, src)
@@ -457,8 +467,13 @@ class ModelSpec:
                 "relative": self.noise_relative,
                 "phase_degrees": self.noise_phase_degrees,
                 "seed": self.noise_seed,
+                "tipper": self.noise_tipper,
             },
-            "errors": {"relative": self.error_relative, "phase_degrees": self.error_phase_degrees},
+            "errors": {
+                "relative": self.error_relative,
+                "phase_degrees": self.error_phase_degrees,
+                "tipper": self.error_tipper,
+            },
             "model": {
                 "background": self.background,
                 "structures": [s.to_dict() for s in self.structures],
@@ -515,10 +530,11 @@ def parse_spec(text: str, *, source: str = "<string>") -> ModelSpec:
         The TOML document: optional ``name``; ``[survey]`` with ``stations``
         (``{start, stop, count}`` or a list, m), ``frequencies``
         (``{max, min, count}`` log-spaced or a list, Hz) and optional
-        ``modes`` (default ``["TE", "TM"]``); optional ``[noise]``
-        (``relative``, ``phase_degrees``, ``seed``; defaults 0.02, 0.57, 0);
-        optional ``[errors]`` (``relative``, ``phase_degrees``; default the
-        noise levels); ``[model]`` with ``background`` and arrays of
+        ``modes`` (default ``["TE", "TM"]``; ``"TIP"`` adds the tipper);
+        optional ``[noise]`` (``relative``, ``phase_degrees``, ``seed``,
+        ``tipper``; defaults 0.02, 0.57, 0, 0.01); optional ``[errors]``
+        (``relative``, ``phase_degrees``, ``tipper``; default the noise
+        levels); ``[model]`` with ``background`` and arrays of
         ``layers`` (``top``, optional ``bottom``), ``blocks`` (``x``,
         ``depth`` pairs) and ``polygons`` (``vertices`` of (x, depth)), each
         with a ``resistivity``; optional ``[topography]`` (``x``,
@@ -550,7 +566,7 @@ def parse_spec(text: str, *, source: str = "<string>") -> ModelSpec:
     _check_keys(survey, "survey", source, {"stations", "frequencies"}, {"modes"})
     stations = _stations(survey["stations"], source)
     frequencies = _frequencies(survey["frequencies"], source)
-    modes = _modes(survey.get("modes", list(_MODES)), source)
+    modes = _modes(survey.get("modes", list(_DEFAULT_MODES)), source)
 
     noise = _table(doc.get("noise", {}), "noise", source)
     _check_keys(noise, "noise", source, set(), set(_DEFAULT_NOISE))
@@ -558,11 +574,13 @@ def parse_spec(text: str, *, source: str = "<string>") -> ModelSpec:
     relative = _positive(noise["relative"], "noise.relative", source, strict=False)
     phase = _positive(noise["phase_degrees"], "noise.phase_degrees", source, strict=False)
     seed = _integer(noise["seed"], "noise.seed", source, minimum=0)
+    tipper = _positive(noise["tipper"], "noise.tipper", source, strict=False)
 
     errors = _table(doc.get("errors", {}), "errors", source)
-    _check_keys(errors, "errors", source, set(), {"relative", "phase_degrees"})
+    _check_keys(errors, "errors", source, set(), {"relative", "phase_degrees", "tipper"})
     error_relative = _error(errors, "relative", relative, source)
     error_phase = _error(errors, "phase_degrees", phase, source)
+    error_tipper = _error(errors, "tipper", tipper, source)
 
     model = _table(doc["model"], "model", source)
     _check_keys(model, "model", source, {"background"}, set(_KINDS))
@@ -585,6 +603,8 @@ def parse_spec(text: str, *, source: str = "<string>") -> ModelSpec:
         noise_seed=seed,
         error_relative=error_relative,
         error_phase_degrees=error_phase,
+        noise_tipper=tipper,
+        error_tipper=error_tipper,
         topography=topography,
         source=source,
     )

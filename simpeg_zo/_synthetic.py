@@ -71,6 +71,10 @@ def synthetic_profile(
     rng = np.random.default_rng(spec.noise_seed)
     dobs = {}
     for mode in profile.modes:
+        if mode == "TIP":
+            tip = np.asarray(clean[mode], dtype=float)
+            dobs[mode] = tip + spec.noise_tipper * rng.standard_normal(tip.shape) if noise else tip
+            continue
         parts = profile.split(clean[mode], mode)
         rho, phase = parts["apparent_resistivity"], parts["phase"]
         if noise:
@@ -81,5 +85,6 @@ def synthetic_profile(
         dobs,
         relative_error=spec.error_relative,
         phase_error_degrees=spec.error_phase_degrees,
+        tipper_error=spec.error_tipper,
     )
     return profile, true_model
