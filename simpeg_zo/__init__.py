@@ -78,7 +78,7 @@ from ._edi import (
     read_edi_files,
     rotate_impedance,
 )
-from ._export import write_occam2d, write_vtr
+from ._export import write_edi, write_occam2d, write_vtr
 from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
 from ._forward import ForwardEngine, forward_dpred
 from ._invert import invert_profile, misfit_tables, write_inversion
@@ -186,6 +186,7 @@ __all__ = [
     "read_mtpy_profile",
     "read_mtpy_survey",
     "stations_from_mt_dataframe",
+    "write_edi",
     "write_occam2d",
     "write_vtr",
 ]

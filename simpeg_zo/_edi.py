@@ -46,6 +46,7 @@ __all__ = [
     "read_edi_files",
     "project_stations",
     "rotate_impedance",
+    "profile_tipper",
     "phase_tensor",
     "estimate_strike",
     "skew_band",
@@ -96,6 +97,12 @@ class EDIStation:
     impedance_std : (n_frequencies, 2, 2) numpy.ndarray
         Standard deviation of each element (square root of the file's
         variance; NaN where the file has none).
+    tipper : (n_frequencies, 2) numpy.ndarray of complex or None
+        ``(Tzx, Tzy)``: x north, y east, z down (the EDI convention); NaN
+        at frequencies where both are zero (filler) or not finite; None when
+        the file has no tipper or only zero blocks.
+    tipper_std : (n_frequencies, 2) numpy.ndarray or None
+        Standard deviation of each element (NaN where the file has none).
     """
 
     name: str
@@ -106,6 +113,8 @@ class EDIStation:
     frequencies: np.ndarray
     impedance: np.ndarray
     impedance_std: np.ndarray
+    tipper: np.ndarray | None = None
+    tipper_std: np.ndarray | None = None
 
 
 @contextlib.contextmanager
@@ -273,6 +282,7 @@ def _read_edi(path) -> EDIStation:
     elev = tf.elevation
     elev = float(elev) if elev is not None and np.isfinite(float(elev)) else 0.0
     name = str(tf.station or os.path.splitext(os.path.basename(path))[0])
+    tipper, tipper_std = _read_tipper(tf, path, freq)
     return EDIStation(
         name=name,
         path=path,
@@ -282,7 +292,122 @@ def _read_edi(path) -> EDIStation:
         frequencies=freq,
         impedance=z,
         impedance_std=err,
+        tipper=tipper,
+        tipper_std=tipper_std,
     )
+
+
+#: EDI tipper blocks as some programs write them (without the standard
+#: ``.EXP`` suffix, which mt-metadata reads): real, imaginary, variance.
+_TIPPER_BLOCKS = {"TX": ("TXR", "TXI", "TX.VAR"), "TY": ("TYR", "TYI", "TY.VAR")}
+
+
+def _text_blocks(path):
+    """Every ``>NAME`` data block of an EDI file as an array of numbers."""
+    blocks, current = {}, None
+    with open(path, errors="replace") as fh:
+        for line in fh:
+            text = line.strip()
+            if text.startswith(">"):
+                words = text[1:].split()
+                current = words[0].upper() if words and "!" not in text else None
+                if current is not None:
+                    blocks[current] = []
+                continue
+            if current is not None:
+                for word in text.split():
+                    try:
+                        blocks[current].append(float(word))
+                    except ValueError:
+                        blocks[current].append(np.nan)
+    return {k: np.asarray(v, dtype=float) for k, v in blocks.items()}
+
+
+def _read_tipper(tf, path, freq):
+    """The file's tipper ``(n, 2)`` and its standard deviations, or (None, None).
+
+    Through mt-metadata (the standard ``TXR.EXP`` ... blocks); blocks
+    without the ``.EXP`` suffix, which mt-metadata skips, are read from the
+    text and matched to mt-metadata's frequency order. Frequencies where
+    both elements are zero (the filler of files without a tipper) become
+    NaN; a file whose tipper is all zero or absent gives None.
+    """
+    t = terr = None
+    try:
+        if tf.has_tipper():
+            t = np.asarray(tf.tipper.values, dtype=complex).reshape(freq.size, 2)
+            terr = np.asarray(tf.tipper_error.values, dtype=float).reshape(freq.size, 2)
+    except Exception:  # an unusual tipper layout: read the text below
+        t = terr = None
+    if t is None:
+        blocks = _text_blocks(path)
+        names = [n for pair in _TIPPER_BLOCKS.values() for n in pair[:2]]
+        file_freq = blocks.get("FREQ", np.zeros(0))
+        if all(n in blocks and blocks[n].size == file_freq.size for n in names) and file_freq.size == freq.size:
+            order = np.array([match_frequency(file_freq, f) for f in freq])
+            if np.all(order >= 0):
+                t = np.zeros((freq.size, 2), dtype=complex)
+                terr = np.full((freq.size, 2), np.nan)
+                for col, (re_name, im_name, var_name) in enumerate(_TIPPER_BLOCKS.values()):
+                    t[:, col] = blocks[re_name][order] + 1j * blocks[im_name][order]
+                    if var_name in blocks and blocks[var_name].size == file_freq.size:
+                        terr[:, col] = np.sqrt(np.abs(blocks[var_name][order]))
+    if t is None:
+        return None, None
+    # a frequency whose two elements are both zero is filler (or unusable)
+    filler = ~np.isfinite(t).all(axis=1) | np.all(t == 0, axis=1)
+    t = np.where(filler[:, None], np.nan + 0j, t)
+    if not np.isfinite(t).any():
+        return None, None
+    terr = np.where(np.isfinite(terr) & (terr > 0), terr, np.nan)
+    return t, terr
+
+
+def profile_tipper(
+    tipper: ArrayLike, tipper_std: ArrayLike | None, strike: float, line_azimuth: float
+) -> tuple[NDArray[np.complex128], NDArray[np.float64]]:
+    r"""The tipper of a 2D profile, :math:`T_{zx}` in SimPEG's frame.
+
+    The EDI tipper ``(Tzx, Tzy)`` (x north, y east, z down) is projected on
+    the direction across strike, :math:`\beta = \theta + 90^\circ`, turned
+    to point along the line (azimuth ``line_azimuth``, the direction of
+    increasing distance), and its sign changed for SimPEG's z up:
+    :math:`T = -s\,(T_x \cos\beta + T_y \sin\beta)` with
+    :math:`s = \operatorname{sign}\cos(\beta - \alpha)`. The impedance is
+    rotated to the same strike, so TE, TM and the tipper share one frame.
+
+    Parameters
+    ----------
+    tipper : (n, 2) array_like of complex
+    tipper_std : (n, 2) array_like or None
+        Standard deviations of the two elements (NaN where unknown).
+    strike, line_azimuth : float
+        Degrees east of north.
+
+    Returns
+    -------
+    tzx : (n,) numpy.ndarray of complex
+    std : (n,) numpy.ndarray
+        NaN where an element's standard deviation is unknown.
+
+    Examples
+    --------
+    A line to the east across a north strike: the east component, sign
+    changed (z up).
+
+    >>> t, _ = profile_tipper(np.array([[0.1 + 0j, 0.3 + 0.1j]]), None, 0.0, 90.0)
+    >>> complex(np.round(t[0], 6))
+    (-0.3-0.1j)
+    """
+    t = np.asarray(tipper, dtype=complex).reshape(-1, 2)
+    beta = np.radians(float(strike) + 90.0)
+    sign = 1.0 if np.cos(beta - np.radians(float(line_azimuth))) >= 0 else -1.0
+    c, s_ = np.cos(beta), np.sin(beta)
+    tzx = -sign * (t[:, 0] * c + t[:, 1] * s_)
+    if tipper_std is None:
+        return tzx, np.full(tzx.shape, np.nan)
+    e = np.asarray(tipper_std, dtype=float).reshape(-1, 2)
+    return tzx, np.sqrt((e[:, 0] * c) ** 2 + (e[:, 1] * s_) ** 2)
 
 
 def _edi_paths(source) -> list:

@@ -24,14 +24,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._profile import COMPONENTS
+
 if TYPE_CHECKING:
     from ._field import EDISurvey
     from ._profile import Profile
 
-__all__ = ["write_vtr", "write_occam2d", "occam2d_grid"]
+__all__ = ["write_vtr", "write_occam2d", "write_edi", "occam2d_grid"]
 
 #: Occam2D data types: TE log10 apparent resistivity and phase, TM the same.
-OCCAM_TYPES = {"TE": (1, 2), "TM": (5, 6)}
+#: Occam2D data types of each mode's two components (3/4: the tipper's real
+#: and imaginary parts, z down, so the sign of SimPEG's z-up Tzx changes).
+OCCAM_TYPES = {"TE": (1, 2), "TM": (5, 6), "TIP": (3, 4)}
 
 
 def _full_resistivity(profile, model, air):
@@ -205,15 +209,19 @@ def _occam_data_rows(profile, dpred=None):
         obs = profile.split(d.dobs, mode)
         std = profile.split(d.standard_deviation, mode)
         pred = profile.split(dpred[mode], mode) if dpred is not None else None
-        t_rho, t_phase = OCCAM_TYPES[mode]
+        t_first, t_second = OCCAM_TYPES[mode]
+        first, second = COMPONENTS[mode]
         shift = 180.0 if mode == "TM" else 0.0  # Occam2D keeps TM phases in the first quadrant
         for j in range(profile.n_frequencies):
             for i in range(profile.n_stations):
-                for key, t in (("apparent_resistivity", t_rho), ("phase", t_phase)):
+                for key, t in ((first, t_first), (second, t_second)):
                     s = std[key][j, i]
                     if not np.isfinite(s):
                         continue
-                    if key == "apparent_resistivity":
+                    if mode == "TIP":  # z down in Occam2D
+                        value, error = -obs[key][j, i], s
+                        resp = -pred[key][j, i] if pred is not None else None
+                    elif key == "apparent_resistivity":
                         value = np.log10(obs[key][j, i])
                         error = s / (obs[key][j, i] * np.log(10.0))
                         resp = np.log10(pred[key][j, i]) if pred is not None else None
@@ -243,7 +251,8 @@ def write_occam2d(
 
     * ``OccamDataFile.dat``: the observed data and standard deviations of
       every mode (Occam2D types 1/2 TE log10 apparent resistivity and phase,
-      5/6 TM, the TM phase plus 180 degrees as Occam2D keeps it); left-out
+      5/6 TM, the TM phase plus 180 degrees as Occam2D keeps it, 3/4 the
+      tipper's real and imaginary parts with z down, i.e. ``-Tzx``); left-out
       data (infinite standard deviation) are not written; the sites are
       named and placed as in the profile.
     * with ``dpred``: ``<basename>.resp``, the predicted data (Occam2D
@@ -371,3 +380,97 @@ def write_occam2d(
         with open(files["iteration"], "w") as fh:
             fh.write("\n".join(it_lines) + "\n")
     return files
+
+
+def write_edi(
+    profile: Profile,
+    folder: str | os.PathLike,
+    *,
+    dpred: dict | None = None,
+    latitude: float = 0.0,
+    longitude: float = 0.0,
+    azimuth: float = 90.0,
+) -> list[str]:
+    """Write a profile's data as EDI files, one per station (through mt-metadata).
+
+    The inverse of :func:`simpeg_zo.read_edi_profile` for a 2D profile: the
+    line starts at (``latitude``, ``longitude``) and runs along ``azimuth``
+    (degrees east of north), the strike is perpendicular to it, TE is the
+    impedance ``Z'xy`` and TM ``Z'yx`` of the strike frame, and the tipper
+    ``Tzx`` (z up) is the EDI tipper across strike with z down, rotated back
+    to north/east (:func:`simpeg_zo._edi.profile_tipper` undone).
+    Standard deviations: ``sigma_Z = |Z| sigma_rho / (2 rho)``; left-out
+    data are written as zeros, which readers drop.
+
+    Parameters
+    ----------
+    profile : Profile
+        With observed data.
+    folder : str or os.PathLike
+        Created if missing.
+    dpred : dict, optional
+        Write these data (per mode) instead of the observed ones, with the
+        observed standard deviations.
+    latitude, longitude : float
+        The first station's position (decimal degrees); the others follow
+        along the line (local equirectangular projection).
+    azimuth : float
+        Line direction.
+
+    Returns
+    -------
+    list of str
+        The files written, in station order.
+    """
+    from mt_metadata.transfer_functions.core import TF
+
+    from ._edi import EARTH_RADIUS, rotate_impedance
+
+    if not profile.data:
+        raise ValueError("the profile has no observed data")
+    os.makedirs(folder, exist_ok=True)
+    nf, ns = profile.n_frequencies, profile.n_stations
+    strike = float(azimuth) - 90.0
+    values = {m: (dpred[m] if dpred is not None else profile.data[m].dobs) for m in profile.data}
+    z = np.zeros((ns, nf, 2, 2), dtype=complex)
+    zerr = np.zeros((ns, nf, 2, 2))
+    for mode, (a, b) in (("TE", (0, 1)), ("TM", (1, 0))):
+        if mode not in profile.data:
+            continue
+        d = profile.split(values[mode], mode)
+        std = profile.split(profile.data[mode].standard_deviation, mode)
+        ok = np.isfinite(std["apparent_resistivity"]) & np.isfinite(std["phase"])
+        mag = np.sqrt(5.0 * profile.frequencies[:, None] * d["apparent_resistivity"])
+        zz = np.where(ok, mag * np.exp(1j * np.radians(d["phase"])), 0.0)
+        ze = np.where(ok, mag * std["apparent_resistivity"] / (2.0 * d["apparent_resistivity"]), 0.0)
+        z[:, :, a, b], zerr[:, :, a, b] = zz.T, ze.T
+    tipper = None
+    if "TIP" in profile.data:
+        d = profile.split(values["TIP"], "TIP")
+        std = profile.split(profile.data["TIP"].standard_deviation, "TIP")
+        ok = np.isfinite(std["real"])
+        t_across = np.where(ok, -(d["real"] + 1j * d["imag"]), 0.0).T  # z down, across strike
+        t_err = np.where(ok, std["real"], 0.0).T
+        th = np.radians(strike)
+        tipper = np.stack([-t_across * np.sin(th), t_across * np.cos(th)], axis=-1)
+        # the same error on both elements gives t_err back across strike
+        tipper_err = np.stack([t_err, t_err], axis=-1)
+    a = np.radians(float(azimuth))
+    along = profile.stations - profile.stations[0]
+    lats = latitude + np.degrees(along * np.cos(a) / EARTH_RADIUS)
+    lons = longitude + np.degrees(along * np.sin(a) / (EARTH_RADIUS * np.cos(np.radians(latitude))))
+    names = profile.station_names or [f"S{i + 1:03d}" for i in range(ns)]
+    paths = []
+    for i in range(ns):
+        tf = TF()
+        tf.station = str(names[i])
+        tf.latitude, tf.longitude, tf.elevation = float(lats[i]), float(lons[i]), float(profile.elevations[i])
+        tf.period = 1.0 / profile.frequencies
+        tf.impedance, tf.impedance_error = rotate_impedance(z[i], -strike, zerr[i])
+        if tipper is not None:
+            tf.tipper = tipper[i].reshape(nf, 1, 2)
+            tf.tipper_error = tipper_err[i].reshape(nf, 1, 2)
+        path = os.path.join(os.fspath(folder), f"{names[i]}.edi")
+        tf.write(fn=path, file_type="edi")
+        paths.append(path)
+    return paths

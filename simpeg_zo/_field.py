@@ -28,11 +28,13 @@ from ._edi import (
     match_frequency,
     phase_floor_degrees,
     phase_tensor,
+    profile_tipper,
     project_stations,
     read_edi_files,
     rotate_impedance,
     skew_band,
 )
+from ._profile import TIPPER_ERROR
 from ._screen import REASONS, screen_soundings
 
 if TYPE_CHECKING:
@@ -84,8 +86,9 @@ class EDISurvey:
     band : dict
         How the frequencies were chosen.
     modes : tuple of str
+        ``"TE"``, ``"TM"``, and ``"TIP"`` for the tipper.
     rho, phase, rho_std, phase_std : dict
-        Per mode (``"TE"``, ``"TM"``), SimPEG phase convention.
+        Per impedance mode (``"TE"``, ``"TM"``), SimPEG phase convention.
     error_floor : float
         Relative floor on apparent resistivity.
     phase_floor : float
@@ -102,6 +105,12 @@ class EDISurvey:
     static_shift : dict
         Per mode, the factor each station's apparent resistivity was divided
         by (empty when not corrected).
+    tipper, tipper_std : numpy.ndarray or None
+        With ``"TIP"`` in ``modes``: :math:`T_{zx}` in SimPEG's frame
+        (:func:`simpeg_zo._edi.profile_tipper`; complex, NaN where left
+        out) and its standard deviation after the floor.
+    tipper_floor : float
+        Absolute floor on the tipper's standard deviation.
     """
 
     names: list
@@ -127,6 +136,9 @@ class EDISurvey:
     static_shift: dict = field(default_factory=dict)
     downweighted: list = field(default_factory=list)
     screen: dict = field(default_factory=dict)
+    tipper: np.ndarray | None = None
+    tipper_std: np.ndarray | None = None
+    tipper_floor: float = TIPPER_ERROR
 
     @property
     def n_stations(self) -> int:
@@ -134,8 +146,16 @@ class EDISurvey:
 
     @property
     def n_data(self) -> int:
-        """Usable data (apparent resistivities and phases, all modes)."""
-        return int(sum(np.isfinite(self.rho[m]).sum() + np.isfinite(self.phase[m]).sum() for m in self.modes))
+        """Usable data (apparent resistivities and phases, tipper parts, all modes)."""
+        n = sum(np.isfinite(self.rho[m]).sum() + np.isfinite(self.phase[m]).sum() for m in self.impedance_modes)
+        if self.tipper is not None:
+            n += 2 * np.isfinite(self.tipper).sum()
+        return int(n)
+
+    @property
+    def impedance_modes(self) -> tuple:
+        """``modes`` without the tipper."""
+        return tuple(m for m in self.modes if m != "TIP")
 
     def summary(self) -> dict:
         """JSON-ready description (stations, frequencies, choices, drops)."""
@@ -162,6 +182,14 @@ class EDISurvey:
             "band": self.band,
             "error_floor_percent": 100.0 * float(self.error_floor),
             "phase_floor_deg": float(self.phase_floor),
+            **(
+                {
+                    "tipper_floor": float(self.tipper_floor),
+                    "tipper_stations": int(np.isfinite(self.tipper).any(axis=0).sum()),
+                }
+                if self.tipper is not None
+                else {}
+            ),
             "n_data": self.n_data,
             "dropped": list(self.dropped),
             "downweighted": list(self.downweighted),
@@ -234,11 +262,13 @@ def _checked_band(band):
     return band
 
 
-def _checked_options(modes, error_floor, phase_floor):
+def _checked_options(modes, error_floor, phase_floor, tipper_floor=TIPPER_ERROR):
     """Normalised modes and phase floor; ValueError on a bad option."""
     from ._profile import _normalise_modes
 
     modes = _normalise_modes(modes)
+    if not (np.isfinite(tipper_floor) and tipper_floor > 0):
+        raise ValueError(f"tipper_floor must be > 0, got {tipper_floor}")
     if error_floor < 0 or not np.isfinite(error_floor):
         raise ValueError(f"error_floor must be >= 0, got {error_floor}")
     phase_floor = phase_floor_degrees(5.0) if phase_floor is None else float(phase_floor)
@@ -260,6 +290,7 @@ def read_edi_survey(
     error_floor: float = 0.10,
     phase_floor: float | None = None,
     skip_bad: bool = False,
+    tipper_floor: float = TIPPER_ERROR,
 ) -> EDISurvey:
     """Read EDI files into TE/TM apparent resistivity and phase on a line.
 
@@ -285,6 +316,10 @@ def read_edi_survey(
         highest frequencies whose median phase-tensor skew is below 3
         degrees (:func:`skew_band`); ``"all"``: every frequency, unscreened.
     modes : sequence of str
+        ``"TE"``, ``"TM"``, and ``"TIP"`` for the tipper (its EDI ``TX``/``TY``
+        blocks, rotated with the impedance; files with no tipper or only
+        zero blocks lose their tipper data, with a warning, and the survey
+        is refused when no file has one).
     error_floor : float
         Relative floor on apparent resistivity (0.10: 10 %).
     phase_floor : float, optional
@@ -292,6 +327,9 @@ def read_edi_survey(
         5 % (2.866 degrees).
     skip_bad : bool
         Leave unreadable files out with a warning.
+    tipper_floor : float
+        Absolute floor on the standard deviation of the tipper's real and
+        imaginary parts (0.02; 0.02-0.03 is usual).
 
     Returns
     -------
@@ -303,7 +341,7 @@ def read_edi_survey(
         filters) names each station that lost data and how many.
         Frequencies left without any sounding are removed.
     """
-    _checked_options(modes, error_floor, phase_floor)  # before reading any file
+    _checked_options(modes, error_floor, phase_floor, tipper_floor)  # before reading any file
     _checked_band(band)
     stations = read_edi_files(source, skip_bad=skip_bad)
     return survey_from_stations(
@@ -317,6 +355,7 @@ def read_edi_survey(
         modes=modes,
         error_floor=error_floor,
         phase_floor=phase_floor,
+        tipper_floor=tipper_floor,
     )
 
 
@@ -333,8 +372,9 @@ def survey_from_stations(
     modes: tuple[str, ...] = ("TE", "TM"),
     error_floor: float = 0.10,
     phase_floor: float | None = None,
+    tipper_floor: float = TIPPER_ERROR,
 ) -> EDISurvey:
-    """Impedance tensors of stations to TE/TM data on a line.
+    """Impedance tensors (and tippers) of stations to TE/TM (TIP) data on a line.
 
     The steps of :func:`read_edi_survey` after reading: project, choose the
     band, rotate to strike, convert, drop unusable data, apply the floors.
@@ -348,15 +388,17 @@ def survey_from_stations(
         Positions along the profile (m) in the order of ``stations``;
         default the projection on the line (:func:`project_stations`). The
         projection still gives the line azimuth and the distances from it.
-    strike, line_azimuth, fmin, fmax, frequency_step, band, modes, error_floor, phase_floor
+    strike, line_azimuth, fmin, fmax, frequency_step, band, modes, error_floor, phase_floor, tipper_floor
         As in :func:`read_edi_survey`.
 
     Returns
     -------
     EDISurvey
     """
-    modes, phase_floor = _checked_options(modes, error_floor, phase_floor)
+    modes, phase_floor = _checked_options(modes, error_floor, phase_floor, tipper_floor)
     band = _checked_band(band)
+    with_tipper = "TIP" in modes
+    modes_z = tuple(m for m in modes if m != "TIP")
     stations = list(stations)
     if not stations:
         raise EDIError("no stations")
@@ -378,7 +420,7 @@ def survey_from_stations(
         strike, spread = estimate_strike(stations, line_azimuth=proj.azimuth)
     freqs, band_desc = _select_band(_frequency_table(stations), stations, fmin, fmax, frequency_step, band)
     nf, ns = freqs.size, len(stations)
-    out = {k: {m: np.full((nf, ns), np.nan) for m in modes} for k in ("rho", "phase", "rs", "ps", "rs0", "ps0")}
+    out = {k: {m: np.full((nf, ns), np.nan) for m in modes_z} for k in ("rho", "phase", "rs", "ps", "rs0", "ps0")}
     skew = np.full((nf, ns), np.nan)
     dropped = []
     element = {"TE": (0, 1), "TM": (1, 0)}
@@ -389,7 +431,7 @@ def survey_from_stations(
             k = match_frequency(st.frequencies, f)
             if k >= 0:
                 skew[j, i] = phase_tensor(z[k])[1]
-            for mode in modes:
+            for mode in modes_z:
                 if k < 0:
                     reason = "frequency missing"
                 else:
@@ -423,24 +465,29 @@ def survey_from_stations(
                 st.name,
                 os.path.basename(st.path),
                 sum(counts.values()),
-                nf * len(modes),
+                nf * len(modes_z),
                 detail,
             )
+    tipper = tipper_std = None
+    if with_tipper:
+        tipper, tipper_std = _survey_tipper(stations, freqs, strike, proj.azimuth, tipper_floor, dropped)
     downweighted = []
     if band == "screen":
-        downweighted = _apply_screen(freqs, [s.name for s in stations], modes, out, skew, dropped)
+        downweighted = _apply_screen(freqs, [s.name for s in stations], modes_z, out, skew, dropped)
     screen = _screen_counts(dropped, downweighted)
     # frequencies left without any sounding
     used = np.zeros(nf, dtype=bool)
-    for mode in modes:
+    for mode in modes_z:
         used |= np.isfinite(out["rho"][mode]).any(axis=1)
     if not used.any():
         raise EDIError("no usable sounding left in the band")
     if not used.all():
         freqs = freqs[used]
         for key in out:
-            for mode in modes:
+            for mode in modes_z:
                 out[key][mode] = out[key][mode][used]
+        if tipper is not None:
+            tipper, tipper_std = tipper[used], tipper_std[used]
         band_desc["n_frequencies"] = int(used.sum())
         band_desc["fmax_hz"], band_desc["fmin_hz"] = float(freqs.max()), float(freqs.min())
         band_desc["removed_without_soundings"] = int((~used).sum())
@@ -467,7 +514,55 @@ def survey_from_stations(
         dropped=dropped,
         downweighted=downweighted,
         screen=screen,
+        tipper=tipper,
+        tipper_std=tipper_std,
+        tipper_floor=float(tipper_floor),
     )
+
+
+def _survey_tipper(stations, freqs, strike, line_azimuth, floor, dropped):
+    """``(tipper, std)`` on the band, ``(n_frequencies, n_stations)``; appends to ``dropped``.
+
+    Stations without a tipper (absent or zero blocks) lose their tipper
+    data, with a warning; no station with a tipper is an EDIError.
+    """
+    nf, ns = freqs.size, len(stations)
+    tipper = np.full((nf, ns), np.nan + 0j)
+    std = np.full((nf, ns), np.nan)
+    without = []
+    for i, st in enumerate(stations):
+        if st.tipper is None:
+            without.append(st.name)
+            for f in freqs:
+                dropped.append({"station": st.name, "mode": "TIP", "frequency": float(f), "reason": "no tipper"})
+            continue
+        tzx, tstd = profile_tipper(st.tipper, st.tipper_std, strike, line_azimuth)
+        lost = 0
+        for j, f in enumerate(freqs):
+            k = match_frequency(st.frequencies, f)
+            if k < 0 or not np.isfinite(tzx[k]):
+                reason = "frequency missing" if k < 0 else "tipper zero or NaN"
+                dropped.append({"station": st.name, "mode": "TIP", "frequency": float(f), "reason": reason})
+                lost += 1
+                continue
+            tipper[j, i] = tzx[k]
+            std[j, i] = max(float(tstd[k]) if np.isfinite(tstd[k]) else 0.0, floor)
+        if lost:
+            logger.warning("%s (%s): dropped %d of %d tipper values", st.name, os.path.basename(st.path), lost, nf)
+    if len(without) == ns:
+        raise EDIError(
+            "modes include TIP, but no file has a tipper (no TX/TY blocks, or only zeros): "
+            + ", ".join(os.path.basename(s.path) for s in stations[:5])
+            + (" ..." if ns > 5 else "")
+        )
+    if without:
+        logger.warning(
+            "%d of %d stations have no tipper (absent or zero blocks), their tipper is not used: %s",
+            len(without),
+            ns,
+            ", ".join(without),
+        )
+    return tipper, std
 
 
 def _apply_screen(freqs, names, modes, out, skew, dropped):
@@ -526,7 +621,7 @@ def _screen_counts(dropped, downweighted):
 def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_range, **mesh_options):
     from ._profile import build_profile
 
-    rho = np.concatenate([survey.rho[m][np.isfinite(survey.rho[m])] for m in survey.modes])
+    rho = np.concatenate([survey.rho[m][np.isfinite(survey.rho[m])] for m in survey.impedance_modes])
     if rho.size == 0:
         raise EDIError("no usable apparent resistivity left after dropping bad data")
     if resistivity_range is None:
@@ -542,13 +637,17 @@ def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_ran
         station_names=survey.names,
         **mesh_options,
     )
-    dobs = {m: profile.join(survey.rho[m], survey.phase[m]) for m in survey.modes}
-    floor = {m: profile.join(survey.rho_std[m], survey.phase_std[m]) for m in survey.modes}
+    dobs = {m: profile.join(survey.rho[m], survey.phase[m]) for m in survey.impedance_modes}
+    floor = {m: profile.join(survey.rho_std[m], survey.phase_std[m]) for m in survey.impedance_modes}
+    if survey.tipper is not None and "TIP" in survey.modes:
+        dobs["TIP"] = profile.join(survey.tipper.real, survey.tipper.imag)
+        floor["TIP"] = profile.join(survey.tipper_std, survey.tipper_std)
     profile.set_data(
         dobs,
         relative_error=max(survey.error_floor, 1e-12),
         phase_error_degrees=max(survey.phase_floor, 1e-12),
         floor=floor,
+        tipper_error=survey.tipper_floor,
     )
     return profile
 
@@ -597,7 +696,7 @@ def static_shift_factors(
     n_frequencies = max(3, nf // 3) if n_frequencies is None else int(n_frequencies)
     top = np.argsort(-survey.frequencies)[: min(n_frequencies, nf)]
     out = {}
-    for mode in survey.modes:
+    for mode in survey.impedance_modes:
         log_rho = np.log(survey.rho[mode][top])  # (n_top, n_stations)
         factors = np.ones(x.size)
         for i in range(x.size):

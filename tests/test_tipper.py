@@ -7,6 +7,8 @@ convergence, Parkinson's convention, finite differences and the adjoint
 identity.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.constants import mu_0
@@ -15,6 +17,7 @@ from simpeg.electromagnetics import natural_source as nsem
 
 import simpeg_zo as sz
 from simpeg_zo import ForwardEngine, Simulation2DMagneticField, Tipper
+from simpeg_zo._field import profile_from_survey
 
 
 def _tipper_simulation(profile, components=("real", "imag")):
@@ -233,3 +236,94 @@ def test_profile_and_spec_with_tipper():
         sz.parse_spec('[survey]\nstations=[0, 1000]\nfrequencies=[1.0]\nmodes=["TIP"]\n[model]\nbackground=10\n')
     with pytest.raises(ValueError, match="needs TE or TM"):
         sz.build_profile([0.0, 1000.0], [1.0], modes=["TIP"])
+
+
+# ---------------------------------------------------------------- field data
+PARALANA = Path(__file__).resolve().parents[2] / "shared" / "data" / "paralana"
+
+
+@pytest.fixture(scope="module")
+def tipper_survey_files(tmp_path_factory):
+    """A TE+TM+TIP synthetic profile written as EDI files (line to azimuth 30)."""
+    spec = sz.parse_spec(
+        """
+        [survey]
+        stations = {start = 0, stop = 6000, count = 7}
+        frequencies = {max = 30, min = 0.1, count = 4}
+        modes = ["TE", "TM", "TIP"]
+        [model]
+        background = 100
+        [[model.blocks]]
+        x = [3500, 5000]
+        depth = [300, 1500]
+        resistivity = 3
+        """
+    )
+    profile, _ = sz.synthetic_profile(spec, noise=False)
+    folder = tmp_path_factory.mktemp("edi_tipper")
+    paths = sz.write_edi(profile, folder, latitude=-30.0, longitude=139.0, azimuth=30.0)
+    return profile, folder, paths
+
+
+def test_edi_tipper_round_trip_in_the_profile_frame(tipper_survey_files):
+    """Tipper written as EDI TX/TY (z down, north/east) and read back through
+    mt-metadata, rotated with the impedance onto the line: Tzx of the
+    profile, its sign (z up) and the absolute error floor."""
+    profile, folder, _ = tipper_survey_files
+    survey = sz.read_edi_survey(folder, modes=["TE", "TM", "TIP"], band="all", tipper_floor=0.03)
+    assert abs(survey.line_azimuth - 30.0) < 0.1 and abs(np.mod(survey.strike, 180) - 120.0) < 0.1
+    obs = profile.observed("TIP")
+    np.testing.assert_allclose(survey.tipper, obs["real"] + 1j * obs["imag"], atol=1e-6)
+    np.testing.assert_allclose(survey.tipper_std, 0.03)  # the floor above the written 0.01
+    p2, _ = profile_from_survey(survey)
+    assert p2.modes == ("TE", "TM", "TIP")
+    np.testing.assert_allclose(p2.observed("TIP")["real"], obs["real"], atol=1e-6)
+    assert survey.summary()["tipper_stations"] == profile.n_stations
+
+
+def test_stations_without_tipper_lose_only_their_tipper(tipper_survey_files, tmp_path, caplog):
+    """A file whose tipper blocks are all zero (how many programs write a
+    missing tipper) is reported and its tipper left out; its impedances stay."""
+    profile, _, paths = tipper_survey_files
+    for path in paths:
+        text = open(path).read()
+        if path == paths[2]:
+            lines, out, zero = text.split("\n"), [], False
+            for line in lines:
+                if line.startswith(">"):
+                    zero = line.split()[0] in (">TXR.EXP", ">TXI.EXP", ">TYR.EXP", ">TYI.EXP")
+                    out.append(line)
+                elif zero:
+                    out.append(" ".join("0.000000E+00" for _ in line.split()))
+                else:
+                    out.append(line)
+            text = "\n".join(out)
+        (tmp_path / Path(path).name).write_text(text)
+    with caplog.at_level("WARNING", logger="simpeg_zo"):
+        survey = sz.read_edi_survey(tmp_path, modes=["TE", "TM", "TIP"], band="all")
+    assert "1 of 7 stations have no tipper" in caplog.text
+    assert np.isnan(survey.tipper[:, 2]).all() and np.isfinite(survey.tipper[:, [0, 1, 3]]).all()
+    assert np.isfinite(survey.rho["TE"][:, 2]).all()
+    assert sum(d["reason"] == "no tipper" for d in survey.dropped) == profile.n_frequencies
+
+
+@pytest.mark.needs_shared(PARALANA)
+def test_zero_filled_tipper_blocks_are_refused():
+    """Paralana's files carry TX/TY blocks of zeros: no tipper, said before
+    any mesh is built."""
+    assert sz.read_edi(PARALANA / "pb23c.edi").tipper is None
+    with pytest.raises(sz.EDIError, match="no file has a tipper"):
+        sz.read_edi_survey(PARALANA, modes=["TE", "TM", "TIP"])
+
+
+def test_occam2d_file_carries_the_tipper(tipper_survey_files, tmp_path):
+    """Occam2D types 3/4 (tipper real/imag, z down: -Tzx) beside 1/2, 5/6."""
+    profile, _, _ = tipper_survey_files
+    files = sz.write_occam2d(profile, tmp_path)
+    text = open(files["data"]).read().splitlines()
+    start = next(i for i, line in enumerate(text) if line.upper().startswith("DATA BLOCKS"))
+    rows = np.array([[float(v) for v in line.split()] for line in text[start + 2 :] if line.strip()])
+    assert set(rows[:, 2].astype(int)) == {1, 2, 3, 4, 5, 6}
+    site, freq = 3, 2
+    real = rows[(rows[:, 0] == site) & (rows[:, 1] == freq) & (rows[:, 2] == 3)]
+    assert real[0, 3] == pytest.approx(-profile.observed("TIP")["real"][freq - 1, site - 1], abs=1e-5)
