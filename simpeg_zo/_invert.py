@@ -107,6 +107,23 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
     return {"stations": stations, "frequencies": freqs}
 
 
+def misfit_by_component(profile: Profile, dpred: dict) -> dict:
+    """chi2 and RMS of each mode's components (``TE_rho``, ``TE_phase``, ``TIP_real``, ...).
+
+    ``{name: {"n": n, "chi2": sum(r**2) / n, "rms": sqrt(chi2)}}`` over the
+    data each component keeps, ``r`` the normalised residuals; the
+    profile's chi2 is their ``n``-weighted mean.
+    """
+    short = {"apparent_resistivity": "rho", "phase": "phase", "real": "real", "imag": "imag"}
+    out = {}
+    for mode, parts in profile_residuals(profile, dpred).items():
+        for key, r in parts.items():
+            v = r[np.isfinite(r)]
+            chi2 = float(np.mean(v**2)) if v.size else float("nan")
+            out[f"{mode}_{short[key]}"] = {"n": int(v.size), "chi2": chi2, "rms": float(np.sqrt(chi2))}
+    return out
+
+
 def inversion_report(profile: Profile, result: InversionResult, *, survey=None, source=None) -> dict:
     """The JSON-ready report of one inversion.
 
@@ -117,7 +134,8 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
     ``error`` (None, or the exception that ended the run: the best model
     so far),
     ``stations``, ``frequencies``, ``dropped``, ``history``,
-    ``misfit_tables``, ``mesh_cells`` and, for field data, the survey's
+    ``misfit_tables``, ``misfit_by_component`` (:func:`misfit_by_component`),
+    ``mesh_cells`` and, for field data, the survey's
     choices (``strike_deg``, ``line_azimuth_deg``, ``band``, floors,
     ``static_shift``), ``lateral_roughness`` (RMS of log10-resistivity jumps
     between neighbouring stations down to the core depth, see
@@ -156,6 +174,7 @@ def inversion_report(profile: Profile, result: InversionResult, *, survey=None, 
         "n_active_cells": int(profile.n_active),
         "history": result.history,
         "misfit_tables": misfit_tables(profile, result.dpred),
+        "misfit_by_component": misfit_by_component(profile, result.dpred),
     }
     from ._compare import core_region
 
@@ -229,7 +248,8 @@ def write_inversion(
     ``mesh.json`` (``discretize.load_mesh``), ``predicted.csv``,
     ``rms_stations.csv``, ``rms_frequencies.csv``, ``report.json`` and,
     with ``figures``, ``misfit.png``, ``model.png``, ``responses.png``,
-    ``residuals.png`` and, for field data with soundings dropped or
+    ``residuals.png`` (with a tipper also ``tipper.png``, induction arrows,
+    and ``pseudosections.png``, observed against predicted) and, for field data with soundings dropped or
     down-weighted, ``screen.png`` (:func:`simpeg_zo.plot_field.plot_screen`).
 
     Returns
@@ -274,6 +294,11 @@ def write_inversion(
         predictions = result_predictions(profile, result)
         plot_station_responses(profile, predictions, path=path("responses.png"))
         plot_residual_pseudosections(profile, predictions, path=path("residuals.png"))
+        if "TIP" in profile.data:
+            from .plot import plot_induction_arrows, plot_pseudosections
+
+            plot_induction_arrows(profile, predictions, path=path("tipper.png"))
+            plot_pseudosections(profile, predictions, path=path("pseudosections.png"))
         if survey is not None and (survey.dropped or survey.downweighted):
             from .plot_field import plot_screen
 

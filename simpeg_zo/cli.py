@@ -55,6 +55,7 @@ EDI_ONLY = (
     "azimuth",
     "floor_rho",
     "floor_phase",
+    "tipper_floor",
     "static_shift",
     "flat",
     "cells_per_station",
@@ -73,9 +74,14 @@ DEMO_QUICK = {"spec": "rugged-faults", "station_step": 8, "frequency_step": 8}
 
 
 def _check_modes(modes):
-    bad = [m for m in modes if m not in ("TE", "TM")]
+    modes = [m.upper() for m in modes]
+    bad = [m for m in modes if m not in ("TE", "TM", "TIP")]
     if bad or not modes:
-        raise UserError(f"--modes: {','.join(modes) or '(none)'} is not TE, TM or TE,TM")
+        raise UserError(f"--modes: {','.join(modes) or '(none)'} is not a list of TE, TM and TIP (e.g. TE,TM,TIP)")
+    if len(set(modes)) < len(modes):
+        raise UserError(f"--modes: {','.join(modes)} names a mode twice")
+    if set(modes) == {"TIP"}:
+        raise UserError("--modes: the tipper (TIP) needs TE or TM beside it, e.g. TE,TM,TIP")
     return modes
 
 
@@ -361,6 +367,8 @@ def _check_invert_args(args):
     if given:
         raise UserError(f"{given[0]} applies only to EDI folders or files, not to {args.data} (a spec or preset)")
     _check_modes(split_list(args.modes))
+    if args.tipper_floor is not None and not (np.isfinite(args.tipper_floor) and args.tipper_floor > 0):
+        raise UserError(f"--tipper-floor must be > 0, got {args.tipper_floor}")
     for flag, value in (("--fmin", args.fmin), ("--fmax", args.fmax)):
         if value is not None and not (np.isfinite(value) and value > 0):
             raise UserError(f"{flag} must be a frequency > 0 Hz, got {value}")
@@ -388,6 +396,7 @@ def _cmd_invert(args):
     if edi:
         from ._edi import EDIError
         from ._field import read_edi_profile
+        from ._profile import TIPPER_ERROR
 
         source = args.data if os.path.isdir(args.data) else split_list(args.data)
         try:
@@ -399,9 +408,10 @@ def _cmd_invert(args):
                 fmax=args.fmax,
                 frequency_step=args.frequency_step,
                 band=args.band or "screen",
-                modes=split_list(args.modes),
+                modes=_check_modes(split_list(args.modes)),
                 error_floor=(10.0 if args.floor_rho is None else args.floor_rho) / 100.0,
                 phase_floor=_phase_floor(5.0 if args.floor_phase is None else args.floor_phase),
+                tipper_floor=TIPPER_ERROR if args.tipper_floor is None else args.tipper_floor,
                 static_shift=args.static_shift,
                 topography=not args.flat,
                 cells_per_station=4 if args.cells_per_station is None else args.cells_per_station,
@@ -415,7 +425,7 @@ def _cmd_invert(args):
 
         spec = load_spec_arg(
             args.data,
-            modes=split_list(args.modes) if args.modes != "TE,TM" else None,
+            modes=_check_modes(split_list(args.modes)) if args.modes != "TE,TM" else None,
             frequency_step=args.frequency_step,
         )
         profile, _ = synthetic_profile(spec, solver=solver)
@@ -467,6 +477,8 @@ def _cmd_invert(args):
         f"{result.rms_percent:.1f} %, {result.iterations} iterations, {result.forward_solves} forward "
         f"solves, {result.wall_seconds:.1f} s ({result.stop_reason})"
     )
+    parts = report["misfit_by_component"]
+    print("chi2 by component: " + ", ".join(f"{k} {v['chi2']:.3g}" for k, v in parts.items() if v["n"]))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(report, fh, indent=1)
@@ -560,7 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated: gn, gn-bostick, zo, zo-phase, zo-paper, zo-paper-phase, zo-gn, "
         "cnn, cnn-gn, cnn-zo, cnn-zo1 (default gn,gn-bostick,zo,zo-phase)",
     )
-    p.add_argument("--modes", default=None, help="override the spec's modes, e.g. TE or TE,TM")
+    p.add_argument(
+        "--modes", default=None, help="override the spec's modes, e.g. TE, TE,TM or TE,TM,TIP (TIP: the tipper)"
+    )
     p.add_argument("--json", default=None, help="write the report to this JSON file")
     p.add_argument("--plots", default=None, help="write figures into this folder")
     p.add_argument("--max-iter", type=int, default=None, help="iteration limit of every method")
@@ -628,7 +642,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--strike", type=float, default=None, help="EDI: strike (deg E of N); default estimated")
     p.add_argument("--azimuth", type=float, default=None, help="EDI: profile azimuth (deg E of N); default best fit")
-    p.add_argument("--modes", default="TE,TM", help="TE, TM or TE,TM (default)")
+    p.add_argument(
+        "--modes",
+        default="TE,TM",
+        help="TE, TM, TE,TM (default); add TIP for the tipper Tzx (EDI TX/TY), e.g. TE,TM,TIP",
+    )
     p.add_argument(
         "--floor-rho", type=float, default=None, help="EDI: error floor on apparent resistivity, %% (default 10)"
     )
@@ -637,6 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="EDI: error floor on phase, %% of the impedance: arcsin(p/100) deg (default 5 = 2.866 deg)",
+    )
+    p.add_argument(
+        "--tipper-floor",
+        type=float,
+        default=None,
+        help="EDI: absolute error floor on the tipper's real and imaginary parts (default 0.02)",
     )
     p.add_argument(
         "--static-shift", action="store_true", help="EDI: correct static shifts (spatial median filter) first"

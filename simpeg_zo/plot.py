@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._plot_tipper import plot_induction_arrows
+from ._profile import COMPONENTS
 from ._sections import (
     depth_of_investigation,
     normalised_residuals,
@@ -47,6 +49,7 @@ __all__ = [
     "plot_misfit_curves",
     "plot_pseudosections",
     "plot_residual_pseudosections",
+    "plot_induction_arrows",
     "save_comparison_figures",
 ]
 
@@ -131,6 +134,9 @@ def static_shift_prediction(profile: Profile, result: InversionResult) -> dict |
         return None
     out = {}
     for mode, d in result.dpred.items():
+        if mode == "TIP":  # no static shift on the tipper
+            out[mode] = d
+            continue
         f = np.array([1.0 if v is None else float(v) for v in table.get(mode, [None] * profile.n_stations)])
         parts = profile.split(d, mode)
         out[mode] = profile.join(parts["apparent_resistivity"] * f[None, :], parts["phase"])
@@ -596,7 +602,13 @@ def _pseudo_axes(ax, profile, *, names_on_top):
     return None
 
 
-_COMPONENT_NAMES = {"apparent_resistivity": "apparent resistivity", "phase": "phase"}
+_COMPONENT_NAMES = {
+    "apparent_resistivity": "apparent resistivity",
+    "phase": "phase",
+    "real": "Tzx real",
+    "imag": "Tzx imaginary",
+}
+TIPPER_LABEL = "Tipper Tzx (z up)"
 
 
 #: A gap between neighbouring stations wider than this many median
@@ -650,7 +662,7 @@ def _pseudo_figure(profile, n_rows, *, row_height, extra_height):
     ``(mode, component)`` pairs.
     """
     plt = _pyplot()
-    cols = [(m, c) for m in profile.modes for c in ("apparent_resistivity", "phase")]
+    cols = [(m, c) for m in profile.modes for c in COMPONENTS[m]]
     fig, axes = plt.subplots(
         n_rows,
         len(cols),
@@ -692,8 +704,9 @@ def _pseudo_panel(ax, profile, values, *, title, row_label=None, top=False, bott
 def plot_pseudosections(profile, predicted=None, *, path=None):
     """Observed (and predicted) apparent-resistivity and phase pseudo-sections.
 
-    One column per mode and component, one colour scale (with its unit) per
-    column, periods on a log axis growing downwards.
+    One column per mode and component (the tipper's real and imaginary
+    parts for TIP, on a diverging scale centred at 0), one colour scale
+    (with its unit) per column, periods on a log axis growing downwards.
 
     Parameters
     ----------
@@ -717,13 +730,16 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
         if comp == "apparent_resistivity":
             lo, hi = np.nanpercentile(ref, [2, 98])
             norm, cmap = LogNorm(lo, hi if hi > lo else 2 * lo), "turbo_r"
+        elif mode == "TIP":
+            top = float(np.nanpercentile(np.abs(ref), 98)) if np.isfinite(ref).any() else 0.0
+            norm, cmap = Normalize(-max(top, 0.01), max(top, 0.01)), "PuOr_r"
         else:
             ref = np.mod(ref, 180.0)
             lo, hi = np.nanpercentile(ref, [2, 98])
             norm, cmap = Normalize(lo, hi if hi > lo else lo + 1.0), "viridis"
         for i, (label, data) in enumerate(rows):
             ax = axes[i, j]
-            values = profile.split(data[mode], mode)[comp]
+            values = np.where(np.isfinite(obs[mode][comp]), profile.split(data[mode], mode)[comp], np.nan)
             if comp == "phase":
                 values = np.mod(values, 180.0)
             qm = _pseudo_panel(
@@ -749,7 +765,8 @@ def plot_pseudosections(profile, predicted=None, *, path=None):
                 aspect=30,
             )
         else:
-            _colorbar(fig, qm, axes[:, j].tolist(), label=PHASE_LABEL, location="bottom", shrink=0.85, aspect=30)
+            label = TIPPER_LABEL if mode == "TIP" else PHASE_LABEL
+            _colorbar(fig, qm, axes[:, j].tolist(), label=label, location="bottom", shrink=0.85, aspect=30)
     return _save(fig, path)
 
 

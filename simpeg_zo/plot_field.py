@@ -60,6 +60,8 @@ def plot_station_responses(profile, predicted=None, *, path=None, columns: int =
             a_ph.set_visible(False)
             continue
         for mode, d in profile.data.items():
+            if mode == "TIP":  # the tipper has its own figure (plot_induction_arrows)
+                continue
             obs = profile.split(d.dobs, mode)
             std = profile.split(d.standard_deviation, mode)
             c = _COLOURS.get(mode, "k")
@@ -226,7 +228,7 @@ def plot_screen(survey, *, path=None):
     names = list(survey.names)
     column = {n: i for i, n in enumerate(names)}
     freqs = np.unique(np.r_[survey.frequencies, [d["frequency"] for d in survey.dropped]])
-    modes = list(survey.modes)
+    modes = list(survey.impedance_modes)
     fig, axes = plt.subplots(
         1, len(modes), figsize=(max(5.0, 0.45 * len(names) + 2.5) * len(modes), 4.8), squeeze=False, sharey=True
     )

@@ -14,7 +14,7 @@ from simpeg_zo._iteration import (
     subspace_directions,
     zo_correction,
 )
-from simpeg_zo._layout import SoundingLayout, sounding_state
+from simpeg_zo._layout import GROUPS_PER_BAND, SoundingLayout, sounding_state
 from simpeg_zo._zo import ColumnGeometry
 
 FREQUENCIES = np.logspace(3, -1, 9)
@@ -127,7 +127,8 @@ def test_shifted_response_scales_apparent_resistivity_and_keeps_phase(impedance)
 def test_subspace_directions_count():
     layout, x, dpred, depth, rho_obs, phase_obs = doubled_half_space()
     rng = np.random.default_rng(0)
-    gradients = {g: rng.standard_normal(CELL_DEPTH.size) for g in (0, 1, 4, 5)}
+    # TE apparent resistivity and phase in two frequency bands (GROUPS_PER_BAND labels apart)
+    gradients = {g: rng.standard_normal(CELL_DEPTH.size) for g in (0, 1, GROUPS_PER_BAND, GROUPS_PER_BAND + 1)}
     past = [rng.standard_normal(CELL_DEPTH.size)]
     D, _ = subspace_directions(
         layout, x, dpred, depth, rho_obs, phase_obs, CorrectionSettings(), gradients=gradients, past_steps=past

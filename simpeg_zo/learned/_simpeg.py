@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import pathlib
 import time
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from .._profile import Profile
     from .._runs import InversionResult
     from ._estimator import ResNetInverter
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "CNNStartingModel",
@@ -390,6 +393,12 @@ def run_learned(
     if method not in LEARNED_METHODS:
         raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
     loaded = _load(estimator)
+    if "TIP" in profile.modes:
+        logger.warning(
+            "%s: the network reads TE/TM only and ignores the tipper; the tipper enters the misfit%s",
+            method,
+            " and the iterations" if method != "cnn" else "",
+        )
     t0 = time.perf_counter()
     model, seconds, est, spread, base = _predict(layout_from_misfit(profile.data_misfit()), loaded)
     start = {}
