@@ -354,13 +354,23 @@ def _read_tipper(tf, path, freq):
                         terr[:, col] = np.sqrt(np.abs(blocks[var_name][order]))
     if t is None:
         return None, None
-    # a frequency whose two elements are both zero is filler (or unusable)
+    return clean_tipper(t, terr)
+
+
+def clean_tipper(tipper, tipper_std):
+    """``(tipper, std)`` with filler removed, or ``(None, None)``.
+
+    A frequency whose two elements are both zero (how programs fill a
+    missing tipper) or not finite becomes NaN; no usable frequency gives
+    ``(None, None)``; non-positive standard deviations become NaN.
+    """
+    t = np.asarray(tipper, dtype=complex).reshape(-1, 2)
+    terr = np.asarray(tipper_std, dtype=float).reshape(-1, 2)
     filler = ~np.isfinite(t).all(axis=1) | np.all(t == 0, axis=1)
     t = np.where(filler[:, None], np.nan + 0j, t)
     if not np.isfinite(t).any():
         return None, None
-    terr = np.where(np.isfinite(terr) & (terr > 0), terr, np.nan)
-    return t, terr
+    return t, np.where(np.isfinite(terr) & (terr > 0), terr, np.nan)
 
 
 def profile_tipper(

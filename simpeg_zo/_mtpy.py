@@ -24,6 +24,10 @@ Conventions
 * Impedances in mtpy's ``"mt"`` units (mV/km/nT) as in EDI files; frames in
   ohm (``to_simpeg_2d``) are converted (:math:`Z_{mt} = Z_{ohm} / (\mu_0
   \cdot 10^3)`).
+* The tipper (``t_zx``, ``t_zy`` and their errors, z down as in EDI files)
+  goes with the impedance: with ``modes`` including ``"TIP"`` it is rotated
+  onto the profile (:func:`simpeg_zo._edi.profile_tipper`); all-zero
+  columns (mtpy's filler) mean no tipper.
 * Positions along the profile: the projection of the latitudes and
   longitudes on the best-fit line (as for EDI files), or mtpy's own
   ``profile_offset`` (``offsets="mtpy"``, e.g. after ``MTData.get_profile``).
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._edi import EDIError, EDIStation
+from ._edi import EDIError, EDIStation, clean_tipper
 from ._field import EDISurvey, profile_from_survey, survey_from_stations
 
 if TYPE_CHECKING:
@@ -155,6 +159,11 @@ def stations_from_mt_dataframe(
                 "the frame has no model errors (z_xy_model_error, z_yx_model_error); "
                 "call MTData.compute_model_errors() first or use errors='data'"
             )
+    t = np.zeros((len(frame), 2), dtype=complex)
+    ts = np.full((len(frame), 2), np.nan)
+    for col, comp in enumerate(("zx", "zy")):
+        t[:, col] = np.asarray(_column(frame, f"t_{comp}", 0.0), dtype=complex)
+        ts[:, col] = np.asarray(_column(frame, f"t_{comp}{suffix}"), dtype=float)
     lat, lon = _column(frame, "latitude"), _column(frame, "longitude")
     elev = _column(frame, "elevation", 0.0)
     out = []
@@ -165,6 +174,7 @@ def stations_from_mt_dataframe(
         if rows.size == 0:
             raise ValueError(f"station {key}: no positive periods")
         e = float(elev[rows[0]])
+        tipper, tipper_std = clean_tipper(t[rows], ts[rows])
         out.append(
             EDIStation(
                 name=str(key),
@@ -175,6 +185,8 @@ def stations_from_mt_dataframe(
                 frequencies=1.0 / period[rows],
                 impedance=z[rows],
                 impedance_std=zs[rows],
+                tipper=tipper,
+                tipper_std=tipper_std,
             )
         )
     return out

@@ -380,10 +380,10 @@ ERRORS = [
     (_polygon("[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]"), r"model\.polygons\[0\]\.vertices enclose no"),
     # bad modes
     (_modes("[]"), r"survey\.modes must have at least 1"),
-    (_modes('["TE", "XY"]'), r"survey\.modes\[1\] must be 'TE' or 'TM'"),
+    (_modes('["TE", "XY"]'), r"survey\.modes\[1\] must be 'TE', 'TM' or 'TIP'"),
     (_modes('["TE", "te"]'), r"survey\.modes\[1\] repeats"),
     (_modes('"TE"'), r"survey\.modes must be a list"),
-    (_modes("[1]"), r"survey\.modes\[0\] must be 'TE' or 'TM'"),
+    (_modes("[1]"), r"survey\.modes\[0\] must be 'TE', 'TM' or 'TIP'"),
     # bad topography
     (_topography("x = [0.0, 0.0]\nelevation = [1.0, 2.0]"), r"topography\.x must be strictly"),
     (_topography("x = [0.0, 1.0]\nelevation = [1.0]"), r"topography\.elevation must have as many"),

@@ -327,3 +327,54 @@ def test_occam2d_file_carries_the_tipper(tipper_survey_files, tmp_path):
     site, freq = 3, 2
     real = rows[(rows[:, 0] == site) & (rows[:, 1] == freq) & (rows[:, 2] == 3)]
     assert real[0, 3] == pytest.approx(-profile.observed("TIP")["real"][freq - 1, site - 1], abs=1e-5)
+
+
+def _frame_of(stations):
+    """mtpy-v2's data-frame layout (impedance and tipper columns) of stations."""
+    import pandas as pd
+
+    rows = []
+    for st in stations:
+        for k, f in enumerate(st.frequencies):
+            row = {
+                "station": st.name,
+                "period": 1.0 / f,
+                "latitude": st.latitude,
+                "longitude": st.longitude,
+                "elevation": st.elevation,
+            }
+            for comp, a, b in (("xx", 0, 0), ("xy", 0, 1), ("yx", 1, 0), ("yy", 1, 1)):
+                row[f"z_{comp}"], row[f"z_{comp}_error"] = st.impedance[k, a, b], st.impedance_std[k, a, b]
+            for col, comp in enumerate(("zx", "zy")):
+                row[f"t_{comp}"] = np.nan_to_num(st.tipper[k, col])
+                row[f"t_{comp}_error"] = st.tipper_std[k, col]
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_mtpy_frame_tipper_gives_the_edi_tipper(tipper_survey_files):
+    """mtpy-v2's ``t_zx``/``t_zy`` columns take the EDI path's steps."""
+    _, folder, paths = tipper_survey_files
+    options = {"modes": ["TE", "TM", "TIP"], "band": "all"}
+    edi = sz.read_edi_survey(folder, **options)
+    stations = sz.read_edi_files(paths)
+    frame = sz.read_mtpy_survey(_frame_of(stations), **options)
+    np.testing.assert_allclose(frame.tipper, edi.tipper, rtol=1e-10)
+    np.testing.assert_allclose(frame.tipper_std, edi.tipper_std, rtol=1e-10)
+
+
+def test_tipper_through_mtpy_itself(tipper_survey_files):
+    """EDI files with a tipper read by mtpy-v2 (MTData) give the EDI reader's tipper."""
+    import os
+
+    if not os.environ.get("SIMPEG_ZO_REQUIRE_MTPY"):
+        pytest.importorskip("mtpy")
+    from mtpy import MTData
+
+    _, folder, paths = tipper_survey_files
+    data = MTData()
+    data.add_station(paths)
+    options = {"modes": ["TE", "TM", "TIP"], "band": "all"}
+    got = sz.read_mtpy_survey(data, **options)
+    expected = sz.read_edi_survey(folder, **options)
+    np.testing.assert_allclose(got.tipper, expected.tipper, rtol=1e-8, atol=1e-10)
