@@ -49,8 +49,9 @@ CONDUCTOR = (6500.0, 1650.0)
 
 
 def one_dimensional(solver):
-    import simpeg_zo as sz
     from test_tipper import _cells, _tipper_simulation
+
+    import simpeg_zo as sz
 
     p = sz.build_profile(
         np.linspace(-5000, 5000, 11), np.logspace(3, -2, 11), modes=["TE"], resistivity_range=(100, 100), solver=solver
@@ -108,7 +109,11 @@ def _table(results):
     ]
     for name, value in results["one_dimensional"]["superlu"].items():
         lines.append(f"| {name} | {value:.1e} | {results['one_dimensional']['pardiso'].get(name, float('nan')):.1e} |")
-    lines += ["", "| cells per station interval | largest relative difference from the half-space solution |", "|---|---|"]
+    lines += [
+        "",
+        "| cells per station interval | largest relative difference from the half-space solution |",
+        "|---|---|",
+    ]
     for k, v in results["born"].items():
         lines.append(f"| {k} | {100 * v:.1f} % |")
     lines += [

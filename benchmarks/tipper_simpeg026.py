@@ -56,8 +56,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", required=True, help="a Python 3.12 interpreter with simpeg 0.26 installed")
     args = parser.parse_args(argv)
-    import simpeg_zo as sz
     from test_tipper import _cells, _tipper_simulation
+
+    import simpeg_zo as sz
 
     stations = np.linspace(-5000, 5000, 21)
     p = sz.build_profile(stations, np.logspace(3, -2, 11), modes=["TE"], resistivity_range=(100, 100))
