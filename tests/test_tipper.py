@@ -378,3 +378,27 @@ def test_tipper_through_mtpy_itself(tipper_survey_files):
     got = sz.read_mtpy_survey(data, **options)
     expected = sz.read_edi_survey(folder, **options)
     np.testing.assert_allclose(got.tipper, expected.tipper, rtol=1e-8, atol=1e-10)
+
+
+def test_occam2d_tipper_reads_back_in_mtpy(tipper_survey_files, tmp_path):
+    """mtpy-v2's Occam2D reader takes types 3/4 as t_zy (z down): -Tzx."""
+    import os
+
+    if not os.environ.get("SIMPEG_ZO_REQUIRE_MTPY"):
+        pytest.importorskip("mtpy")
+    from mtpy.modeling.occam2d import Occam2DData
+
+    profile, _, _ = tipper_survey_files
+    files = sz.write_occam2d(profile, tmp_path)
+    data = Occam2DData()
+    data.read_data_file(Path(files["data"]))
+    frame = data.dataframe
+    names = profile.station_names or [f"site{i + 1:03d}" for i in range(profile.n_stations)]
+    obs = profile.observed("TIP")
+    checked = 0
+    for _, row in frame.iterrows():
+        i = names.index(row.station)
+        j = int(np.argmin(np.abs(profile.frequencies - 1.0 / row.period)))
+        assert complex(row.t_zy) == pytest.approx(-(obs["real"][j, i] + 1j * obs["imag"][j, i]), abs=1e-5)
+        checked += 1
+    assert checked == profile.n_stations * profile.n_frequencies
