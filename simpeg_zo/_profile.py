@@ -165,6 +165,7 @@ class Profile:
     receiver_locations: np.ndarray
     data: dict = field(default_factory=dict)
     station_names: list | None = None
+    _units_cache: list | None = field(default=None, init=False, repr=False, compare=False)
 
     # ----------------------------------------------------------------- shape
     @property
@@ -289,13 +290,68 @@ class Profile:
         return float(np.sqrt(np.mean(np.diff(columns, axis=1) ** 2))) if self.n_stations > 1 else 0.0
 
     # ----------------------------------------------------------------- data
+    def forward_units(self) -> list:
+        """The simulations that are solved, and which modes' data each holds.
+
+        TE and the tipper share one system (the tipper is ``Hz/Hx`` of the
+        TE fields): with both, one TE simulation carries the impedance and
+        tipper receivers of every frequency, so each frequency is
+        factorised and solved once for the two. Every other mode is its own
+        simulation.
+
+        Returns
+        -------
+        list of (simulation, dict)
+            ``{mode: index}``: the positions of the mode's data (in its own
+            survey's order) in the simulation's data vector.
+        """
+        if self._units_cache is not None:
+            return self._units_cache
+        units, done = [], set()
+        if "TE" in self.simulations and "TIP" in self.simulations:
+            te, tip = self.simulations["TE"], self.simulations["TIP"]
+            sources = [
+                nsem.sources.Planewave(list(a.receiver_list) + list(b.receiver_list), frequency=a.frequency)
+                for a, b in zip(te.survey.source_list, tip.survey.source_list, strict=True)
+            ]
+            joint = type(te)(
+                self.mesh,
+                survey=nsem.Survey(sources),
+                sigmaMap=self.mapping,
+                solver=te.solver,
+                solver_opts=dict(te.solver_opts),
+            )
+            joint_slices = joint.survey.get_all_slices()
+            positions = np.arange(joint.survey.nD)
+            index = {}
+            for mode, sim in (("TE", te), ("TIP", tip)):
+                own = sim.survey.get_all_slices()
+                idx = np.empty(sim.survey.nD, dtype=int)
+                for src, src_joint in zip(sim.survey.source_list, sources, strict=True):
+                    for rx in src.receiver_list:
+                        idx[own[src, rx]] = positions[joint_slices[src_joint, rx]]
+                index[mode] = idx
+            units.append((joint, index))
+            done = {"TE", "TIP"}
+        for mode, sim in self.simulations.items():
+            if mode not in done:
+                units.append((sim, {mode: np.arange(sim.survey.nD)}))
+        self._units_cache = units
+        return units
+
     def dpred(self, model: ArrayLike) -> dict:
         """Predicted data per mode, forward only.
 
         Each frequency is factorised, solved and released (see
-        :func:`simpeg_zo.forward_dpred`).
+        :func:`simpeg_zo.forward_dpred`), once for TE and the tipper
+        (:meth:`forward_units`).
         """
-        return {mode: forward_dpred(sim, model) for mode, sim in self.simulations.items()}
+        out = {}
+        for sim, index in self.forward_units():
+            d = forward_dpred(sim, model)
+            for mode, idx in index.items():
+                out[mode] = d[idx]
+        return {mode: out[mode] for mode in self.modes}
 
     def split(self, vector: ArrayLike, mode: str) -> dict:
         """Split one mode's data vector into its components.
@@ -368,12 +424,25 @@ class Profile:
     def data_misfit(self) -> BaseObjectiveFunction:
         """The SimPEG data misfit.
 
-        One :class:`L2DataMisfit` per mode, summed into a
-        ``ComboObjectiveFunction`` for joint TE+TM.
+        One :class:`L2DataMisfit` per simulation of :meth:`forward_units`
+        (per mode; TE and the tipper in one), summed into a
+        ``ComboObjectiveFunction`` for several.
         """
         if not self.data:
             raise ValueError("the profile has no observed data; call set_data first")
-        terms = [data_misfit.L2DataMisfit(data=self.data[m], simulation=self.simulations[m]) for m in self.modes]
+        terms = []
+        for sim, index in self.forward_units():
+            if len(index) == 1:
+                (mode,) = index
+                terms.append(data_misfit.L2DataMisfit(data=self.data[mode], simulation=sim))
+                continue
+            dobs = np.zeros(sim.survey.nD)
+            std = np.full(sim.survey.nD, np.inf)
+            for mode, idx in index.items():
+                dobs[idx] = self.data[mode].dobs
+                std[idx] = self.data[mode].standard_deviation
+            data = simpeg_data.Data(sim.survey, dobs=dobs, standard_deviation=std)
+            terms.append(data_misfit.L2DataMisfit(data=data, simulation=sim))
         out = terms[0]
         for term in terms[1:]:
             out = out + term

@@ -19,6 +19,7 @@ from numpy.typing import ArrayLike
 from simpeg import directives, inverse_problem, inversion, optimization, regularization
 
 from ._directives import BostickStartingModel
+from ._layout import misfit_simulations
 from ._optimizer import ZohdyOldenburg
 from ._profile import IMPEDANCE_MODES, Profile
 
@@ -525,7 +526,7 @@ def gauss_newton(
     inv_prob.evalFunction = first_eval
     counts = {"jvec": 0, "jtvec": 0}
     try:
-        with _counting_jacobian_products(list(profile.simulations.values()), counts):
+        with _counting_jacobian_products(misfit_simulations(inv_prob.dmisfit), counts):
             model = _run(inv, m0, verbose)
     except (KeyboardInterrupt, Exception) as exc:
         if len(recorder.history) == start_count:

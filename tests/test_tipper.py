@@ -402,3 +402,32 @@ def test_occam2d_tipper_reads_back_in_mtpy(tipper_survey_files, tmp_path):
         assert complex(row.t_zy) == pytest.approx(-(obs["real"][j, i] + 1j * obs["imag"][j, i]), abs=1e-5)
         checked += 1
     assert checked == profile.n_stations * profile.n_frequencies
+
+
+def test_te_and_tipper_share_one_simulation():
+    """With TE and TIP, one TE simulation carries both receivers: the data
+    misfit has two terms (TE+TIP, TM), its misfit is the profile's, and the
+    data equal those of the separate per-mode simulations."""
+    spec = sz.parse_spec(
+        """
+        [survey]
+        stations = {start = 0, stop = 4000, count = 5}
+        frequencies = {max = 10, min = 0.1, count = 3}
+        modes = ["TE", "TM", "TIP"]
+        [model]
+        background = 100
+        [[model.blocks]]
+        x = [1500, 2500]
+        depth = [300, 900]
+        resistivity = 5
+        """
+    )
+    p, m = sz.synthetic_profile(spec)
+    dmis = p.data_misfit()
+    sims = [term.simulation for term in dmis.objfcts]
+    assert len(sims) == 2 and sims[1] is p.simulations["TM"]
+    assert sims[0].survey.nD == p.data["TE"].nD + p.data["TIP"].nD
+    d = p.dpred(m)
+    for mode in p.modes:
+        np.testing.assert_allclose(d[mode], p.simulations[mode].dpred(m), rtol=1e-9, atol=1e-12)
+    assert dmis(m) == pytest.approx(p.chi2(d) * p.n_data, rel=1e-9)
