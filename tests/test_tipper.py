@@ -20,8 +20,9 @@ from simpeg_zo import ForwardEngine, Simulation2DMagneticField, Tipper
 from simpeg_zo._field import profile_from_survey
 
 
-def _tipper_simulation(profile, components=("real", "imag")):
-    rxs = [Tipper(profile.receiver_locations, orientation="zx", component=c) for c in components]
+def _tipper_simulation(profile, components=("real", "imag"), locations=None):
+    locations = profile.receiver_locations if locations is None else locations
+    rxs = [Tipper(locations, orientation="zx", component=c) for c in components]
     sources = [nsem.sources.Planewave(rxs, frequency=f) for f in profile.frequencies]
     te = profile.simulations["TE"]
     return Simulation2DMagneticField(
@@ -48,16 +49,20 @@ def wide_profile():
 
 @pytest.mark.parametrize("earth", ["half-space", "layered"])
 def test_one_dimensional_earths_give_no_tipper(wide_profile, earth):
-    """|Tzx| over a 1D earth at every station and frequency, edge stations
-    included: SimPEG's TE boundary fields (the 1D solution of the outermost
-    columns at the sides, a uniform field at the top) make the solution
-    independent of x, so Hz is rounding only (about 1e-7)."""
+    """|Tzx| over a 1D earth at every station and frequency, and at points in
+    the padding 2 % and 10 % of the mesh width from its edges: SimPEG's TE
+    boundary fields (the 1D solution of the outermost columns at the sides,
+    a uniform field at the top) make the solution independent of x, so Hz
+    is rounding only (about 1e-7)."""
     p = wide_profile
     x, z = _cells(p)
     rho = np.full(p.n_active, 100.0)
     if earth == "layered":
         rho = np.where(z > -500, 100.0, np.where(z > -3000, 5.0, 1000.0))
-    d = _tipper_simulation(p).dpred(p.model_from_resistivity(rho))
+    lo, hi = p.mesh.nodes_x[0], p.mesh.nodes_x[-1]
+    edges = lo + (hi - lo) * np.array([0.02, 0.1, 0.9, 0.98])
+    locations = np.r_[p.receiver_locations, np.c_[edges, np.full(4, p.receiver_locations[0, 1])]]
+    d = _tipper_simulation(p, locations=locations).dpred(p.model_from_resistivity(rho))
     assert np.abs(d).max() <= 1e-5
 
 
