@@ -1,9 +1,10 @@
 """Derivatives of SimPEG's 2D MT receivers on one frequency's factorisation.
 
 The pieces behind :class:`~simpeg_zo.ForwardEngine`'s gradients, Jacobian
-products and ``J^T W^T W J`` diagonal: 2D impedance receivers vectorised over
-stations and directions (their projections kept), other receivers through
-SimPEG's own ``eval``/``evalDeriv``. Every function takes the fields and the
+products and ``J^T W^T W J`` diagonal: 2D impedance and tipper receivers
+vectorised over stations and directions (their projections kept), other
+receivers through SimPEG's own ``eval``/``evalDeriv``. Both are ratios of
+projected fields: ``Z = (P_E e) / (P_H h)``, ``T = (P_z h) / (P_x h)``. Every function takes the fields and the
 factorisation of one frequency; none factorises.
 """
 
@@ -69,15 +70,69 @@ def _impedance_scale(component, src, imp):
     return np.ones(imp.shape, dtype=complex)
 
 
+def _tipper_projections(rx, mesh):
+    """(P_x, P_z) interpolation matrices of a 2D tipper receiver, kept per receiver and mesh."""
+    key = (id(mesh), mesh.n_cells, "zx", rx.locations_h.tobytes(), rx.locations_base.tobytes())
+    cached = _PROJECTIONS.get(rx)
+    if cached is None or cached[0] != key:
+        cached = (key, (rx.getP(mesh, "Ex", 1), rx.getP(mesh, "Ey", 0)))
+        _PROJECTIONS[rx] = cached
+    return cached[1]
+
+
+def _tipper(rx, src, mesh, fields):
+    """A 2D tipper receiver's ``Tzx`` and the horizontal fields under it."""
+    Px, Pz = _tipper_projections(rx, mesh)
+    h = fields[src, "h"][:, 0]
+    hx = Px @ h
+    return (Pz @ h) / hx, hx
+
+
+def _tipper_adjoint_sources(rx, src, mesh, fields, vt):
+    """``(g_h, None)``: the adjoint of ``dT = (P_z dh - T P_x dh) / (P_x h)`` applied to ``vt``."""
+    Px, Pz = _tipper_projections(rx, mesh)
+    tip, hx = _tipper(rx, src, mesh, fields)
+    g = vt / hx[:, None]
+    return Pz.T @ g - Px.T @ (tip[:, None] * g), None
+
+
+def _is_tipper(rx):
+    from ._tipper import is_tipper
+
+    return is_tipper(rx)
+
+
+def _ratio_scale(rx, src, value):
+    """Complex ``c`` per station with ``d(datum) = Re(c d(value))`` (impedance or tipper)."""
+    if _is_tipper(rx):
+        return np.full(value.shape, -1j if rx.component == "imag" else 1.0 + 0j)
+    return _impedance_scale(rx.component, src, value)
+
+
+def _ratio(rx, src, mesh, fields):
+    """The impedance or tipper of a vectorised receiver."""
+    return (_tipper if _is_tipper(rx) else _impedance)(rx, src, mesh, fields)[0]
+
+
+def _ratio_adjoint_sources(rx, src, mesh, fields, v):
+    """``(g_h, g_e)`` of complex ratio-space vectors (``g_e`` None for a tipper)."""
+    if _is_tipper(rx):
+        return _tipper_adjoint_sources(rx, src, mesh, fields, v)
+    return _impedance_adjoint_sources(rx, src, mesh, fields, v)
+
+
 def _receiver_data(rx, src, mesh, fields):
     """A receiver's data (SimPEG's ``rx.eval``).
 
-    Vectorised for 2D impedance receivers, with their projections kept.
+    Vectorised for 2D impedance and tipper receivers, with their
+    projections kept.
     """
     from simpeg.electromagnetics.natural_source.receivers import _alpha
 
     if not _vectorised(rx, mesh):
         return np.asarray(rx.eval(src, mesh, fields)).ravel()
+    if _is_tipper(rx):
+        return getattr(_tipper(rx, src, mesh, fields)[0], rx.component)
     imp, _ = _impedance(rx, src, mesh, fields)
     if rx.component == "apparent_resistivity":
         return _alpha(src) * (imp.real**2 + imp.imag**2)
@@ -89,6 +144,8 @@ def _receiver_data(rx, src, mesh, fields):
 def _vectorised(rx, mesh):
     from simpeg.electromagnetics.natural_source.receivers import Impedance
 
+    if _is_tipper(rx):
+        return mesh.dim == 2 and rx.component in ("real", "imag")
     return (
         isinstance(rx, Impedance)
         and mesh.dim == 2
@@ -115,10 +172,12 @@ def _field_adjoint(src, fields, gh, ge, n_fields, n_cols):
 
     du = np.zeros((n_fields, n_cols), dtype=complex)
     dm = 0.0
-    for part_u, part_m in (
-        fields._hDeriv(src, None, gh, adjoint=True),
-        fields._eDeriv(src, None, ge, adjoint=True),
-    ):
+    parts = []
+    if gh is not None:
+        parts.append(fields._hDeriv(src, None, gh, adjoint=True))
+    if ge is not None:
+        parts.append(fields._eDeriv(src, None, ge, adjoint=True))
+    for part_u, part_m in parts:
         if not isinstance(part_u, Zero):
             du += np.asarray(part_u).reshape(n_fields, n_cols)
         if not isinstance(part_m, Zero):
@@ -134,6 +193,7 @@ def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
     from simpeg.utils import Zero
 
     gh = ge = None
+    any_ratio = False
     du_sum = np.zeros((n_fields, n_groups), dtype=complex)
     dm_cols = [0.0] * n_groups
     for rx in src.receiver_list:
@@ -146,16 +206,18 @@ def _adjoint_data(src, mesh, fields, V, n_groups, n_fields):
                 if not isinstance(dm_t, Zero):
                     dm_cols[j] = dm_cols[j] + np.asarray(dm_t).reshape(-1)
             continue
-        imp, _ = _impedance(rx, src, mesh, fields)
-        vz = _impedance_scale(rx.component, src, imp)[:, None] * v
-        h_part, e_part = _impedance_adjoint_sources(rx, src, mesh, fields, vz)
+        value = _ratio(rx, src, mesh, fields)
+        vz = _ratio_scale(rx, src, value)[:, None] * v
+        h_part, e_part = _ratio_adjoint_sources(rx, src, mesh, fields, vz)
+        any_ratio = True
         gh = h_part if gh is None else gh + h_part
-        ge = e_part if ge is None else ge + e_part
+        if e_part is not None:
+            ge = e_part if ge is None else ge + e_part
     dm_sum = 0.0
     if any(not np.isscalar(c) for c in dm_cols):
         size = next(np.size(c) for c in dm_cols if not np.isscalar(c))
         dm_sum = np.column_stack([np.broadcast_to(c, size) for c in dm_cols])
-    if gh is not None:
+    if any_ratio:
         du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n_groups)
         du_sum += du
         dm_sum = dm_sum + dm
@@ -222,18 +284,20 @@ def _receiver_rows(simulation, frequency, src, fields, solver, *, boundary=True)
     exist only while its receivers are processed (no Jacobian matrix).
 
     Yields ``(rx, R)``: R (n_model, rx.nD), the receiver's rows as columns.
+    2D tipper receivers at the same stations (real and imaginary parts)
+    share one complex adjoint solve per station in the same way.
     """
     mesh = simulation.mesh
     n_fields = fields[src, simulation._solutionType].shape[0]
     groups, rest = _impedance_groups(src, mesh)
     for rxs in groups.values():
         n = rxs[0].nD
-        gh, ge = _impedance_adjoint_sources(rxs[0], src, mesh, fields, np.eye(n, dtype=complex))
+        gh, ge = _ratio_adjoint_sources(rxs[0], src, mesh, fields, np.eye(n, dtype=complex))
         du, dm = _field_adjoint(src, fields, gh, ge, n_fields, n)
         T = _adjoint_solve(simulation, frequency, src, fields, solver, du, dm, n, boundary=boundary)
-        imp, _ = _impedance(rxs[0], src, mesh, fields)
+        value = _ratio(rxs[0], src, mesh, fields)
         for rx in rxs:
-            yield rx, np.real(T * _impedance_scale(rx.component, src, imp))
+            yield rx, np.real(T * _ratio_scale(rx, src, value))
     if rest:
         n_cols = sum(rx.nD for rx in rest)
         V, offset = {}, 0
@@ -297,11 +361,14 @@ def _adjoint_rhs_count(src, mesh):
 
 
 def _impedance_groups(src, mesh):
-    """A source's 2D impedance receivers grouped by orientation and stations, and the rest."""
+    """A source's 2D impedance (and tipper) receivers grouped by orientation and stations, and the rest."""
     groups, rest = {}, []
     for rx in src.receiver_list:
         if _vectorised(rx, mesh):
-            key = (rx.orientation, rx.locations_e.tobytes(), rx.locations_h.tobytes())
+            if _is_tipper(rx):
+                key = ("zx", rx.locations_h.tobytes(), rx.locations_base.tobytes())
+            else:
+                key = (rx.orientation, rx.locations_e.tobytes(), rx.locations_h.tobytes())
             groups.setdefault(key, []).append(rx)
         else:
             rest.append(rx)
@@ -333,8 +400,8 @@ def _jtj_adjoint_solves(simulation):
 def _tangent_data(rx, src, mesh, fields, du, D):
     """``J D`` rows of one receiver from the field perturbations ``du``.
 
-    All directions at once for 2D impedance receivers; others column by
-    column through SimPEG.
+    All directions at once for 2D impedance and tipper receivers; others
+    column by column through SimPEG.
     """
     if not _vectorised(rx, mesh):
         return np.column_stack(
@@ -343,6 +410,12 @@ def _tangent_data(rx, src, mesh, fields, du, D):
                 for j in range(D.shape[1])
             ]
         )
+    if _is_tipper(rx):
+        Px, Pz = _tipper_projections(rx, mesh)
+        tip, hx = _tipper(rx, src, mesh, fields)
+        dh = fields._hDeriv(src, du, D, adjoint=False)
+        dtip = (Pz @ dh - tip[:, None] * (Px @ dh)) / hx[:, None]
+        return np.real(_ratio_scale(rx, src, tip)[:, None] * dtip)
     PE, PH = _impedance_projections(rx, mesh)
     imp, bot = _impedance(rx, src, mesh, fields)
     de = PE @ fields._eDeriv(src, du, D, adjoint=False)

@@ -165,10 +165,13 @@ def test_tipper_adjoint_identity(conductor_case):
     assert abs(a - b) <= 1e-10 * abs(a)
 
 
-def test_engine_products_and_diagonal_with_tipper(conductor_case):
+@pytest.mark.parametrize("route", ["tangent", "rows"])
+def test_engine_products_and_diagonal_with_tipper(conductor_case, route):
     """ForwardEngine's gradient, J D and J^T W^T W J diagonal on a survey of
-    impedances and tippers equal SimPEG's Jtvec/Jvec (the tipper rows go
-    through the receiver's evalDeriv)."""
+    impedances and tippers (vectorised: one adjoint solve per station for
+    both tipper parts) equal SimPEG's Jtvec/Jvec through the receiver's own
+    evalDeriv; J D from tangent solves (few directions) or from the rows of
+    J (more directions than adjoint solves)."""
     p, m = conductor_case
     loc = p.receiver_locations
     rxs = [
@@ -188,12 +191,15 @@ def test_engine_products_and_diagonal_with_tipper(conductor_case):
     d = sim.dpred(m, f=f)
     dobs = d * (1 + 0.05 * rng.standard_normal(d.size))
     weights = 1.0 / (0.05 * np.abs(d) + 0.01)
-    D = rng.standard_normal((m.size, 2))
-    out = ForwardEngine([sim]).evaluate(m, dobs=[dobs], weights=[weights], directions=D, jtj_diagonal=True)
+    engine = ForwardEngine([sim])
+    D = rng.standard_normal((m.size, 2 if route == "tangent" else engine.max_adjoint_solves + 2))
+    assert engine.max_adjoint_solves == 2 * p.n_stations  # impedances and tippers: one solve per station each
+    out = engine.evaluate(m, dobs=[dobs], weights=[weights], directions=D, jtj_diagonal=True)
     g = sim.Jtvec(m, 2 * weights**2 * (d - dobs), f=f)
     np.testing.assert_allclose(out["gradients"][0], g, atol=1e-9 * np.abs(g).max())
-    jv = sim.Jvec(m, D[:, 0], f=f)
-    np.testing.assert_allclose(out["jd"][0][:, 0], jv, atol=1e-9 * np.abs(jv).max())
+    for j in (0, D.shape[1] - 1):
+        jv = sim.Jvec(m, D[:, j], f=f)
+        np.testing.assert_allclose(out["jd"][0][:, j], jv, atol=1e-9 * np.abs(jv).max())
     J = np.column_stack([sim.Jvec(m, e, f=f) for e in np.eye(m.size)[:: max(m.size // 40, 1)]])
     diag = np.sum((weights[:, None] * J) ** 2, axis=0)
     np.testing.assert_allclose(out["jtj_diagonal"][:: max(m.size // 40, 1)], diag, rtol=1e-8, atol=1e-12 * diag.max())
