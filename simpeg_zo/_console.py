@@ -19,7 +19,14 @@ import threading
 import warnings
 
 __all__ = [
+    "EXIT_USAGE",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
     "UserError",
+    "check_modes",
+    "check_network",
+    "learned_errors",
     "add_engine_options",
     "check_output_dir",
     "check_output_file",
@@ -274,3 +281,41 @@ def sigterm_interrupts():
         yield received
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+#: Exit codes of the command line.
+EXIT_USAGE = 2
+EXIT_FAILED = 3  # a method failed during its iterations; its best model so far was written
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+def check_modes(modes):
+    """``--modes`` upper-cased and checked (TE, TM, TIP; the tipper with TE or TM)."""
+    modes = [m.upper() for m in modes]
+    bad = [m for m in modes if m not in ("TE", "TM", "TIP")]
+    if bad or not modes:
+        raise UserError(f"--modes: {','.join(modes) or '(none)'} is not a list of TE, TM and TIP (e.g. TE,TM,TIP)")
+    if len(set(modes)) < len(modes):
+        raise UserError(f"--modes: {','.join(modes)} names a mode twice")
+    if set(modes) == {"TIP"}:
+        raise UserError("--modes: the tipper (TIP) needs TE or TM beside it, e.g. TE,TM,TIP")
+    return modes
+
+
+def learned_errors():
+    """Exceptions of the learned methods that are the user's to fix.
+
+    No torch, no such network file, data the network cannot take.
+    """
+    from .learned import SurveyMismatchError
+
+    return (ImportError, FileNotFoundError, SurveyMismatchError)
+
+
+def check_network(network, methods):
+    """Refuse ``--network`` when no learned method is asked for."""
+    from ._invert import LEARNED_METHODS
+
+    if network is not None and not any(m in LEARNED_METHODS for m in methods):
+        raise UserError(f"--network applies only to the learned methods ({', '.join(LEARNED_METHODS)})")
