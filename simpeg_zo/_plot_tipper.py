@@ -63,7 +63,7 @@ def plot_induction_arrows(
     -------
     matplotlib.figure.Figure or str
     """
-    from .plot import _distance_axis, _label_stations, _pyplot, _save, station_labels
+    from ._plot_base import _distance_axis, _label_stations, _pyplot, _save, station_labels
 
     if "TIP" not in profile.data:
         raise ValueError("the profile has no tipper data (mode TIP)")

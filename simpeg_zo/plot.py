@@ -18,8 +18,30 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._plot_base import (  # noqa: F401  (helpers re-exported for plot_field and the tests)
+    APPARENT_RESISTIVITY_LABEL,
+    PHASE_LABEL,
+    RESIDUAL_LABEL,
+    RESISTIVITY_LABEL,
+    SPREAD_LABEL,
+    _colorbar,
+    _distance_axis,
+    _edges,
+    _label_stations,
+    _plain_log_axis,
+    _plain_number,
+    _pyplot,
+    _save,
+    _thinned_labels,
+    station_labels,
+)
+from ._plot_pseudo import (  # noqa: F401
+    GAP_SPACINGS,
+    _station_cells,
+    plot_pseudosections,
+    plot_residual_pseudosections,
+)
 from ._plot_tipper import plot_induction_arrows
-from ._profile import COMPONENTS
 from ._sections import (
     depth_of_investigation,
     normalised_residuals,
@@ -54,40 +76,8 @@ __all__ = [
 ]
 
 
-def _pyplot():
-    # the backend is the caller's choice (MPLBACKEND, matplotlib.use, the
-    # notebook's inline backend); the command line selects Agg itself
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-#: Colour-bar and axis labels, with units.
-RESISTIVITY_LABEL = r"Resistivity ($\Omega\cdot$m)"
-SPREAD_LABEL = "Spread of log10 resistivity (1 s.d.)"
-APPARENT_RESISTIVITY_LABEL = r"Apparent resistivity ($\Omega\cdot$m)"
-PHASE_LABEL = "Phase (deg)"
-RESIDUAL_LABEL = r"Normalised residual (obs $-$ pred) / $\sigma$"
 #: Share of the deepest DOI added below it in a section's default depth range.
 DOI_MARGIN = 0.25
-
-
-def station_labels(profile: Profile) -> list[str]:
-    """Station names of a profile.
-
-    Those of its EDI files, else ``S01``, ``S02``, ...
-
-    Parameters
-    ----------
-    profile : Profile
-
-    Returns
-    -------
-    list of str
-    """
-    if profile.station_names:
-        return [str(n) for n in profile.station_names]
-    return [f"S{i + 1:02d}" for i in range(profile.n_stations)]
 
 
 def misfit_text(result: InversionResult) -> str:
@@ -153,117 +143,6 @@ def result_predictions(profile: Profile, result: InversionResult) -> dict:
     if shifted is None:
         return {result.method: result.dpred}
     return {f"{result.method} (model)": result.dpred, f"{result.method} with static-shift factors": shifted}
-
-
-def _plain_number(value, _pos=None) -> str:
-    """A positive tick value as a plain decimal: 0.01, 1, 300, 10000."""
-    if not np.isfinite(value) or value <= 0:
-        return ""
-    return np.format_float_positional(float(f"{value:.3g}"), trim="-")
-
-
-#: Tick multiples of each decade, coarsest first (see :func:`_plain_log_axis`).
-_LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0, 7.0), tuple(np.arange(1.0, 10.0)))
-
-
-def _plain_log_axis(axis, *, min_ticks: int = 3):
-    """Log ticks of ``axis`` labelled with plain decimals (0.1, 1, 10, 100).
-
-    The coarsest of 1; 1-2-5; 1-2-3-5-7 per decade that puts ``min_ticks``
-    labels inside the limits, no minor labels. Call once the limits are
-    final.
-    """
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    lo, hi = sorted(axis.get_view_interval())
-    subs = _LOG_SUBS[0]
-    if lo > 0 and np.isfinite(hi):
-        exponents = np.arange(np.floor(np.log10(lo)), np.ceil(np.log10(hi)) + 1)
-        for subs in _LOG_SUBS:
-            ticks = np.outer(10.0**exponents, subs).ravel()
-            if np.sum((ticks >= lo * (1 - 1e-9)) & (ticks <= hi * (1 + 1e-9))) >= min_ticks:
-                break
-    axis.set_major_locator(LogLocator(base=10.0, subs=subs))
-    axis.set_major_formatter(FuncFormatter(_plain_number))
-    axis.set_minor_locator(LogLocator(base=10.0, subs=np.arange(1.0, 10.0)))
-    axis.set_minor_formatter(NullFormatter())
-
-
-def _distance_axis(ax, length):
-    """Distance along the profile in km (m for profiles under 2 km)."""
-    from matplotlib.ticker import FuncFormatter
-
-    if length >= 2000.0:
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v / 1000.0:g}"))
-        ax.set_xlabel("Distance (km)")
-    else:
-        ax.set_xlabel("Distance (m)")
-
-
-def _colorbar(fig, mappable, axes, *, label, log=False, **kwargs):
-    cbar = fig.colorbar(mappable, ax=axes, label=label, **kwargs)
-    if log:
-        long_axis = cbar.ax.xaxis if cbar.orientation == "horizontal" else cbar.ax.yaxis
-        _plain_log_axis(long_axis)
-    return cbar
-
-
-def _thinned_labels(ax, x, *, fontsize):
-    """Indices of the stations whose (rotated) names do not overlap.
-
-    Greedy from the first station: a name is kept when it lies at least
-    one line height (1.3 x ``fontsize`` points, on the axes' current width
-    and x limits) from the last kept one.
-    """
-    x = np.asarray(x, dtype=float)
-    lo, hi = ax.get_xlim()
-    fig = ax.figure
-    width_points = ax.get_position().width * fig.get_figwidth() * 72.0
-    span = abs(hi - lo) or 1.0
-    min_gap = 1.3 * fontsize * span / max(width_points, 1.0)
-    keep, last = [], -np.inf
-    for i in np.argsort(x, kind="stable"):
-        if x[i] - last >= min_gap:
-            keep.append(int(i))
-            last = x[i]
-    return sorted(keep)
-
-
-def _label_stations(ax, x, names, *, fontsize=6):
-    """Station names as small rotated labels above the axes.
-
-    Names that would overlap their neighbour's are left out (every station
-    keeps its tick). Returns the title padding (points) they need.
-    """
-    from matplotlib.transforms import blended_transform_factory
-
-    trans = blended_transform_factory(ax.transData, ax.transAxes)
-    shown = _thinned_labels(ax, x, fontsize=fontsize)
-    for k in range(len(names)):
-        ax.annotate(
-            "",
-            xy=(x[k], 1.0),
-            xycoords=trans,
-            xytext=(0, -3),
-            textcoords="offset points",
-            arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.3"},
-            annotation_clip=False,
-        )
-    for xi, name in ((x[k], names[k]) for k in shown):
-        ax.annotate(
-            name,
-            xy=(xi, 1.0),
-            xycoords=trans,
-            xytext=(0, 2),
-            textcoords="offset points",
-            rotation=90,
-            ha="center",
-            va="bottom",
-            fontsize=fontsize,
-            annotation_clip=False,
-        )
-    longest = max((len(n) for n in names), default=0)
-    return 6.0 + 0.62 * fontsize * longest
 
 
 def _resolve_doi(profile, doi):
@@ -575,267 +454,6 @@ def plot_misfit_curves(results, *, path=None, target=1.0):
     return _save(fig, path)
 
 
-def _edges(values, *, log=False):
-    """Cell edges around monotonic centres (geometric midpoints if ``log``)."""
-    v = np.log(np.asarray(values, dtype=float)) if log else np.asarray(values, dtype=float)
-    if v.size == 1:
-        e = np.array([v[0] - 0.5, v[0] + 0.5]) if not log else np.array([v[0] - 0.25, v[0] + 0.25])
-    else:
-        mid = 0.5 * (v[1:] + v[:-1])
-        e = np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
-    return np.exp(e) if log else e
-
-
-def _pseudo_axes(ax, profile, *, names_on_top):
-    """Period and distance axes of a pseudo-section panel.
-
-    Period log-scaled with plain labels, long periods down.
-    """
-    ax.set_yscale("log")
-    period = 1.0 / profile.frequencies
-    ax.set_ylim(_edges(np.sort(period), log=True)[[-1, 0]])
-    _plain_log_axis(ax.yaxis)
-    length = float(profile.stations[-1] - profile.stations[0]) or 1000.0
-    _distance_axis(ax, length)
-    if names_on_top:
-        return _label_stations(ax, profile.stations, station_labels(profile), fontsize=5)
-    return None
-
-
-_COMPONENT_NAMES = {
-    "apparent_resistivity": "apparent resistivity",
-    "phase": "phase",
-    "real": "Tzx real",
-    "imag": "Tzx imaginary",
-}
-TIPPER_LABEL = "Tipper Tzx (z up)"
-
-
-#: A gap between neighbouring stations wider than this many median
-#: spacings is left blank (hatched) in pseudo-sections
-GAP_SPACINGS = 2.0
-
-
-def _station_cells(x):
-    """Column edges of a pseudo-section and the gaps left blank.
-
-    Each station's column spans the midpoints to its neighbours, but no
-    more than half the median spacing into a gap wider than
-    :data:`GAP_SPACINGS` median spacings; such a gap becomes an empty
-    column of its own.
-
-    Returns
-    -------
-    edges : (n_columns + 1,) numpy.ndarray
-    columns : (n_stations,) numpy.ndarray of int
-        The column of each station.
-    gaps : list of (float, float)
-        The blank columns' extents.
-    """
-    x = np.asarray(x, dtype=float)
-    if x.size < 3:
-        return _edges(x), np.arange(x.size), []
-    spacing = np.diff(x)
-    median = float(np.median(spacing))
-    wide = spacing > GAP_SPACINGS * median
-    if not wide.any():
-        return _edges(x), np.arange(x.size), []
-    half = 0.5 * median
-    edges = [x[0] - min(half, 0.5 * spacing[0])]
-    columns, gaps = [], []
-    for i in range(x.size):
-        columns.append(len(edges) - 1)
-        if i == x.size - 1:
-            edges.append(x[i] + min(half, 0.5 * spacing[-1]))
-        elif wide[i]:
-            edges += [x[i] + half, x[i + 1] - half]
-            gaps.append((x[i] + half, x[i + 1] - half))
-        else:
-            edges.append(0.5 * (x[i] + x[i + 1]))
-    return np.asarray(edges), np.asarray(columns), gaps
-
-
-def _pseudo_figure(profile, n_rows, *, row_height, extra_height):
-    """A grid of pseudo-section panels: ``n_rows`` rows, one column per mode and component.
-
-    Returns the figure, its ``(n_rows, n_columns)`` axes and the columns'
-    ``(mode, component)`` pairs.
-    """
-    plt = _pyplot()
-    cols = [(m, c) for m in profile.modes for c in COMPONENTS[m]]
-    fig, axes = plt.subplots(
-        n_rows,
-        len(cols),
-        figsize=(3.3 * len(cols), row_height * n_rows + extra_height),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-        layout="constrained",
-    )
-    return fig, axes, cols
-
-
-def _pseudo_panel(ax, profile, values, *, title, row_label=None, top=False, bottom=True, **style):
-    """One pseudo-section panel of ``(n_frequencies, n_stations)`` values.
-
-    Missing values (NaN) are grey; a gap between stations wider than
-    :data:`GAP_SPACINGS` median spacings is hatched; station names on the ``top`` row, the
-    distance label on the ``bottom`` row, ``row_label`` beside the period
-    label. ``style`` goes to ``pcolormesh``; returns its QuadMesh.
-    """
-    xe, columns, gaps = _station_cells(profile.stations)
-    pe = _edges(1.0 / profile.frequencies, log=True)
-    values = np.asarray(values, dtype=float)
-    grid = np.full((values.shape[0], xe.size - 1), np.nan)
-    grid[:, columns] = values
-    qm = ax.pcolormesh(xe, pe, np.ma.masked_invalid(grid), rasterized=True, **style)
-    ax.set_facecolor("0.85")
-    for left, right in gaps:  # no station there: hatched, not painted
-        ax.axvspan(left, right, facecolor="white", edgecolor="0.6", hatch="////", lw=0.0, zorder=0.5)
-    pad = _pseudo_axes(ax, profile, names_on_top=top)
-    ax.set_title(title, fontsize=8, pad=pad or 4.0)
-    if row_label is not None:
-        ax.set_ylabel(f"{row_label}\nPeriod (s)")
-    if not bottom:
-        ax.set_xlabel("")
-    return qm
-
-
-def plot_pseudosections(profile, predicted=None, *, path=None):
-    """Observed (and predicted) apparent-resistivity and phase pseudo-sections.
-
-    One column per mode and component (the tipper's real and imaginary
-    parts for TIP, on a diverging scale centred at 0), one colour scale
-    (with its unit) per column, periods on a log axis growing downwards.
-
-    Parameters
-    ----------
-    profile : Profile
-        With observed data.
-    predicted : dict, optional
-        ``{label: dpred_per_mode}``; one extra row per label.
-    path : str, optional
-        Save there (and close) instead of returning the figure.
-    """
-    from matplotlib.colors import LogNorm, Normalize
-
-    rows = [
-        ("observed", {m: np.where(np.isfinite(d.standard_deviation), d.dobs, np.nan) for m, d in profile.data.items()})
-    ]
-    rows += list((predicted or {}).items())
-    fig, axes, cols = _pseudo_figure(profile, len(rows), row_height=2.3, extra_height=1.0)
-    obs = {m: profile.observed(m) for m in profile.data}
-    for j, (mode, comp) in enumerate(cols):
-        ref = obs[mode][comp]
-        if comp == "apparent_resistivity":
-            lo, hi = np.nanpercentile(ref, [2, 98])
-            norm, cmap = LogNorm(lo, hi if hi > lo else 2 * lo), "turbo_r"
-        elif mode == "TIP":
-            top = float(np.nanpercentile(np.abs(ref), 98)) if np.isfinite(ref).any() else 0.0
-            norm, cmap = Normalize(-max(top, 0.01), max(top, 0.01)), "PuOr_r"
-        else:
-            ref = np.mod(ref, 180.0)
-            lo, hi = np.nanpercentile(ref, [2, 98])
-            norm, cmap = Normalize(lo, hi if hi > lo else lo + 1.0), "viridis"
-        for i, (label, data) in enumerate(rows):
-            ax = axes[i, j]
-            values = np.where(np.isfinite(obs[mode][comp]), profile.split(data[mode], mode)[comp], np.nan)
-            if comp == "phase":
-                values = np.mod(values, 180.0)
-            qm = _pseudo_panel(
-                ax,
-                profile,
-                values,
-                title=f"{mode} {_COMPONENT_NAMES[comp]}",
-                row_label=label if j == 0 else None,
-                top=i == 0,
-                bottom=i == len(rows) - 1,
-                norm=norm,
-                cmap=cmap,
-            )
-        if comp == "apparent_resistivity":
-            _colorbar(
-                fig,
-                qm,
-                axes[:, j].tolist(),
-                label=APPARENT_RESISTIVITY_LABEL,
-                log=True,
-                location="bottom",
-                shrink=0.85,
-                aspect=30,
-            )
-        else:
-            label = TIPPER_LABEL if mode == "TIP" else PHASE_LABEL
-            _colorbar(fig, qm, axes[:, j].tolist(), label=label, location="bottom", shrink=0.85, aspect=30)
-    return _save(fig, path)
-
-
-def plot_residual_pseudosections(
-    profile: Profile,
-    predicted: dict,
-    *,
-    path: str | None = None,
-    limit: float = 3.0,
-    title: str | None = None,
-) -> Figure | str:
-    """Normalised residuals ``(observed - predicted) / std`` as pseudo-sections.
-
-    One per mode and component.
-
-    Red: data above the prediction, blue: below; the colour scale is
-    centred at 0 and saturates at ``+-limit``; grey marks dropped data.
-    Each panel's title gives its RMS (``sqrt`` of its share of chi2).
-
-    Parameters
-    ----------
-    profile : Profile
-        With observed data.
-    predicted : dict
-        ``{label: dpred_per_mode}``: one row per label (e.g. per method).
-    path : str, optional
-        Save there (and close) instead of returning the figure.
-    limit : float
-        Colour limits ``(-limit, limit)`` (> 0).
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure or str
-    """
-    if not limit > 0:
-        raise ValueError(f"limit must be > 0, got {limit}")
-    rows = list(predicted.items())
-    fig, axes, cols = _pseudo_figure(profile, len(rows), row_height=2.4, extra_height=1.1)
-    qm = None
-    for i, (label, dpred) in enumerate(rows):
-        residuals = profile_residuals(profile, dpred)
-        for j, (mode, comp) in enumerate(cols):
-            ax = axes[i, j]
-            r = residuals[mode][comp]
-            finite = r[np.isfinite(r)]
-            rms = f"RMS {np.sqrt(np.mean(finite**2)):.2f}" if finite.size else "no data"
-            qm = _pseudo_panel(
-                ax,
-                profile,
-                r,
-                title=f"{mode} {_COMPONENT_NAMES[comp]}: {rms}",
-                row_label=label if j == 0 else None,
-                top=i == 0,
-                bottom=i == len(rows) - 1,
-                cmap="RdBu_r",
-                vmin=-limit,
-                vmax=limit,
-            )
-    cbar = fig.colorbar(
-        qm, ax=axes.ravel().tolist(), label=RESIDUAL_LABEL, location="bottom", shrink=0.5, aspect=40, extend="both"
-    )
-    cbar.set_ticks(np.arange(-np.floor(limit), np.floor(limit) + 1))
-    if title:
-        fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
-
-
 def save_comparison_figures(comparison, directory) -> list:
     """Write the standard figures of a comparison.
 
@@ -855,13 +473,3 @@ def save_comparison_figures(comparison, directory) -> list:
     plot_pseudosections(comparison.profile, predicted, path=paths[2])
     plot_residual_pseudosections(comparison.profile, predicted, path=paths[3])
     return paths
-
-
-def _save(fig, path):
-    if path is None:
-        return fig
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
