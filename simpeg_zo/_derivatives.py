@@ -89,34 +89,50 @@ def _tipper(rx, src, mesh, fields):
 
 
 def _tipper_adjoint_sources(rx, src, mesh, fields, vt):
-    """``(g_h, None)``: the adjoint of ``dT = (P_z dh - T P_x dh) / (P_x h)`` applied to ``vt``."""
+    """``(g_h, None)``: the adjoint of ``dT = (P_z dh - T P_x dh) / (P_x h)`` applied to ``vt``.
+
+    ``vt``: (n_stations,) or (n_stations, n_cols) complex tipper-space vectors.
+    """
     Px, Pz = _tipper_projections(rx, mesh)
     tip, hx = _tipper(rx, src, mesh, fields)
+    if np.ndim(vt) == 1:
+        g = vt / hx
+        return Pz.T @ g - Px.T @ (tip * g), None
     g = vt / hx[:, None]
     return Pz.T @ g - Px.T @ (tip[:, None] * g), None
 
 
-def _is_tipper(rx):
-    from ._tipper import is_tipper
+def _tipper_tangent(rx, src, mesh, fields, dh):
+    """``dT = (P_z dh - T P_x dh) / (P_x h)`` of field perturbations ``dh`` (one or several columns)."""
+    Px, Pz = _tipper_projections(rx, mesh)
+    tip, hx = _tipper(rx, src, mesh, fields)
+    if np.ndim(dh) == 1:
+        return (Pz @ dh - tip * (Px @ dh)) / hx
+    return (Pz @ dh - tip[:, None] * (Px @ dh)) / hx[:, None]
 
-    return is_tipper(rx)
+
+def is_tipper(rx) -> bool:
+    """Whether ``rx`` is a 2D tipper receiver (``receivers.Tipper`` with orientation ``"zx"``)."""
+    from simpeg.electromagnetics.natural_source.receivers import Tipper
+
+    return isinstance(rx, Tipper) and getattr(rx, "orientation", None) == "zx"
 
 
 def _ratio_scale(rx, src, value):
     """Complex ``c`` per station with ``d(datum) = Re(c d(value))`` (impedance or tipper)."""
-    if _is_tipper(rx):
+    if is_tipper(rx):
         return np.full(value.shape, -1j if rx.component == "imag" else 1.0 + 0j)
     return _impedance_scale(rx.component, src, value)
 
 
 def _ratio(rx, src, mesh, fields):
     """The impedance or tipper of a vectorised receiver."""
-    return (_tipper if _is_tipper(rx) else _impedance)(rx, src, mesh, fields)[0]
+    return (_tipper if is_tipper(rx) else _impedance)(rx, src, mesh, fields)[0]
 
 
 def _ratio_adjoint_sources(rx, src, mesh, fields, v):
     """``(g_h, g_e)`` of complex ratio-space vectors (``g_e`` None for a tipper)."""
-    if _is_tipper(rx):
+    if is_tipper(rx):
         return _tipper_adjoint_sources(rx, src, mesh, fields, v)
     return _impedance_adjoint_sources(rx, src, mesh, fields, v)
 
@@ -131,7 +147,7 @@ def _receiver_data(rx, src, mesh, fields):
 
     if not _vectorised(rx, mesh):
         return np.asarray(rx.eval(src, mesh, fields)).ravel()
-    if _is_tipper(rx):
+    if is_tipper(rx):
         return getattr(_tipper(rx, src, mesh, fields)[0], rx.component)
     imp, _ = _impedance(rx, src, mesh, fields)
     if rx.component == "apparent_resistivity":
@@ -144,7 +160,7 @@ def _receiver_data(rx, src, mesh, fields):
 def _vectorised(rx, mesh):
     from simpeg.electromagnetics.natural_source.receivers import Impedance
 
-    if _is_tipper(rx):
+    if is_tipper(rx):
         return mesh.dim == 2 and rx.component in ("real", "imag")
     return (
         isinstance(rx, Impedance)
@@ -365,7 +381,7 @@ def _impedance_groups(src, mesh):
     groups, rest = {}, []
     for rx in src.receiver_list:
         if _vectorised(rx, mesh):
-            if _is_tipper(rx):
+            if is_tipper(rx):
                 key = ("zx", rx.locations_h.tobytes(), rx.locations_base.tobytes())
             else:
                 key = (rx.orientation, rx.locations_e.tobytes(), rx.locations_h.tobytes())
@@ -410,12 +426,9 @@ def _tangent_data(rx, src, mesh, fields, du, D):
                 for j in range(D.shape[1])
             ]
         )
-    if _is_tipper(rx):
-        Px, Pz = _tipper_projections(rx, mesh)
-        tip, hx = _tipper(rx, src, mesh, fields)
-        dh = fields._hDeriv(src, du, D, adjoint=False)
-        dtip = (Pz @ dh - tip[:, None] * (Px @ dh)) / hx[:, None]
-        return np.real(_ratio_scale(rx, src, tip)[:, None] * dtip)
+    if is_tipper(rx):
+        dtip = _tipper_tangent(rx, src, mesh, fields, fields._hDeriv(src, du, D, adjoint=False))
+        return np.real(_ratio_scale(rx, src, _tipper(rx, src, mesh, fields)[0])[:, None] * dtip)
     PE, PH = _impedance_projections(rx, mesh)
     imp, bot = _impedance(rx, src, mesh, fields)
     de = PE @ fields._eDeriv(src, du, D, adjoint=False)

@@ -13,9 +13,9 @@ import numpy as np
 from simpeg import maps
 from simpeg.electromagnetics import natural_source as nsem
 
+from ._derivatives import is_tipper
 from ._mesh import cell_depths, is_tensor_mesh
 from ._soundings import GROUPS_PER_BAND, SoundingLayout, sounding_state  # noqa: F401  (re-exported)
-from ._tipper import is_tipper
 from ._zo import ColumnGeometry, level_rows
 
 _APP_RES = {"apparent_resistivity", "app_res"}

@@ -29,12 +29,9 @@ from __future__ import annotations
 
 from simpeg.electromagnetics.natural_source import receivers as _receivers
 
+from ._derivatives import _tipper, _tipper_adjoint_sources, _tipper_tangent, is_tipper
+
 __all__ = ["Tipper", "is_tipper"]
-
-
-def is_tipper(rx) -> bool:
-    """Whether ``rx`` is a 2D tipper receiver (SimPEG's or this module's)."""
-    return isinstance(rx, _receivers.Tipper) and getattr(rx, "orientation", None) == "zx"
 
 
 class Tipper(_receivers.Tipper):
@@ -68,29 +65,23 @@ class Tipper(_receivers.Tipper):
     5
     """
 
-    def _projections(self, mesh):
+    # the 2D formulas are the engine's (simpeg_zo._derivatives), projections kept per receiver
+
+    def _check_2d(self):
         if self.orientation != "zx":
             raise ValueError(f"a 2D tipper has orientation 'zx', got {self.orientation!r}")
-        return self.getP(mesh, "Ex", 1), self.getP(mesh, "Ey", 0)
 
     def _eval_tipper(self, src, mesh, f):
         if mesh.dim != 2:
             return super()._eval_tipper(src, mesh, f)
-        Phx, Phz = self._projections(mesh)
-        h = f[src, "h"][:, 0]
-        return (Phz @ h) / (Phx @ h)
+        self._check_2d()
+        return _tipper(self, src, mesh, f)[0]
 
     def _eval_tipper_deriv(self, src, mesh, f, du_dm_v=None, v=None, adjoint=False):
         if mesh.dim != 2:
             return super()._eval_tipper_deriv(src, mesh, f, du_dm_v=du_dm_v, v=v, adjoint=adjoint)
-        Phx, Phz = self._projections(mesh)
-        h = f[src, "h"][:, 0]
-        hx = Phx @ h
-        tip = (Phz @ h) / hx
+        self._check_2d()
         if adjoint:
-            # d tip = (dhz - tip dhx) / hx; its adjoint on complex data-space v
-            g = v / hx if v.ndim == 1 else v / hx[:, None]
-            scaled = tip * g if v.ndim == 1 else tip[:, None] * g
-            return f._hDeriv(src, None, Phz.T @ g - Phx.T @ scaled, adjoint=True)
-        dh = f._hDeriv(src, du_dm_v, v, adjoint=False)
-        return (Phz @ dh - tip * (Phx @ dh)) / hx
+            gh, _ = _tipper_adjoint_sources(self, src, mesh, f, v)
+            return f._hDeriv(src, None, gh, adjoint=True)
+        return _tipper_tangent(self, src, mesh, f, f._hDeriv(src, du_dm_v, v, adjoint=False))
