@@ -182,24 +182,13 @@ def _coordinate(text: str) -> float:
 _REQUIRED_BLOCKS = ("ZXYR", "ZXYI", "ZYXR", "ZYXI")
 
 
-def _check_blocks(path, n_frequencies):
+def _check_blocks(path, blocks, n_frequencies):
     """Raise EDIError if an impedance block is missing or short.
 
     mt-metadata fills missing or truncated blocks with zeros; a partial file
-    must not pass as data.
+    must not pass as data. ``blocks``: the file's :func:`_text_blocks`.
     """
-    counts, current = {}, None
-    with open(path, errors="replace") as fh:
-        for line in fh:
-            text = line.strip()
-            if text.startswith(">"):
-                word = text[1:].split()[0].upper() if len(text) > 1 else ""
-                current = word if word.startswith(("Z", "FREQ")) else None
-                if current is not None:
-                    counts[current] = 0
-                continue
-            if current is not None:
-                counts[current] += len(text.split())
+    counts = {name: values.size for name, values in blocks.items()}
     for block in ("FREQ", *_REQUIRED_BLOCKS):
         if block not in counts:
             raise EDIError(f"{path}: no >{block} block")
@@ -259,7 +248,8 @@ def _read_edi(path) -> EDIStation:
     z = np.asarray(tf.impedance.values, dtype=complex)
     if z.shape != (freq.size, 2, 2):
         raise EDIError(f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) (truncated data blocks?)")
-    _check_blocks(path, freq.size)
+    blocks = _text_blocks(path)
+    _check_blocks(path, blocks, freq.size)
     if not np.all(np.isfinite(freq)) or np.any(freq <= 0):
         raise EDIError(f"{path}: frequencies must be positive and finite")
     try:
@@ -282,7 +272,7 @@ def _read_edi(path) -> EDIStation:
     elev = tf.elevation
     elev = float(elev) if elev is not None and np.isfinite(float(elev)) else 0.0
     name = str(tf.station or os.path.splitext(os.path.basename(path))[0])
-    tipper, tipper_std = _read_tipper(tf, path, freq)
+    tipper, tipper_std = _read_tipper(tf, blocks, freq)
     return EDIStation(
         name=name,
         path=path,
@@ -303,14 +293,14 @@ _TIPPER_BLOCKS = {"TX": ("TXR", "TXI", "TX.VAR"), "TY": ("TYR", "TYI", "TY.VAR")
 
 
 def _text_blocks(path):
-    """Every ``>NAME`` data block of an EDI file as an array of numbers."""
+    """Every ``>NAME`` data block of an EDI file as an array of numbers (NaN for a word that is none)."""
     blocks, current = {}, None
     with open(path, errors="replace") as fh:
         for line in fh:
             text = line.strip()
             if text.startswith(">"):
                 words = text[1:].split()
-                current = words[0].upper() if words and "!" not in text else None
+                current = words[0].upper() if words and not words[0].startswith("!") else None
                 if current is not None:
                     blocks[current] = []
                 continue
@@ -323,7 +313,7 @@ def _text_blocks(path):
     return {k: np.asarray(v, dtype=float) for k, v in blocks.items()}
 
 
-def _read_tipper(tf, path, freq):
+def _read_tipper(tf, blocks, freq):
     """The file's tipper ``(n, 2)`` and its standard deviations, or (None, None).
 
     Through mt-metadata (the standard ``TXR.EXP`` ... blocks); blocks
@@ -340,7 +330,6 @@ def _read_tipper(tf, path, freq):
     except Exception:  # an unusual tipper layout: read the text below
         t = terr = None
     if t is None:
-        blocks = _text_blocks(path)
         names = [n for pair in _TIPPER_BLOCKS.values() for n in pair[:2]]
         file_freq = blocks.get("FREQ", np.zeros(0))
         if all(n in blocks and blocks[n].size == file_freq.size for n in names) and file_freq.size == freq.size:
