@@ -62,6 +62,10 @@ def _rms(values):
     return (float(np.sqrt(v.mean())), int(v.size)) if v.size else (None, 0)
 
 
+#: Short names of the data components in tables and reports (``TE_rho``, ``TIP_real``, ...).
+SHORT_NAMES = {"apparent_resistivity": "rho", "phase": "phase", "real": "real", "imag": "imag"}
+
+
 def misfit_tables(profile: Profile, dpred: dict) -> dict:
     """Normalised RMS (``sqrt(chi2)``) per station and per frequency.
 
@@ -83,16 +87,12 @@ def misfit_tables(profile: Profile, dpred: dict) -> dict:
     # squared normalised residuals, (n_frequencies, n_stations) per mode and component
     r2 = {mode: {k: r**2 for k, r in parts.items()} for mode, parts in profile_residuals(profile, dpred).items()}
     names = profile.station_names or [f"{x:.0f}" for x in profile.stations]
-    comps = {
-        "TE": (("rho", "apparent_resistivity"), ("phase", "phase")),
-        "TM": (("rho", "apparent_resistivity"), ("phase", "phase")),
-        "TIP": (("real", "real"), ("imag", "imag")),
-    }
 
     def row(select):
         out, allv = {}, []
         for mode in profile.modes:
-            for short, key in comps[mode]:
+            for key in COMPONENTS[mode]:
+                short = SHORT_NAMES[key]
                 v = select(r2[mode][key])
                 allv.append(np.ravel(v))
                 out[f"{mode}_{short}"], _ = _rms(v)
@@ -114,13 +114,12 @@ def misfit_by_component(profile: Profile, dpred: dict) -> dict:
     data each component keeps, ``r`` the normalised residuals; the
     profile's chi2 is their ``n``-weighted mean.
     """
-    short = {"apparent_resistivity": "rho", "phase": "phase", "real": "real", "imag": "imag"}
     out = {}
     for mode, parts in profile_residuals(profile, dpred).items():
         for key, r in parts.items():
             v = r[np.isfinite(r)]
             chi2 = float(np.mean(v**2)) if v.size else float("nan")
-            out[f"{mode}_{short[key]}"] = {"n": int(v.size), "chi2": chi2, "rms": float(np.sqrt(chi2))}
+            out[f"{mode}_{SHORT_NAMES[key]}"] = {"n": int(v.size), "chi2": chi2, "rms": float(np.sqrt(chi2))}
     return out
 
 
