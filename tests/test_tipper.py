@@ -251,25 +251,25 @@ def test_profile_and_spec_with_tipper():
 
 # ---------------------------------------------------------------- field data
 PARALANA = Path(__file__).resolve().parents[2] / "shared" / "data" / "paralana"
+#: A TE+TM+TIP survey over a conductor, small enough for tests.
+JOINT_SPEC = """
+[survey]
+stations = {start = 0, stop = 6000, count = 7}
+frequencies = {max = 30, min = 0.1, count = 4}
+modes = ["TE", "TM", "TIP"]
+[model]
+background = 100
+[[model.blocks]]
+x = [3500, 5000]
+depth = [300, 1500]
+resistivity = 3
+"""
 
 
 @pytest.fixture(scope="module")
 def tipper_survey_files(tmp_path_factory):
     """A TE+TM+TIP synthetic profile written as EDI files (line to azimuth 30)."""
-    spec = sz.parse_spec(
-        """
-        [survey]
-        stations = {start = 0, stop = 6000, count = 7}
-        frequencies = {max = 30, min = 0.1, count = 4}
-        modes = ["TE", "TM", "TIP"]
-        [model]
-        background = 100
-        [[model.blocks]]
-        x = [3500, 5000]
-        depth = [300, 1500]
-        resistivity = 3
-        """
-    )
+    spec = sz.parse_spec(JOINT_SPEC)
     profile, _ = sz.synthetic_profile(spec, noise=False)
     folder = tmp_path_factory.mktemp("edi_tipper")
     paths = sz.write_edi(profile, folder, latitude=-30.0, longitude=139.0, azimuth=30.0)
@@ -419,20 +419,7 @@ def test_te_and_tipper_share_one_simulation():
     """With TE and TIP, one TE simulation carries both receivers: the data
     misfit has two terms (TE+TIP, TM), its misfit is the profile's, and the
     data equal those of the separate per-mode simulations."""
-    spec = sz.parse_spec(
-        """
-        [survey]
-        stations = {start = 0, stop = 4000, count = 5}
-        frequencies = {max = 10, min = 0.1, count = 3}
-        modes = ["TE", "TM", "TIP"]
-        [model]
-        background = 100
-        [[model.blocks]]
-        x = [1500, 2500]
-        depth = [300, 900]
-        resistivity = 5
-        """
-    )
+    spec = sz.parse_spec(JOINT_SPEC)
     p, m = sz.synthetic_profile(spec)
     dmis = p.data_misfit()
     sims = [term.simulation for term in dmis.objfcts]
