@@ -22,8 +22,12 @@ from simpeg_zo._field import profile_from_survey
 
 def _tipper_simulation(profile, components=("real", "imag"), locations=None):
     locations = profile.receiver_locations if locations is None else locations
-    rxs = [Tipper(locations, orientation="zx", component=c) for c in components]
-    sources = [nsem.sources.Planewave(rxs, frequency=f) for f in profile.frequencies]
+    return _te_simulation(profile, [Tipper(locations, orientation="zx", component=c) for c in components])
+
+
+def _te_simulation(profile, receivers):
+    """A TE simulation of the profile's mesh, map and solver with these receivers at every frequency."""
+    sources = [nsem.sources.Planewave(receivers, frequency=f) for f in profile.frequencies]
     te = profile.simulations["TE"]
     return Simulation2DMagneticField(
         profile.mesh,
@@ -179,13 +183,7 @@ def test_engine_products_and_diagonal_with_tipper(conductor_case, route):
         Tipper(loc, orientation="zx", component="real"),
         Tipper(loc, orientation="zx", component="imag"),
     ]
-    sim = Simulation2DMagneticField(
-        p.mesh,
-        survey=nsem.Survey([nsem.sources.Planewave(rxs, frequency=f) for f in p.frequencies]),
-        sigmaMap=p.mapping,
-        solver=p.simulations["TE"].solver,
-        solver_opts=p.simulations["TE"].solver_opts,
-    )
+    sim = _te_simulation(p, rxs)
     rng = np.random.default_rng(5)
     f = sim.fields(m)
     d = sim.dpred(m, f=f)
