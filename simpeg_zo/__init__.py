@@ -79,7 +79,7 @@ from ._edi import (
     rotate_impedance,
 )
 from ._export import write_edi, write_occam2d, write_vtr
-from ._field import EDISurvey, read_edi_profile, read_edi_survey, static_shift_factors
+from ._field import EDISurvey, read_edi_profile, read_edi_survey
 from ._forward import ForwardEngine, forward_dpred
 from ._invert import invert_profile, misfit_tables, write_inversion
 from ._mesh import skin_depth
@@ -99,6 +99,7 @@ from ._runs import (
 from ._screen import screen_soundings, weidelt_phase
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec
+from ._static import static_shift_factors
 from ._synthetic import paint_model, synthetic_profile
 from ._tipper import Tipper
 from ._zo import depth_update, phase_log_correction, resistivity_update

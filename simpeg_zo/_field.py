@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,8 @@ from ._edi import (
     skew_band,
 )
 from ._profile import TIPPER_ERROR
-from ._screen import REASONS, screen_soundings
+from ._screen import _apply_screen, _screen_counts
+from ._static import apply_static_shift, static_shift_factors
 
 if TYPE_CHECKING:
     from ._profile import Profile
@@ -565,59 +565,6 @@ def _survey_tipper(stations, freqs, strike, line_azimuth, floor, dropped):
     return tipper, std
 
 
-def _apply_screen(freqs, names, modes, out, skew, dropped):
-    """Drop or down-weight each mode's soundings by :func:`screen_soundings`.
-
-    Mutates ``out`` (NaN for drops, errors times the inflation) and
-    ``dropped``; returns the down-weighted soundings.
-    """
-    first, downweighted = len(dropped), []
-    for mode in modes:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            measured = out["rs0"][mode] / (2.0 * out["rho"][mode])
-        verdict = screen_soundings(
-            freqs, out["rho"][mode], out["phase"][mode], out["rs"][mode], out["ps"][mode], skew, measured
-        )
-        for j, i in zip(*np.nonzero(verdict.dropped != None), strict=True):  # noqa: E711
-            reason = REASONS[verdict.dropped[j, i]]
-            dropped.append({"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason})
-            for key in out:
-                out[key][mode][j, i] = np.nan
-        for j, i in zip(*np.nonzero(verdict.inflation > 1.0), strict=True):
-            factor = float(verdict.inflation[j, i])
-            reason = REASONS["skew_inflated"]
-            downweighted.append(
-                {"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason, "factor": factor}
-            )
-            out["rs"][mode][j, i] *= factor
-            out["ps"][mode][j, i] *= factor
-    if len(dropped) > first or downweighted:
-        counts = _screen_counts(dropped[first:], [])
-        logger.warning(
-            "screen: dropped %d soundings (%s), errors inflated on %d",
-            len(dropped) - first,
-            ", ".join(f"{c['dropped']} {r}" for r, c in counts.items()) or "none",
-            len(downweighted),
-        )
-    return downweighted
-
-
-def _screen_counts(dropped, downweighted):
-    """Soundings per reason, ``{"dropped": n}`` or ``{"down-weighted": n}``.
-
-    Every reason a sounding was left out for (the unusable data's and the
-    screen's), in the order of :data:`simpeg_zo._screen.REASONS` after the
-    others.
-    """
-    order = {text: k for k, text in enumerate(REASONS.values(), start=1)}
-    counts = {}
-    for d in dropped:
-        counts.setdefault(d["reason"], {"dropped": 0})["dropped"] += 1
-    for d in downweighted:
-        counts.setdefault(d["reason"], {"down-weighted": 0})["down-weighted"] += 1
-    return dict(sorted(counts.items(), key=lambda kv: order.get(kv[0], 0)))
-
-
 def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_range, **mesh_options):
     from ._profile import build_profile
 
@@ -650,77 +597,6 @@ def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_ran
         tipper_error=survey.tipper_floor,
     )
     return profile
-
-
-def _median_spacing(x):
-    return float(np.median(np.diff(x))) if len(x) > 1 else 1.0
-
-
-def static_shift_factors(
-    survey: EDISurvey,
-    *,
-    radius: float | None = None,
-    n_frequencies: int | None = None,
-    tolerance: float = 0.15,
-) -> dict:
-    """Static-shift factors by a spatial median filter of the shallow data.
-
-    For each mode and station, the shift is the median over the highest
-    ``n_frequencies`` frequencies of ``rho_a(station) / median(rho_a of the
-    stations within radius)`` (the station included). Short periods sense
-    the near surface, which varies smoothly along the profile once galvanic
-    distortion is removed; the phase, free of static shift, is not touched.
-    Factors within ``1 +- tolerance`` are set to 1 (the shift is not told
-    apart from 2D structure). This is the spatial-median estimate of mtpy
-    (``estimate_static_spatial_median``) applied along the profile.
-
-    Parameters
-    ----------
-    survey : EDISurvey
-    radius : float, optional
-        Neighbourhood half-width along the profile (m); default twice the
-        median station spacing.
-    n_frequencies : int, optional
-        Highest frequencies used; default a third of the band, at least 3.
-    tolerance : float
-
-    Returns
-    -------
-    dict
-        Per mode, ``(n_stations,)`` factors (divide the apparent resistivity
-        and its standard deviation by them).
-    """
-    x = np.asarray(survey.along, dtype=float)
-    radius = 2.0 * _median_spacing(x) if radius is None else float(radius)
-    nf = survey.frequencies.size
-    n_frequencies = max(3, nf // 3) if n_frequencies is None else int(n_frequencies)
-    top = np.argsort(-survey.frequencies)[: min(n_frequencies, nf)]
-    out = {}
-    for mode in survey.impedance_modes:
-        log_rho = np.log(survey.rho[mode][top])  # (n_top, n_stations)
-        factors = np.ones(x.size)
-        for i in range(x.size):
-            near = np.abs(x - x[i]) <= radius
-            ref = np.nanmedian(log_rho[:, near], axis=1)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                s = np.nanmedian(log_rho[:, i] - ref)
-            if np.isfinite(s) and abs(np.exp(s) - 1.0) > tolerance:
-                factors[i] = float(np.exp(s))
-        out[mode] = factors
-    return out
-
-
-def apply_static_shift(survey: EDISurvey, factors: dict) -> EDISurvey:
-    """A copy of ``survey`` with apparent resistivities divided by ``factors``."""
-    from dataclasses import replace
-
-    rho = dict(survey.rho)
-    rho_std = dict(survey.rho_std)
-    for mode, fac in factors.items():
-        rho[mode] = survey.rho[mode] / fac[None, :]
-        rho_std[mode] = survey.rho_std[mode] / fac[None, :]
-    return replace(survey, rho=rho, rho_std=rho_std, static_shift={m: np.asarray(v) for m, v in factors.items()})
 
 
 def read_edi_profile(

@@ -26,11 +26,13 @@ and a phase. The whole band is kept; each sounding is judged on its own:
   approximation and 2D effects) is dropped.
 
 Everything here is numpy on ``(n_frequencies, n_stations)`` arrays; the EDI
-reader (:func:`simpeg_zo.read_edi_survey`) applies it.
+reader (:func:`simpeg_zo.read_edi_survey`) applies it through
+:func:`_apply_screen`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +49,8 @@ __all__ = [
     "screen_soundings",
     "weidelt_phase",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: Phase-tensor skew (degrees) above which a sounding's errors are inflated
 SKEW_INFLATE = 3.0
@@ -286,3 +290,56 @@ def screen_soundings(
     counts = {key: int(np.sum(dropped == key)) for key in REASONS if key != "skew_inflated"}
     counts["skew_inflated"] = int(soft.sum())
     return Screen(dropped=dropped, inflation=inflation, counts={k: v for k, v in counts.items() if v})
+
+
+def _apply_screen(freqs, names, modes, out, skew, dropped):
+    """Drop or down-weight each mode's soundings by :func:`screen_soundings`.
+
+    Mutates ``out`` (NaN for drops, errors times the inflation) and
+    ``dropped``; returns the down-weighted soundings.
+    """
+    first, downweighted = len(dropped), []
+    for mode in modes:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            measured = out["rs0"][mode] / (2.0 * out["rho"][mode])
+        verdict = screen_soundings(
+            freqs, out["rho"][mode], out["phase"][mode], out["rs"][mode], out["ps"][mode], skew, measured
+        )
+        for j, i in zip(*np.nonzero(verdict.dropped != None), strict=True):  # noqa: E711
+            reason = REASONS[verdict.dropped[j, i]]
+            dropped.append({"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason})
+            for key in out:
+                out[key][mode][j, i] = np.nan
+        for j, i in zip(*np.nonzero(verdict.inflation > 1.0), strict=True):
+            factor = float(verdict.inflation[j, i])
+            reason = REASONS["skew_inflated"]
+            downweighted.append(
+                {"station": names[i], "mode": mode, "frequency": float(freqs[j]), "reason": reason, "factor": factor}
+            )
+            out["rs"][mode][j, i] *= factor
+            out["ps"][mode][j, i] *= factor
+    if len(dropped) > first or downweighted:
+        counts = _screen_counts(dropped[first:], [])
+        logger.warning(
+            "screen: dropped %d soundings (%s), errors inflated on %d",
+            len(dropped) - first,
+            ", ".join(f"{c['dropped']} {r}" for r, c in counts.items()) or "none",
+            len(downweighted),
+        )
+    return downweighted
+
+
+def _screen_counts(dropped, downweighted):
+    """Soundings per reason, ``{"dropped": n}`` or ``{"down-weighted": n}``.
+
+    Every reason a sounding was left out for (the unusable data's and the
+    screen's), in the order of :data:`simpeg_zo._screen.REASONS` after the
+    others.
+    """
+    order = {text: k for k, text in enumerate(REASONS.values(), start=1)}
+    counts = {}
+    for d in dropped:
+        counts.setdefault(d["reason"], {"dropped": 0})["dropped"] += 1
+    for d in downweighted:
+        counts.setdefault(d["reason"], {"down-weighted": 0})["down-weighted"] += 1
+    return dict(sorted(counts.items(), key=lambda kv: order.get(kv[0], 0)))

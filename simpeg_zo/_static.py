@@ -1,6 +1,10 @@
-r"""Static shifts estimated during the direct inversion.
+r"""Static shifts: of a survey before the inversion, and estimated during the direct inversion.
 
-A static shift (galvanic distortion by near-surface bodies smaller than the
+Before: :func:`static_shift_factors`, a spatial median of the shallow
+apparent resistivities along the profile (mtpy's estimate), applied to a
+survey by :func:`apply_static_shift`.
+
+During the direct inversion: a static shift (galvanic distortion by near-surface bodies smaller than the
 shallowest sounding sees) multiplies a station's apparent resistivity of one
 mode by a factor :math:`e^{s}` at every frequency and leaves its phase
 untouched. Given the predicted apparent resistivities of the current model,
@@ -31,9 +35,16 @@ current model (the direct inversion has no lateral smoothing to decide it).
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-__all__ = ["estimate_static_shifts", "DEFAULT_SHIFT_PRIOR"]
+if TYPE_CHECKING:
+    from ._field import EDISurvey
+
+__all__ = ["estimate_static_shifts", "DEFAULT_SHIFT_PRIOR", "static_shift_factors", "apply_static_shift"]
 
 #: Prior standard deviation of a log static shift: a factor of about 1.65.
 DEFAULT_SHIFT_PRIOR = 0.5
@@ -95,3 +106,72 @@ def estimate_static_shifts(log_ratio, weights, station, mode, n_stations, *, pri
         sel = mode == m
         per_sounding[sel] = np.nan_to_num(s[station[sel]])
     return per_sounding, table
+
+
+def _median_spacing(x):
+    return float(np.median(np.diff(x))) if len(x) > 1 else 1.0
+
+
+def static_shift_factors(
+    survey: EDISurvey,
+    *,
+    radius: float | None = None,
+    n_frequencies: int | None = None,
+    tolerance: float = 0.15,
+) -> dict:
+    """Static-shift factors by a spatial median filter of the shallow data.
+
+    For each mode and station, the shift is the median over the highest
+    ``n_frequencies`` frequencies of ``rho_a(station) / median(rho_a of the
+    stations within radius)`` (the station included). Short periods sense
+    the near surface, which varies smoothly along the profile once galvanic
+    distortion is removed; the phase, free of static shift, is not touched.
+    Factors within ``1 +- tolerance`` are set to 1 (the shift is not told
+    apart from 2D structure). This is the spatial-median estimate of mtpy
+    (``estimate_static_spatial_median``) applied along the profile.
+
+    Parameters
+    ----------
+    survey : EDISurvey
+    radius : float, optional
+        Neighbourhood half-width along the profile (m); default twice the
+        median station spacing.
+    n_frequencies : int, optional
+        Highest frequencies used; default a third of the band, at least 3.
+    tolerance : float
+
+    Returns
+    -------
+    dict
+        Per mode, ``(n_stations,)`` factors (divide the apparent resistivity
+        and its standard deviation by them).
+    """
+    x = np.asarray(survey.along, dtype=float)
+    radius = 2.0 * _median_spacing(x) if radius is None else float(radius)
+    nf = survey.frequencies.size
+    n_frequencies = max(3, nf // 3) if n_frequencies is None else int(n_frequencies)
+    top = np.argsort(-survey.frequencies)[: min(n_frequencies, nf)]
+    out = {}
+    for mode in survey.impedance_modes:
+        log_rho = np.log(survey.rho[mode][top])  # (n_top, n_stations)
+        factors = np.ones(x.size)
+        for i in range(x.size):
+            near = np.abs(x - x[i]) <= radius
+            ref = np.nanmedian(log_rho[:, near], axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                s = np.nanmedian(log_rho[:, i] - ref)
+            if np.isfinite(s) and abs(np.exp(s) - 1.0) > tolerance:
+                factors[i] = float(np.exp(s))
+        out[mode] = factors
+    return out
+
+
+def apply_static_shift(survey: EDISurvey, factors: dict) -> EDISurvey:
+    """A copy of ``survey`` with apparent resistivities divided by ``factors``."""
+    rho = dict(survey.rho)
+    rho_std = dict(survey.rho_std)
+    for mode, fac in factors.items():
+        rho[mode] = survey.rho[mode] / fac[None, :]
+        rho_std[mode] = survey.rho_std[mode] / fac[None, :]
+    return replace(survey, rho=rho, rho_std=rho_std, static_shift={m: np.asarray(v) for m, v in factors.items()})
