@@ -18,26 +18,18 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from simpeg import directives as simpeg_directives
 from simpeg.optimization import IterationPrinters, Minimize
 
 from . import _driver
-from ._forward import EngineEvaluator, ForwardEngine, _boundary_parameters
-from ._iteration import CorrectionSettings, frequency_bands, station_spacing
+from ._forward import EngineEvaluator, ForwardEngine
+from ._iteration import frequency_bands
 from ._layout import GROUPS_PER_BAND, layout_from_misfit, misfit_simulations
-from ._roughness import RegularizationRoughness, roughness
+from ._optimizer_setup import DEFAULT_WIDTH, check_parameters, driver_problem, targets
 from ._static import DEFAULT_SHIFT_PRIOR
-from ._zo import depth_scaled_smoother, row_smoother
 
 __all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
 
 logger = logging.getLogger(__name__)
-
-#: Default vertical smoothing: Gaussian width of 0.1 in natural-log depth
-#: (about 10 % of the depth). Wider kernels average neighbouring soundings'
-#: corrections until the iteration stalls short of the data; narrower ones
-#: leave cells between sparse soundings to the nearest one.
-DEFAULT_WIDTH = 0.1
 
 _forward_printer = {"title": "nFwd", "value": lambda M: M.forward_solves, "width": 6, "format": lambda v: f"{v:4d}"}
 _chi2_printer = {"title": "chi2", "value": lambda M: M.chi2, "width": 10, "format": lambda v: f"{v:1.3e}"}
@@ -228,22 +220,19 @@ class ZohdyOldenburg(Minimize):
         if unknown:
             raise TypeError(f"ZohdyOldenburg() got an unexpected keyword argument {unknown[0]!r}")
         super().__init__(maxIter=maxIter, maxIterLS=maxIterLS, LSshorten=LSshorten, **kwargs)
-        checks = [
-            (0 < alpha <= 2, "alpha must be in (0, 2]", alpha),
-            (0 <= beta <= 1, "beta must be in [0, 1]", beta),
-            (memory >= 0, "memory must be >= 0", memory),
-            (target_chi2 is None or target_chi2 > 0, "target_chi2 must be > 0 or None", target_chi2),
-            (tail_stop is None or 0 < tail_stop < 1, "tail_stop must be in (0, 1) or None", tail_stop),
-            (lateral_coupling >= 0, "lateral_coupling must be >= 0", lateral_coupling),
-            (frequency_window >= 0, "frequency_window must be >= 0", frequency_window),
-            (static_shift_prior > 0, "static_shift_prior must be > 0", static_shift_prior),
-            (int(workers) >= 1, "workers must be >= 1", workers),
-            (int(subspace_gradient_windows) >= 1, "subspace_gradient_windows must be >= 1", subspace_gradient_windows),
-            (int(smoothing_steps) >= 0, "smoothing_steps must be >= 0", smoothing_steps),
-        ]
-        for ok, message, value in checks:
-            if not ok:
-                raise ValueError(f"{message}, got {value}")
+        check_parameters(
+            alpha=alpha,
+            beta=beta,
+            memory=memory,
+            target_chi2=target_chi2,
+            tail_stop=tail_stop,
+            lateral_coupling=lateral_coupling,
+            frequency_window=frequency_window,
+            static_shift_prior=static_shift_prior,
+            workers=workers,
+            subspace_gradient_windows=subspace_gradient_windows,
+            smoothing_steps=smoothing_steps,
+        )
         self.target_chi2 = None if target_chi2 is None else float(target_chi2)
         self.tail_stop = None if tail_stop is None else float(tail_stop)
         self.alpha, self.gamma, self.beta = float(alpha), float(gamma), float(beta)
@@ -285,83 +274,6 @@ class ZohdyOldenburg(Minimize):
         self.clock_start = None
         self._log_name = "zo"  # the method named in the per-iteration log
 
-    # ------------------------------------------------------------ set-up
-    def _options(self) -> _driver.Options:
-        return _driver.Options(
-            max_iter=int(self.maxIter),
-            memory=self.memory,
-            max_log_step=self.max_log_step,
-            max_line_search=int(self.maxIterLS),
-            shorten=float(self.LSshorten),
-            stall_iterations=self.stall_iterations,
-            stall_tolerance=self.stall_tolerance,
-            subspace=self.subspace,
-            n_bands=self.subspace_bands,
-            windows=self.subspace_windows,
-            gradient_windows=self.subspace_gradient_windows,
-            gradient_smoothing=self.subspace_smoothing,
-            jacobi=self.subspace_jacobi,
-            subspace_memory=self.subspace_memory,
-            smoothing_steps=self.smoothing_steps,
-            tail_stop=self.tail_stop,
-            static_shift=self.static_shift,
-            static_shift_prior=self.static_shift_prior,
-            coverage=self.data_coverage,
-        )
-
-    def _problem(self, layout, x0, n_data) -> _driver.Problem:
-        rows = list(layout.rows) or None  # a tree mesh's rows
-        settings = CorrectionSettings(
-            alpha=self.alpha,
-            gamma=self.gamma,
-            beta=self.beta,
-            use_phase=self.use_phase,
-            max_log_step=self.max_log_step,
-            frequency_window=self.frequency_window,
-            width=self.vertical_smoothing or DEFAULT_WIDTH,
-            smoother=depth_scaled_smoother(
-                layout.geometry, layout.grid_shape, layout.active, self.lateral_coupling, rows=rows
-            ),
-        )
-        gradient_smoother = None
-        if rows is not None:  # a tree mesh's gradient directions are smoothed along its rows
-            width = self.subspace_smoothing * 0.5 * station_spacing(layout)
-            gradient_smoother = row_smoother(rows, layout.geometry.cell_x, [width] * len(rows))
-        reg = getattr(self.parent, "reg", None)
-        stop_at, goal = self._targets(n_data)
-        self._stop_at = stop_at
-        return _driver.Problem(
-            layout=layout,
-            settings=settings,
-            options=self._options(),
-            boundary=_boundary_parameters(misfit_simulations(self.parent.dmisfit)[0], x0),
-            gradient_smoother=gradient_smoother,
-            target=goal,
-            roughness=None if reg is None else RegularizationRoughness(roughness(reg)),
-        )
-
-    def _targets(self, n_data):
-        """(misfit ZO stops at by itself or None, misfit the iterations head for or None).
-
-        Read from the directives of the inversion that runs this optimizer:
-        SimPEG's ``BaseInversion`` sets ``callback`` to its own bound method,
-        the one link from a ``Minimize`` to its inversion.
-        """
-        inversion = getattr(self.callback, "__self__", None)
-        directive_list = getattr(getattr(inversion, "directiveList", None), "dList", None) or []
-        for d in directive_list:
-            if isinstance(d, simpeg_directives.TargetMisfit):
-                try:
-                    return None, float(d.target)
-                except (AttributeError, TypeError, ValueError):  # a target only known later
-                    return None, None
-        own = None if self.target_chi2 is None else self.target_chi2 * n_data
-        for d in directive_list:
-            if hasattr(d, "chifact_target"):  # UpdateIRLS: its target, not its cycles
-                own = float(d.chifact_target) * n_data
-                break
-        return own, own
-
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
         """Run the direct inversion from ``x0``; returns the best model.
@@ -382,7 +294,8 @@ class ZohdyOldenburg(Minimize):
         layout = layout_from_misfit(inv.dmisfit)
         n_data = max(layout.n_data, 1)
         self.startup(x0)
-        problem = self._problem(layout, self.xc, n_data)
+        self._stop_at, goal = targets(self, n_data)
+        problem = driver_problem(self, layout, self.xc, goal)
         groups = layout.groups + GROUPS_PER_BAND * frequency_bands(layout.data_frequency, self.subspace_bands)
         engine = ForwardEngine(misfit_simulations(inv.dmisfit), workers=self.workers, scheduler=self.scheduler)
         self.forward_solves = 0
