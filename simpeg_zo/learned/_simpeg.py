@@ -14,6 +14,7 @@ from simpeg import inversion
 from simpeg.directives import InversionDirective
 
 from .._layout import layout_from_misfit
+from ._consistency import scaled_correction
 from ._sections import grid_to_cells, resample_sections, sections_from_layout
 
 if TYPE_CHECKING:
@@ -171,14 +172,18 @@ def _warm(est):
 
 
 def _predict(layout, est):
-    """``(model, seconds, network, spread, base)``: the network's model of a layout's data.
+    """``(model, seconds, network, spread, base, scale)``: the network's model of a layout's data.
 
     ``est``: a loaded network, or ``None`` for the shipped network that
     serves the data (see :func:`_load`). ``seconds`` covers resampling, the
-    network and the interpolation onto the cells. ``spread``: per cell, one
-    standard deviation of log10 resistivity (a survey-neutral network's
-    calibrated ensemble spread), or None. ``base``: the model of the Bostick
-    section the survey-neutral network corrects, or None.
+    network, the interpolation onto the cells and the 1D check. ``spread``:
+    per cell, one standard deviation of log10 resistivity (a survey-neutral
+    network's calibrated ensemble spread), or None. ``base``: the model of
+    the Bostick section the survey-neutral network corrects, or None.
+    ``scale``: per station, the share of the network's correction of that
+    section its soundings support in 1D
+    (:func:`simpeg_zo.learned._consistency.scaled_correction`; the model
+    has it), or None.
     """
     t0 = time.perf_counter()
     sections, freqs, stations = sections_from_layout(layout, both_modes=False)
@@ -188,7 +193,6 @@ def _predict(layout, est):
     else:
         x = _network_input(est, sections, freqs, stations, elevations)
     geo = layout.geometry
-    spread = base = None
     if est.normalised_:
         from ._normalised import BOSTICK, NormalisedGrid, normalised_to_cells
 
@@ -202,6 +206,9 @@ def _predict(layout, est):
             grid, x[BOSTICK] + np.log10(rho_ref), geo.cell_x, geo.cell_depth, geo.station_x
         )
         base = -layout.log_sigma_sign * np.log(10.0) * base_cells
+        model = -layout.log_sigma_sign * np.log(10.0) * cells
+        model, scale = scaled_correction(layout, base, model)
+        return model, time.perf_counter() - t0, est, spread, base, scale
     else:
         grid = est.grid_
         log10_rho = est.predict(x[None])[0]
@@ -209,7 +216,7 @@ def _predict(layout, est):
             log10_rho, grid["stations"], grid["depth_edges"], geo.cell_x, geo.cell_depth, geo.station_x
         )
     model = -layout.log_sigma_sign * np.log(10.0) * cells
-    return model, time.perf_counter() - t0, est, spread, base
+    return model, time.perf_counter() - t0, est, None, None, None
 
 
 def cnn_model(
@@ -241,7 +248,7 @@ def cnn_model(
     (n_active,) numpy.ndarray
         SimPEG model (log conductivity, or log resistivity for ``rhoMap``).
     """
-    model, seconds, _, _, _ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
+    model, seconds, *_ = _predict(_as_layout(dmisfit_or_layout), _load(estimator))
     return (model, seconds) if return_seconds else model
 
 
@@ -386,7 +393,9 @@ def run_learned(
     Returns
     -------
     simpeg_zo.InversionResult
-        ``extra["inference_seconds"]`` holds the network's time.
+        ``extra["inference_seconds"]`` holds the network's time (with the
+        1D check of its correction); ``extra["correction_scale"]``, per
+        station, the share of a survey-neutral network's correction kept.
     """
     from .._runs import InversionResult, gauss_newton, zohdy_oldenburg
 
@@ -400,7 +409,7 @@ def run_learned(
             " and the iterations" if method != "cnn" else "",
         )
     t0 = time.perf_counter()
-    model, seconds, est, spread, base = _predict(layout_from_misfit(profile.data_misfit()), loaded)
+    model, seconds, est, spread, base, scale = _predict(layout_from_misfit(profile.data_misfit()), loaded)
     start = {}
     if method in ("cnn-gn", "cnn-zo") and base is not None:
         model, start = _measured_start(profile, model, base)
@@ -458,6 +467,8 @@ def run_learned(
             h["forward_solves"] = h.get("forward_solves", 0) + start["forward_solves"]
     result.extra["inference_seconds"] = seconds
     result.extra["network"] = getattr(est, "name_", None)
+    if scale is not None:
+        result.extra["correction_scale"] = [float(v) for v in scale]
     if start:
         result.extra["start"] = start
     if spread is not None:
