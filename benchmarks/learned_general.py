@@ -16,7 +16,10 @@ the families' steps, and survey geometries the training split never has
 - calibration of the spread: the share of cells whose truth lies within one
   spread of the expectation (target 60-75 %), on all cells and on the cells
   the data see (rows and columns with soundings);
-- inference time per profile on one thread (normalised input, network, spread).
+- inference time per profile on one thread (normalised input, network, spread);
+- the network's section with its correction scaled per station by the 1D
+  check (as the learned methods use it, ``simpeg_zo.learned._consistency``):
+  its chi2 and Dice on the chi2 samples, and the check's time.
 
 Usage::
 
@@ -50,7 +53,16 @@ def layout_neutral_dice(pred, truth, *, width=0.25, offsets=8, lo=-2.75, hi=2.75
 
 
 def resimulated_chi2(params_json, data, frequencies, stations, relative_log10):
-    """chi2 of a predicted section (log10 rho, absolute, on the grid) on the sample's mesh."""
+    """chi2 of predicted sections (log10 rho, absolute, on the grid) on the sample's mesh.
+
+    Where ``relative_log10`` has ``"network"`` and ``"bostick"``, the network's
+    section with its correction scaled by the 1D check
+    (:func:`simpeg_zo.learned._consistency.scaled_correction`, as the
+    learned methods use it) is added as ``"checked"``. Returns the chi2 per
+    section, the stations' scales and the check's seconds.
+    """
+    from simpeg_zo._layout import layout_from_misfit
+    from simpeg_zo.learned._consistency import scaled_correction
     from simpeg_zo.learned._general import sample_profile
     from simpeg_zo.learned._normalised import NormalisedGrid, normalised_to_cells
 
@@ -62,11 +74,18 @@ def resimulated_chi2(params_json, data, frequencies, stations, relative_log10):
     profile.set_data(dobs, relative_error=0.05, phase_error_degrees=1.43)
     x = profile.mesh.cell_centers[profile.active_cells, 0]
     grid = NormalisedGrid()
-    chi2 = {}
-    for name, section in relative_log10.items():
-        cells = normalised_to_cells(grid, section, x, profile.cell_depths, stations[:ns])
-        chi2[name] = float(profile.chi2(profile.dpred(-np.log(10.0) * cells)))
-    return chi2
+    models = {
+        name: -np.log(10.0) * normalised_to_cells(grid, section, x, profile.cell_depths, stations[:ns])
+        for name, section in relative_log10.items()
+    }
+    scale, seconds = None, None
+    if "network" in models and "bostick" in models:
+        layout = layout_from_misfit(profile.data_misfit())
+        t0 = time.perf_counter()
+        models["checked"], scale = scaled_correction(layout, models["bostick"], models["network"])
+        seconds = time.perf_counter() - t0
+    chi2 = {name: float(profile.chi2(profile.dpred(m))) for name, m in models.items()}
+    return {"chi2": chi2, "scale": None if scale is None else scale.tolist(), "check_seconds": seconds}
 
 
 def _chi2_job(job):
@@ -122,9 +141,18 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
         ]
     )
     unseen_family = np.array([f in ("dyke", "graben") and k != "field" for f, k in zip(families, kinds, strict=True)])
-    net_chi2 = np.array([c["network"] for c in chi2])
-    hs_chi2 = np.array([c["half-space"] for c in chi2])
-    b_chi2 = np.array([c["bostick"] for c in chi2])
+    net_chi2 = np.array([c["chi2"]["network"] for c in chi2])
+    hs_chi2 = np.array([c["chi2"]["half-space"] for c in chi2])
+    b_chi2 = np.array([c["chi2"]["bostick"] for c in chi2])
+    checked_chi2 = np.array([c["chi2"]["checked"] for c in chi2])
+    # the checked sections on the grid: each column's scale linear between the stations'
+    u = []
+    for i in range(n):
+        st = np.asarray(arrays["stations"][i], dtype=float)
+        st = st[np.isfinite(st)]
+        u.append(np.interp(np.linspace(0.0, 1.0, mean.shape[-1]), (st - st[0]) / (st[-1] - st[0]), chi2[i]["scale"]))
+    checked = np.array([b[i] + u[i][None, :] * mean[i] for i in range(n)])
+    dice_checked = layout_neutral_dice(checked, y[:n] + b[:n]) if n else np.zeros(0)
     return {
         "network": str(net_path),
         "members": int(est.members),
@@ -144,6 +172,13 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
         "chi2_median_half_space": float(np.median(hs_chi2)) if n else None,
         "chi2_median_bostick": float(np.median(b_chi2)) if n else None,
         "network_below_bostick": float(np.mean(net_chi2 < b_chi2)) if n else None,
+        "chi2_median_checked": float(np.median(checked_chi2)) if n else None,
+        "checked_at_or_below_network": float(np.mean(checked_chi2 <= net_chi2 * (1 + 1e-9))) if n else None,
+        "checked_over_network_gmean": float(np.exp(np.mean(np.log(checked_chi2 / net_chi2)))) if n else None,
+        "dice_checked": float(np.mean(dice_checked)) if n else None,
+        "dice_network_same_samples": float(np.mean(dice[:n])) if n else None,
+        "scale_median": float(np.median(np.concatenate([c["scale"] for c in chi2]))) if n else None,
+        "check_ms": 1000 * float(np.median([c["check_seconds"] for c in chi2])) if n else None,
         "dice_bostick": float(np.mean(dice_bostick)),
         "rms_log10_bostick": float(np.sqrt(np.mean((y) ** 2))),
         "inference_ms": 1000 * float(np.median(times)),
