@@ -410,6 +410,14 @@ def run_learned(
         )
     t0 = time.perf_counter()
     model, seconds, est, spread, base, scale = _predict(layout_from_misfit(profile.data_misfit()), loaded)
+    if scale is not None:
+        logger.info(
+            "%s: the stations' 1D responses keep %.0f-%.0f %% of the network's correction (median %.0f %%)",
+            method,
+            100 * scale.min(),
+            100 * scale.max(),
+            100 * np.median(scale),
+        )
     start = {}
     if method in ("cnn-gn", "cnn-zo") and base is not None:
         model, start = _measured_start(profile, model, base)
