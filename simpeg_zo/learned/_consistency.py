@@ -73,22 +73,20 @@ def layered_impedance(resistivity: ArrayLike, thickness: ArrayLike, frequency: A
 
 
 def _columns(layout: SoundingLayout):
-    """Per station: cell indices of its column, top to bottom, and the layer thicknesses."""
+    """Per station: its column's cells (shallowest first, as the geometry holds them) and layer thicknesses."""
     geo = layout.geometry
     columns = []
     for cells in geo.column_cells:
         cells = np.asarray(cells)
         depth = geo.cell_depth[cells]
-        order = np.argsort(depth)
-        depth = depth[order]
         # layer boundaries halfway between the cell centres
         h = np.diff(np.r_[0.0, 0.5 * (depth[1:] + depth[:-1])]) if depth.size > 1 else np.zeros(0)
-        columns.append((cells[order], np.maximum(h, 0.0)))
+        columns.append((cells, np.maximum(h, 0.0)))
     return columns
 
 
 def column_responses(
-    layout: SoundingLayout, log_resistivity: ArrayLike, *, columns=None
+    layout: SoundingLayout, log_resistivity: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """1D apparent resistivity and phase of each sounding from its station's mesh column.
 
@@ -106,7 +104,7 @@ def column_responses(
     x = np.asarray(log_resistivity, dtype=float)
     single = x.ndim == 1
     x = np.atleast_2d(x)
-    columns = _columns(layout) if columns is None else columns
+    columns = _columns(layout)
     n_layers = max((c.size for c, _ in columns), default=1)
     station = np.asarray(layout.station)
     # every column padded to the deepest one with zero-thickness layers
@@ -181,13 +179,12 @@ def correction_scale(
         e_rho = np.log(rho / rho_obs)
         e_phase = 2.0 * (phase - phase_obs)
     e = np.where(np.isfinite(e_rho), e_rho, 0.0) ** 2 + np.where(np.isfinite(e_phase), e_phase, 0.0) ** 2
-    e = np.where(weighed & np.all(np.isfinite(e), axis=0), e, np.nan)
+    usable = weighed & np.all(np.isfinite(e), axis=0)
     x = layout.geometry.station_x
     misfits = np.full((scales.size, x.size), np.nan)
     station = np.asarray(layout.station)
     for k in range(x.size):
-        values = e[:, station == k]
-        values = values[:, np.isfinite(values).all(axis=0)]
+        values = e[:, (station == k) & usable]
         if values.size:
             misfits[:, k] = values.mean(axis=1)
     scale = np.full(x.size, np.nan)
