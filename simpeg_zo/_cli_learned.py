@@ -32,6 +32,8 @@ def _cmd_dataset(args):
     check_output_dir("out", args.out)
     if args.survey == "general":
         return _general_dataset(args)
+    if args.domain_share is not None:
+        raise UserError("--domain-share applies to 'simpeg-zo dataset general' only")
     options = dict(
         seed=args.seed,
         shard_size=args.shard_size,
@@ -78,7 +80,11 @@ def _cmd_dataset(args):
 def _general_dataset(args):
     from .learned import GeneralConfig
 
-    config = GeneralConfig(seed=args.seed, shard_size=args.shard_size)
+    share = {} if args.domain_share is None else {"domain_share": args.domain_share}
+    try:
+        config = GeneralConfig(seed=args.seed, shard_size=args.shard_size, **share)
+    except ValueError as err:
+        raise UserError(f"--domain-share: {err}") from None
     print(
         f"training set of random surveys for the survey-neutral network: {args.train} train + {args.test} "
         f"held-out samples into {args.out}"
@@ -141,8 +147,6 @@ def _cmd_train(args):
     if args.member is not None and not general:
         raise UserError("--member applies to a set of random surveys ('simpeg-zo dataset general')")
     if args.init is not None:
-        if general:
-            raise UserError("--init fine-tunes a network on a survey's own set, not on a set of random surveys")
         extra["init"] = args.init
     try:
         est = train(
@@ -233,6 +237,13 @@ def add_learned_commands(sub, common) -> None:
         help="random perturbation of the training values around their steps, in steps (default 0.5: the values "
         "fill the range; 0.25: the first sets)",
     )
+    p.add_argument(
+        "--domain-share",
+        type=float,
+        default=None,
+        help="'general' only: share of the models that are crustal domains (dipping contacts between unrelated "
+        "layered columns; default 0.4)",
+    )
     p.add_argument("--seed", type=int, default=0)
     add_engine_options(p, workers=False)
     p.set_defaults(func=_cmd_dataset)
@@ -271,7 +282,7 @@ def add_learned_commands(sub, common) -> None:
         "--init",
         default=None,
         help="fine-tune this network (a path or shipped name; 'general': the survey-neutral one) instead of "
-        "training from scratch",
+        "training from scratch; on a set of random surveys each member of an ensemble starts from its own member",
     )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_cmd_train)

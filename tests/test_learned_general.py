@@ -8,11 +8,16 @@ import pytest
 from simpeg_zo import build_profile
 from simpeg_zo.learned._general import (
     GeneralConfig,
+    draw_domains,
+    draw_general_model,
     draw_random_field,
     draw_survey,
     general_arrays,
     load_general,
+    paint_domains,
+    paint_general,
     random_field,
+    sample_profile,
     simulate_general_sample,
 )
 from simpeg_zo.learned._normalised import NormalisedGrid, normalised_input, normalised_label, normalised_to_cells
@@ -145,6 +150,74 @@ def test_surveys_held_out_geometries_only_in_the_test_split():
         assert 6 <= f.size <= 24
 
 
+def test_domains_paint_their_columns_on_either_side_of_dipping_contacts():
+    params = {
+        "contacts": [{"x": 1000.0, "dip": 90.0}, {"x": 3000.0, "dip": 45.0}],
+        "columns": [
+            {"depths": [], "log10": [0.5]},
+            {"depths": [200.0, 800.0], "log10": [1.0, 2.0, 3.0]},
+            {"depths": [100.0], "log10": [1.5, 2.5]},
+        ],
+    }
+    # vertical contact at 1000 m; the 45-degree contact leans to +x: at depth d it lies at 3000 + d
+    x = np.array([999.0, 1001.0, 1500.0, 1500.0, 1500.0, 3100.0, 3100.0, 3900.0, 4100.0])
+    d = np.array([50.0, 50.0, 100.0, 500.0, 5000.0, 50.0, 150.0, 1000.0, 1000.0])
+    np.testing.assert_array_equal(paint_domains(params, x, d), [0.5, 1.0, 1.0, 2.0, 3.0, 1.5, 1.0, 3.0, 2.5])
+    model = {"kind": "domains", "family": {"family": "layers"}, "length": 4000.0, "domains": params}
+    np.testing.assert_allclose(np.log10(paint_general(model, x, d)), paint_domains(params, x, d))
+    # drawn: 1-3 contacts, one more column than contacts, interfaces increasing within depth_max
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        p = draw_domains(rng, 4000.0, 3000.0)
+        assert 1 <= len(p["contacts"]) <= 3 and len(p["columns"]) == len(p["contacts"]) + 1
+        for col in p["columns"]:
+            depths = np.asarray(col["depths"])
+            assert len(col["log10"]) == depths.size + 1 and np.all(np.diff(depths) > 0)
+            assert np.all((depths >= 10.0 - 1e-9) & (depths <= 3000.0))
+
+
+def test_domain_share_draws_domains_and_old_sets_read_without_them():
+    survey = draw_survey(np.random.default_rng(0))
+    kinds = [draw_general_model(np.random.default_rng(i), survey, domain_share=0.0)["kind"] for i in range(40)]
+    assert not any(k.startswith("domains") for k in kinds)
+    kinds = [draw_general_model(np.random.default_rng(i), survey, domain_share=1.0)["kind"] for i in range(40)]
+    assert all(k.startswith("domains") for k in kinds) and {"domains", "domains+field"} <= set(kinds)
+    # without a domain share a drawn model is what sets made before domains drew
+    a = draw_general_model(np.random.default_rng(7), survey)
+    b = draw_general_model(np.random.default_rng(7), survey, domain_share=0.0)
+    assert a == b
+    old = {k: v for k, v in GeneralConfig().to_dict().items() if k != "domain_share"}
+    assert GeneralConfig.from_dict(old).domain_share == 0.0
+    assert GeneralConfig().domain_share > 0
+    with pytest.raises(ValueError, match="domain_share"):
+        GeneralConfig(domain_share=1.5)
+
+
+def test_a_conductive_basin_wider_than_the_profile_splits_tm_from_te_at_low_frequencies():
+    """Over a conductive cover that ends beyond the profile, TM's apparent
+    resistivity falls below TE's once the induction length reaches the
+    basin's edges (charges on them), while the high frequencies see a 1D
+    earth: the split field data show and the families' models rarely do."""
+    length = 10000.0
+    survey = {"length": length, "stations": np.linspace(0, length, 11).tolist(), "frequencies": [100.0, 1.0, 0.01]}
+    domains = {
+        "contacts": [{"x": -0.5 * length, "dip": 90.0}, {"x": 1.5 * length, "dip": 90.0}],
+        "columns": [
+            {"depths": [], "log10": [3.0]},
+            {"depths": [500.0], "log10": [1.0, 3.0]},
+            {"depths": [], "log10": [3.0]},
+        ],
+    }
+    model = {"kind": "domains", "family": {"family": "layers"}, "length": length, "domains": domains}
+    profile, m = sample_profile(survey, model)
+    pred = profile.dpred(m)
+    te = profile.split(pred["TE"], "TE")["apparent_resistivity"]
+    tm = profile.split(pred["TM"], "TM")["apparent_resistivity"]
+    split = np.median(np.log10(tm / te), axis=1)
+    assert abs(split[0]) < 0.02
+    assert split[-1] < -0.5
+
+
 def test_general_samples_are_deterministic_and_resume(tmp_path):
     from simpeg_zo.learned import produce_dataset
 
@@ -244,6 +317,29 @@ def test_a_survey_network_fine_tunes_the_survey_neutral_one(tmp_path):
         train_network(
             tmp_path / "set", tmp_path / "bad", init=tmp_path / "general", validation_samples=2, epochs=1, n_classes=12
         )
+
+
+def test_each_member_of_an_ensemble_fine_tunes_from_its_own_member(tmp_path):
+    """``init_member`` picks the member of an ensemble ``init``: fine-tuning
+    an ensemble keeps its members apart (with no learning, each is its own
+    start)."""
+    from simpeg_zo.learned import ResNetInverter
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((8, 8, 16, 16))
+    y = 0.5 * X[:, 0]
+    grid = NormalisedGrid(n_columns=16, n_rows=16).to_dict()
+    opts = dict(epochs=1, batch_size=4, n_classes=10, log10_range=(-2.0, 2.0), mirror_average=False)
+    members = [ResNetInverter(seed=k, **opts).fit(X, y, grid=grid) for k in range(2)]
+    ResNetInverter.combine(members).save(tmp_path / "ens")
+    for k in (0, 1, 2):
+        tuned = ResNetInverter(init=tmp_path / "ens", init_member=k, learning_rate=1e-12, weight_decay=0.0, **opts)
+        tuned.fit(X, y, grid=grid)
+        start = dict(members[k % 2].network_.named_parameters())
+        other = dict(members[(k + 1) % 2].network_.named_parameters())
+        name, p = next((n, p) for n, p in tuned.network_.named_parameters() if p.ndim == 4)
+        np.testing.assert_allclose(p.detach().numpy(), start[name].detach().numpy(), atol=1e-6)
+        assert not np.allclose(p.detach().numpy(), other[name].detach().numpy(), atol=1e-3)
 
 
 def test_cli_makes_and_trains_a_survey_neutral_ensemble(tmp_path, capsys):

@@ -72,7 +72,11 @@ class ResNetInverter:
         A fitted network (path or shipped name) whose weights, classes and
         input normalisation start the training: fine-tuning (for example
         the survey-neutral ``general`` network on a survey's own set).
-        Of an ensemble, the first member.
+        Of an ensemble, member ``init_member``.
+    init_member : int
+        The member of an ensemble ``init`` that starts the training (modulo
+        its number of members): each member of an ensemble fine-tuned from
+        an ensemble starts from its own.
     members : int
         1: one network.  More: the mean class probabilities of that many
         networks trained separately on the same data, made with
@@ -114,6 +118,7 @@ class ResNetInverter:
         progress: bool = False,
         members: int = 1,
         init: str | os.PathLike | None = None,
+        init_member: int = 0,
     ) -> None:
         self.width = width
         self.n_classes = n_classes
@@ -131,6 +136,7 @@ class ResNetInverter:
         self.progress = progress
         self.members = members
         self.init = init
+        self.init_member = init_member
 
     # ----------------------------------------------------------- sklearn API
     @classmethod
@@ -315,7 +321,9 @@ class ResNetInverter:
         if start is not None:
             from ._network import MeanOfNetworks
 
-            net = start.network_.members[0] if isinstance(start.network_, MeanOfNetworks) else start.network_
+            net = start.network_
+            if isinstance(net, MeanOfNetworks):
+                net = net.members[int(self.init_member) % len(net.members)]
             self.network_.load_state_dict(net.state_dict())
         xt = torch.from_numpy(self._normalise(X).astype(np.float32))
         yt = torch.from_numpy(self.classes_.classify(y)).long()

@@ -35,6 +35,8 @@ __all__ = [
     "draw_random_field",
     "random_field",
     "draw_general_model",
+    "draw_domains",
+    "paint_domains",
     "paint_general",
     "simulate_general_sample",
     "general_arrays",
@@ -148,17 +150,79 @@ def random_field(params: dict, x: ArrayLike, depth: ArrayLike, length: float) ->
     return params["std"] * np.sqrt(2.0 / ku.size) * np.cos(arg).sum(axis=-1)
 
 
+# ------------------------------------------------------------------ domains
+def draw_domains(rng: np.random.Generator, length: float, depth_max: float) -> dict:
+    """Crustal domains: 1-3 dipping contacts between unrelated layered columns.
+
+    The contacts cross the surface anywhere from 1.5 profile lengths before
+    the first station to 1.5 after the last (so that a profile may lie
+    inside one domain whose edges its low frequencies see), dipping 25-90
+    degrees either way; each of the 2-4 domains has its own column of 1-3
+    layers with interfaces between 1/300 of ``depth_max`` and ``depth_max``
+    (log-uniform), each layer of any resistivity of the range, or, in half
+    the columns of two or more layers, a conductive cover (the lowest 1.5
+    decades) on a resistive basement (the highest 1.2).  Such models split TE
+    and TM at low frequencies as field data do (TM falls over a conductive
+    cover whose edges lie within the induction length), where the families'
+    faults offset one column.
+    """
+    n = int(rng.integers(1, 4))
+    lo, hi = _LOG10_RANGE
+    contacts = [
+        {"x": float(rng.uniform(-1.5, 2.5) * length), "dip": float(rng.uniform(25.0, 90.0) * rng.choice([-1, 1]))}
+        for _ in range(n)
+    ]
+    contacts.sort(key=lambda c: c["x"])
+    columns = []
+    for _ in range(n + 1):
+        k = int(rng.integers(1, 4))
+        depths = np.sort(10.0 ** rng.uniform(np.log10(depth_max / 300.0), np.log10(depth_max), k - 1))
+        values = rng.uniform(lo, hi, k)
+        if k > 1 and rng.uniform() < 0.5:  # a conductive cover on a resistive basement
+            values[0] = rng.uniform(lo, lo + 1.5)
+            values[-1] = rng.uniform(hi - 1.2, hi)
+        columns.append({"depths": depths.tolist(), "log10": values.tolist()})
+    return {"contacts": contacts, "columns": columns}
+
+
+def paint_domains(params: dict, x: ArrayLike, depth: ArrayLike) -> NDArray[np.float64]:
+    """log10 resistivity of a :func:`draw_domains` model at positions and depths (m)."""
+    x, depth = np.broadcast_arrays(np.asarray(x, float), np.asarray(depth, float))
+    domain = np.zeros(x.shape, dtype=int)
+    for c in params["contacts"]:
+        dip = np.deg2rad(c["dip"])
+        # the contact's position at this depth; a positive dip leans towards +x
+        at = c["x"] + (depth / np.tan(abs(dip))) * np.sign(dip) if abs(c["dip"]) < 90 else c["x"] + 0.0 * depth
+        domain += x > at
+    out = np.empty(x.shape)
+    for i, col in enumerate(params["columns"]):
+        inside = domain == i
+        layer = np.searchsorted(np.asarray(col["depths"], float), depth[inside])
+        out[inside] = np.asarray(col["log10"])[layer]
+    return out
+
+
 # ------------------------------------------------------------------- models
-def draw_general_model(rng: np.random.Generator, survey: dict, *, held_out: bool = False) -> dict:
-    """A model: a family, a random field, or a family with a random field on it.
+def draw_general_model(
+    rng: np.random.Generator, survey: dict, *, held_out: bool = False, domain_share: float = 0.0
+) -> dict:
+    """A model: a family, crustal domains, a random field, or either with a random field on it.
 
     Depths of the families scale with the Bostick depth of the band's lowest
-    frequency in 100 ohm-m (capped at three profile lengths).
+    frequency in 100 ohm-m (capped at three profile lengths).  With
+    ``domain_share`` > 0 that share of the models are :func:`draw_domains`
+    (half of them with a random field on them); ``domain_share=0`` draws as
+    sets made before domains existed.
     """
     length = survey["length"]
     f_min = min(survey["frequencies"])
     depth_max = float(min(3558.8 / np.sqrt(f_min) * 1.5, 3.0 * length))
-    kind = ("family", "field", "family+field")[int(rng.choice(3, p=[0.35, 0.3, 0.35]))]
+    domains = None
+    if domain_share > 0 and rng.uniform() < domain_share:
+        domains = draw_domains(rng, length, depth_max)
+        kind = "domains+field" if rng.uniform() < 0.5 else "domains"
+    else:
+        kind = ("family", "field", "family+field")[int(rng.choice(3, p=[0.35, 0.3, 0.35]))]
     families = TRAINING_FAMILIES + (HELD_OUT_FAMILIES if held_out else ())
     p = draw_parameters(
         rng,
@@ -173,10 +237,12 @@ def draw_general_model(rng: np.random.Generator, survey: dict, *, held_out: bool
     if p.get("topography"):
         p["topography"]["amplitude"] *= 0.3  # L/670 to L/67: the relief of MT profiles
     out = {"kind": kind, "family": p, "length": length}
+    if domains is not None:
+        out["domains"] = domains  # the family gives the topography only
     if kind == "field":
         out["mean"] = float(rng.uniform(1.0, 3.0))
         out["field"] = draw_random_field(rng)
-    elif kind == "family+field":
+    elif kind in ("family+field", "domains+field"):
         out["field"] = draw_random_field(rng, std=float(rng.uniform(0.1, 0.35)))
     if "field" in out:
         # the shallowest Bostick depth of the band in 100 ohm-m, less 0.3 decade
@@ -196,8 +262,11 @@ def paint_general(params: dict, x: ArrayLike, depth: ArrayLike) -> NDArray[np.fl
     if kind == "field":
         log10 = params["mean"] + random_field(params["field"], x, depth, params["length"])
     else:
-        log10 = np.log10(paint(params["family"], x, depth))
-        if kind == "family+field":
+        if kind.startswith("domains"):
+            log10 = paint_domains(params["domains"], x, depth)
+        else:
+            log10 = np.log10(paint(params["family"], x, depth))
+        if kind.endswith("+field"):
             log10 = log10 + random_field(params["field"], x, depth, params["length"])
     lo, hi = _LOG10_RANGE
     return 10.0 ** np.clip(log10, lo - 0.25, hi + 0.25)
@@ -219,6 +288,9 @@ class GeneralConfig:
     shard_size : int
     survey : str
         Description for reports.
+    domain_share : float
+        Share of the models that are crustal domains
+        (:func:`draw_domains`); sets made before they existed read as 0.
     """
 
     grid: dict = field(default_factory=lambda: NormalisedGrid().to_dict())
@@ -227,9 +299,12 @@ class GeneralConfig:
     shard_size: int = 20
     survey: str = "random surveys (survey-neutral network)"
     kind: str = "general"
+    domain_share: float = 0.4
 
     def __post_init__(self):
         NormalisedGrid.from_dict(self.grid)  # validates
+        if not 0 <= self.domain_share <= 1:
+            raise ValueError(f"domain_share must be in [0, 1], got {self.domain_share}")
         if not 0 <= self.noise_relative < 1:
             raise ValueError(f"noise_relative must be in [0, 1), got {self.noise_relative}")
         if self.shard_size < 1:
@@ -246,7 +321,7 @@ class GeneralConfig:
     def from_dict(cls, d: dict) -> GeneralConfig:
         from ._dataset import known_keys
 
-        return cls(**known_keys(cls, d))
+        return cls(**{"domain_share": 0.0, **known_keys(cls, d)})
 
     def sample(self, split: str, index: int, solver: str = "auto") -> dict:
         return simulate_general_sample(self, split, index, solver=solver)
@@ -309,7 +384,7 @@ def simulate_general_sample(config: GeneralConfig, split: str, index: int, *, so
     rng = np.random.default_rng([config.seed, SPLITS[split], index, 17])
     held_out = split == "test"
     survey = draw_survey(rng, held_out=held_out)
-    model = draw_general_model(rng, survey, held_out=held_out)
+    model = draw_general_model(rng, survey, held_out=held_out, domain_share=config.domain_share)
     profile, m = sample_profile(survey, model, solver=solver)
     stations = np.asarray(survey["stations"])
     freqs = np.asarray(survey["frequencies"])

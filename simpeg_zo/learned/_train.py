@@ -201,7 +201,8 @@ def train_general(
         :class:`ResNetInverter` parameters; default classes
         :data:`GENERAL_LOG10_RANGE` in :data:`GENERAL_N_CLASSES` steps, the
         "dice+regression" loss and no mirror averaging (the members are the
-        ensemble).
+        ensemble).  With ``init`` (for example ``"general"``), member k
+        fine-tunes member k of that ensemble.
 
     Returns
     -------
@@ -231,6 +232,8 @@ def train_general(
             continue
         p = dict(params)
         p.setdefault("checkpoint", str(pathlib.Path(directory) / "checkpoints" / f"{name}.ckpt"))
+        if p.get("init") is not None:
+            p["init_member"] = k  # fine-tuning an ensemble: member k from its member k
         est = ResNetInverter(**{**p, "seed": base_seed + k})
         est.fit(Xt, yt, grid=grid, validation=validation)
         est.recipe_ = {
