@@ -17,6 +17,7 @@ the families' steps, and survey geometries the training split never has
   spread of the expectation (target 60-75 %), on all cells and on the cells
   the data see (rows and columns with soundings);
 - inference time per profile on one thread (normalised input, network, spread);
+- the same on the crustal-domains models alone (sets with a domain share);
 - the network's section with its correction scaled per station by the 1D
   check (as the learned methods use it, ``simpeg_zo.learned._consistency``):
   its chi2 and Dice on the chi2 samples, and the check's time.
@@ -140,7 +141,11 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
             for lay, s in zip(layouts, arrays["stations"], strict=True)
         ]
     )
-    unseen_family = np.array([f in ("dyke", "graben") and k != "field" for f, k in zip(families, kinds, strict=True)])
+    # a domains model's family gives its topography only
+    unseen_family = np.array(
+        [f in ("dyke", "graben") and k.startswith("family") for f, k in zip(families, kinds, strict=True)]
+    )
+    domains = np.array([k.startswith("domains") for k in kinds])
     net_chi2 = np.array([c["chi2"]["network"] for c in chi2])
     hs_chi2 = np.array([c["chi2"]["half-space"] for c in chi2])
     b_chi2 = np.array([c["chi2"]["bostick"] for c in chi2])
@@ -161,6 +166,9 @@ def evaluate(net_path, X, y, arrays, rho_ref, *, chi2_samples, workers):
         "dice_layout_neutral": float(np.mean(dice)),
         "dice_unseen_family": float(np.mean(dice[unseen_family])) if unseen_family.any() else None,
         "dice_unseen_geometry": float(np.mean(dice[unseen_geometry])) if unseen_geometry.any() else None,
+        "dice_domains": float(np.mean(dice[domains])) if domains.any() else None,
+        "chi2_median_domains": float(np.median(net_chi2[domains[:n]])) if domains[:n].any() else None,
+        "chi2_median_checked_domains": float(np.median(checked_chi2[domains[:n]])) if domains[:n].any() else None,
         "rms_log10": float(np.sqrt(np.mean((mean - y) ** 2))),
         "within_one_spread": float(np.mean(inside)),
         "within_one_spread_seen": float(np.mean(inside[seen])),
