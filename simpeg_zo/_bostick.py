@@ -29,6 +29,7 @@ __all__ = [
     "bostick_resistivity_slope",
     "bostick_resistivity_phase",
     "fold_phase",
+    "layered_impedance",
 ]
 
 #: Largest absolute log-log slope used by the slope transform; 1D responses
@@ -130,3 +131,44 @@ def bostick_resistivity_phase(apparent_resistivity: ArrayLike, phase: ArrayLike)
     rho = np.asarray(apparent_resistivity, dtype=float)
     phi = np.clip(np.asarray(phase, dtype=float), PHASE_MARGIN, np.pi / 2 - PHASE_MARGIN)
     return rho * (np.pi / (2.0 * phi) - 1.0)
+
+
+def layered_impedance(resistivity: ArrayLike, thickness: ArrayLike, frequency: ArrayLike) -> NDArray[np.complex128]:
+    r"""Surface impedance of layered earths (the recursion of Wait, 1954).
+
+    Parameters
+    ----------
+    resistivity : (..., n_layers) array_like
+        Layer resistivities (ohm-m), top first; the last is the basement.
+    thickness : (..., n_layers - 1) array_like
+        Thicknesses (m) of all layers but the basement; zero-thickness
+        layers are allowed (they do nothing).
+    frequency : (...) array_like
+        Frequency (Hz) of each earth (broadcast against the leading axes).
+
+    Returns
+    -------
+    (...) numpy.ndarray of complex
+        ``Z = E / H`` with :math:`e^{i \omega t}`: apparent resistivity
+        ``|Z|**2 / (omega mu_0)``, phase ``angle(Z)`` (45 degrees over a
+        half-space).
+
+    Examples
+    --------
+    >>> z = layered_impedance([100.0], np.zeros(0), 1.0)
+    >>> round(float(abs(z) ** 2 / (2 * np.pi * MU0)), 6), round(float(np.degrees(np.angle(z))), 6)
+    (100.0, 45.0)
+    """
+    rho = np.asarray(resistivity, dtype=float)
+    h = np.asarray(thickness, dtype=float)
+    if rho.shape[-1] != h.shape[-1] + 1:
+        raise ValueError(f"resistivity needs one more layer than thickness, got {rho.shape} and {h.shape}")
+    omega = 2.0 * np.pi * np.asarray(frequency, dtype=float)
+    iwm = 1j * omega * MU0
+    z = np.sqrt(iwm * rho[..., -1])
+    for j in range(h.shape[-1] - 1, -1, -1):
+        k = np.sqrt(iwm / rho[..., j])
+        intrinsic = iwm / k
+        t = np.tanh(k * h[..., j])
+        z = intrinsic * (z + intrinsic * t) / (intrinsic + z * t)
+    return z

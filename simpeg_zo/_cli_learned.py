@@ -84,7 +84,7 @@ def _general_dataset(args):
     try:
         config = GeneralConfig(seed=args.seed, shard_size=args.shard_size, **share)
     except ValueError as err:
-        raise UserError(f"--domain-share: {err}") from None
+        raise UserError(str(err)) from None  # names the setting (domain_share, shard_size)
     print(
         f"training set of random surveys for the survey-neutral network: {args.train} train + {args.test} "
         f"held-out samples into {args.out}"

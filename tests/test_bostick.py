@@ -1,7 +1,9 @@
 """Bostick transform against analytic half-space and layered-earth responses.
 
-The layered-earth responses come from Wait's impedance recursion written out
-below (time dependence e^{+i omega t}, so a half-space has phase +45 deg).
+The layered-earth responses come from Wait's impedance recursion
+(``simpeg_zo._bostick.layered_impedance``, checked against SimPEG's analytic
+1D solution in ``test_consistency.py``; time dependence e^{+i omega t}, so a
+half-space has phase +45 deg).
 """
 
 import numpy as np
@@ -14,12 +16,11 @@ from simpeg_zo import (
     fold_phase,
     skin_depth,
 )
-
-MU0 = 4e-7 * np.pi
+from simpeg_zo._bostick import MU0, layered_impedance
 
 
 def mt1d(resistivities, thicknesses, frequencies):
-    """Exact 1D MT response of a layered earth (Wait's recursion).
+    """Exact 1D MT response of a layered earth (Wait's recursion, :func:`layered_impedance`).
 
     Parameters
     ----------
@@ -37,16 +38,7 @@ def mt1d(resistivities, thicknesses, frequencies):
         ``arg(Z)`` in radians, in the first quadrant.
     """
     omega = 2 * np.pi * np.asarray(frequencies, dtype=float)
-
-    def wavenumber(rho):
-        return np.sqrt(1j * omega * MU0 / rho)
-
-    impedance = 1j * omega * MU0 / wavenumber(resistivities[-1])
-    for rho, h in zip(resistivities[-2::-1], thicknesses[::-1], strict=True):
-        k = wavenumber(rho)
-        intrinsic = 1j * omega * MU0 / k
-        t = np.tanh(k * h)
-        impedance = intrinsic * (impedance + intrinsic * t) / (intrinsic + impedance * t)
+    impedance = layered_impedance(resistivities, thicknesses, frequencies)
     return np.abs(impedance) ** 2 / (omega * MU0), np.angle(impedance)
 
 

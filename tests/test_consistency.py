@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 from discretize import TensorMesh
-from scipy.constants import mu_0
 from simpeg.electromagnetics.natural_source.utils.analytic_1d import getImpedance
 
 from simpeg_zo import build_profile
+from simpeg_zo._bostick import MU0, layered_impedance
 from simpeg_zo._layout import layout_from_misfit, sounding_state
-from simpeg_zo.learned._consistency import column_responses, correction_scale, layered_impedance, scaled_correction
+from simpeg_zo.learned._consistency import column_responses, correction_scale, scaled_correction
 
 
 def _apparent(z, freqs):
-    return np.abs(z) ** 2 / (2 * np.pi * np.asarray(freqs) * mu_0), np.degrees(np.angle(z))
+    return np.abs(z) ** 2 / (2 * np.pi * np.asarray(freqs) * MU0), np.degrees(np.angle(z))
 
 
 def test_layered_impedance_equals_simpegs_analytic_1d_solution():

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from simpeg_zo import _driver
+from simpeg_zo._bostick import MU0, layered_impedance
 from simpeg_zo._iteration import CorrectionSettings, frequency_bands
 from simpeg_zo._soundings import SoundingLayout
 from simpeg_zo._zo import ColumnGeometry
 
-MU0 = 4e-7 * np.pi
 FREQUENCIES = np.logspace(3, -2, 11)
 CELL_TOPS = np.r_[0.0, np.logspace(1, 4.3, 35)]  # 36 cells, the last a half-space
 STATIONS = np.array([0.0, 1000.0, 2000.0])
@@ -26,16 +26,9 @@ STATIONS = np.array([0.0, 1000.0, 2000.0])
 
 def mt1d(log_sigma, frequencies=FREQUENCIES):
     """Apparent resistivity and phase (deg) of a layered earth (impedance recursion)."""
-    sigma = np.exp(log_sigma)
-    thickness = np.diff(CELL_TOPS)
-    omega = 2 * np.pi * np.asarray(frequencies)[:, None]
-    k = np.sqrt(1j * omega * MU0 * sigma[None, :])
-    intrinsic = 1j * omega * MU0 / k
-    z = intrinsic[:, -1]
-    for j in range(sigma.size - 2, -1, -1):
-        t = np.tanh(k[:, j] * thickness[j])
-        z = intrinsic[:, j] * (z + intrinsic[:, j] * t) / (intrinsic[:, j] + z * t)
-    return np.abs(z) ** 2 / (omega[:, 0] * MU0), np.rad2deg(np.angle(z))
+    omega = 2 * np.pi * np.asarray(frequencies)
+    z = layered_impedance(np.exp(-np.asarray(log_sigma)), np.diff(CELL_TOPS), frequencies)
+    return np.abs(z) ** 2 / (omega * MU0), np.rad2deg(np.angle(z))
 
 
 def layout_of(dobs, n_stations=STATIONS.size, relative=0.03, phase_error=0.86, frequencies=FREQUENCIES):

@@ -7,8 +7,9 @@ families) the correction can move the section away from the data. Without
 a 2D forward solve, each model along ``base + s (network - base)`` is
 checked against the observed soundings through the 1D response of the mesh
 column under each sounding's station (the layered-earth impedance
-recursion), and each station keeps the ``s`` of the lowest 1D misfit of
-its soundings (cells between stations take a scale linear in position).
+recursion, :func:`simpeg_zo._bostick.layered_impedance`), and each station
+keeps the ``s`` of the lowest 1D misfit of its soundings (cells between
+stations take a scale linear in position).
 
 1D responses of a 2D section are not its 2D responses, but they are
 cheap (tens of milliseconds for a profile) and they rank the candidates
@@ -21,55 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.constants import mu_0
 
+from .._bostick import MU0, layered_impedance
 from .._layout import SoundingLayout, sounding_state
 
-__all__ = ["CORRECTION_SCALES", "layered_impedance", "column_responses", "correction_scale", "scaled_correction"]
+__all__ = ["CORRECTION_SCALES", "column_responses", "correction_scale", "scaled_correction"]
 
 #: Scales of the network's correction that :func:`correction_scale` compares.
 CORRECTION_SCALES = tuple(np.linspace(0.0, 1.0, 9))
-
-
-def layered_impedance(resistivity: ArrayLike, thickness: ArrayLike, frequency: ArrayLike) -> NDArray[np.complex128]:
-    r"""Surface impedance of layered earths (the recursion of Wait, 1954).
-
-    Parameters
-    ----------
-    resistivity : (..., n_layers) array_like
-        Layer resistivities (ohm-m), top first; the last is the basement.
-    thickness : (..., n_layers - 1) array_like
-        Thicknesses (m) of all layers but the basement; zero-thickness
-        layers are allowed (they do nothing).
-    frequency : (...) array_like
-        Frequency (Hz) of each earth (broadcast against the leading axes).
-
-    Returns
-    -------
-    (...) numpy.ndarray of complex
-        ``Z = E / H`` with :math:`e^{i \omega t}`: apparent resistivity
-        ``|Z|**2 / (omega mu_0)``, phase ``angle(Z)`` (45 degrees over a
-        half-space).
-
-    Examples
-    --------
-    >>> z = layered_impedance([100.0], np.zeros(0), 1.0)
-    >>> round(float(abs(z) ** 2 / (2 * np.pi * mu_0)), 6), round(float(np.degrees(np.angle(z))), 6)
-    (100.0, 45.0)
-    """
-    rho = np.asarray(resistivity, dtype=float)
-    h = np.asarray(thickness, dtype=float)
-    if rho.shape[-1] != h.shape[-1] + 1:
-        raise ValueError(f"resistivity needs one more layer than thickness, got {rho.shape} and {h.shape}")
-    omega = 2.0 * np.pi * np.asarray(frequency, dtype=float)
-    iwm = 1j * omega * mu_0
-    z = np.sqrt(iwm * rho[..., -1])
-    for j in range(h.shape[-1] - 1, -1, -1):
-        k = np.sqrt(iwm / rho[..., j])
-        intrinsic = iwm / k
-        t = np.tanh(k * h[..., j])
-        z = intrinsic * (z + intrinsic * t) / (intrinsic + z * t)
-    return z
 
 
 def _columns(layout: SoundingLayout):
@@ -124,7 +84,7 @@ def column_responses(
     rho = np.exp(x[:, index[at]])  # (n_models, n_pairs, n_layers)
     z = layered_impedance(rho, thick[at][None], pairs[None, :, 1])
     omega = 2.0 * np.pi * pairs[:, 1]
-    rho_a, phase = (np.abs(z) ** 2 / (omega * mu_0))[:, inverse], np.angle(z)[:, inverse]
+    rho_a, phase = (np.abs(z) ** 2 / (omega * MU0))[:, inverse], np.angle(z)[:, inverse]
     return (rho_a[0], phase[0]) if single else (rho_a, phase)
 
 

@@ -190,10 +190,9 @@ def paint_domains(params: dict, x: ArrayLike, depth: ArrayLike) -> NDArray[np.fl
     x, depth = np.broadcast_arrays(np.asarray(x, float), np.asarray(depth, float))
     domain = np.zeros(x.shape, dtype=int)
     for c in params["contacts"]:
-        dip = np.deg2rad(c["dip"])
         # the contact's position at this depth; a positive dip leans towards +x
-        at = c["x"] + (depth / np.tan(abs(dip))) * np.sign(dip) if abs(c["dip"]) < 90 else c["x"] + 0.0 * depth
-        domain += x > at
+        lean = np.sign(c["dip"]) / np.tan(np.deg2rad(abs(c["dip"]))) if abs(c["dip"]) < 90 else 0.0
+        domain += x > c["x"] + lean * depth
     out = np.empty(x.shape)
     for i, col in enumerate(params["columns"]):
         inside = domain == i
