@@ -241,6 +241,30 @@ def test_gradient_step_descends_and_iterate_keeps_the_lowest_measured_misfit(mon
     assert new is not None and new.phi < state.phi
 
 
+def test_a_step_that_reaches_the_target_is_not_raced(monkeypatch):
+    """A weak step (racing would measure the other kind) that reaches the target ends the iteration."""
+    layout, forward, _ = layered_case(5)
+    evaluator = FiniteDifferenceEvaluator(forward, layout)
+    state = _driver.initial_state(problem_of(layout), evaluator, bostick_like_start(layout))
+    weak = _driver.Trial("zo", state.x + 0.01, state.dpred, 0.99 * state.phi, 1)
+    state.stage = "zo"
+    state.gains = {"subspace": 1.0}  # the subspace step paid far more at the last iteration
+    state.measured_at = {"subspace": state.iteration}
+    measured = []
+
+    def subspace(*args):
+        measured.append("subspace")
+        return _driver.Trial("subspace", state.x, state.dpred, 0.5 * state.phi, 1, {"damping": 1.0})
+
+    monkeypatch.setitem(_driver._STEPS, "zo", lambda *args: weak)
+    monkeypatch.setitem(_driver._STEPS, "subspace", subspace)
+    # below the target: one candidate; above it, the race measures the other
+    new = _driver.iterate(problem_of(layout, target=state.phi), evaluator, state)
+    assert measured == [] and new.stage == "zo" and new.phi == weak.phi
+    new = _driver.iterate(problem_of(layout, target=0.5 * state.phi), evaluator, state)
+    assert measured == ["subspace"] and new.stage == "subspace"
+
+
 def test_iteration_limit_bounds_everything_and_names_the_reason():
     layout, forward, _ = layered_case(0)
     evaluator = FiniteDifferenceEvaluator(forward, layout)

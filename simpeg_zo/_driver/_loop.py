@@ -57,6 +57,11 @@ def _should_race(state, kind, gain, other, memory):
     return previous is not None and gain < previous
 
 
+def _reaches(problem, trial):
+    """Whether ``trial`` reaches the target misfit (the run then stops at it)."""
+    return problem.target is not None and trial.phi <= problem.target
+
+
 _STEPS = {"zo": zo_trial, "subspace": subspace_trial, "gradient": gradient_trial}
 
 
@@ -88,7 +93,8 @@ def iterate(problem: Problem, evaluate: Evaluator, state: State, *, race: bool =
 
     The candidate of the stage that paid last is measured first; the other
     (ZO fixed point or subspace step) is measured too where
-    :func:`_should_race` says so, and the lower misfit is kept. Where
+    :func:`_should_race` says so (never after a step that reaches the
+    target), and the lower misfit is kept. Where
     neither lowers the misfit, the Jacobi-scaled gradient step is tried.
     ``race``: measure both whatever they paid before.
     """
@@ -99,6 +105,8 @@ def iterate(problem: Problem, evaluate: Evaluator, state: State, *, race: bool =
     measured = []
     for i, kind in enumerate(order):
         gain = _gain(state.phi, measured[0]) if measured else -np.inf
+        if measured and _reaches(problem, measured[0]):
+            break  # the run ends at this step: another candidate would only cost passes
         if i > 0 and not race and not _should_race(state, order[0], gain, kind, o.stall_iterations):
             break
         trial = _STEPS[kind](problem, evaluate, state)
