@@ -273,6 +273,10 @@ class ZohdyOldenburg(Minimize):
         #: (default: the start of ``minimize``).
         self.clock_start = None
         self._log_name = "zo"  # the method named in the per-iteration log
+        # predicted data of the starting model in the layout's order, where
+        # the caller measured it already (zohdy_oldenburg's start_dpred): the
+        # first pass is then not taken; used by one minimize
+        self._start_dpred = None
 
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
@@ -305,7 +309,8 @@ class ZohdyOldenburg(Minimize):
         evaluator = EngineEvaluator(engine, layout, groups)
         self.printInit()
         try:
-            state = _driver.initial_state(problem, evaluator, self.xc)
+            start_dpred, self._start_dpred = self._start_dpred, None
+            state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred)
             self.xc = state.x
             self._sync(state, engine, n_data)
             self._record(state, t0)

@@ -569,6 +569,7 @@ def zohdy_oldenburg(
     max_iter: int | None = None,
     verbose: bool = False,
     method_name: str = "zo",
+    start_dpred: ArrayLike | None = None,
     **options: Any,
 ) -> InversionResult:
     """Zohdy-Oldenburg direct inversion of a profile.
@@ -589,6 +590,10 @@ def zohdy_oldenburg(
     max_iter : int, optional
         Iteration limit (the optimizer's ``maxIter``; default its 30), the
         spelling of :func:`gauss_newton` and :func:`simpeg_zo.run_method`.
+    start_dpred : numpy.ndarray, optional
+        Predicted data of ``m0`` in the order of the data misfit's sounding
+        layout (:func:`simpeg_zo._layout.layout_from_misfit`), where the
+        caller evaluated ``m0`` already: the run then takes no pass for it.
     **options
         :class:`ZohdyOldenburg` options (``alpha``, ``subspace``, ...).
 
@@ -618,6 +623,10 @@ def zohdy_oldenburg(
     opt = ZohdyOldenburg(use_phase=use_phase, target_chi2=None, **options)
     opt.clock_start = t0
     opt._log_name = method_name
+    if start_dpred is not None:
+        if bostick_start:
+            raise ValueError("start_dpred needs the starting model m0 (bostick_start=False)")
+        opt._start_dpred = np.asarray(start_dpred, dtype=float)
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     directive_list = []
     if bostick_start:

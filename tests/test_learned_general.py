@@ -363,9 +363,10 @@ def test_cli_makes_and_trains_a_survey_neutral_ensemble(tmp_path, capsys):
 
 
 def test_learned_starts_measure_steps_along_the_networks_correction(tmp_path):
-    """cnn-gn and cnn-zo start from the best-fitting of the network's section,
-    half its correction and the Bostick section it corrects (three forward
-    solves, counted); cnn alone is the network's section."""
+    """cnn-gn and cnn-zo start from the better-fitting of the Bostick section
+    the network corrects and the linearised best step along the correction
+    (one or two forward solves, counted; ZO does not solve its start again);
+    cnn alone is the network's section."""
     from simpeg_zo.learned import ResNetInverter, run_learned
 
     rng = np.random.default_rng(1)
@@ -373,6 +374,20 @@ def test_learned_starts_measure_steps_along_the_networks_correction(tmp_path):
     net = ResNetInverter(epochs=1, batch_size=4, n_classes=10, log10_range=(-2.0, 2.0), mirror_average=False)
     net.fit(rng.standard_normal((8, 8, 16, 16)), 0.5 * rng.standard_normal((8, 16, 16)), grid=grid)
     net.save(tmp_path / "net")
+    profile = _two_layer_profile()
+    alone = run_learned(profile, "cnn", estimator=tmp_path / "net")
+    assert "start" not in alone.extra and alone.extra["spread_log10"].shape == alone.model.shape
+    zo = run_learned(profile, "cnn-zo", estimator=tmp_path / "net", max_iter=1)
+    start = zo.extra["start"]
+    assert "0" in start["chi2"] and start["forward_solves"] == len(start["chi2"])
+    assert start["chi2"][f"{start['step']:.4g}"] == min(start["chi2"].values())
+    assert zo.history[0]["chi2"] == pytest.approx(min(start["chi2"].values()), rel=1e-6)
+    # the start is not solved again: ZO's first entry has only the start's solves
+    assert zo.history[0]["forward_solves"] == start["forward_solves"]
+    assert zo.forward_solves > start["forward_solves"]
+
+
+def _two_layer_profile():
     profile = build_profile(np.linspace(0.0, 2000.0, 6), np.geomspace(300.0, 1.0, 5), resistivity_range=(10, 1000))
     depth = profile.cell_depths
     profile.set_data(
@@ -380,12 +395,29 @@ def test_learned_starts_measure_steps_along_the_networks_correction(tmp_path):
         relative_error=0.05,
         phase_error_degrees=1.43,
     )
-    alone = run_learned(profile, "cnn", estimator=tmp_path / "net")
-    assert "start" not in alone.extra and alone.extra["spread_log10"].shape == alone.model.shape
-    zo = run_learned(profile, "cnn-zo", estimator=tmp_path / "net", max_iter=1)
-    start = zo.extra["start"]
-    assert set(start["chi2"]) == {"1.0", "0.5", "0.0"}
-    assert start["chi2"][str(start["step"])] == min(start["chi2"].values())
-    assert start["chi2"]["1.0"] == pytest.approx(alone.chi2, rel=1e-6)
-    assert zo.history[0]["chi2"] == pytest.approx(min(start["chi2"].values()), rel=1e-6)
-    assert zo.forward_solves >= 3 + 1
+    return profile
+
+
+def test_measured_start_takes_the_linearised_best_step():
+    """Toward the true model the predicted step is near 1 and fits better
+    than the base (two solves); away from it the step is 0 (one solve), and
+    the start's predicted data are those of the start in the layout's order."""
+    from simpeg_zo._layout import layout_from_misfit
+    from simpeg_zo.learned._simpeg import _measured_start
+
+    profile = _two_layer_profile()
+    depth = profile.cell_depths
+    true = profile.model_from_resistivity(np.where(depth < 400.0, 100.0, 20.0))
+    base = profile.model_from_resistivity(np.full(depth.shape, 50.0))
+    model, info, dpred = _measured_start(profile, true, base)
+    assert 0.7 < info["predicted_step"] <= 1.0 and info["forward_solves"] == 2
+    assert info["step"] == info["predicted_step"]
+    assert info["chi2"][f"{info['step']:.4g}"] < 0.2 * info["chi2"]["0"]
+    np.testing.assert_allclose(model, base + info["step"] * (true - base))
+    assert profile.chi2(profile.dpred(model)) == pytest.approx(info["chi2"][f"{info['step']:.4g}"], rel=1e-6)
+    layout = layout_from_misfit(profile.data_misfit())
+    r = layout.residual(dpred)
+    assert float(r @ r) / layout.n_data == pytest.approx(info["chi2"][f"{info['step']:.4g}"], rel=1e-9)
+    model, info, _ = _measured_start(profile, base - (true - base), base)
+    assert info["predicted_step"] == 0.0 and info["forward_solves"] == 1
+    np.testing.assert_array_equal(model, base)

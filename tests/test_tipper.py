@@ -169,13 +169,13 @@ def test_tipper_adjoint_identity(conductor_case):
     assert abs(a - b) <= 1e-10 * abs(a)
 
 
-@pytest.mark.parametrize("route", ["tangent", "rows"])
+@pytest.mark.parametrize("route", ["single", "tangent", "rows"])
 def test_engine_products_and_diagonal_with_tipper(conductor_case, route):
     """ForwardEngine's gradient, J D and J^T W^T W J diagonal on a survey of
     impedances and tippers (vectorised: one adjoint solve per station for
     both tipper parts) equal SimPEG's Jtvec/Jvec through the receiver's own
-    evalDeriv; J D from tangent solves (few directions) or from the rows of
-    J (more directions than adjoint solves)."""
+    evalDeriv; J D from tangent solves (one direction or a few) or from the
+    rows of J (more directions than adjoint solves)."""
     p, m = conductor_case
     loc = p.receiver_locations
     rxs = [
@@ -190,7 +190,8 @@ def test_engine_products_and_diagonal_with_tipper(conductor_case, route):
     dobs = d * (1 + 0.05 * rng.standard_normal(d.size))
     weights = 1.0 / (0.05 * np.abs(d) + 0.01)
     engine = ForwardEngine([sim])
-    D = rng.standard_normal((m.size, 2 if route == "tangent" else engine.max_adjoint_solves + 2))
+    k = {"single": 1, "tangent": 2}.get(route, engine.max_adjoint_solves + 2)
+    D = rng.standard_normal((m.size, k))
     assert engine.max_adjoint_solves == 2 * p.n_stations  # impedances and tippers: one solve per station each
     out = engine.evaluate(m, dobs=[dobs], weights=[weights], directions=D, jtj_diagonal=True)
     g = sim.Jtvec(m, 2 * weights**2 * (d - dobs), f=f)

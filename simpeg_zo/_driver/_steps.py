@@ -31,14 +31,25 @@ def _evaluate(problem, evaluate, state, x, **request):
     return ev, dpred
 
 
-def initial_state(problem: Problem, evaluate: Evaluator, x0) -> State:
-    """Evaluate ``x0`` and set up the iteration's state."""
+def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None) -> State:
+    """Evaluate ``x0`` and set up the iteration's state.
+
+    ``dpred``: the predicted data of ``x0`` where a caller has them
+    already (in the layout's order); then no pass is taken.
+    """
     x0 = np.asarray(x0, dtype=float)
     if not np.all(np.isfinite(x0)):
         raise ValueError("the starting model has NaN or infinite values")
     shift = np.zeros(problem.layout.rho_index.size) if problem.options.static_shift else None
     state = State(x=x0, dpred=np.zeros(0), phi=np.inf, depth=problem.start_depths(), shift=shift)
-    _, dpred = _evaluate(problem, evaluate, state, x0)
+    if dpred is None:
+        _, dpred = _evaluate(problem, evaluate, state, x0)
+    else:
+        dpred = np.asarray(dpred, dtype=float)
+        if dpred.shape != problem.layout.dobs.shape:
+            raise ValueError(
+                f"the starting model's predicted data have shape {dpred.shape}, expected {problem.layout.dobs.shape}"
+            )
     state.dpred = dpred
     if problem.options.static_shift:
         state.phi, state.shift = problem.best_shift(dpred, [state.shift])

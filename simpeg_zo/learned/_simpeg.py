@@ -335,27 +335,60 @@ class LearnedInversion(inversion.BaseInversion):
         return self.invProb.model
 
 
-#: Steps along the survey-neutral network's correction of the Bostick section
-#: that ``cnn-gn`` and ``cnn-zo`` measure before they start.
-START_STEPS = (1.0, 0.5, 0.0)
+#: Shortest step along the network's correction that ``cnn-gn`` and
+#: ``cnn-zo`` measure: a shorter best step (predicted from the correction's
+#: Jacobian product at the Bostick section) keeps the Bostick section.
+MIN_START_STEP = 1.0 / 16.0
 
 
 def _measured_start(profile, model, base):
     """The start of ``cnn-gn``/``cnn-zo``: the best-fitting step along the network's correction.
 
-    ``base + s (model - base)`` for ``s`` in :data:`START_STEPS` (the
-    network's section, half its correction, the Bostick section it
-    corrects), one forward solve each; the lowest chi2 wins.
+    One pass at the Bostick section ``base`` takes the correction's
+    Jacobian product (one tangent solve per frequency on the same
+    factorisations) and so the linearised best step ``s`` in [0, 1] along
+    ``model - base``; where ``s`` is at least :data:`MIN_START_STEP`,
+    ``base + s (model - base)`` is measured too (a second forward solve)
+    and the lower chi2 of the two wins. Returns the start, its report
+    (``extra["start"]``) and its predicted data in the order of the
+    misfit's sounding layout (``zohdy_oldenburg``'s ``start_dpred``).
     """
-    chi2 = {}
-    for s in START_STEPS:
-        chi2[s] = float(profile.chi2(profile.dpred(base + s * (model - base))))
-    best = min(chi2, key=chi2.get)
-    return base + best * (model - base), {
-        "step": best,
-        "chi2": {str(k): v for k, v in chi2.items()},
-        "forward_solves": len(chi2),
-    }
+    from .._forward import EngineEvaluator, ForwardEngine
+    from .._layout import misfit_simulations
+
+    dmisfit = profile.data_misfit()
+    layout = layout_from_misfit(dmisfit)
+    correction = np.asarray(model, dtype=float) - base
+    n = max(layout.n_data, 1)
+
+    def misfit(dpred):
+        r = np.nan_to_num(layout.residual(dpred))
+        return float(r @ r), r
+
+    with ForwardEngine(misfit_simulations(dmisfit)) as engine:
+        evaluator = EngineEvaluator(engine, layout, layout.groups)
+        ev = evaluator(base, directions=correction[:, None])
+        phi0, r = misfit(ev.dpred)
+        b = np.nan_to_num(layout.weights * np.asarray(ev.jd, dtype=float)[:, 0])
+        bb = float(b @ b)
+        step = float(np.clip((b @ r) / bb, 0.0, 1.0)) if bb > 0 else 0.0
+        measured = {0.0: phi0}
+        best, best_dpred = 0.0, ev.dpred
+        if step >= MIN_START_STEP:
+            dpred = evaluator(base + step * correction).dpred
+            measured[step], _ = misfit(dpred)
+            if measured[step] < phi0:
+                best, best_dpred = step, dpred
+    return (
+        base + best * correction,
+        {
+            "step": best,
+            "predicted_step": step,
+            "chi2": {f"{k:.4g}": v / n for k, v in measured.items()},
+            "forward_solves": len(measured),
+        },
+        best_dpred,
+    )
 
 
 def run_learned(
@@ -378,9 +411,10 @@ def run_learned(
     method : {"cnn", "cnn-gn", "cnn-zo", "cnn-zo1"}
         The network alone, or Gauss-Newton / the default Zohdy-Oldenburg
         from its model (GN also uses it as the reference model; with the
-        survey-neutral network, the model is the best-fitting of its
-        section, half its correction and the Bostick section it corrects,
-        three forward solves, in ``extra["start"]``);
+        survey-neutral network, the model is the better-fitting of the
+        Bostick section it corrects and the linearised best step along its
+        correction, one or two forward solves, in ``extra["start"]``; ZO
+        does not solve that start again);
         ``cnn-zo1``: one Zohdy-Oldenburg correction (with phase, no
         subspace stage, no step shortening) of the network's model, two
         forward solves in all (the network's model and the corrected one,
@@ -418,9 +452,9 @@ def run_learned(
             100 * scale.max(),
             100 * np.median(scale),
         )
-    start = {}
+    start, start_dpred = {}, None
     if method in ("cnn-gn", "cnn-zo") and base is not None:
-        model, start = _measured_start(profile, model, base)
+        model, start, start_dpred = _measured_start(profile, model, base)
     before = time.perf_counter() - t0  # the network and the start's forward solves
     if method == "cnn":
         wall = time.perf_counter() - t0
@@ -464,6 +498,7 @@ def run_learned(
             target_chi2=target_chi2,
             verbose=verbose,
             method_name=method,
+            start_dpred=start_dpred,  # the start's forward solve is not repeated
             **zo_options,
         )
         result.wall_seconds += before
