@@ -426,19 +426,15 @@ def _tangent_data(rx, src, mesh, fields, du, D):
                 for j in range(D.shape[1])
             ]
         )
-    k = D.shape[1]
-
-    def columns(v):  # SimPEG's field derivatives drop the axis of a single direction
-        v = np.asarray(v)
-        return v.reshape(-1, k) if k == 1 else v
-
+    # SimPEG's field derivatives drop the axis of a single direction
+    dh = np.asarray(fields._hDeriv(src, du, D, adjoint=False)).reshape(-1, D.shape[1])
     if is_tipper(rx):
-        dtip = _tipper_tangent(rx, src, mesh, fields, columns(fields._hDeriv(src, du, D, adjoint=False)))
-        return np.real(_ratio_scale(rx, src, _tipper(rx, src, mesh, fields)[0])[:, None] * columns(dtip))
+        dtip = _tipper_tangent(rx, src, mesh, fields, dh)
+        return np.real(_ratio_scale(rx, src, _tipper(rx, src, mesh, fields)[0])[:, None] * dtip)
     PE, PH = _impedance_projections(rx, mesh)
     imp, bot = _impedance(rx, src, mesh, fields)
-    de = columns(PE @ columns(fields._eDeriv(src, du, D, adjoint=False)))
-    dh = columns(PH @ columns(fields._hDeriv(src, du, D, adjoint=False)))
+    de = PE @ np.asarray(fields._eDeriv(src, du, D, adjoint=False)).reshape(-1, D.shape[1])
+    dh = PH @ dh
     dimp = (de - imp[:, None] * dh) / bot[:, None]
     return np.real(_impedance_scale(rx.component, src, imp)[:, None] * dimp)
 

@@ -409,15 +409,16 @@ def test_measured_start_takes_the_linearised_best_step():
     depth = profile.cell_depths
     true = profile.model_from_resistivity(np.where(depth < 400.0, 100.0, 20.0))
     base = profile.model_from_resistivity(np.full(depth.shape, 50.0))
-    model, info, dpred = _measured_start(profile, true, base)
+    dmisfit = profile.data_misfit()
+    layout = layout_from_misfit(dmisfit)
+    model, info, dpred = _measured_start(dmisfit, layout, true, base)
     assert 0.7 < info["predicted_step"] <= 1.0 and info["forward_solves"] == 2
     assert info["step"] == info["predicted_step"]
     assert info["chi2"][f"{info['step']:.4g}"] < 0.2 * info["chi2"]["0"]
     np.testing.assert_allclose(model, base + info["step"] * (true - base))
     assert profile.chi2(profile.dpred(model)) == pytest.approx(info["chi2"][f"{info['step']:.4g}"], rel=1e-6)
-    layout = layout_from_misfit(profile.data_misfit())
     r = layout.residual(dpred)
     assert float(r @ r) / layout.n_data == pytest.approx(info["chi2"][f"{info['step']:.4g}"], rel=1e-9)
-    model, info, _ = _measured_start(profile, base - (true - base), base)
+    model, info, _ = _measured_start(dmisfit, layout, base - (true - base), base)
     assert info["predicted_step"] == 0.0 and info["forward_solves"] == 1
     np.testing.assert_array_equal(model, base)

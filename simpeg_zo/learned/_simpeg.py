@@ -341,9 +341,10 @@ class LearnedInversion(inversion.BaseInversion):
 MIN_START_STEP = 1.0 / 16.0
 
 
-def _measured_start(profile, model, base):
+def _measured_start(dmisfit, layout, model, base):
     """The start of ``cnn-gn``/``cnn-zo``: the best-fitting step along the network's correction.
 
+    ``dmisfit``: the profile's data misfit; ``layout``: its sounding layout.
     One pass at the Bostick section ``base`` takes the correction's
     Jacobian product (one tangent solve per frequency on the same
     factorisations) and so the linearised best step ``s`` in [0, 1] along
@@ -356,8 +357,6 @@ def _measured_start(profile, model, base):
     from .._forward import EngineEvaluator, ForwardEngine
     from .._layout import misfit_simulations
 
-    dmisfit = profile.data_misfit()
-    layout = layout_from_misfit(dmisfit)
     correction = np.asarray(model, dtype=float) - base
     n = max(layout.n_data, 1)
 
@@ -443,7 +442,9 @@ def run_learned(
             " and the iterations" if method != "cnn" else "",
         )
     t0 = time.perf_counter()
-    model, seconds, est, spread, base, scale = _predict(layout_from_misfit(profile.data_misfit()), loaded)
+    dmisfit = profile.data_misfit()
+    layout = layout_from_misfit(dmisfit)
+    model, seconds, est, spread, base, scale = _predict(layout, loaded)
     if scale is not None:
         logger.info(
             "%s: the stations' 1D responses keep %.0f-%.0f %% of the network's correction (median %.0f %%)",
@@ -454,7 +455,7 @@ def run_learned(
         )
     start, start_dpred = {}, None
     if method in ("cnn-gn", "cnn-zo") and base is not None:
-        model, start, start_dpred = _measured_start(profile, model, base)
+        model, start, start_dpred = _measured_start(dmisfit, layout, model, base)
     before = time.perf_counter() - t0  # the network and the start's forward solves
     if method == "cnn":
         wall = time.perf_counter() - t0
