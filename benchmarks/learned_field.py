@@ -33,7 +33,7 @@ class _Limit(Exception):
 
 def _run(profile, method, limit, network):
     import simpeg_zo
-    from simpeg_zo._runs import InversionInterrupted
+    from simpeg_zo._result import InversionInterrupted
 
     def alarm(signum, frame):
         raise KeyboardInterrupt

@@ -16,7 +16,7 @@ Each case is a SimPEG 2D MT script drawn at random from a seed:
 Methods, all on the case's own mesh, solver, data and errors:
 
 * ``gn``: SimPEG's ``InexactGaussNewton`` with the project's GN settings
-  (:data:`simpeg_zo._runs.GN_SETTINGS`: ``WeightedLeastSquares``,
+  (:data:`simpeg_zo._gn.GN_SETTINGS`: ``WeightedLeastSquares``,
   ``BetaEstimate_ByEig``, cooling by 2, Jacobi preconditioner,
   ``TargetMisfit``) from the half-space;
 * ``gn-bostick``: the same from the Bostick model;
@@ -196,8 +196,8 @@ def build(case, opt_factory):
     from simpeg.electromagnetics import natural_source as nsem
 
     import simpeg_zo
+    from simpeg_zo._gn import GN_SETTINGS
     from simpeg_zo._profile import Simulation2DElectricField, Simulation2DMagneticField
-    from simpeg_zo._runs import GN_SETTINGS
 
     st = np.asarray(case["stations"])
     freqs = np.asarray(case["frequencies"])
@@ -270,7 +270,7 @@ def _factory(method):
     from simpeg import directives, optimization
 
     import simpeg_zo
-    from simpeg_zo._runs import GN_SETTINGS
+    from simpeg_zo._gn import GN_SETTINGS
 
     def make():
         if method.startswith("gn"):
@@ -345,7 +345,7 @@ def unseen_cells(dmisfit):
 def run_case(case, method):
     """Run one method on one case; returns its record."""
     import simpeg_zo
-    from simpeg_zo._runs import _counting_jacobian_products, _silence
+    from simpeg_zo._gn import _counting_jacobian_products, _silence
 
     holder = {}
 

@@ -81,6 +81,7 @@ from ._edi import (
 from ._export import write_edi, write_occam2d, write_vtr
 from ._field import EDISurvey, read_edi_profile, read_edi_survey
 from ._forward import ForwardEngine, forward_dpred
+from ._gn import GN_SETTINGS, LOG_CONDUCTIVITY_BOUNDS, gauss_newton
 from ._invert import invert_profile, misfit_tables, write_inversion
 from ._mesh import skin_depth
 from ._methods import METHODS, run_method
@@ -88,14 +89,8 @@ from ._mtpy import read_mtpy_profile, read_mtpy_survey, stations_from_mt_datafra
 from ._occam2d import Occam2DModel, occam2d_on_profile, read_occam2d
 from ._optimizer import ZohdyOldenburg
 from ._profile import MODES, Profile, Simulation2DElectricField, Simulation2DMagneticField, build_profile
-from ._runs import (
-    GN_SETTINGS,
-    LOG_CONDUCTIVITY_BOUNDS,
-    InversionInterrupted,
-    InversionResult,
-    gauss_newton,
-    zohdy_oldenburg,
-)
+from ._result import InversionInterrupted, InversionResult
+from ._runs import zohdy_oldenburg
 from ._screen import screen_soundings, weidelt_phase
 from ._solvers import Pardiso, SolverUnavailableError, SuperLU, default_solver, get_solver, pardiso_available
 from ._spec import ModelSpec, SpecError, list_presets, load_spec, parse_spec

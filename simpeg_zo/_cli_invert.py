@@ -107,7 +107,7 @@ def _check_invert_args(args):
 def _cmd_invert(args):
     """Invert field data (EDI folder or files) or a spec's simulated data."""
     from ._invert import LEARNED_METHODS, invert_profile, write_inversion
-    from ._runs import InversionInterrupted
+    from ._result import InversionInterrupted
 
     edi = _check_invert_args(args)
     solver = check_solver(args.solver)

@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._methods import METHODS, run_method
 from ._profile import Profile
-from ._runs import InversionInterrupted, InversionResult
+from ._result import InversionInterrupted, InversionResult
 from ._synthetic import synthetic_profile
 
 if TYPE_CHECKING:

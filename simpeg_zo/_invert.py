@@ -1,7 +1,7 @@
 """Invert one profile and write everything a user looks at afterwards.
 
 :func:`invert_profile` runs a named method (the inverters of
-:mod:`simpeg_zo._runs`, or the learned ones when :mod:`simpeg_zo.learned`
+:mod:`simpeg_zo._gn` and :mod:`simpeg_zo._runs`, or the learned ones when :mod:`simpeg_zo.learned`
 provides them); :func:`misfit_tables` breaks the misfit down by station and
 frequency; :func:`write_inversion` writes the model (npz and a
 discretize-readable mesh), predicted data, RMS tables, the misfit curve and
@@ -19,7 +19,7 @@ import numpy as np
 
 from ._methods import METHODS, run_method
 from ._profile import COMPONENTS, Profile
-from ._runs import InversionResult
+from ._result import InversionResult
 from ._sections import profile_residuals
 from .learned import LEARNED_METHODS
 

@@ -1,8 +1,8 @@
 """The named inversion methods of ``compare`` and ``invert``.
 
 One dispatch table above the runners it names: SimPEG's Gauss-Newton recipe
-and ZO (:mod:`simpeg_zo._runs`) and the learned methods
-(:mod:`simpeg_zo.learned`), which themselves build on ``_runs``; neither of
+(:mod:`simpeg_zo._gn`), ZO (:mod:`simpeg_zo._runs`) and the learned
+methods (:mod:`simpeg_zo.learned`), which themselves build on those; none of
 those imports this module.
 """
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING
 
+from ._gn import gauss_newton
 from ._profile import Profile
-from ._runs import InversionResult, gauss_newton, hybrid, zohdy_oldenburg
+from ._result import InversionResult
+from ._runs import hybrid, zohdy_oldenburg
 
 if TYPE_CHECKING:
     from .learned import ResNetInverter

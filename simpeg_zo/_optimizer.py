@@ -171,6 +171,16 @@ class ZohdyOldenburg(Minimize):
         With ``static_shift``: ``{mode: (n_stations,) array}`` of factors,
         stations in the order of ``static_shift_stations``.
     phi_d_without_shift : float
+    clock_start : float or None
+        ``time.perf_counter()`` value that history times count from
+        (default: the start of ``minimize``).
+    method_name : str
+        The method named in the per-iteration log (default ``"zo"``).
+    start_dpred : numpy.ndarray or None
+        Predicted data of the starting model in the order of the data
+        misfit's sounding layout (:func:`simpeg_zo._layout.layout_from_misfit`),
+        where the caller evaluated that model already: the next ``minimize``
+        then takes no forward pass for it, and resets this to None.
 
     Examples
     --------
@@ -269,14 +279,9 @@ class ZohdyOldenburg(Minimize):
         self.static_shifts = {}
         self.static_shift_stations = np.zeros(0)
         self.phi_d_without_shift = np.nan
-        #: ``time.perf_counter()`` value that history times count from
-        #: (default: the start of ``minimize``).
         self.clock_start = None
-        self._log_name = "zo"  # the method named in the per-iteration log
-        # predicted data of the starting model in the layout's order, where
-        # the caller measured it already (zohdy_oldenburg's start_dpred): the
-        # first pass is then not taken; used by one minimize
-        self._start_dpred = None
+        self.method_name = "zo"
+        self.start_dpred = None
 
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
@@ -309,7 +314,7 @@ class ZohdyOldenburg(Minimize):
         evaluator = EngineEvaluator(engine, layout, groups)
         self.printInit()
         try:
-            start_dpred, self._start_dpred = self._start_dpred, None
+            start_dpred, self.start_dpred = self.start_dpred, None
             state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred)
             self.xc = state.x
             self._sync(state, engine, n_data)
@@ -357,7 +362,7 @@ class ZohdyOldenburg(Minimize):
         self.history.append(entry)
         logger.info(
             "%s: iteration %d, chi2 %.3g, %.1f s, %d forward solves (%s)",
-            self._log_name,
+            self.method_name,
             entry["iteration"],
             entry["chi2"],
             entry["seconds"],

@@ -143,7 +143,7 @@ def _run_compare(
     from tqdm.auto import tqdm
 
     from ._compare import compare
-    from ._runs import InversionInterrupted
+    from ._result import InversionInterrupted
 
     stages = ["simulating data", *methods]
     bar = tqdm(total=len(stages), desc="compare", unit="step", file=sys.stderr, disable=not show_bar)

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from ._profile import Profile
-    from ._runs import InversionResult
+    from ._result import InversionResult
 
 __all__ = [
     "depth_of_investigation",

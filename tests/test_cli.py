@@ -239,7 +239,7 @@ def test_ctrl_c_during_invert_writes_the_best_model(tiny_spec, tmp_path, monkeyp
 
 
 def test_ctrl_c_during_compare_writes_the_report(tiny_spec, tmp_path, monkeypatch, capsys):
-    from simpeg_zo._runs import _Recorder
+    from simpeg_zo._gn import _Recorder
 
     # GN's first accepted iterate; zo has finished by then
     _interrupt_on_call(monkeypatch, _Recorder, "endIter", 1)
@@ -295,8 +295,8 @@ def test_a_method_failing_mid_run_writes_its_best_model_and_exits_3(method, tiny
     """An error after iteration 2 (here raised where the iterate is
     recorded) is no traceback: the outputs hold the best model so far, the
     report names the error, the exit code is 3."""
+    from simpeg_zo._gn import _Recorder
     from simpeg_zo._optimizer import ZohdyOldenburg
-    from simpeg_zo._runs import _Recorder
 
     cls, name = (_Recorder, "endIter") if method == "gn" else (ZohdyOldenburg, "_record")
     original = getattr(cls, name)

@@ -225,7 +225,7 @@ def tiny():
 
 
 def _inv_problem(profile):
-    from simpeg_zo._runs import GN_SETTINGS, _CountingInvProblem, _regularization
+    from simpeg_zo._gn import GN_SETTINGS, _CountingInvProblem, _regularization
 
     reg = _regularization(profile, profile.half_space(), GN_SETTINGS)
     return _CountingInvProblem(profile.data_misfit(), reg, optimization.InexactGaussNewton())
@@ -283,7 +283,7 @@ def test_gauss_newton_keeps_its_last_model_when_an_iteration_fails(tiny, monkeyp
     """An error at the end of iteration 3 ends the run with iteration 3's
     model (the last one accepted), a ``failed`` stop reason and the error
     named."""
-    from simpeg_zo._runs import _Recorder
+    from simpeg_zo._gn import _Recorder
 
     original = _Recorder.endIter
     calls = {"n": 0}
@@ -319,11 +319,11 @@ def test_gauss_newton_projects_its_trials_onto_the_bounds(tiny, monkeypatch):
     narrower than the shipped ones), GN's line search clips its trials onto
     them (SimPEG's projected Armijo search): every model stays inside, no
     trial is rejected, and the misfit still falls."""
-    import simpeg_zo._runs as runs
+    import simpeg_zo._gn as gn
 
     centre = float(np.mean(tiny.half_space()))
     lo, hi = centre - 0.5 * np.log(10), centre + 0.5 * np.log(10)
-    monkeypatch.setattr(runs, "LOG_CONDUCTIVITY_BOUNDS", (lo, hi))
+    monkeypatch.setattr(gn, "LOG_CONDUCTIVITY_BOUNDS", (lo, hi))
     result = simpeg_zo.gauss_newton(tiny, max_iter=3)
     assert lo - 1e-12 <= result.model.min() and result.model.max() <= hi + 1e-12
     assert np.isclose(result.model, lo).any() or np.isclose(result.model, hi).any()  # they bound

@@ -6,7 +6,7 @@ import pytest
 
 from simpeg_zo import build_profile
 from simpeg_zo._mesh import MU0
-from simpeg_zo._runs import InversionResult
+from simpeg_zo._result import InversionResult
 from simpeg_zo.plot import (
     RESISTIVITY_LABEL,
     _plain_number,

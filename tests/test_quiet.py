@@ -63,11 +63,11 @@ def test_inversions_neither_print_nor_redirect_stdout(tiny, capsys, caplog, monk
     """SimPEG's iteration table is not printed (nor hidden by swapping
     sys.stdout); each accepted iterate is logged at INFO on the module's
     logger instead, and SimPEG's own logger hears nothing of ours."""
-    from simpeg_zo import _runs
+    from simpeg_zo import _gn
     from simpeg_zo._optimizer import ZohdyOldenburg
 
     seen = []
-    for cls, name in ((_runs._Recorder, "_log"), (ZohdyOldenburg, "_record")):
+    for cls, name in ((_gn._Recorder, "_log"), (ZohdyOldenburg, "_record")):
         original = getattr(cls, name)
 
         def spy(self, *args, _original=original, **kwargs):

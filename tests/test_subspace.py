@@ -123,7 +123,7 @@ def test_smoothing_steps_lower_the_roughness_without_raising_the_misfit():
     assert all(h["chi2"] <= plain.chi2 for h in smooth.history[len(plain.history) :])
     from simpeg import regularization
 
-    from simpeg_zo._runs import GN_SETTINGS
+    from simpeg_zo._gn import GN_SETTINGS
 
     reg = regularization.WeightedLeastSquares(
         profile.mesh,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from .._layout import SoundingLayout
     from .._profile import Profile
-    from .._runs import InversionResult
+    from .._result import InversionResult
     from ._estimator import ResNetInverter
 
 logger = logging.getLogger(__name__)
@@ -430,7 +430,9 @@ def run_learned(
         1D check of its correction); ``extra["correction_scale"]``, per
         station, the share of a survey-neutral network's correction kept.
     """
-    from .._runs import InversionResult, gauss_newton, zohdy_oldenburg
+    from .._gn import gauss_newton
+    from .._result import InversionResult
+    from .._runs import zohdy_oldenburg
 
     if method not in LEARNED_METHODS:
         raise ValueError(f"unknown learned method {method!r}; choose from {', '.join(LEARNED_METHODS)}")
