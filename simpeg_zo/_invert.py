@@ -1,11 +1,11 @@
 """Invert one profile and write everything a user looks at afterwards.
 
 :func:`invert_profile` runs a named method (the inverters of
-:mod:`simpeg_zo._gn` and :mod:`simpeg_zo._runs`, or the learned ones when :mod:`simpeg_zo.learned`
-provides them); :func:`misfit_tables` breaks the misfit down by station and
-frequency; :func:`write_inversion` writes the model (npz and a
-discretize-readable mesh), predicted data, RMS tables, the misfit curve and
-figures, and returns the JSON-ready report.
+:mod:`simpeg_zo._gn` and :mod:`simpeg_zo._runs`, or the learned ones when
+:mod:`simpeg_zo.learned` provides them); :func:`misfit_tables` breaks the
+misfit down by station and frequency; :func:`write_inversion` writes the
+model (npz and a discretize-readable mesh), predicted data, RMS tables, the
+misfit curve and figures, and returns the JSON-ready report.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every method runs through the same SimPEG machinery (data misfit, mesh,
 solver, ``BaseInversion``, ``TargetMisfit``) and is timed and counted the same
 way, so the results can be compared side by side. SimPEG's Gauss-Newton
 recipe is in :mod:`simpeg_zo._gn`, the run's record in
-:mod:`simpeg_zo._result`; both are re-exported here.
+:mod:`simpeg_zo._result`.
 """
 
 from __future__ import annotations
