@@ -330,7 +330,9 @@ def _receiver_rows(simulation, frequency, src, fields, solver, *, boundary=True)
             offset += rx.nD
 
 
-def _row_terms(simulation, frequency, src, fields, solver, slices, *, weights=None, V=None, D=None, boundary=True):
+def _row_terms(
+    simulation, frequency, src, fields, solver, slices, *, weights=None, V=None, D=None, rows=False, boundary=True
+):
     """What the rows of one source's data give (``_receiver_rows``).
 
     Parameters
@@ -345,14 +347,18 @@ def _row_terms(simulation, frequency, src, fields, solver, slices, *, weights=No
         Directions; the ``J D`` rows of every receiver are returned (the
         products of one tangent solve per direction, here from one adjoint
         solve per station and impedance and a dense product).
+    rows : bool
+        Also return the rows of ``J`` themselves.
 
     Returns
     -------
     diagonal : (n_model,) numpy.ndarray or 0.0
     jtv : (n_model, n_cols) numpy.ndarray or None
     jd : list of (slice, (rx.nD, k) numpy.ndarray)
+    row_blocks : list of (slice, (rx.nD, n_model) numpy.ndarray)
+        Empty unless ``rows``.
     """
-    diagonal, jtv, jd = 0.0, None, []
+    diagonal, jtv, jd, row_blocks = 0.0, None, [], []
     for rx, R in _receiver_rows(simulation, frequency, src, fields, solver, boundary=boundary):
         sl = slices[src, rx]
         if weights is not None:
@@ -362,7 +368,9 @@ def _row_terms(simulation, frequency, src, fields, solver, slices, *, weights=No
             jtv = part if jtv is None else jtv + part
         if D is not None:
             jd.append((sl, R.T @ D))
-    return diagonal, jtv, jd
+        if rows:
+            row_blocks.append((sl, np.ascontiguousarray(R.T)))
+    return diagonal, jtv, jd, row_blocks
 
 
 def _source_jtj_diagonal(simulation, frequency, src, fields, solver, w, slices, *, boundary=True):

@@ -34,6 +34,7 @@ from ._derivatives import (
     _tangent_data,
 )
 from ._driver import Evaluation
+from ._soundings import angle_difference
 
 if TYPE_CHECKING:
     from simpeg.simulation import BaseSimulation
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
 __all__ = ["forward_dpred", "ForwardEngine", "EngineEvaluator", "local_cluster"]
 
 logger = logging.getLogger(__name__)
+
+#: Default :attr:`ForwardEngine.max_rows_bytes`: 256 MiB of Jacobian rows.
+MAX_ROWS_BYTES = 256 * 2**20
 
 
 def _frequency_terms(
@@ -54,6 +58,7 @@ def _frequency_terms(
     directions=None,
     boundary_gradient=True,
     jtj_diagonal=False,
+    rows=False,
 ):
     """Data, and optionally misfit gradients and Jacobian products, of some frequencies.
 
@@ -83,13 +88,17 @@ def _frequency_terms(
         Also return the diagonal of ``J^T diag(weights**2) J`` (one adjoint
         solve per station and impedance, whose rows give its apparent
         resistivity and phase, on the same factorisation; needs ``weights``).
+    rows : bool
+        Also return the rows of ``J`` (the same adjoint solves; without the
+        part through the 1D boundary fields unless ``boundary_gradient``).
 
     Returns
     -------
     dict
         ``"data"``: list of (slice, values); ``"gradients"``: {label:
         (n_model,) array}; ``"jd"``: list of (slice, (n, k) array);
-        ``"jtj_diagonal"``: (n_model,) array or None; ``"solves"``:
+        ``"rows"``: list of (slice, (n, n_model) array), empty unless
+        ``rows``; ``"jtj_diagonal"``: (n_model,) array or None; ``"solves"``:
         {"tangent": n, "adjoint": n}, the right-hand sides of the tangent
         and adjoint solves for the directions and the diagonal.
     """
@@ -103,7 +112,7 @@ def _frequency_terms(
         gradients = {g: np.zeros(np.asarray(model).size) for g in names}
     else:
         gradients = {}
-    data, jd = [], []
+    data, jd, row_blocks = [], [], []
     diagonal = np.zeros(np.asarray(model).size) if jtj_diagonal else None
     D = None if directions is None else np.asarray(directions)
     if D is not None:
@@ -132,15 +141,17 @@ def _frequency_terms(
                     for rx in src.receiver_list:
                         sl = slices[src, rx]
                         misfit = current[(sl.start, sl.stop)] - np.asarray(dobs)[sl]
+                        if getattr(rx, "component", None) == "phase":
+                            misfit = -angle_difference(-misfit)  # an angle: within +-180 degrees
                         resid = 2.0 * np.asarray(weights)[sl] ** 2 * misfit
                         V[id(rx)] = np.column_stack([resid * (labels[sl] == g) for g in names])
                 n_adjoint = _adjoint_rhs_count(src, simulation.mesh)
                 # where the directions outnumber the stations, J D from the rows
                 rows_d = D if D is not None and n_adjoint < D.shape[1] else None
-                if diagonal is not None or rows_d is not None:
+                if diagonal is not None or rows_d is not None or rows:
                     # the rows of J (one adjoint solve per station and
                     # impedance) give the diagonal, the gradients and J D
-                    diag, jtv, jd_rows = _row_terms(
+                    diag, jtv, jd_rows, blocks = _row_terms(
                         simulation,
                         frequency,
                         src,
@@ -150,9 +161,11 @@ def _frequency_terms(
                         weights=None if diagonal is None else np.asarray(weights),
                         V=V,
                         D=rows_d,
-                        boundary=(boundary_gradient and (diagonal is not None or V is not None))
+                        rows=rows,
+                        boundary=(boundary_gradient and (diagonal is not None or V is not None or rows))
                         or (rows_d is not None and boundary_columns.size > 0),
                     )
+                    row_blocks.extend(blocks)
                     solves["adjoint"] += n_adjoint
                     if diagonal is not None:
                         diagonal += diag
@@ -178,7 +191,14 @@ def _frequency_terms(
                     solves["tangent"] += D.shape[1]
         finally:
             solver.clean()
-    return {"data": data, "gradients": gradients, "jd": jd, "jtj_diagonal": diagonal, "solves": solves}
+    return {
+        "data": data,
+        "gradients": gradients,
+        "jd": jd,
+        "rows": row_blocks,
+        "jtj_diagonal": diagonal,
+        "solves": solves,
+    }
 
 
 def _boundary_parameters(simulation, model):
@@ -333,6 +353,9 @@ class ForwardEngine:
         self._recipes = None
         self._max_adjoint = None
         self._token = f"{id(self):x}-{time.time_ns():x}"
+        #: Largest rows of ``J`` (``n_data * n_model`` values, in bytes) that
+        #: :meth:`evaluate` hands back whole (``rows=True``)
+        self.max_rows_bytes = MAX_ROWS_BYTES
         #: counts: factorisations (one per simulation and frequency), model
         #: evaluations, and Jacobian products as SimPEG's Jvec/Jtvec calls
         #: of each simulation (one solve per frequency; see evaluate)
@@ -363,6 +386,11 @@ class ForwardEngine:
                 default=0,
             )
         return self._max_adjoint
+
+    def rows_affordable(self, n_model: int) -> bool:
+        """Whether the rows of ``J`` of every datum fit in :attr:`max_rows_bytes`."""
+        n_data = sum(int(sim.survey.nD) for sim in self.simulations)
+        return n_data * int(n_model) * 8 <= self.max_rows_bytes
 
     @property
     def n_workers(self) -> int:
@@ -407,6 +435,7 @@ class ForwardEngine:
         directions: ArrayLike | None = None,
         boundary_gradient: bool = True,
         jtj_diagonal: bool = False,
+        rows: bool = False,
     ) -> dict:
         """Data and, on request, misfit gradients and Jacobian products.
 
@@ -436,13 +465,17 @@ class ForwardEngine:
             Also return the diagonal of ``J^T diag(weights**2) J`` summed
             over the simulations (one adjoint solve per station and
             impedance on each frequency's factorisation; needs ``weights``).
+        rows : bool
+            Also return the rows of ``J`` (from the same adjoint solves;
+            ``n_data * n_model`` values: see :meth:`rows_affordable`).
 
         Returns
         -------
         dict
             ``"dpred"``: list per simulation; ``"gradients"``: {label:
             (n_model,) array}; ``"jd"``: list per simulation of
-            (n_data_i, k) arrays (with ``directions``);
+            (n_data_i, k) arrays (with ``directions``); ``"rows"``: list per
+            simulation of (n_data_i, n_model) arrays (with ``rows``);
             ``"jtj_diagonal"``: (n_model,) array (with ``jtj_diagonal``).
 
         Notes
@@ -476,6 +509,8 @@ class ForwardEngine:
                 )
             if directions is not None:
                 options["directions"] = np.asarray(directions, dtype=float)
+            if rows:
+                options.update(rows=True, boundary_gradient=bool(boundary_gradient))
             tasks.append(options)
         if not self.parallel:
             results = [
@@ -488,6 +523,7 @@ class ForwardEngine:
             "dpred": [np.full(sim.survey.nD, np.nan) for sim in self.simulations],
             "gradients": {},
             "jd": None,
+            "rows": [np.full((sim.survey.nD, model.size), np.nan) for sim in self.simulations] if rows else None,
             "jtj_diagonal": np.zeros(model.size) if jtj_diagonal else None,
         }
         if directions is not None:
@@ -503,6 +539,8 @@ class ForwardEngine:
                 labels[i].add(label)
             for index, block in res["jd"]:
                 out["jd"][i][index] = block
+            for index, block in res.get("rows", ()):
+                out["rows"][i][index] = block
             if jtj_diagonal:
                 out["jtj_diagonal"] += res["jtj_diagonal"]
             for kind, n in res["solves"].items():
@@ -585,9 +623,14 @@ class EngineEvaluator:
         # the diagonal comes from the rows of J, taken where the directions outnumber the stations
         return n_directions > self.engine.max_adjoint_solves
 
-    def __call__(self, x, *, directions=None, gradients=False, diagonal=False) -> Evaluation:
+    def rows_affordable(self, n_model: int) -> bool:
+        return self.engine.rows_affordable(n_model)
+
+    def __call__(self, x, *, directions=None, gradients=False, diagonal=False, rows=False) -> Evaluation:
         layout = self.layout
         request = {}
+        if rows:
+            request["boundary_gradient"] = False
         if gradients or diagonal:
             request = {
                 "dobs": [layout.dobs[sl] for sl in layout.term_slices],
@@ -595,10 +638,11 @@ class EngineEvaluator:
                 "groups": [self.groups[sl] for sl in layout.term_slices],
                 "boundary_gradient": False,  # directions never move the boundary columns
             }
-        out = self.engine.evaluate(x, directions=directions, **request, jtj_diagonal=bool(diagonal))
+        out = self.engine.evaluate(x, directions=directions, **request, jtj_diagonal=bool(diagonal), rows=bool(rows))
         return Evaluation(
             dpred=np.hstack(out["dpred"]),
             gradients=(out["gradients"] or None) if gradients or diagonal else None,
             jd=None if out["jd"] is None else np.vstack(out["jd"]),
             diagonal=out["jtj_diagonal"],
+            rows=None if out["rows"] is None else np.vstack(out["rows"]),
         )

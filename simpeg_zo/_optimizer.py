@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from simpeg.optimization import IterationPrinters, Minimize
 
 from . import _driver
-from ._forward import EngineEvaluator, ForwardEngine
+from ._forward import MAX_ROWS_BYTES, EngineEvaluator, ForwardEngine
 from ._iteration import frequency_bands
 from ._layout import GROUPS_PER_BAND, layout_from_misfit, misfit_simulations
 from ._optimizer_setup import DEFAULT_WIDTH, check_parameters, driver_problem, targets
@@ -64,7 +64,11 @@ class ZohdyOldenburg(Minimize):
       corrections (in frequency bands and lateral windows), the
       (Jacobi-scaled) misfit gradients of each data group and the last
       steps, from Jacobian products on the trial models' own
-      factorisations (:mod:`simpeg_zo._subspace`; no Jacobian matrix);
+      factorisations (:mod:`simpeg_zo._subspace`): from the rows of ``J``
+      that the diagonal's adjoint solves give, where they fit in
+      ``jacobian_rows_memory`` (the first iteration is then such a step,
+      its products taken by the start's pass), otherwise one tangent solve
+      per direction;
     * where neither lowers the misfit, the Jacobi-scaled gradient with a
       backtracking line search.
 
@@ -153,6 +157,9 @@ class ZohdyOldenburg(Minimize):
         misfit's own descent moves them. Default off: on 12 random cases it
         did not lower the largest change where the data do not see and
         cost 10 % more forward passes (BENCHMARKS.md).
+    jacobian_rows_memory : int
+        Bytes the rows of ``J`` (all data, all cells) may take to be kept
+        for the subspace directions (0: products by tangent solves only).
 
     Attributes
     ----------
@@ -224,6 +231,7 @@ class ZohdyOldenburg(Minimize):
         subspace_jacobi: bool = True,
         smoothing_steps: int = 3,
         data_coverage: bool = False,
+        jacobian_rows_memory: int = MAX_ROWS_BYTES,
         **kwargs: Any,
     ) -> None:
         unknown = [key for key in kwargs if not hasattr(Minimize, key)]
@@ -242,6 +250,7 @@ class ZohdyOldenburg(Minimize):
             workers=workers,
             subspace_gradient_windows=subspace_gradient_windows,
             smoothing_steps=smoothing_steps,
+            jacobian_rows_memory=jacobian_rows_memory,
         )
         self.target_chi2 = None if target_chi2 is None else float(target_chi2)
         self.tail_stop = None if tail_stop is None else float(tail_stop)
@@ -267,6 +276,7 @@ class ZohdyOldenburg(Minimize):
         self.subspace_jacobi = bool(subspace_jacobi)
         self.smoothing_steps = int(smoothing_steps)
         self.data_coverage = bool(data_coverage)
+        self.jacobian_rows_memory = int(jacobian_rows_memory)
         self.stoppers = [_reason_stopper]
         self.printers = [IterationPrinters.iteration, _chi2_printer, _forward_printer, _stage_printer]
         self.forward_solves = 0
@@ -307,6 +317,7 @@ class ZohdyOldenburg(Minimize):
         problem = driver_problem(self, layout, self.xc, goal)
         groups = layout.groups + GROUPS_PER_BAND * frequency_bands(layout.data_frequency, self.subspace_bands)
         engine = ForwardEngine(misfit_simulations(inv.dmisfit), workers=self.workers, scheduler=self.scheduler)
+        engine.max_rows_bytes = self.jacobian_rows_memory
         self.forward_solves = 0
         self.history, self.stop_reason, self.stage, self.smoothing_steps_taken = [], "", "zo", 0
         self.static_shift_stations = layout.geometry.station_x

@@ -120,6 +120,26 @@ class SoundingLayout:
         """
         return self.weights * (self.dobs - dpred)
 
+    def step_residual(self, dpred) -> np.ndarray:
+        """The weighted residual that steps aim at: phase differences as angles.
+
+        As :meth:`residual`, with every phase datum's difference taken within
+        +-180 degrees (:func:`angle_difference`). A predicted phase just
+        across SimPEG's branch cut from its observed value (-179 against
+        +179 degrees) is 2 degrees from it, not 358: a step that closes the
+        2 degrees carries the prediction across the cut, where the misfit
+        (of :meth:`residual`, SimPEG's) falls too.
+        """
+        difference = np.asarray(self.dobs - dpred, dtype=float)
+        phase = self.phase_index[self.phase_index >= 0]
+        difference[phase] = angle_difference(difference[phase])
+        return self.weights * difference
+
+
+def angle_difference(degrees):
+    """A difference of angles (degrees) brought within [-180, 180)."""
+    return np.mod(np.asarray(degrees, dtype=float) + 180.0, 360.0) - 180.0
+
 
 def sounding_state(layout: SoundingLayout, data):
     """Apparent resistivity and folded phase of each sounding in ``data``.

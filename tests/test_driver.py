@@ -16,7 +16,7 @@ import pytest
 from simpeg_zo import _driver
 from simpeg_zo._bostick import MU0, layered_impedance
 from simpeg_zo._iteration import CorrectionSettings, frequency_bands
-from simpeg_zo._soundings import SoundingLayout
+from simpeg_zo._soundings import SoundingLayout, angle_difference
 from simpeg_zo._zo import ColumnGeometry
 
 FREQUENCIES = np.logspace(3, -2, 11)
@@ -72,35 +72,50 @@ def layout_of(dobs, n_stations=STATIONS.size, relative=0.03, phase_error=0.86, f
 
 
 class FiniteDifferenceEvaluator:
-    """:class:`simpeg_zo._driver.Evaluator` of a forward function, Jacobian by central differences."""
+    """:class:`simpeg_zo._driver.Evaluator` of a forward function, Jacobian by central differences.
 
-    def __init__(self, forward, layout, step=1e-5):
+    ``rows``: whether it hands back the rows of J (the optional part of the
+    protocol). Phase differences are taken as angles, as the engine takes
+    them.
+    """
+
+    def __init__(self, forward, layout, step=1e-5, rows=True):
         self.forward, self.layout, self.step = forward, layout, step
         self.calls = 0
+        self.rows = rows
 
     def diagonal_is_free(self, n_directions):
         return True
 
+    def rows_affordable(self, n_model):
+        return self.rows
+
     def jacobian(self, x):
         J = np.empty((self.layout.dobs.size, x.size))
+        phase = self.layout.phase_index[self.layout.phase_index >= 0]
         for k in range(x.size):
             e = np.zeros(x.size)
             e[k] = self.step
-            J[:, k] = (self.forward(x + e) - self.forward(x - e)) / (2 * self.step)
+            difference = self.forward(x + e) - self.forward(x - e)
+            difference[phase] = angle_difference(difference[phase])
+            J[:, k] = difference / (2 * self.step)
         return J
 
-    def __call__(self, x, *, directions=None, gradients=False, diagonal=False):
+    def __call__(self, x, *, directions=None, gradients=False, diagonal=False, rows=False):
+        assert not rows or self.rows
         self.calls += 1
         d = self.forward(x)
         out = _driver.Evaluation(dpred=d)
-        if directions is None and not gradients and not diagonal:
+        if directions is None and not gradients and not diagonal and not rows:
             return out
         J = self.jacobian(x)
         w = self.layout.weights
         if directions is not None:
             out.jd = J @ directions
+        if rows:
+            out.rows = J
         if gradients:
-            r = w**2 * (d - self.layout.dobs)
+            r = -w * self.layout.step_residual(d)  # w**2 (d - dobs), phases as angles
             out.gradients = {
                 int(g): 2 * J.T @ np.where(self.layout.groups == g, r, 0.0) for g in np.unique(self.layout.groups)
             }
@@ -185,13 +200,15 @@ def test_core_imports_neither_simpeg_nor_discretize():
     assert out.stdout.strip() == "ok"
 
 
+@pytest.mark.parametrize("rows", [True, False])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_default_never_ends_above_the_papers_method_on_layered_earths(seed):
+def test_default_never_ends_above_the_papers_method_on_layered_earths(seed, rows):
+    """With and without the rows of J from the evaluator."""
     layout, forward, _ = layered_case(seed)
     x0 = bostick_like_start(layout)
     final = {}
     for paper in (True, False):
-        evaluator = FiniteDifferenceEvaluator(forward, layout)
+        evaluator = FiniteDifferenceEvaluator(forward, layout, rows=rows)
         state = _driver.run(problem_of(layout, paper=paper, target=layout.n_data), evaluator, x0)
         phi = state.phi_history
         assert all(b < a for a, b in zip(phi, phi[1:], strict=False))  # every accepted step lowers the misfit
@@ -344,3 +361,41 @@ def test_subspace_step_within_the_bound_follows_the_damped_path():
     box.limit = 1e6
     c1, p1, d1 = _bounded_coefficients(box, D, B, r, 1e-6)
     assert d1 == 1e-6 and np.allclose(c1, c0) and p1 == p0
+
+
+def test_angle_difference():
+    np.testing.assert_allclose(
+        angle_difference([0.0, 10.0, 190.0, -190.0, 358.0, -358.0, 540.0]), [0, 10, -170, 170, -2, 2, -180]
+    )
+
+
+@pytest.mark.parametrize("rows", [True, False])
+def test_phases_across_the_branch_cut(rows):
+    """Phases that sit at +-180 degrees (SimPEG's TM phases can, over
+    topography): the observed and predicted values of a datum can lie on
+    either side of the cut, 358 degrees apart in the misfit though 2 apart
+    as angles. Steps aim at the angle, so the prediction crosses the cut and
+    the misfit (the plain one, SimPEG's) reaches the noise."""
+    layout0, forward0, x_true = layered_case(6)
+
+    def forward(x):
+        d = forward0(x)
+        phase = layout0.phase_index
+        d[phase] = angle_difference(d[phase] + 126.0)  # 30-60 degrees -> 156-186, wrapped
+        return d
+
+    rng = np.random.default_rng(6)
+    clean = forward(x_true)
+    phase = layout0.phase_index
+    dobs = clean + rng.standard_normal(clean.size) / layout0.weights
+    layout = layout_of(dobs)
+    layout.weights[phase] = 1 / 0.86
+    assert np.any(dobs[phase] > 170) and np.any(dobs[phase] < -170)
+    x0 = bostick_like_start(layout)
+    residual = layout.residual(forward(x0))
+    assert np.max(np.abs(residual[phase])) * 0.86 > 300  # the start is across the cut somewhere
+    evaluator = FiniteDifferenceEvaluator(forward, layout, rows=rows)
+    state = _driver.run(problem_of(layout, target=layout.n_data), evaluator, x0)
+    plain = layout.residual(forward(state.x))
+    assert state.phi == pytest.approx(float(plain @ plain))
+    assert state.phi <= layout.n_data

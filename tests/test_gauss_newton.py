@@ -132,6 +132,40 @@ def test_jacobian_products_from_the_rows_with_mixed_receivers(hill, mode):
     np.testing.assert_allclose(out["gradients"][0], g, atol=1e-9 * np.abs(g).max())
 
 
+@pytest.mark.parametrize("mode", ["TE", "TM"])
+def test_jacobian_rows_equal_simpeg_jvec(hill, mode):
+    """The rows of J the engine hands back (``rows=True``: the adjoint
+    solves of the diagonal) times any direction equal SimPEG's Jvec, for
+    impedance parts, apparent resistivity and phase and a receiver at every
+    other station; without the boundary part, for directions that leave
+    the outermost columns alone. Their diagonal is the engine's."""
+    from simpeg_zo._forward import _boundary_parameters
+
+    profile, model = hill
+    sim, survey = _mixed_receivers(profile, mode)
+    rng = np.random.default_rng(5)
+    weights = rng.uniform(0.5, 2.0, survey.nD)
+    engine = simpeg_zo.ForwardEngine([sim])
+    assert engine.rows_affordable(model.size)
+    out = engine.evaluate(model, weights=[weights], jtj_diagonal=True, rows=True)
+    rows = out["rows"][0]
+    assert rows.shape == (survey.nD, model.size) and np.all(np.isfinite(rows))
+    np.testing.assert_allclose(out["jtj_diagonal"], (weights[:, None] ** 2 * rows**2).sum(axis=0), rtol=1e-10)
+    f = sim.fields(model)
+    boundary = _boundary_parameters(sim, model)
+    assert 0 < boundary.sum() < model.size // 2
+    inner = engine.evaluate(model, rows=True, boundary_gradient=False)["rows"][0]
+    for _ in range(2):
+        v = rng.standard_normal(model.size)
+        jv = sim.Jvec(model, v, f=f)
+        np.testing.assert_allclose(rows @ v, jv, atol=1e-9 * np.abs(jv).max())
+        v[boundary] = 0.0
+        jv = sim.Jvec(model, v, f=f)
+        np.testing.assert_allclose(inner @ v, jv, atol=1e-9 * np.abs(jv).max())
+    engine.max_rows_bytes = rows.nbytes - 1
+    assert not engine.rows_affordable(model.size)
+
+
 def test_forward_engine_jtj_diagonal(hill):
     """The engine's diagonal (taken beside a forward pass, one
     factorisation per frequency, as ZO's subspace stage takes it) equals

@@ -31,12 +31,15 @@ class Evaluation:
         Jacobian products ``J D`` of the directions asked for.
     diagonal : (n_model,) numpy.ndarray or None
         Diagonal of ``J^T W^T W J``, where asked for.
+    rows : (n_data, n_model) numpy.ndarray or None
+        The rows of ``J`` (unweighted), where asked for.
     """
 
     dpred: np.ndarray
     gradients: dict | None = None
     jd: np.ndarray | None = None
     diagonal: np.ndarray | None = None
+    rows: np.ndarray | None = None
 
 
 class Evaluator(Protocol):
@@ -58,6 +61,10 @@ class Evaluator(Protocol):
     def diagonal_is_free(self, n_directions: int) -> bool:
         """Whether the diagonal comes at no extra cost with ``n_directions`` products."""
         ...
+
+    # Optional: ``rows_affordable(n_model) -> bool`` and a ``rows=True``
+    # keyword of ``__call__`` returning the rows of J; evaluators without
+    # them are asked for products of directions only.
 
 
 class Roughness(Protocol):
@@ -93,6 +100,7 @@ class Options:
     static_shift: bool = False
     static_shift_prior: float = DEFAULT_SHIFT_PRIOR
     coverage: bool = False
+    jacobian_rows: bool = True
 
 
 @dataclass
@@ -258,7 +266,8 @@ class State:
         ``ln(phi / phi_trial)`` per forward pass, and the iteration of the
         last measurement.
     pending : tuple or None
-        ``(D, jd)``: directions and their products taken at ``x``.
+        ``(D, jd)``: directions and their products taken at ``x``, or
+        ``(None, rows)``: the rows of J at ``x``.
     gradients, diagonal
         Misfit gradients at ``x`` (None where not taken) and the latest
         ``J^T W^T W J`` diagonal.

@@ -35,14 +35,27 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None) -> Stat
     """Evaluate ``x0`` and set up the iteration's state.
 
     ``dpred``: the predicted data of ``x0`` where a caller has them
-    already (in the layout's order); then no pass is taken.
+    already (in the layout's order); then no pass is taken. Where the
+    evaluator hands back the rows of J (``Options.jacobian_rows``), the
+    start's pass takes them with the gradients and the diagonal, and the
+    first iteration measures the subspace step first (it then costs its
+    trial only).
     """
     x0 = np.asarray(x0, dtype=float)
     if not np.all(np.isfinite(x0)):
         raise ValueError("the starting model has NaN or infinite values")
     shift = np.zeros(problem.layout.rho_index.size) if problem.options.static_shift else None
     state = State(x=x0, dpred=np.zeros(0), phi=np.inf, depth=problem.start_depths(), shift=shift)
-    if dpred is None:
+    o = problem.options
+    if dpred is None and o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
+        # the start's pass takes the rows of J too: the first iteration is a
+        # subspace step at the cost of its trial only
+        ev, dpred = _evaluate(problem, evaluate, state, x0, gradients=True, diagonal=o.jacobi, rows=True)
+        state.pending = (None, ev.rows)
+        state.gradients = ev.gradients
+        state.diagonal = ev.diagonal
+        state.stage = "subspace"
+    elif dpred is None:
         _, dpred = _evaluate(problem, evaluate, state, x0)
     else:
         dpred = np.asarray(dpred, dtype=float)
@@ -92,7 +105,7 @@ def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | Non
     budget = 2 if o.subspace and not o.static_shift else 2 * (o.max_line_search + 1)
     for attempt in range(2):
         if o.memory > 0 and len(secant) > 1:
-            residuals = [problem.layout.residual(problem.shifted(d, trial_shift)) for _, d, _ in secant]
+            residuals = [problem.layout.step_residual(problem.shifted(d, trial_shift)) for _, d, _ in secant]
             candidate, _ = secant_mix([m for m, _, _ in secant], residuals, [s for _, _, s in secant])
         else:
             candidate = x + step
@@ -125,6 +138,16 @@ def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | Non
     if not o.static_shift:
         best.updates.pop("shift")
     return best
+
+
+def _rows_affordable(problem, evaluate, n_model):
+    """Whether to take the rows of J: asked for, and ``evaluate`` can hand them back at this size.
+
+    ``rows_affordable`` and ``rows=`` are an optional part of the evaluator
+    protocol.
+    """
+    affordable = getattr(evaluate, "rows_affordable", None)
+    return bool(problem.options.jacobian_rows and affordable is not None and affordable(n_model))
 
 
 #: Largest Marquardt damping the trust-region search of a subspace step tries
@@ -177,18 +200,26 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
 
     The directions (:func:`simpeg_zo._iteration.subspace_directions`) and
     their Jacobian products at ``state.x`` come from the pass that
-    evaluated it where that pass took them (``state.pending``); otherwise
-    one pass takes them (with the misfit gradients and the ``J^T W^T W J``
-    diagonal where those are missing). Each trial model is evaluated with
-    the products of the next step's directions, so a run of subspace steps
-    costs one pass each. Returns the best model measured.
+    evaluated it where that pass took them (``state.pending``: the
+    products, or the rows of J from which the directions built on that
+    pass's gradients take theirs); otherwise one pass takes them (with the
+    misfit gradients and the ``J^T W^T W J`` diagonal where those are
+    missing). Each trial model is evaluated with the products of the next
+    step's directions (or the rows of J), so a run of subspace steps costs
+    one pass each. Returns the best model measured.
     """
     o = problem.options
     layout = problem.layout
     x, dpred, phi = state.x, state.dpred, state.phi
     passes = 0
     gradients, diagonal = state.gradients, state.diagonal
-    if state.pending is not None:
+    if state.pending is not None and state.pending[0] is None:
+        # the rows of J at x, taken by the pass that evaluated it: directions
+        # built on that pass's gradients and diagonal
+        D, new_depth = problem.directions(state, x, dpred, gradients=gradients)
+        following = D
+        jd = state.pending[1] @ D
+    elif state.pending is not None:
         D, jd = state.pending
         following, new_depth = problem.directions(state, x, dpred, gradients=gradients)
     elif gradients and (diagonal is not None or not o.jacobi):
@@ -197,6 +228,19 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         ev, _ = _evaluate(problem, evaluate, state, x, directions=D)
         passes += 1
         jd = ev.jd
+    elif _rows_affordable(problem, evaluate, x.size):
+        # the rows of J at x (the diagonal's adjoint solves) give the
+        # products of every direction, those built on the gradients of the
+        # same pass included
+        ev, _ = _evaluate(problem, evaluate, state, x, gradients=True, diagonal=o.jacobi, rows=True)
+        passes += 1
+        gradients = ev.gradients
+        if o.jacobi and ev.diagonal is not None:
+            diagonal = ev.diagonal
+        work = replace(state, diagonal=diagonal)
+        D, new_depth = problem.directions(work, x, dpred, gradients=gradients)
+        following = D
+        jd = ev.rows @ D
     else:
         # the directions that need no gradient; the gradients and the
         # diagonal come in the same pass and join from the next step
@@ -215,7 +259,7 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
     if D.shape[1] == 0:
         return None
     B = problem.weighted(jd)
-    r = layout.residual(dpred)
+    r = layout.step_residual(dpred)
     damping = state.damping
     best = None
     for _ in range(o.max_line_search + 2):
@@ -233,8 +277,15 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         goal = problem.target if problem.target is not None else layout.n_data
         last = phi - predicted <= goal
         D_next = None if last else problem.clean(np.column_stack([following, move]))
-        want_diagonal = bool(o.jacobi and D_next is not None and evaluate.diagonal_is_free(D_next.shape[1]))
-        ev, dpred_t = _evaluate(problem, evaluate, state, xt, directions=D_next, gradients=True, diagonal=want_diagonal)
+        fresh = D_next is not None and _rows_affordable(problem, evaluate, x.size)
+        if fresh:
+            # the rows of J at the trial: the next step builds its directions there
+            ev, dpred_t = _evaluate(problem, evaluate, state, xt, gradients=True, diagonal=o.jacobi, rows=True)
+        else:
+            want_diagonal = bool(o.jacobi and D_next is not None and evaluate.diagonal_is_free(D_next.shape[1]))
+            ev, dpred_t = _evaluate(
+                problem, evaluate, state, xt, directions=D_next, gradients=True, diagonal=want_diagonal
+            )
         passes += 1
         phi_t = problem.phi(dpred_t)
         ratio = (phi - phi_t) / predicted if predicted > 0 else -1.0
@@ -245,7 +296,7 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         if best is None or phi_t < best.phi:
             updates = {
                 "depth": new_depth,
-                "pending": None if D_next is None else (D_next, ev.jd),
+                "pending": (None, ev.rows) if fresh else None if D_next is None else (D_next, ev.jd),
                 "gradients": ev.gradients,
                 "diagonal": ev.diagonal if ev.diagonal is not None else diagonal,
             }
@@ -329,7 +380,7 @@ def smoothing_trial(problem: Problem, evaluate: Evaluator, state: State, allowed
         context.update(D=D, jd=ev.jd, data_directions=data_directions, damping=SMOOTHING_DAMPING, passes=1)
     D, jd = context["D"], context["jd"]
     B = problem.weighted(jd)
-    r = problem.layout.residual(dpred)
+    r = problem.layout.step_residual(dpred)
     norm_x = norm.value(x)
     g = D.T @ norm.gradient(x)
     H = D.T @ norm.hessian_product(x, D)
