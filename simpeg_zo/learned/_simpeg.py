@@ -390,6 +390,19 @@ def _measured_start(dmisfit, layout, model, base):
     )
 
 
+def _zo_keeps_rows(dmisfit, n_model):
+    """Whether default ZO keeps the rows of J on this misfit (``ForwardEngine.rows_affordable``).
+
+    Its pass at the start then takes them with the data, and its first
+    iteration is a subspace step: handing it the start's predicted data
+    would save that pass and lose the step.
+    """
+    from .._forward import ForwardEngine
+    from .._layout import misfit_simulations
+
+    return ForwardEngine(misfit_simulations(dmisfit)).rows_affordable(n_model)
+
+
 def run_learned(
     profile: Profile,
     method: str = "cnn",
@@ -458,6 +471,8 @@ def run_learned(
     start, start_dpred = {}, None
     if method in ("cnn-gn", "cnn-zo") and base is not None:
         model, start, start_dpred = _measured_start(dmisfit, layout, model, base)
+        if _zo_keeps_rows(dmisfit, model.size):
+            start_dpred = None  # ZO's own pass at the start takes the rows of J with the data
     before = time.perf_counter() - t0  # the network and the start's forward solves
     if method == "cnn":
         wall = time.perf_counter() - t0
