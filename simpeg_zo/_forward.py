@@ -628,16 +628,13 @@ class EngineEvaluator:
 
     def __call__(self, x, *, directions=None, gradients=False, diagonal=False, rows=False) -> Evaluation:
         layout = self.layout
-        request = {}
-        if rows:
-            request["boundary_gradient"] = False
+        request = {"boundary_gradient": False}  # directions never move the boundary columns
         if gradients or diagonal:
-            request = {
-                "dobs": [layout.dobs[sl] for sl in layout.term_slices],
-                "weights": [layout.weights[sl] for sl in layout.term_slices],
-                "groups": [self.groups[sl] for sl in layout.term_slices],
-                "boundary_gradient": False,  # directions never move the boundary columns
-            }
+            request.update(
+                dobs=[layout.dobs[sl] for sl in layout.term_slices],
+                weights=[layout.weights[sl] for sl in layout.term_slices],
+                groups=[self.groups[sl] for sl in layout.term_slices],
+            )
         out = self.engine.evaluate(x, directions=directions, **request, jtj_diagonal=bool(diagonal), rows=bool(rows))
         return Evaluation(
             dpred=np.hstack(out["dpred"]),

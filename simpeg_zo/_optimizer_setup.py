@@ -38,7 +38,7 @@ def check_parameters(**p) -> None:
             "subspace_gradient_windows",
         ),
         (int(p["smoothing_steps"]) >= 0, "smoothing_steps must be >= 0", "smoothing_steps"),
-        (int(p.get("jacobian_rows_memory", 0)) >= 0, "jacobian_rows_memory must be >= 0", "jacobian_rows_memory"),
+        (int(p["jacobian_rows_memory"]) >= 0, "jacobian_rows_memory must be >= 0", "jacobian_rows_memory"),
     ]
     for ok, message, key in checks:
         if not ok:

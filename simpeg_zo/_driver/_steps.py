@@ -50,7 +50,7 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None) -> Stat
     if dpred is None and o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
         # the start's pass takes the rows of J too: the first iteration is a
         # subspace step at the cost of its trial only
-        ev, dpred = _evaluate(problem, evaluate, state, x0, gradients=True, diagonal=o.jacobi, rows=True)
+        ev, dpred = _rows_pass(problem, evaluate, state, x0)
         state.pending = (None, ev.rows)
         state.gradients = ev.gradients
         state.diagonal = ev.diagonal
@@ -150,6 +150,11 @@ def _rows_affordable(problem, evaluate, n_model):
     return bool(problem.options.jacobian_rows and affordable is not None and affordable(n_model))
 
 
+def _rows_pass(problem, evaluate, state, x):
+    """One pass at ``x`` that takes the rows of J, the gradients and (with ``jacobi``) the diagonal."""
+    return _evaluate(problem, evaluate, state, x, gradients=True, diagonal=problem.options.jacobi, rows=True)
+
+
 #: Largest Marquardt damping the trust-region search of a subspace step tries
 MAX_TRUST_DAMPING = 1e12
 
@@ -213,12 +218,9 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
     x, dpred, phi = state.x, state.dpred, state.phi
     passes = 0
     gradients, diagonal = state.gradients, state.diagonal
+    rows = None  # the rows of J at x, where a pass took them
     if state.pending is not None and state.pending[0] is None:
-        # the rows of J at x, taken by the pass that evaluated it: directions
-        # built on that pass's gradients and diagonal
-        D, new_depth = problem.directions(state, x, dpred, gradients=gradients)
-        following = D
-        jd = state.pending[1] @ D
+        rows = state.pending[1]  # taken by the pass that evaluated x, with its gradients and diagonal
     elif state.pending is not None:
         D, jd = state.pending
         following, new_depth = problem.directions(state, x, dpred, gradients=gradients)
@@ -232,15 +234,11 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         # the rows of J at x (the diagonal's adjoint solves) give the
         # products of every direction, those built on the gradients of the
         # same pass included
-        ev, _ = _evaluate(problem, evaluate, state, x, gradients=True, diagonal=o.jacobi, rows=True)
+        ev, _ = _rows_pass(problem, evaluate, state, x)
         passes += 1
-        gradients = ev.gradients
-        if o.jacobi and ev.diagonal is not None:
+        rows, gradients = ev.rows, ev.gradients
+        if ev.diagonal is not None:
             diagonal = ev.diagonal
-        work = replace(state, diagonal=diagonal)
-        D, new_depth = problem.directions(work, x, dpred, gradients=gradients)
-        following = D
-        jd = ev.rows @ D
     else:
         # the directions that need no gradient; the gradients and the
         # diagonal come in the same pass and join from the next step
@@ -256,6 +254,9 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
             diagonal = ev.diagonal
         work = replace(state, diagonal=diagonal)
         following, _ = problem.directions(work, x, dpred, gradients=gradients, corrections=corrections)
+    if rows is not None:
+        D, new_depth = problem.directions(replace(state, diagonal=diagonal), x, dpred, gradients=gradients)
+        following, jd = D, rows @ D
     if D.shape[1] == 0:
         return None
     B = problem.weighted(jd)
@@ -280,7 +281,7 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         fresh = D_next is not None and _rows_affordable(problem, evaluate, x.size)
         if fresh:
             # the rows of J at the trial: the next step builds its directions there
-            ev, dpred_t = _evaluate(problem, evaluate, state, xt, gradients=True, diagonal=o.jacobi, rows=True)
+            ev, dpred_t = _rows_pass(problem, evaluate, state, xt)
         else:
             want_diagonal = bool(o.jacobi and D_next is not None and evaluate.diagonal_is_free(D_next.shape[1]))
             ev, dpred_t = _evaluate(

@@ -471,7 +471,7 @@ def run_learned(
     start, start_dpred = {}, None
     if method in ("cnn-gn", "cnn-zo") and base is not None:
         model, start, start_dpred = _measured_start(dmisfit, layout, model, base)
-        if _zo_keeps_rows(dmisfit, model.size):
+        if method == "cnn-zo" and _zo_keeps_rows(dmisfit, model.size):
             start_dpred = None  # ZO's own pass at the start takes the rows of J with the data
     before = time.perf_counter() - t0  # the network and the start's forward solves
     if method == "cnn":
