@@ -59,6 +59,7 @@ def _frequency_terms(
     boundary_gradient=True,
     jtj_diagonal=False,
     rows=False,
+    rows_dtype="float64",
 ):
     """Data, and optionally misfit gradients and Jacobian products, of some frequencies.
 
@@ -91,6 +92,9 @@ def _frequency_terms(
     rows : bool
         Also return the rows of ``J`` (the same adjoint solves; without the
         part through the 1D boundary fields unless ``boundary_gradient``).
+    rows_dtype : str
+        Precision the rows are handed back in (``"float64"`` or
+        ``"float32"``), each frequency's block cast as it is made.
 
     Returns
     -------
@@ -165,7 +169,7 @@ def _frequency_terms(
                         boundary=(boundary_gradient and (diagonal is not None or V is not None or rows))
                         or (rows_d is not None and boundary_columns.size > 0),
                     )
-                    row_blocks.extend(blocks)
+                    row_blocks.extend((sl, block.astype(rows_dtype, copy=False)) for sl, block in blocks)
                     solves["adjoint"] += n_adjoint
                     if diagonal is not None:
                         diagonal += diag
@@ -387,10 +391,23 @@ class ForwardEngine:
             )
         return self._max_adjoint
 
-    def rows_affordable(self, n_model: int) -> bool:
-        """Whether the rows of ``J`` of every datum fit in :attr:`max_rows_bytes`."""
+    def rows_dtype(self, n_model: int) -> str | None:
+        """Precision in which the rows of ``J`` of every datum fit in :attr:`max_rows_bytes`.
+
+        ``"float64"`` where they fit in double precision, ``"float32"``
+        where they fit only in single precision (products with the rows then
+        carry a relative error near 1e-6, far below any datum's error), and
+        None where they do not fit at all.
+        """
         n_data = sum(int(sim.survey.nD) for sim in self.simulations)
-        return n_data * int(n_model) * 8 <= self.max_rows_bytes
+        for dtype, size in (("float64", 8), ("float32", 4)):
+            if n_data * int(n_model) * size <= self.max_rows_bytes:
+                return dtype
+        return None
+
+    def rows_affordable(self, n_model: int) -> bool:
+        """Whether the rows of ``J`` of every datum fit in :attr:`max_rows_bytes` (see :meth:`rows_dtype`)."""
+        return self.rows_dtype(n_model) is not None
 
     @property
     def n_workers(self) -> int:
@@ -467,7 +484,8 @@ class ForwardEngine:
             impedance on each frequency's factorisation; needs ``weights``).
         rows : bool
             Also return the rows of ``J`` (from the same adjoint solves;
-            ``n_data * n_model`` values: see :meth:`rows_affordable`).
+            ``n_data * n_model`` values, in the precision of
+            :meth:`rows_dtype`, double where they fit in no precision).
 
         Returns
         -------
@@ -475,7 +493,9 @@ class ForwardEngine:
             ``"dpred"``: list per simulation; ``"gradients"``: {label:
             (n_model,) array}; ``"jd"``: list per simulation of
             (n_data_i, k) arrays (with ``directions``); ``"rows"``: list per
-            simulation of (n_data_i, n_model) arrays (with ``rows``);
+            simulation of (n_data_i, n_model) views into ``"rows_stacked"``,
+            the (n_data, n_model) rows of every simulation in one array
+            (with ``rows``);
             ``"jtj_diagonal"``: (n_model,) array (with ``jtj_diagonal``).
 
         Notes
@@ -491,6 +511,7 @@ class ForwardEngine:
         model = np.asarray(model, dtype=float)
         if jtj_diagonal and weights is None:
             raise ValueError("jtj_diagonal needs the data weights")
+        rows_dtype = (self.rows_dtype(model.size) or "float64") if rows else None
         tasks = []
         for i in range(len(self.simulations)):
             options = {}
@@ -510,22 +531,29 @@ class ForwardEngine:
             if directions is not None:
                 options["directions"] = np.asarray(directions, dtype=float)
             if rows:
-                options.update(rows=True, boundary_gradient=bool(boundary_gradient))
+                options.update(rows=True, rows_dtype=rows_dtype, boundary_gradient=bool(boundary_gradient))
             tasks.append(options)
         if not self.parallel:
-            results = [
+            # one simulation at a time, merged as it comes (its rows of J are then dropped)
+            results = (
                 (i, _frequency_terms(sim, model, sim.survey.frequencies, **tasks[i]))
                 for i, sim in enumerate(self.simulations)
-            ]
+            )
         else:
             results = self._evaluate_dask(model, tasks)
         out = {
             "dpred": [np.full(sim.survey.nD, np.nan) for sim in self.simulations],
             "gradients": {},
             "jd": None,
-            "rows": [np.full((sim.survey.nD, model.size), np.nan) for sim in self.simulations] if rows else None,
+            "rows": None,
+            "rows_stacked": None,
             "jtj_diagonal": np.zeros(model.size) if jtj_diagonal else None,
         }
+        if rows:
+            sizes = [int(sim.survey.nD) for sim in self.simulations]
+            out["rows_stacked"] = np.full((sum(sizes), model.size), np.nan, dtype=rows_dtype)
+            ends = np.cumsum(sizes)
+            out["rows"] = [out["rows_stacked"][end - n : end] for n, end in zip(sizes, ends, strict=True)]
         if directions is not None:
             k = np.asarray(directions).shape[1]
             out["jd"] = [np.full((sim.survey.nD, k), np.nan) for sim in self.simulations]
@@ -539,7 +567,9 @@ class ForwardEngine:
                 labels[i].add(label)
             for index, block in res["jd"]:
                 out["jd"][i][index] = block
-            for index, block in res.get("rows", ()):
+            blocks = res.get("rows", [])
+            while blocks:  # each block dropped once copied
+                index, block = blocks.pop()
                 out["rows"][i][index] = block
             if jtj_diagonal:
                 out["jtj_diagonal"] += res["jtj_diagonal"]
@@ -641,5 +671,5 @@ class EngineEvaluator:
             gradients=(out["gradients"] or None) if gradients or diagonal else None,
             jd=None if out["jd"] is None else np.vstack(out["jd"]),
             diagonal=out["jtj_diagonal"],
-            rows=None if out["rows"] is None else np.vstack(out["rows"]),
+            rows=out["rows_stacked"],
         )

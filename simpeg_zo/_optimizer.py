@@ -158,8 +158,9 @@ class ZohdyOldenburg(Minimize):
         did not lower the largest change where the data do not see and
         cost 10 % more forward passes (BENCHMARKS.md).
     jacobian_rows_memory : int
-        Bytes the rows of ``J`` (all data, all cells) may take to be kept
-        for the subspace directions (0: products by tangent solves only).
+        Bytes the rows of ``J`` (all data, all cells, single precision where
+        double does not fit) may take to be kept for the subspace directions
+        (0: products by tangent solves only).
 
     Attributes
     ----------
@@ -259,14 +260,10 @@ class ZohdyOldenburg(Minimize):
         self.memory = int(memory)
         self.vertical_smoothing = vertical_smoothing
         self.max_log_step = float(max_log_step)
-        self.lateral_coupling = float(lateral_coupling)
-        self.frequency_window = float(frequency_window)
-        self.stall_iterations = int(stall_iterations)
-        self.stall_tolerance = float(stall_tolerance)
-        self.static_shift = bool(static_shift)
-        self.static_shift_prior = float(static_shift_prior)
-        self.workers = int(workers)
-        self.scheduler = scheduler
+        self.lateral_coupling, self.frequency_window = float(lateral_coupling), float(frequency_window)
+        self.stall_iterations, self.stall_tolerance = int(stall_iterations), float(stall_tolerance)
+        self.static_shift, self.static_shift_prior = bool(static_shift), float(static_shift_prior)
+        self.workers, self.scheduler = int(workers), scheduler
         self.subspace = bool(subspace)
         self.subspace_bands = int(subspace_bands)
         self.subspace_memory = int(subspace_memory)
@@ -274,8 +271,7 @@ class ZohdyOldenburg(Minimize):
         self.subspace_gradient_windows = int(subspace_gradient_windows)
         self.subspace_smoothing = float(subspace_smoothing)
         self.subspace_jacobi = bool(subspace_jacobi)
-        self.smoothing_steps = int(smoothing_steps)
-        self.data_coverage = bool(data_coverage)
+        self.smoothing_steps, self.data_coverage = int(smoothing_steps), bool(data_coverage)
         self.jacobian_rows_memory = int(jacobian_rows_memory)
         self.stoppers = [_reason_stopper]
         self.printers = [IterationPrinters.iteration, _chi2_printer, _forward_printer, _stage_printer]
@@ -286,8 +282,7 @@ class ZohdyOldenburg(Minimize):
         self.stage = "zo"
         self.smoothing_steps_taken = 0
         self.chi2 = np.nan
-        self.static_shifts = {}
-        self.static_shift_stations = np.zeros(0)
+        self.static_shifts, self.static_shift_stations = {}, np.zeros(0)
         self.phi_d_without_shift = np.nan
         self.clock_start = None
         self.method_name = "zo"

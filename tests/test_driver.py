@@ -75,8 +75,9 @@ class FiniteDifferenceEvaluator:
     """:class:`simpeg_zo._driver.Evaluator` of a forward function, Jacobian by central differences.
 
     ``rows``: whether it hands back the rows of J (the optional part of the
-    protocol). Phase differences are taken as angles, as the engine takes
-    them.
+    protocol), or their precision (``"float32"``, as the engine keeps them
+    where double precision does not fit its budget). Phase differences are
+    taken as angles, as the engine takes them.
     """
 
     def __init__(self, forward, layout, step=1e-5, rows=True):
@@ -113,7 +114,7 @@ class FiniteDifferenceEvaluator:
         if directions is not None:
             out.jd = J @ directions
         if rows:
-            out.rows = J
+            out.rows = J.astype(self.rows) if isinstance(self.rows, str) else J
         if gradients:
             r = -w * self.layout.step_residual(d)  # w**2 (d - dobs), phases as angles
             out.gradients = {
@@ -200,10 +201,10 @@ def test_core_imports_neither_simpeg_nor_discretize():
     assert out.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("rows", [True, False])
+@pytest.mark.parametrize("rows", [True, "float32", False])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_never_ends_above_the_papers_method_on_layered_earths(seed, rows):
-    """With and without the rows of J from the evaluator."""
+    """With and without the rows of J from the evaluator, in double or single precision."""
     layout, forward, _ = layered_case(seed)
     x0 = bostick_like_start(layout)
     final = {}

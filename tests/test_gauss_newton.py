@@ -162,8 +162,16 @@ def test_jacobian_rows_equal_simpeg_jvec(hill, mode):
         v[boundary] = 0.0
         jv = sim.Jvec(model, v, f=f)
         np.testing.assert_allclose(inner @ v, jv, atol=1e-9 * np.abs(jv).max())
+    # a budget that holds them in single precision only: the same rows to
+    # float32's precision, the diagonal still from the double-precision rows
     engine.max_rows_bytes = rows.nbytes - 1
-    assert not engine.rows_affordable(model.size)
+    assert engine.rows_dtype(model.size) == "float32" and engine.rows_affordable(model.size)
+    single = engine.evaluate(model, weights=[weights], jtj_diagonal=True, rows=True)
+    assert single["rows"][0].dtype == np.float32 and single["rows_stacked"].dtype == np.float32
+    np.testing.assert_allclose(single["rows"][0], rows, rtol=0, atol=1e-6 * np.abs(rows).max())
+    np.testing.assert_allclose(single["jtj_diagonal"], out["jtj_diagonal"], rtol=1e-10)
+    engine.max_rows_bytes = rows.nbytes // 2 - 1
+    assert engine.rows_dtype(model.size) is None and not engine.rows_affordable(model.size)
 
 
 def test_forward_engine_jtj_diagonal(hill):

@@ -256,7 +256,8 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         following, _ = problem.directions(work, x, dpred, gradients=gradients, corrections=corrections)
     if rows is not None:
         D, new_depth = problem.directions(replace(state, diagonal=diagonal), x, dpred, gradients=gradients)
-        following, jd = D, rows @ D
+        # rows kept in single precision multiply single-precision directions (no double copy of the rows)
+        following, jd = D, np.asarray(rows @ D.astype(rows.dtype, copy=False), dtype=float)
     if D.shape[1] == 0:
         return None
     B = problem.weighted(jd)
