@@ -68,8 +68,9 @@ def run_method(
         ``zo-paper-phase``: the paper's iteration (no secant memory, no
         subspace stage, column-wise corrections, forward solves only); ``zo-gn``:
         ZO with phase until it stops improving, then GN from its model;
-        ``cnn``: the learned network's model; ``cnn-gn``/``cnn-zo``: GN /
-        the default ZO from it; ``cnn-zo1``: one ZO correction of it (two
+        ``cnn``: the learned network's model; ``cnn-gn``: GN from it;
+        ``cnn-zo``: the default ZO from its Bostick start with the network's
+        model among its subspace directions; ``cnn-zo1``: one ZO correction of it (two
         forward solves; see :func:`simpeg_zo.learned.run_learned`).
     target_chi2 : float
     max_iter : int, optional

@@ -151,12 +151,10 @@ class ZohdyOldenburg(Minimize):
         Occam steps once the target misfit is reached (0: none).
     data_coverage : bool
         Weight the corrections and directions by what the soundings see
-        (:func:`simpeg_zo._iteration.data_coverage`): cells under a station
-        gap much wider than their depth, beyond the profile's ends or below
-        the depth of investigation keep the start model unless the
-        misfit's own descent moves them. Default off: on 12 random cases it
-        did not lower the largest change where the data do not see and
-        cost 10 % more forward passes (BENCHMARKS.md).
+        (:func:`simpeg_zo._iteration.data_coverage`): cells under wide station
+        gaps, beyond the profile's ends or below the depth of investigation
+        keep the start model unless the misfit's own descent moves them
+        (default off: 10 % more passes for no gain on 12 cases, BENCHMARKS.md).
     jacobian_rows_memory : int
         Bytes the rows of ``J`` (all data, all cells, single precision where
         double does not fit) may take to be kept for the subspace directions
@@ -184,11 +182,12 @@ class ZohdyOldenburg(Minimize):
         (default: the start of ``minimize``).
     method_name : str
         The method named in the per-iteration log (default ``"zo"``).
-    start_dpred : numpy.ndarray or None
-        Predicted data of the starting model in the order of the data
-        misfit's sounding layout (:func:`simpeg_zo._layout.layout_from_misfit`),
-        where the caller evaluated that model already: the next ``minimize``
-        then takes no forward pass for it, and resets this to None.
+    start_dpred, guide_model : numpy.ndarray or None
+        Read and reset by the next ``minimize``: the starting model's data in
+        :func:`simpeg_zo._layout.layout_from_misfit`'s order, where the caller
+        has them (no pass is taken for them); a model from elsewhere (a
+        network's section) whose difference from the start joins the
+        subspace directions, so the steps take as much of it as the data ask.
 
     Examples
     --------
@@ -286,7 +285,7 @@ class ZohdyOldenburg(Minimize):
         self.phi_d_without_shift = np.nan
         self.clock_start = None
         self.method_name = "zo"
-        self.start_dpred = None
+        self.start_dpred = self.guide_model = None
 
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
@@ -320,8 +319,9 @@ class ZohdyOldenburg(Minimize):
         evaluator = EngineEvaluator(engine, layout, groups)
         self.printInit()
         try:
-            start_dpred, self.start_dpred = self.start_dpred, None
-            state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred)
+            (start_dpred, guide), self.start_dpred, self.guide_model = (self.start_dpred, self.guide_model), None, None
+            guide = None if guide is None else np.asarray(guide, dtype=float) - self.xc
+            state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred, directions=guide)
             self.xc = state.x
             self._sync(state, engine, n_data)
             self._record(state, t0)

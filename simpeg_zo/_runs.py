@@ -39,6 +39,7 @@ def zohdy_oldenburg(
     verbose: bool = False,
     method_name: str = "zo",
     start_dpred: ArrayLike | None = None,
+    guide_model: ArrayLike | None = None,
     **options: Any,
 ) -> InversionResult:
     """Zohdy-Oldenburg direct inversion of a profile.
@@ -63,6 +64,11 @@ def zohdy_oldenburg(
         Predicted data of ``m0`` in the order of the data misfit's sounding
         layout (:func:`simpeg_zo._layout.layout_from_misfit`), where the
         caller evaluated ``m0`` already: the run then takes no pass for it.
+    guide_model : numpy.ndarray, optional
+        A model whose difference from the start joins the subspace
+        directions from the first subspace step
+        (``ZohdyOldenburg.guide_model``): ``cnn-zo`` hands the
+        network's section so.
     **options
         :class:`ZohdyOldenburg` options (``alpha``, ``subspace``, ...).
 
@@ -96,6 +102,8 @@ def zohdy_oldenburg(
         if bostick_start:
             raise ValueError("start_dpred needs the starting model m0 (bostick_start=False)")
         opt.start_dpred = np.asarray(start_dpred, dtype=float)
+    if guide_model is not None:
+        opt.guide_model = np.asarray(guide_model, dtype=float)
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     directive_list = []
     if bostick_start:

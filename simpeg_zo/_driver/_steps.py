@@ -31,11 +31,14 @@ def _evaluate(problem, evaluate, state, x, **request):
     return ev, dpred
 
 
-def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None) -> State:
+def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None, directions=None) -> State:
     """Evaluate ``x0`` and set up the iteration's state.
 
     ``dpred``: the predicted data of ``x0`` where a caller has them
-    already (in the layout's order); then no pass is taken. Where the
+    already (in the layout's order); then no pass is taken.
+    ``directions``: (n_model, k) model changes (a guide model's difference
+    from ``x0``, say) that join the subspace steps' directions from the
+    first, as the past steps do, until newer steps replace them. Where the
     evaluator hands back the rows of J (``Options.jacobian_rows``), the
     start's pass takes them with the gradients and the diagonal, and the
     first iteration measures the subspace step first (it then costs its
@@ -46,6 +49,14 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None) -> Stat
         raise ValueError("the starting model has NaN or infinite values")
     shift = np.zeros(problem.layout.rho_index.size) if problem.options.static_shift else None
     state = State(x=x0, dpred=np.zeros(0), phi=np.inf, depth=problem.start_depths(), shift=shift)
+    if directions is not None:
+        directions = np.asarray(directions, dtype=float)
+        directions = directions[:, None] if directions.ndim == 1 else directions
+        if directions.ndim != 2 or directions.shape[0] != x0.size:
+            raise ValueError(f"the starting directions have shape {directions.shape}, expected ({x0.size}, k)")
+        if not np.all(np.isfinite(directions)):
+            raise ValueError("the starting directions have NaN or infinite values")
+        state.past_steps = list(directions.T)
     o = problem.options
     if dpred is None and o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
         # the start's pass takes the rows of J too: the first iteration is a

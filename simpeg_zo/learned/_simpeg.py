@@ -335,14 +335,14 @@ class LearnedInversion(inversion.BaseInversion):
         return self.invProb.model
 
 
-#: Shortest step along the network's correction that ``cnn-gn`` and
-#: ``cnn-zo`` measure: a shorter best step (predicted from the correction's
-#: Jacobian product at the Bostick section) keeps the Bostick section.
+#: Shortest step along the network's correction that ``cnn-gn`` measures: a
+#: shorter best step (predicted from the correction's Jacobian product at
+#: the Bostick section) keeps the Bostick section.
 MIN_START_STEP = 1.0 / 16.0
 
 
 def _measured_start(dmisfit, layout, model, base):
-    """The start of ``cnn-gn``/``cnn-zo``: the best-fitting step along the network's correction.
+    """The start of ``cnn-gn``: the best-fitting step along the network's correction.
 
     ``dmisfit``: the profile's data misfit; ``layout``: its sounding layout.
     One pass at the Bostick section ``base`` takes the correction's
@@ -350,9 +350,8 @@ def _measured_start(dmisfit, layout, model, base):
     factorisations) and so the linearised best step ``s`` in [0, 1] along
     ``model - base``; where ``s`` is at least :data:`MIN_START_STEP`,
     ``base + s (model - base)`` is measured too (a second forward solve)
-    and the lower chi2 of the two wins. Returns the start, its report
-    (``extra["start"]``) and its predicted data in the order of the
-    misfit's sounding layout (``zohdy_oldenburg``'s ``start_dpred``).
+    and the lower chi2 of the two wins. Returns the start and its report
+    (``extra["start"]``).
     """
     from .._forward import EngineEvaluator, ForwardEngine
     from .._layout import misfit_simulations
@@ -372,12 +371,9 @@ def _measured_start(dmisfit, layout, model, base):
         bb = float(b @ b)
         step = float(np.clip((b @ r) / bb, 0.0, 1.0)) if bb > 0 else 0.0
         measured = {0.0: phi0}
-        best, best_dpred = 0.0, ev.dpred
         if step >= MIN_START_STEP:
-            dpred = evaluator(base + step * correction).dpred
-            measured[step], _ = misfit(dpred)
-            if measured[step] < phi0:
-                best, best_dpred = step, dpred
+            measured[step], _ = misfit(evaluator(base + step * correction).dpred)
+        best = min(measured, key=measured.get)
     return (
         base + best * correction,
         {
@@ -386,21 +382,7 @@ def _measured_start(dmisfit, layout, model, base):
             "chi2": {f"{k:.4g}": v / n for k, v in measured.items()},
             "forward_solves": len(measured),
         },
-        best_dpred,
     )
-
-
-def _zo_keeps_rows(dmisfit, n_model):
-    """Whether default ZO keeps the rows of J on this misfit (``ForwardEngine.rows_affordable``).
-
-    Its pass at the start then takes them with the data, and its first
-    iteration is a subspace step: handing it the start's predicted data
-    would save that pass and lose the step.
-    """
-    from .._forward import ForwardEngine
-    from .._layout import misfit_simulations
-
-    return ForwardEngine(misfit_simulations(dmisfit)).rows_affordable(n_model)
 
 
 def run_learned(
@@ -421,12 +403,15 @@ def run_learned(
         Observed data: TE, TM or both for the survey-neutral network, both
         for a survey's own network.
     method : {"cnn", "cnn-gn", "cnn-zo", "cnn-zo1"}
-        The network alone, or Gauss-Newton / the default Zohdy-Oldenburg
-        from its model (GN also uses it as the reference model; with the
-        survey-neutral network, the model is the better-fitting of the
-        Bostick section it corrects and the linearised best step along its
-        correction, one or two forward solves, in ``extra["start"]``; ZO
-        does not solve that start again);
+        The network alone; Gauss-Newton from its model, also the reference
+        model (with the survey-neutral network, the start is the
+        better-fitting of the Bostick section it corrects and the linearised
+        best step along its correction, one or two forward solves, in
+        ``extra["start"]``); the default Zohdy-Oldenburg from its own
+        Bostick start with the network's section as a guide
+        (``ZohdyOldenburg.guide_model``: its difference from
+        the start joins the subspace directions, so the steps take as much
+        of it as the data ask for, at no extra forward solve);
         ``cnn-zo1``: one Zohdy-Oldenburg correction (with phase, no
         subspace stage, no step shortening) of the network's model, two
         forward solves in all (the network's model and the corrected one,
@@ -468,11 +453,9 @@ def run_learned(
             100 * scale.max(),
             100 * np.median(scale),
         )
-    start, start_dpred = {}, None
-    if method in ("cnn-gn", "cnn-zo") and base is not None:
-        model, start, start_dpred = _measured_start(dmisfit, layout, model, base)
-        if method == "cnn-zo" and _zo_keeps_rows(dmisfit, model.size):
-            start_dpred = None  # ZO's own pass at the start takes the rows of J with the data
+    start = {}
+    if method == "cnn-gn" and base is not None:
+        model, start = _measured_start(dmisfit, layout, model, base)
     before = time.perf_counter() - t0  # the network and the start's forward solves
     if method == "cnn":
         wall = time.perf_counter() - t0
@@ -504,20 +487,16 @@ def run_learned(
         )
     else:
         if method == "cnn-zo1":
+            # one correction with phase of the network's model
             zo_options = {**zo_options, "max_iter": 1, "subspace": False, "maxIterLS": 0}
-        elif max_iter:
-            zo_options = {**zo_options, "max_iter": max_iter}
-        # cnn-zo: the default zo from the network's model; cnn-zo1: one correction with phase
+            start_options = {"m0": model, "bostick_start": False}
+        else:
+            # the default zo from its own Bostick start, the network's section among its subspace directions
+            zo_options = {**zo_options, "max_iter": max_iter} if max_iter else zo_options
+            start_options = {"bostick_start": True, "guide_model": model}
         zo_options.setdefault("use_phase", method == "cnn-zo1")
         result = zohdy_oldenburg(
-            profile,
-            m0=model,
-            bostick_start=False,
-            target_chi2=target_chi2,
-            verbose=verbose,
-            method_name=method,
-            start_dpred=start_dpred,  # the start's forward solve is not repeated
-            **zo_options,
+            profile, target_chi2=target_chi2, verbose=verbose, method_name=method, **start_options, **zo_options
         )
         result.wall_seconds += before
         for h in result.history:
