@@ -24,7 +24,7 @@ from . import _driver
 from ._forward import MAX_ROWS_BYTES, EngineEvaluator, ForwardEngine
 from ._iteration import frequency_bands
 from ._layout import GROUPS_PER_BAND, layout_from_misfit, misfit_simulations
-from ._optimizer_setup import DEFAULT_WIDTH, check_parameters, driver_problem, targets
+from ._optimizer_setup import DEFAULT_WIDTH, check_parameters, driver_problem, guide_direction, targets
 from ._static import DEFAULT_SHIFT_PRIOR
 
 __all__ = ["ZohdyOldenburg", "DEFAULT_WIDTH"]
@@ -320,7 +320,7 @@ class ZohdyOldenburg(Minimize):
         self.printInit()
         try:
             (start_dpred, guide), self.start_dpred, self.guide_model = (self.start_dpred, self.guide_model), None, None
-            guide = None if guide is None else np.asarray(guide, dtype=float) - self.xc
+            guide = guide_direction(guide, self.xc)
             state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred, directions=guide)
             self.xc = state.x
             self._sync(state, engine, n_data)

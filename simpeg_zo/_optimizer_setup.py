@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from simpeg import directives as simpeg_directives
 
 from . import _driver
@@ -11,7 +12,7 @@ from ._layout import misfit_simulations
 from ._roughness import RegularizationRoughness, roughness
 from ._zo import depth_scaled_smoother, row_smoother
 
-__all__ = ["DEFAULT_WIDTH", "check_parameters", "driver_options", "driver_problem", "targets"]
+__all__ = ["DEFAULT_WIDTH", "check_parameters", "driver_options", "driver_problem", "guide_direction", "targets"]
 
 #: Default vertical smoothing: Gaussian width of 0.1 in natural-log depth
 #: (about 10 % of the depth). Wider kernels average neighbouring soundings'
@@ -124,3 +125,13 @@ def targets(opt, n_data):
             own = float(d.chifact_target) * n_data
             break
     return own, own
+
+
+def guide_direction(guide, x):
+    """The direction from the starting model ``x`` to a ``guide_model`` (None without one)."""
+    if guide is None:
+        return None
+    guide = np.asarray(guide, dtype=float)
+    if guide.shape != np.shape(x):
+        raise ValueError(f"guide_model has shape {guide.shape}, expected the model's {np.shape(x)}")
+    return guide - x

@@ -392,6 +392,8 @@ def test_learned_starts_measure_steps_along_the_networks_correction(tmp_path):
     assert zo.history[0]["forward_solves"] == plain.history[0]["forward_solves"]
     # the guide changes the first step (a subspace step: the rows of J are kept)
     assert zo.history[1]["chi2"] != pytest.approx(plain.history[1]["chi2"], rel=1e-9)
+    with pytest.raises(ValueError, match="guide_model has shape"):
+        zohdy_oldenburg(profile, max_iter=1, guide_model=np.zeros(3))
 
 
 def _two_layer_profile():
