@@ -338,7 +338,9 @@ def _read_tipper(tf, blocks, freq):
                 t = np.zeros((freq.size, 2), dtype=complex)
                 terr = np.full((freq.size, 2), np.nan)
                 for col, (re_name, im_name, var_name) in enumerate(_TIPPER_BLOCKS.values()):
-                    t[:, col] = blocks[re_name][order] + 1j * blocks[im_name][order]
+                    # parts set apart: 1j * inf would warn (clean_tipper drops non-finite values either way)
+                    t[:, col].real = blocks[re_name][order]
+                    t[:, col].imag = blocks[im_name][order]
                     if var_name in blocks and blocks[var_name].size == file_freq.size:
                         terr[:, col] = np.sqrt(np.abs(blocks[var_name][order]))
     if t is None:

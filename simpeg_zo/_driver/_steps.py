@@ -269,6 +269,7 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
         D, new_depth = problem.directions(replace(state, diagonal=diagonal), x, dpred, gradients=gradients)
         # rows kept in single precision multiply single-precision directions (no double copy of the rows)
         following, jd = D, np.asarray(rows @ D.astype(rows.dtype, copy=False), dtype=float)
+    rows = ev = None  # (the rows of J at x: not needed past their products)
     if D.shape[1] == 0:
         return None
     B = problem.weighted(jd)
@@ -307,13 +308,16 @@ def subspace_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial
             "subspace: k=%d damping %.2e predicted %.3g actual %.3g", D.shape[1], damping, predicted, phi - phi_t
         )
         if best is None or phi_t < best.phi:
+            pending = (None, ev.rows) if fresh else None if D_next is None else (D_next, ev.jd)
             updates = {
                 "depth": new_depth,
-                "pending": (None, ev.rows) if fresh else None if D_next is None else (D_next, ev.jd),
+                # a trial that does not lower the misfit is never accepted: its products (or rows) go
+                "pending": pending if phi_t < phi else None,
                 "gradients": ev.gradients,
                 "diagonal": ev.diagonal if ev.diagonal is not None else diagonal,
             }
             best = Trial("subspace", xt, dpred_t, phi_t, 0, updates)
+        ev = pending = None  # before the next trial's pass
         if phi_t < phi:
             break
     best.passes = passes
