@@ -320,7 +320,7 @@ class ZohdyOldenburg(Minimize):
         self.printInit()
         try:
             (start_dpred, guide), self.start_dpred, self.guide_model = (self.start_dpred, self.guide_model), None, None
-            guide = guide_direction(guide, self.xc)
+            guide = guide_direction(guide, self.xc, self.subspace and not self.static_shift)
             state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred, directions=guide)
             self.xc = state.x
             self._sync(state, engine, n_data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from simpeg import directives as simpeg_directives
 
@@ -13,6 +15,8 @@ from ._roughness import RegularizationRoughness, roughness
 from ._zo import depth_scaled_smoother, row_smoother
 
 __all__ = ["DEFAULT_WIDTH", "check_parameters", "driver_options", "driver_problem", "guide_direction", "targets"]
+
+logger = logging.getLogger(__name__)
 
 #: Default vertical smoothing: Gaussian width of 0.1 in natural-log depth
 #: (about 10 % of the depth). Wider kernels average neighbouring soundings'
@@ -127,11 +131,17 @@ def targets(opt, n_data):
     return own, own
 
 
-def guide_direction(guide, x):
-    """The direction from the starting model ``x`` to a ``guide_model`` (None without one)."""
+def guide_direction(guide, x, used: bool = True):
+    """The direction from the starting model ``x`` to a ``guide_model`` (None without one).
+
+    ``used``: whether the run takes subspace steps (the one place a guide
+    enters); a guide it would not use is named in a warning.
+    """
     if guide is None:
         return None
     guide = np.asarray(guide, dtype=float)
     if guide.shape != np.shape(x):
         raise ValueError(f"guide_model has shape {guide.shape}, expected the model's {np.shape(x)}")
+    if not used:
+        logger.warning("guide_model is not used: it enters the subspace steps, off here (subspace or static_shift)")
     return guide - x

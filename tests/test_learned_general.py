@@ -396,6 +396,18 @@ def test_learned_starts_measure_steps_along_the_networks_correction(tmp_path):
         zohdy_oldenburg(profile, max_iter=1, guide_model=np.zeros(3))
 
 
+def test_a_guide_model_without_subspace_steps_is_named_in_a_warning(caplog):
+    from simpeg_zo._optimizer_setup import guide_direction
+
+    x = np.zeros(4)
+    with caplog.at_level("WARNING", logger="simpeg_zo"):
+        np.testing.assert_array_equal(guide_direction(np.ones(4), x, used=True), np.ones(4))
+        assert not caplog.records
+        guide_direction(np.ones(4), x, used=False)
+    assert "guide_model is not used" in caplog.text
+    assert guide_direction(None, x) is None
+
+
 def _two_layer_profile():
     profile = build_profile(np.linspace(0.0, 2000.0, 6), np.geomspace(300.0, 1.0, 5), resistivity_range=(10, 1000))
     depth = profile.cell_depths
