@@ -204,22 +204,32 @@ def test_forward_engine_on_two_dask_workers_matches_serial():
 
 
 def test_dask_workers_give_the_same_products_and_counts():
-    """Gradients, the J^T W^T W J diagonal and J D (from the rows of J) on
-    two Dask workers, each taking some frequencies: the same values and the
-    same Jacobian product counts as in this process."""
+    """Gradients, the J^T W^T W J diagonal, J D (from the rows of J) and
+    the rows themselves (in double precision and, with a budget that holds
+    them only in single precision, in single) on two Dask workers, each
+    taking some frequencies: the same values and the same Jacobian product
+    counts as in this process."""
     pytest.importorskip("dask.distributed")
     p, m = _small_profile("auto")
     sims = list(p.simulations.values())
     weights = [np.ones(sim.survey.nD) for sim in sims]
     dobs = [p.data[mode].dobs for mode in p.simulations]
     D = np.random.default_rng(5).standard_normal((m.size, p.n_stations + 2))
-    options = {"dobs": dobs, "weights": weights, "directions": D, "jtj_diagonal": True}
+    options = {"dobs": dobs, "weights": weights, "directions": D, "jtj_diagonal": True, "rows": True}
     serial_engine = ForwardEngine(sims)
     serial = serial_engine.evaluate(m, **options)
+    single_bytes = serial["rows_stacked"].nbytes // 2
     with ForwardEngine(sims, workers=2) as engine:
         parallel = engine.evaluate(m, **options)
         counts = (engine.jvec_products, engine.jtvec_products)
+        engine.max_rows_bytes = single_bytes
+        single = engine.evaluate(m, rows=True)
     assert counts == (serial_engine.jvec_products, serial_engine.jtvec_products)
+    rows = serial["rows_stacked"]
+    assert rows.dtype == np.float64 and np.all(np.isfinite(rows))
+    np.testing.assert_allclose(parallel["rows_stacked"], rows, rtol=1e-10, atol=1e-12 * np.abs(rows).max())
+    assert single["rows_stacked"].dtype == np.float32
+    np.testing.assert_allclose(single["rows_stacked"], rows, rtol=0, atol=1e-6 * np.abs(rows).max())
     np.testing.assert_allclose(parallel["jtj_diagonal"], serial["jtj_diagonal"], rtol=1e-10)
     np.testing.assert_allclose(parallel["gradients"][0], serial["gradients"][0], rtol=1e-10, atol=1e-14)
     for a, b in zip(serial["jd"], parallel["jd"], strict=True):
