@@ -182,12 +182,10 @@ class ZohdyOldenburg(Minimize):
         (default: the start of ``minimize``).
     method_name : str
         The method named in the per-iteration log (default ``"zo"``).
-    start_dpred, guide_model : numpy.ndarray or None
-        Read and reset by the next ``minimize``: the starting model's data in
-        :func:`simpeg_zo._layout.layout_from_misfit`'s order, where the caller
-        has them (no pass is taken for them); a model from elsewhere (a
-        network's section) whose difference from the start joins the
-        subspace directions, so the steps take as much of it as the data ask.
+    guide_model : numpy.ndarray or None
+        A model from elsewhere (a network's section) whose difference from
+        the start joins the subspace directions, so the steps take as much of
+        it as the data ask; read and reset by the next ``minimize``.
 
     Examples
     --------
@@ -285,7 +283,7 @@ class ZohdyOldenburg(Minimize):
         self.phi_d_without_shift = np.nan
         self.clock_start = None
         self.method_name = "zo"
-        self.start_dpred = self.guide_model = None
+        self.guide_model = None
 
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
@@ -319,9 +317,9 @@ class ZohdyOldenburg(Minimize):
         evaluator = EngineEvaluator(engine, layout, groups)
         self.printInit()
         try:
-            (start_dpred, guide), self.start_dpred, self.guide_model = (self.start_dpred, self.guide_model), None, None
+            guide, self.guide_model = self.guide_model, None
             guide = guide_direction(guide, self.xc, self.subspace and not self.static_shift)
-            state = _driver.initial_state(problem, evaluator, self.xc, dpred=start_dpred, directions=guide)
+            state = _driver.initial_state(problem, evaluator, self.xc, directions=guide)
             self.xc = state.x
             self._sync(state, engine, n_data)
             self._record(state, t0)

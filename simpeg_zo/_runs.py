@@ -38,7 +38,6 @@ def zohdy_oldenburg(
     max_iter: int | None = None,
     verbose: bool = False,
     method_name: str = "zo",
-    start_dpred: ArrayLike | None = None,
     guide_model: ArrayLike | None = None,
     **options: Any,
 ) -> InversionResult:
@@ -60,10 +59,6 @@ def zohdy_oldenburg(
     max_iter : int, optional
         Iteration limit (the optimizer's ``maxIter``; default its 30), the
         spelling of :func:`gauss_newton` and :func:`simpeg_zo.run_method`.
-    start_dpred : numpy.ndarray, optional
-        Predicted data of ``m0`` in the order of the data misfit's sounding
-        layout (:func:`simpeg_zo._layout.layout_from_misfit`), where the
-        caller evaluated ``m0`` already: the run then takes no pass for it.
     guide_model : numpy.ndarray, optional
         A model whose difference from the start joins the subspace
         directions from the first subspace step
@@ -98,10 +93,6 @@ def zohdy_oldenburg(
     opt = ZohdyOldenburg(use_phase=use_phase, target_chi2=None, **options)
     opt.clock_start = t0
     opt.method_name = method_name
-    if start_dpred is not None:
-        if bostick_start:
-            raise ValueError("start_dpred needs the starting model m0 (bostick_start=False)")
-        opt.start_dpred = np.asarray(start_dpred, dtype=float)
     if guide_model is not None:
         opt.guide_model = np.asarray(guide_model, dtype=float)
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)

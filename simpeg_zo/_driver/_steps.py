@@ -31,11 +31,9 @@ def _evaluate(problem, evaluate, state, x, **request):
     return ev, dpred
 
 
-def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None, directions=None) -> State:
+def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None) -> State:
     """Evaluate ``x0`` and set up the iteration's state.
 
-    ``dpred``: the predicted data of ``x0`` where a caller has them
-    already (in the layout's order); then no pass is taken.
     ``directions``: (n_model, k) model changes (a guide model's difference
     from ``x0``, say) that join the subspace steps' directions from the
     first, as the past steps do, until newer steps replace them. Where the
@@ -58,7 +56,7 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None, directi
             raise ValueError("the starting directions have NaN or infinite values")
         state.past_steps = list(directions.T)
     o = problem.options
-    if dpred is None and o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
+    if o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
         # the start's pass takes the rows of J too: the first iteration is a
         # subspace step at the cost of its trial only
         ev, dpred = _rows_pass(problem, evaluate, state, x0)
@@ -66,14 +64,8 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, dpred=None, directi
         state.gradients = ev.gradients
         state.diagonal = ev.diagonal
         state.stage = "subspace"
-    elif dpred is None:
-        _, dpred = _evaluate(problem, evaluate, state, x0)
     else:
-        dpred = np.asarray(dpred, dtype=float)
-        if dpred.shape != problem.layout.dobs.shape:
-            raise ValueError(
-                f"the starting model's predicted data have shape {dpred.shape}, expected {problem.layout.dobs.shape}"
-            )
+        _, dpred = _evaluate(problem, evaluate, state, x0)
     state.dpred = dpred
     if problem.options.static_shift:
         state.phi, state.shift = problem.best_shift(dpred, [state.shift])
