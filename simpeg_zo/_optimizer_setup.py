@@ -8,10 +8,10 @@ import numpy as np
 from simpeg import directives as simpeg_directives
 
 from . import _driver
-from ._forward import _boundary_parameters
 from ._iteration import CorrectionSettings, station_spacing
 from ._layout import misfit_simulations
 from ._roughness import RegularizationRoughness, roughness
+from ._terms import _boundary_parameters
 from ._zo import depth_scaled_smoother, row_smoother
 
 __all__ = ["DEFAULT_WIDTH", "check_parameters", "driver_options", "driver_problem", "guide_direction", "targets"]

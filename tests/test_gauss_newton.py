@@ -139,7 +139,7 @@ def test_jacobian_rows_equal_simpeg_jvec(hill, mode):
     impedance parts, apparent resistivity and phase and a receiver at every
     other station; without the boundary part, for directions that leave
     the outermost columns alone. Their diagonal is the engine's."""
-    from simpeg_zo._forward import _boundary_parameters
+    from simpeg_zo._terms import _boundary_parameters
 
     profile, model = hill
     sim, survey = _mixed_receivers(profile, mode)

@@ -464,7 +464,7 @@ def _run_dask(jobs, cfg, directory, workers, scheduler, bar, solver):
     else:
         if workers < 1:
             raise ValueError("workers must be >= 1 for a local cluster")
-        from .._forward import local_cluster
+        from .._workers import local_cluster
 
         cluster = local_cluster(workers, dashboard_address=":0")
         client = Client(cluster)
