@@ -24,8 +24,17 @@ _REAL = {"real"}
 _IMAG = {"imag"}
 
 
+def _map_parts(mapping) -> list:
+    """The maps a (possibly nested) ``ComboMap`` chains, outermost first."""
+    if isinstance(mapping, maps.ComboMap):
+        return [part for inner in mapping.maps for part in _map_parts(inner)]
+    return [mapping]
+
+
 def _model_map(simulation):
     """(active_cells, sign) of a log-conductivity or log-resistivity map."""
+    # SimPEG derives sigmaMap = ReciprocalMap * rhoMap where a script sets
+    # rhoMap: a leading ReciprocalMap makes the model log resistivity
     mapping = getattr(simulation, "sigmaMap", None)
     sign = 1.0
     if mapping is None:
@@ -36,7 +45,9 @@ def _model_map(simulation):
             "ZohdyOldenburg needs a simulation with sigmaMap (or rhoMap) = "
             "ExpMap(mesh) [* InjectActiveCells(mesh, active, value)]"
         )
-    parts = list(getattr(mapping, "maps", [mapping]))
+    parts = _map_parts(mapping)
+    if len(parts) > 1 and isinstance(parts[0], maps.ReciprocalMap):
+        parts, sign = parts[1:], -sign
     mesh = simulation.mesh
     if not isinstance(parts[0], maps.ExpMap):
         raise TypeError(

@@ -25,8 +25,10 @@ class _Recipe:
             "solver": simulation.solver,
             "solver_opts": dict(simulation.solver_opts),
         }
+        # the maps the script set (SimPEG derives their reciprocal partners)
+        state = vars(simulation)
         for name in ("sigmaMap", "rhoMap", "muMap", "muiMap"):
-            value = getattr(simulation, name, None)
+            value = state.get("_" + name, getattr(simulation, name, None))
             if value is not None:
                 self.kwargs[name] = value
         self.mesh = simulation.mesh

@@ -132,3 +132,61 @@ background = 50.0
     profile, true_model = simpeg_zo.synthetic_profile(spec, noise=False)
     m = simpeg_zo.bostick_model(profile.data_misfit())
     np.testing.assert_allclose(np.exp(-m), 50.0, rtol=0.03)
+
+
+def _hand_meshed_misfit(resistivity_map: bool):
+    """A SimPEG user's TE script on their own TensorMesh, with rhoMap or sigmaMap."""
+    from discretize import TensorMesh
+    from simpeg import data, data_misfit, maps
+    from simpeg.electromagnetics import natural_source as nsem
+
+    mesh = TensorMesh([[(100, 6, -1.5), (100, 12), (100, 6, 1.5)], [(50, 10, -1.4), (50, 12)]], origin="CN")
+    mesh.origin = np.r_[mesh.origin[0], -mesh.h[1].sum()]
+    active = np.ones(mesh.n_cells, dtype=bool)
+    stations = np.linspace(-400.0, 400.0, 5)
+    frequencies = np.logspace(3, 0, 5)
+    receivers = [
+        nsem.receivers.Impedance(np.c_[stations, np.zeros(5)], orientation="yx", component=c)
+        for c in ("apparent_resistivity", "phase")
+    ]
+    survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in frequencies])
+    mapping = maps.ExpMap(mesh)
+    cc = mesh.cell_centers
+    rho = np.where(cc[:, 1] > -150.0, 100.0, 10.0)
+    sign = 1.0 if resistivity_map else -1.0
+    key = "rhoMap" if resistivity_map else "sigmaMap"
+    sim = nsem.simulation.Simulation2DMagneticField(mesh, survey=survey, solver=simpeg_zo.Pardiso, **{key: mapping})
+    d = sim.dpred(sign * np.log(rho))
+    std = np.where(np.tile(np.r_[np.ones(5), np.zeros(5)], 5).astype(bool), 0.03 * np.abs(d), 0.86)
+    dobs = d + std * np.random.default_rng(0).standard_normal(d.size)
+    dmis = data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim)
+    return mesh, active, dmis, sign
+
+
+def test_resistivity_map_script_runs_as_conductivity_script():
+    """rhoMap = ExpMap: SimPEG derives sigmaMap = ReciprocalMap * rhoMap; ZO reads it as log resistivity."""
+    import pickle
+
+    from simpeg_zo._layout import _model_map
+    from simpeg_zo._workers import _Recipe
+
+    runs = {}
+    for resistivity_map in (True, False):
+        mesh, active, dmis, sign = _hand_meshed_misfit(resistivity_map)
+        assert _model_map(dmis.simulation)[1] == -sign  # +1: log conductivity
+        # the Dask recipe rebuilds the simulation with the map the script set
+        rebuilt = pickle.loads(pickle.dumps(_Recipe(dmis.simulation))).build()
+        m = sign * np.log(np.full(mesh.n_cells, 30.0))
+        np.testing.assert_allclose(rebuilt.dpred(m), dmis.simulation.dpred(m), rtol=1e-10)
+        m0 = np.full(mesh.n_cells, sign * np.log(100.0))
+        reg = regularization.WeightedLeastSquares(mesh, active_cells=active, reference_model=m0)
+        opt = ZohdyOldenburg(maxIter=3)
+        inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
+        beta = directives.BetaEstimate_ByEig(random_seed=0)
+        directive_list = [BostickStartingModel(), beta, directives.TargetMisfit()]
+        model = inversion.BaseInversion(inv_prob, directiveList=directive_list).run(m0)
+        runs[resistivity_map] = (sign * model, [h["chi2"] for h in opt.history])
+    # the same inversion in either parametrisation: log conductivity = -log resistivity
+    np.testing.assert_allclose(runs[True][1], runs[False][1], rtol=1e-6)
+    np.testing.assert_allclose(runs[True][0], runs[False][0], atol=1e-6)
+    assert runs[True][1][-1] < 0.5 * runs[True][1][0]
