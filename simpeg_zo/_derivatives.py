@@ -287,6 +287,40 @@ def _rhs_deriv_adjoint(simulation, frequency, src, lam):
     )
 
 
+def _rhs_deriv_forward(simulation, frequency, src, V):
+    """``(dq/dm) V`` for the columns of ``V`` (the 1D boundary fields).
+
+    SimPEG's 2D MT simulations take one vector at a time; their 1D boundary
+    simulations take a matrix, so the columns go through one
+    multi-right-hand-side 1D solve per side (the same sum SimPEG's
+    ``getRHSDeriv`` forms). Other simulations: column by column. Returns
+    (n_fields, n_cols).
+    """
+    from simpeg.electromagnetics.natural_source import simulation as nsem_simulation
+
+    V = np.asarray(V, dtype=float)
+    name = None
+    if isinstance(simulation, nsem_simulation.Simulation2DElectricField):
+        name = "h"
+    elif isinstance(simulation, nsem_simulation.Simulation2DMagneticField):
+        name = "e"
+    custom = getattr(simulation, f"_{name}_bc", None)
+    if name is None or custom is not None or not hasattr(simulation, "_b_inds"):
+        return np.column_stack(
+            [np.asarray(simulation.getRHSDeriv(frequency, src, V[:, j])).reshape(-1) for j in range(V.shape[1])]
+        )
+    M_bc = simulation._M_bc
+    f_left, f_right = simulation.boundary_fields()
+    left, right, _, _ = simulation._b_inds
+    src_1d = simulation._sim_left.survey.get_sources_by_frequency(frequency)[0]
+    bc = np.zeros((M_bc.shape[1], V.shape[1]), dtype=complex)
+    bc[left] = np.reshape(f_left.field_deriv_m(name, frequency, src_1d, V, adjoint=False), (-1, V.shape[1]))
+    bc[right] = np.reshape(f_right.field_deriv_m(name, frequency, src_1d, V, adjoint=False), (-1, V.shape[1]))
+    out = M_bc @ bc
+    # as in SimPEG: TM (H on the boundary) i omega M h, TE (E on the boundary) -M e
+    return 1j * 2.0 * np.pi * frequency * out if name == "h" else -out
+
+
 def _receiver_rows(simulation, frequency, src, fields, solver, *, boundary=True):
     """Jacobian rows of one source's receivers, receiver by receiver.
 

@@ -382,7 +382,9 @@ class EngineEvaluator:
 
     def __call__(self, x, *, directions=None, gradients=False, diagonal=False, rows=False) -> Evaluation:
         layout = self.layout
-        request = {"boundary_gradient": False}  # directions never move the boundary columns
+        # every product and gradient includes the part through the 1D
+        # boundary fields: the outermost columns move like any other
+        request = {}
         if gradients or diagonal:
             request.update(
                 dobs=[layout.dobs[sl] for sl in layout.term_slices],

@@ -9,9 +9,7 @@ from simpeg import directives as simpeg_directives
 
 from . import _driver
 from ._iteration import CorrectionSettings, station_spacing
-from ._layout import misfit_simulations
 from ._roughness import RegularizationRoughness, roughness
-from ._terms import _boundary_parameters
 from ._zo import depth_scaled_smoother, row_smoother
 
 __all__ = ["DEFAULT_WIDTH", "check_parameters", "driver_options", "driver_problem", "guide_direction", "targets"]
@@ -99,7 +97,6 @@ def driver_problem(opt, layout, x0, goal) -> _driver.Problem:
         layout=layout,
         settings=settings,
         options=driver_options(opt),
-        boundary=_boundary_parameters(misfit_simulations(opt.parent.dmisfit)[0], x0),
         gradient_smoother=gradient_smoother,
         target=goal,
         roughness=None if reg is None else RegularizationRoughness(roughness(reg)),

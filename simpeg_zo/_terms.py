@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._derivatives import _adjoint_rhs_count, _adjoint_terms, _receiver_data, _row_terms, _tangent_data
+from ._derivatives import (
+    _adjoint_rhs_count,
+    _adjoint_terms,
+    _receiver_data,
+    _rhs_deriv_forward,
+    _row_terms,
+    _tangent_data,
+)
 from ._soundings import angle_difference
 
 if TYPE_CHECKING:
@@ -165,8 +172,10 @@ def _frequency_terms(
                     rhs_t = -np.asarray(simulation.getADeriv(frequency, u, D, adjoint=False)).reshape(u.shape[0], -1)
                     # the right-hand side depends on the model only through the
                     # boundary columns (1D boundary fields)
-                    for j in boundary_columns:
-                        rhs_t[:, j] += np.asarray(simulation.getRHSDeriv(frequency, src, D[:, j])).reshape(-1)
+                    if boundary_columns.size:
+                        rhs_t[:, boundary_columns] += _rhs_deriv_forward(
+                            simulation, frequency, src, D[:, boundary_columns]
+                        )
                     du = solver * rhs_t
                     for rx in src.receiver_list:
                         jd.append((slices[src, rx], _tangent_data(rx, src, simulation.mesh, fields, du, D)))

@@ -112,9 +112,6 @@ class Problem:
     layout : SoundingLayout
     settings : CorrectionSettings
     options : Options
-    boundary : (n_model,) numpy.ndarray of bool
-        Parameters no direction moves (the outermost mesh columns, where the
-        1D boundary fields are taken).
     gradient_smoother : list or None
         Row operators that smooth gradient directions on a tree mesh.
     target : float or None
@@ -126,7 +123,6 @@ class Problem:
     layout: SoundingLayout
     settings: CorrectionSettings
     options: Options = field(default_factory=Options)
-    boundary: np.ndarray | None = None
     gradient_smoother: list | None = None
     target: float | None = None
     roughness: Roughness | None = None
@@ -196,10 +192,8 @@ class Problem:
         return depth
 
     def clean(self, D):
-        """Directions without the boundary parameters and without empty columns."""
+        """Directions without empty columns."""
         D = np.array(D, dtype=float, ndmin=2)
-        if self.boundary is not None:
-            D[self.boundary] = 0.0
         return D[:, np.any(D != 0, axis=0)]
 
     def step_scale(self, step) -> float:
