@@ -300,10 +300,11 @@ def _rhs_deriv_forward(simulation, frequency, src, V):
 
     V = np.asarray(V, dtype=float)
     name = None
-    if isinstance(simulation, nsem_simulation.Simulation2DElectricField):
-        name = "h"
-    elif isinstance(simulation, nsem_simulation.Simulation2DMagneticField):
-        name = "e"
+    bases = ((nsem_simulation.Simulation2DElectricField, "h"), (nsem_simulation.Simulation2DMagneticField, "e"))
+    for base, field in bases:
+        # SimPEG's own right-hand side (a subclass may define its own)
+        if isinstance(simulation, base) and type(simulation).getRHSDeriv is base.getRHSDeriv:
+            name = field
     custom = getattr(simulation, f"_{name}_bc", None)
     if name is None or custom is not None or not hasattr(simulation, "_b_inds"):
         return np.column_stack(
