@@ -299,14 +299,15 @@ def _rhs_deriv_forward(simulation, frequency, src, V):
     from simpeg.electromagnetics.natural_source import simulation as nsem_simulation
 
     V = np.asarray(V, dtype=float)
+    # the boundary field SimPEG's own right-hand side takes (a subclass may
+    # define its own right-hand side; boundary values set by the script do
+    # not depend on the model)
     name = None
     bases = ((nsem_simulation.Simulation2DElectricField, "h"), (nsem_simulation.Simulation2DMagneticField, "e"))
     for base, field in bases:
-        # SimPEG's own right-hand side (a subclass may define its own)
         if isinstance(simulation, base) and type(simulation).getRHSDeriv is base.getRHSDeriv:
             name = field
-    custom = getattr(simulation, f"_{name}_bc", None)
-    if name is None or custom is not None or not hasattr(simulation, "_b_inds"):
+    if name is None or getattr(simulation, f"_{name}_bc", None) is not None or not hasattr(simulation, "_b_inds"):
         return np.column_stack(
             [np.asarray(simulation.getRHSDeriv(frequency, src, V[:, j])).reshape(-1) for j in range(V.shape[1])]
         )

@@ -134,32 +134,51 @@ background = 50.0
     np.testing.assert_allclose(np.exp(-m), 50.0, rtol=0.03)
 
 
+def _script_misfits(mesh, stations, frequencies, rho, rng, *, modes=("TE",), key="sigmaMap", sign=-1.0):
+    """A SimPEG user's data misfits on their own mesh, one per mode.
+
+    Apparent resistivity (3 %) and phase (0.86 deg) of ``rho`` simulated with
+    ``key = ExpMap(mesh)`` (model ``sign * log(rho)``), noise from ``rng``.
+    """
+    from simpeg import data, data_misfit, maps
+    from simpeg.electromagnetics import natural_source as nsem
+
+    classes = {
+        "TE": (nsem.simulation.Simulation2DMagneticField, "yx"),
+        "TM": (nsem.simulation.Simulation2DElectricField, "xy"),
+    }
+    locations = np.c_[stations, np.zeros(stations.size)]
+    first = np.tile(np.r_[np.ones(stations.size), np.zeros(stations.size)], frequencies.size).astype(bool)
+    terms = []
+    for mode in modes:
+        cls, orientation = classes[mode]
+        receivers = [
+            nsem.receivers.Impedance(locations, orientation=orientation, component=c)
+            for c in ("apparent_resistivity", "phase")
+        ]
+        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in frequencies])
+        sim = cls(mesh, survey=survey, solver=simpeg_zo.Pardiso, **{key: maps.ExpMap(mesh)})
+        d = sim.dpred(sign * np.log(rho))
+        std = np.where(first, 0.03 * np.abs(d), 0.86)
+        dobs = d + std * rng.standard_normal(d.size)
+        terms.append(
+            data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim)
+        )
+    return terms
+
+
 def _hand_meshed_misfit(resistivity_map: bool):
     """A SimPEG user's TE script on their own TensorMesh, with rhoMap or sigmaMap."""
     from discretize import TensorMesh
-    from simpeg import data, data_misfit, maps
-    from simpeg.electromagnetics import natural_source as nsem
 
     mesh = TensorMesh([[(100, 6, -1.5), (100, 12), (100, 6, 1.5)], [(50, 10, -1.4), (50, 12)]], origin="CN")
     mesh.origin = np.r_[mesh.origin[0], -mesh.h[1].sum()]
     active = np.ones(mesh.n_cells, dtype=bool)
-    stations = np.linspace(-400.0, 400.0, 5)
-    frequencies = np.logspace(3, 0, 5)
-    receivers = [
-        nsem.receivers.Impedance(np.c_[stations, np.zeros(5)], orientation="yx", component=c)
-        for c in ("apparent_resistivity", "phase")
-    ]
-    survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in frequencies])
-    mapping = maps.ExpMap(mesh)
-    cc = mesh.cell_centers
-    rho = np.where(cc[:, 1] > -150.0, 100.0, 10.0)
+    rho = np.where(mesh.cell_centers[:, 1] > -150.0, 100.0, 10.0)
     sign = 1.0 if resistivity_map else -1.0
     key = "rhoMap" if resistivity_map else "sigmaMap"
-    sim = nsem.simulation.Simulation2DMagneticField(mesh, survey=survey, solver=simpeg_zo.Pardiso, **{key: mapping})
-    d = sim.dpred(sign * np.log(rho))
-    std = np.where(np.tile(np.r_[np.ones(5), np.zeros(5)], 5).astype(bool), 0.03 * np.abs(d), 0.86)
-    dobs = d + std * np.random.default_rng(0).standard_normal(d.size)
-    dmis = data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim)
+    rng = np.random.default_rng(0)
+    (dmis,) = _script_misfits(mesh, np.linspace(-400.0, 400.0, 5), np.logspace(3, 0, 5), rho, rng, key=key, sign=sign)
     return mesh, active, dmis, sign
 
 
@@ -202,36 +221,15 @@ def test_short_padding_moves_the_boundary_columns():
     chi2 4 where Gauss-Newton reaches 1.2 (and ZO now 0.9).
     """
     from discretize import TensorMesh
-    from simpeg import data, data_misfit, maps
-    from simpeg.electromagnetics import natural_source as nsem
 
     mesh = TensorMesh([[(50, 8, -1.4), (50, 40), (50, 8, 1.4)], [(25, 16, -1.35), (25, 30)]], origin="CN")
     mesh.origin = np.r_[mesh.origin[0], -mesh.h[1].sum()]
     active = np.ones(mesh.n_cells, dtype=bool)
-    stations = np.linspace(-500.0, 500.0, 11)
-    frequencies = np.logspace(3, -1, 12)
     cc = mesh.cell_centers
     rho = np.where(cc[:, 1] > -200, 100.0, np.where(cc[:, 1] > -600, 10.0, 300.0))
     rho[(np.abs(cc[:, 0]) < 200) & (cc[:, 1] < -100) & (cc[:, 1] > -400)] = 500.0
-    rng = np.random.default_rng(1)
-    terms = []
-    for cls, orientation in (
-        (nsem.simulation.Simulation2DMagneticField, "yx"),
-        (nsem.simulation.Simulation2DElectricField, "xy"),
-    ):
-        receivers = [
-            nsem.receivers.Impedance(np.c_[stations, np.zeros(stations.size)], orientation=orientation, component=c)
-            for c in ("apparent_resistivity", "phase")
-        ]
-        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in frequencies])
-        sim = cls(mesh, survey=survey, sigmaMap=maps.ExpMap(mesh), solver=simpeg_zo.Pardiso)
-        d = sim.dpred(-np.log(rho))
-        first = np.tile(np.r_[np.ones(stations.size), np.zeros(stations.size)], frequencies.size).astype(bool)
-        std = np.where(first, 0.03 * np.abs(d), 0.86)
-        dobs = d + std * rng.standard_normal(d.size)
-        terms.append(
-            data_misfit.L2DataMisfit(data=data.Data(survey, dobs=dobs, standard_deviation=std), simulation=sim)
-        )
+    stations, frequencies = np.linspace(-500.0, 500.0, 11), np.logspace(3, -1, 12)
+    terms = _script_misfits(mesh, stations, frequencies, rho, np.random.default_rng(1), modes=("TE", "TM"))
     m0 = np.full(mesh.n_cells, -np.log(100.0))
     reg = regularization.WeightedLeastSquares(mesh, active_cells=active, reference_model=m0)
     opt = ZohdyOldenburg(maxIter=10)
