@@ -18,7 +18,10 @@ Methods, all on the case's own mesh, solver, data and errors:
 * ``gn``: SimPEG's ``InexactGaussNewton`` with the project's GN settings
   (:data:`simpeg_zo._gn.GN_SETTINGS`: ``WeightedLeastSquares``,
   ``BetaEstimate_ByEig``, cooling by 2, Jacobi preconditioner,
-  ``TargetMisfit``) from the half-space;
+  ``TargetMisfit``) from the half-space, with the project's guard of the
+  line search (a trial whose forward solve fails or is not finite shortens
+  the step, as in :func:`simpeg_zo.gauss_newton`; SimPEG's plain inverse
+  problem raises there and ends the run);
 * ``gn-bostick``: the same from the Bostick model;
 * ``zo``: ``ZohdyOldenburg(maxIter=30)`` from the Bostick model;
 * ``zo-paper``: the paper's method (``memory=0, subspace=False,
@@ -192,11 +195,11 @@ def build(case, opt_factory):
     Returns ``(inversion, inverse problem, n_data, m0, m_true, simulations)``.
     """
     from discretize.utils import active_from_xyz
-    from simpeg import data, data_misfit, inverse_problem, inversion, maps, regularization
+    from simpeg import data, data_misfit, inverse_problem, inversion, maps, optimization, regularization
     from simpeg.electromagnetics import natural_source as nsem
 
     import simpeg_zo
-    from simpeg_zo._gn import GN_SETTINGS
+    from simpeg_zo._gn import GN_SETTINGS, _CountingInvProblem
     from simpeg_zo._profile import Simulation2DElectricField, Simulation2DMagneticField
 
     st = np.asarray(case["stations"])
@@ -260,7 +263,11 @@ def build(case, opt_factory):
         alpha_y=GN_SETTINGS["alpha_y"],
     )
     opt, directive_list = opt_factory()
-    inv_prob = inverse_problem.BaseInvProblem(dmis, reg, opt)
+    # GN as the project runs it: a line-search trial whose forward solve fails
+    # or is not finite shortens the step (SimPEG's plain inverse problem
+    # raises there and ends the run); ZO as a script writes it
+    gn = isinstance(opt, optimization.InexactGaussNewton)
+    inv_prob = (_CountingInvProblem if gn else inverse_problem.BaseInvProblem)(dmis, reg, opt)
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
     n_data = sum(s.survey.nD for s in sims)
     return inv, inv_prob, n_data, m0, m_true, sims
@@ -544,6 +551,11 @@ def main(argv=None):
     parser.add_argument("--json", default=None, help="results file (default benchmarks/results/suite-SEED.json)")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument(
+        "--redo-errors",
+        action="store_true",
+        help="run again (all methods) the cases where a method ended in an error",
+    )
+    parser.add_argument(
         "--report",
         default=None,
         metavar="SEEDS",
@@ -562,6 +574,8 @@ def main(argv=None):
         indices = range(lo, hi + 1)
     else:
         indices = [int(v) for v in args.cases.split(",")]
+    if args.redo_errors:
+        results = [r for r in results if not any(m.get("error") for m in r["methods"].values())]
     done = {(r["case"]["seed"], r["case"]["index"]) for r in results}
     for index in indices:
         if (args.seed, index) in done:
@@ -577,6 +591,7 @@ def main(argv=None):
                 flush=True,
             )
         results.append(record)
+        results.sort(key=lambda r: r["case"]["index"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as fh:
             json.dump(results, fh, indent=1)
