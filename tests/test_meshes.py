@@ -78,31 +78,45 @@ def script(
     stations=STATIONS,
     frequencies=FREQUENCIES,
     classes=(nsem.simulation.Simulation2DMagneticField, nsem.simulation.Simulation2DElectricField),
+    missing=0.0,
 ):
     """A user's SimPEG script: its own mesh, receivers, data and errors.
 
     Returns ``(inversion, inverse problem, data misfit, m0, true model,
     active cells)``; ``classes`` are the TE and TM simulation classes.
+    ``missing``: the share of soundings left out at random, so that each
+    frequency has its own receivers (as field data do).
     """
     x = np.linspace(mesh.nodes_x[0], mesh.nodes_x[-1], 4001)
     active = active_from_xyz(mesh, np.c_[x, elevation(x)])
     mapping = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(1e-8))
     m_true = -np.log(true_resistivity(mesh.cell_centers[active], elevation))
-    locations = np.c_[stations, elevation(stations)]
     rng = np.random.default_rng(seed)
     terms = []
     for cls, orientation in zip(classes, ("yx", "xy"), strict=True):
-        receivers = [nsem.receivers.Impedance(locations, orientation=orientation, component=c) for c in components]
-        survey = nsem.Survey([nsem.sources.Planewave(receivers, frequency=f) for f in frequencies])
+        kept = [stations[rng.random(stations.size) >= missing] if missing else stations for _ in frequencies]
+        survey = nsem.Survey(
+            [
+                nsem.sources.Planewave(
+                    [
+                        nsem.receivers.Impedance(np.c_[at, elevation(at)], orientation=orientation, component=c)
+                        for c in components
+                    ],
+                    frequency=f,
+                )
+                for at, f in zip(kept, frequencies, strict=True)
+            ]
+        )
         sim = cls(mesh, survey=survey, sigmaMap=mapping, solver=Pardiso)
         d = sim.dpred(m_true)
-        first = np.tile(np.r_[np.ones(stations.size), np.zeros(stations.size)], frequencies.size).astype(bool)
+        # per frequency: the first part's values, then the second's
+        first = np.concatenate([np.r_[np.ones(at.size), np.zeros(at.size)] for at in kept]).astype(bool)
         if components == RHO_PHASE:
             std = np.where(first, 0.05 * np.abs(d), 2.0)  # 5 % and 2 degrees
         else:
             # 2.5 % of |Z| on each part (5 % in apparent resistivity)
-            modulus = np.hypot(d[first], d[~first])
-            std = np.repeat(0.025 * modulus.reshape(frequencies.size, -1), 2, axis=0).ravel()
+            parts = np.split(0.025 * np.hypot(d[first], d[~first]), np.cumsum([at.size for at in kept])[:-1])
+            std = np.concatenate([np.tile(part, 2) for part in parts])
         dobs = d + std * rng.standard_normal(d.size)
         observed = data.Data(survey, dobs=dobs, standard_deviation=std)
         terms.append(data_misfit.L2DataMisfit(data=observed, simulation=sim))
@@ -203,6 +217,25 @@ def test_zo_inverts_a_hand_built_tensor_mesh_script(components, max_iter):
     inv.run(m0)
     assert opt.stop_reason == "target misfit reached"
     assert inv_prob.phi_d / n_data <= 1.0
+
+
+def test_zo_inverts_a_script_whose_frequencies_each_have_their_own_stations():
+    """Field-style receivers: a third of the soundings missing, stations unsorted, frequencies ascending."""
+    mesh = tensor_mesh()
+    opt = ZohdyOldenburg(maxIter=15)
+    stations = np.random.default_rng(0).permutation(STATIONS)
+    inv, inv_prob, dmis, m0, m_true, active = script(
+        mesh, opt, stations=stations, frequencies=FREQUENCIES[::-1], missing=0.3
+    )
+    sizes = {rx.nD for t in dmis.objfcts for src in t.simulation.survey.source_list for rx in src.receiver_list}
+    assert len(sizes) > 1  # the frequencies' receivers differ
+    n_data = sum(t.simulation.survey.nD for t in dmis.objfcts)
+    model = inv.run(m0)
+    assert opt.stop_reason == "target misfit reached"
+    assert inv_prob.phi_d / n_data <= 1.0
+    centres = mesh.cell_centers[active]
+    block = true_resistivity(centres, _hill) < 10
+    assert np.median(np.abs(np.log10(np.exp(-model[block]) / 5.0))) < 0.5 * np.log10(100.0 / 5.0)
 
 
 def test_impedance_parts_give_simpegs_apparent_resistivity_and_phase():
