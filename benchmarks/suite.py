@@ -574,9 +574,11 @@ def main(argv=None):
         indices = range(lo, hi + 1)
     else:
         indices = [int(v) for v in args.cases.split(",")]
-    if args.redo_errors:
-        results = [r for r in results if not any(m.get("error") for m in r["methods"].values())]
-    done = {(r["case"]["seed"], r["case"]["index"]) for r in results}
+    done = {
+        (r["case"]["seed"], r["case"]["index"])
+        for r in results
+        if not (args.redo_errors and any(m.get("error") for m in r["methods"].values()))
+    }
     for index in indices:
         if (args.seed, index) in done:
             continue
@@ -590,7 +592,8 @@ def main(argv=None):
                 f" ({r['stop_reason']})",
                 flush=True,
             )
-        results.append(record)
+        # a case run again replaces its earlier record
+        results = [r for r in results if r["case"]["index"] != index] + [record]
         results.sort(key=lambda r: r["case"]["index"])
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as fh:
