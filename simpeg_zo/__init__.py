@@ -29,7 +29,10 @@ Running and comparing
     :func:`gauss_newton`, :func:`zohdy_oldenburg`, :func:`run_method`,
     :data:`METHODS`, :data:`GN_SETTINGS`, :func:`compare`,
     :class:`Comparison`, :class:`InversionResult`,
-    :class:`InversionInterrupted` (Ctrl-C, with the best model so far)
+    :class:`InversionInterrupted` (Ctrl-C, with the best model so far),
+    :func:`checkpointing`, :func:`read_checkpoint`, :class:`Checkpoint`,
+    :func:`profile_fingerprint` (a model written every iteration, and
+    ``run_method(..., resume_from=...)``)
 
 Learned inversion
     :class:`CNNStartingModel`, :class:`LearnedInversion`; the rest
@@ -65,6 +68,7 @@ from ._bostick import (
     bostick_resistivity_slope,
     fold_phase,
 )
+from ._checkpoint import Checkpoint, checkpointing, profile_fingerprint, read_checkpoint
 from ._compare import Comparison, compare, core_region, decimate_survey
 from ._derivatives import jtj_diagonal
 from ._directives import BostickStartingModel, bostick_model
@@ -112,6 +116,10 @@ except _metadata.PackageNotFoundError:  # imported from a source tree, not insta
 __all__ = [
     "BostickStartingModel",
     "CNNStartingModel",
+    "Checkpoint",
+    "checkpointing",
+    "profile_fingerprint",
+    "read_checkpoint",
     "ForwardEngine",
     "Pardiso",
     "SolverUnavailableError",

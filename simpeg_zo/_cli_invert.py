@@ -23,7 +23,10 @@ from ._console import (
     split_list,
 )
 
-__all__ = ["add_invert_command", "screen_table"]
+__all__ = ["CHECKPOINT_FILE", "add_invert_command", "screen_table"]
+
+#: The checkpoint of a running ``invert``, in its output folder.
+CHECKPOINT_FILE = "checkpoint.npz"
 
 #: invert options that only mean something for EDI data
 EDI_ONLY = (
@@ -165,20 +168,24 @@ def _cmd_invert(args):
     )
     if survey is not None and survey.screen:
         print(screen_table(survey))
+    out_dir = args.out or "invert-output"
+    shifts = args.zo_shifts == "on"
+    checkpoint = _Checkpointing(args, profile, out_dir, shifts)
     sys.stdout.flush()
     interrupted = False
     try:
-        shifts = args.zo_shifts == "on"
-        result = invert_profile(
-            profile,
-            args.method,
-            target_chi2=args.target,
-            max_iter=args.max_iter,
-            static_shift=shifts,
-            estimator=args.network,
-            workers=args.workers,
-            scheduler=args.scheduler,
-        )
+        with checkpoint.active():
+            result = invert_profile(
+                profile,
+                args.method,
+                target_chi2=args.target,
+                max_iter=args.max_iter,
+                static_shift=shifts,
+                estimator=args.network,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                resume_from=checkpoint.resume_from,
+            )
     except InversionInterrupted as stop:
         if stop.result is None:
             raise
@@ -189,12 +196,12 @@ def _cmd_invert(args):
         raise
     if args.progress_line is not None:
         args.progress_line.end()
-    out_dir = args.out or "invert-output"
     report = write_inversion(profile, result, out_dir, survey=survey, source=args.data, figures=not args.no_figures)
     print(
         f"{result.method}: chi2 {result.chi2:.3f} (RMS {np.sqrt(result.chi2):.3f}), rho_a RMS "
         f"{result.rms_percent:.1f} %, {result.iterations} iterations, {result.forward_solves} forward "
         f"solves, {result.wall_seconds:.1f} s ({result.stop_reason})"
+        + (f"; resumed after iteration {checkpoint.resume_from.iteration}" if checkpoint.resume_from else "")
     )
     parts = report["misfit_by_component"]
     print("chi2 by component: " + ", ".join(f"{k} {v['chi2']:.3g}" for k, v in parts.items() if v["n"]))
@@ -206,18 +213,81 @@ def _cmd_invert(args):
     if interrupted:
         print(
             f"simpeg-zo: interrupted after {result.iterations} iterations; the best model so far "
-            f"(chi2 {result.chi2:.3g}) is in {out_dir}",
+            f"(chi2 {result.chi2:.3g}) is in {out_dir}{checkpoint.resume_note()}",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     if result.extra.get("error"):
         print(
             f"simpeg-zo: {result.method} failed after {result.iterations} iterations "
-            f"({result.extra['error']}); the best model so far (chi2 {result.chi2:.3g}) is in {out_dir}",
+            f"({result.extra['error']}); the best model so far (chi2 {result.chi2:.3g}) is in {out_dir}"
+            f"{checkpoint.resume_note()}",
             file=sys.stderr,
         )
         return EXIT_FAILED
+    checkpoint.finished()
     return 0
+
+
+class _Checkpointing:
+    """``invert``'s checkpoint: ``OUT/checkpoint.npz``, written after every iteration of a resumable method.
+
+    Where ``OUT`` holds the checkpoint of an unfinished run of the same
+    method, data, mesh and target, the run resumes from it (unless
+    ``--fresh``); a checkpoint of another run is a usage error, so that
+    nothing a user made is overwritten unasked. A run that ends normally
+    removes it.
+    """
+
+    def __init__(self, args, profile, out_dir, shifts):
+        from ._checkpoint import profile_fingerprint, read_checkpoint
+        from ._methods import RESUMABLE, check_resume
+
+        self.path = os.path.join(out_dir, CHECKPOINT_FILE)
+        self.method = args.method
+        self.enabled = args.method in RESUMABLE
+        self.fingerprint = profile_fingerprint(profile, args.method, float(args.target), shifts)
+        self.resume_from = None
+        if not (self.enabled and os.path.exists(self.path)) or args.fresh:
+            return
+        try:
+            found = read_checkpoint(self.path)
+        except ValueError as err:
+            raise UserError(f"{err}; give --fresh to start afresh (the file is then replaced)") from None
+        if found.fingerprint != self.fingerprint or found.method != args.method:
+            raise UserError(
+                f"{self.path}: the checkpoint of another run (method {found.method!r}, or other data, mesh, "
+                "target or --zo-shifts); give --fresh to start afresh and replace it, or another --out"
+            )
+        try:
+            check_resume(args.method, found, args.max_iter)
+        except ValueError as err:
+            raise UserError(f"{self.path}: {err} (--max-iter); or give --fresh to start afresh") from None
+        self.resume_from = found
+        print(
+            f"resuming {args.method} from {self.path}: iteration {found.iteration}, chi2 {found.chi2:.3g}",
+            file=sys.stderr,
+        )
+
+    def active(self):
+        from contextlib import nullcontext
+
+        from ._checkpoint import checkpointing
+
+        if not self.enabled:
+            return nullcontext()
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        offset = 0 if self.resume_from is None else self.resume_from.iteration
+        return checkpointing(self.path, self.method, self.fingerprint, iteration_offset=offset)
+
+    def resume_note(self) -> str:
+        if not (self.enabled and os.path.exists(self.path)):
+            return ""
+        return f"; rerun the same command to resume from its checkpoint ({self.path})"
+
+    def finished(self):
+        if self.enabled and os.path.exists(self.path):
+            os.remove(self.path)
 
 
 def screen_table(survey) -> str:
@@ -318,5 +388,11 @@ def add_invert_command(sub, common) -> None:
     p.add_argument("--max-iter", type=int, default=None, help="iteration limit")
     p.add_argument("--target", type=float, default=1.0, help="target chi2 (default 1)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start afresh even where OUT holds the checkpoint of an unfinished run (it is replaced); "
+        "without it, rerunning the same command resumes from that checkpoint",
+    )
     add_engine_options(p)
     p.set_defaults(func=_cmd_invert)

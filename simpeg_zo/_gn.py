@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from simpeg import directives, inverse_problem, inversion, optimization, regularization
 
+from ._checkpoint import checkpoint_directive
 from ._directives import BostickStartingModel
 from ._layout import misfit_simulations
 from ._profile import Profile
@@ -210,10 +211,19 @@ def _counting_jacobian_products(simulations, counts):
 
 
 def _run(inv, m0, verbose):
-    """``inv.run(m0)``; without ``verbose`` SimPEG prints nothing."""
+    """``inv.run(m0)``; without ``verbose`` SimPEG prints nothing.
+
+    Inside :func:`simpeg_zo.checkpointing` the accepted model is
+    also written to the checkpoint file after every iteration.
+    """
     if not verbose:
         inv.invProb.print_version = False
         _silence(inv.opt)
+    writer = checkpoint_directive()
+    if writer is not None:
+        # first: it reads the beta of the iteration just done, before any cooling
+        writer.inversion = inv
+        inv.directiveList.dList.insert(0, writer)
     return inv.run(m0)
 
 
@@ -242,6 +252,7 @@ def gauss_newton(
     t0: float | None = None,
     history: list | None = None,
     seed: int | None = 0,
+    beta0: float | None = None,
     **settings: Any,
 ) -> InversionResult:
     """SimPEG's standard Gauss-Newton inversion of a profile.
@@ -271,6 +282,9 @@ def gauss_newton(
     seed : int or None
         Seed of ``BetaEstimate_ByEig``'s random vector (default 0, so runs
         repeat exactly; None draws a new one).
+    beta0 : float, optional
+        Starting trade-off parameter, in place of ``BetaEstimate_ByEig``'s
+        (a resumed run's: the cooled beta of its checkpoint).
     **settings
         Overrides of :data:`GN_SETTINGS`; another name is a ``TypeError``
         naming it.
@@ -317,12 +331,16 @@ def gauss_newton(
     recorder = _Recorder(t0, n_data, method=method_name)
     if history:
         recorder.history = list(history)
+    if beta0 is not None:
+        inv_prob.beta = float(beta0)
     directive_list = [
         directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"], random_seed=seed),
         directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
         _TargetMisfit(chifact=target_chi2),
         recorder,
     ]
+    if beta0 is not None:
+        directive_list.pop(0)
     if s["sensitivity_weights"]:
         directive_list.insert(0, directives.UpdateSensitivityWeights(every_iteration=False))
     if s["preconditioner"]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pathlib
 from typing import TYPE_CHECKING
 
-from ._gn import gauss_newton
+from ._checkpoint import Checkpoint
+from ._gn import GN_SETTINGS, gauss_newton
 from ._profile import Profile
 from ._result import InversionResult
 from ._runs import hybrid, zohdy_oldenburg
@@ -19,7 +20,7 @@ from ._runs import hybrid, zohdy_oldenburg
 if TYPE_CHECKING:
     from .learned import ResNetInverter
 
-__all__ = ["METHODS", "run_method"]
+__all__ = ["METHODS", "RESUMABLE", "check_resume", "run_method"]
 
 
 #: Methods understood by :func:`run_method` and ``simpeg-zo compare``; the
@@ -38,6 +39,28 @@ METHODS = (
     "cnn-zo1",
 )
 
+#: Methods that resume from a checkpoint (:func:`simpeg_zo.checkpointing`),
+#: and the optimizer each continues with.
+RESUMABLE = {
+    "gn": "gn",
+    "gn-bostick": "gn",
+    "cnn-gn": "gn",
+    "zo": "zo",
+    "zo-phase": "zo",
+    "zo-paper": "zo",
+    "zo-paper-phase": "zo",
+    "cnn-zo": "zo",
+}
+
+#: ZO's options of the paper's method
+PAPER_OPTIONS = {
+    "memory": 0,
+    "subspace": False,
+    "lateral_coupling": 0.0,
+    "frequency_window": 0.0,
+    "data_coverage": False,
+}
+
 
 def run_method(
     profile: Profile,
@@ -50,6 +73,7 @@ def run_method(
     static_shift: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
+    resume_from: Checkpoint | None = None,
 ) -> InversionResult:
     """Run one named inversion method on a profile.
 
@@ -85,6 +109,14 @@ def run_method(
         process). GN always runs SimPEG's own serial path.
     scheduler : str, optional
         ZO stages: address of an existing Dask scheduler.
+    resume_from : Checkpoint, optional
+        Go on from a checkpoint of an earlier run of ``method`` on this
+        profile (:func:`simpeg_zo.read_checkpoint`; methods in
+        :data:`RESUMABLE`): its optimizer from its model, with the
+        iterations left of ``max_iter`` (Gauss-Newton with its cooled beta
+        and reference model; ZO without the secant memory and the static
+        shifts it had). ``extra["resumed_from"]`` holds its iteration and
+        chi2.
 
     Returns
     -------
@@ -98,18 +130,33 @@ def run_method(
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     from ._memory import PeakMemory
 
+    if resume_from is not None:
+        check_resume(method, resume_from, max_iter)
     with PeakMemory() as memory:
-        result = _run(
-            profile,
-            method,
-            target_chi2=target_chi2,
-            max_iter=max_iter,
-            verbose=verbose,
-            estimator=estimator,
-            static_shift=static_shift,
-            workers=workers,
-            scheduler=scheduler,
-        )
+        if resume_from is not None:
+            result = _resume(
+                profile,
+                method,
+                resume_from,
+                target_chi2=target_chi2,
+                max_iter=max_iter,
+                verbose=verbose,
+                static_shift=static_shift,
+                workers=workers,
+                scheduler=scheduler,
+            )
+        else:
+            result = _run(
+                profile,
+                method,
+                target_chi2=target_chi2,
+                max_iter=max_iter,
+                verbose=verbose,
+                estimator=estimator,
+                static_shift=static_shift,
+                workers=workers,
+                scheduler=scheduler,
+            )
     result.extra["peak_memory_mb"] = float(memory.peak_mb)
     result.extra["memory_increase_mb"] = float(memory.peak_mb - memory.baseline_mb)
     result.extra["solver"] = profile.solver
@@ -133,7 +180,7 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
         )
     if method in ("zo", "zo-phase", "zo-paper", "zo-paper-phase"):
         if method.startswith("zo-paper"):
-            zo_options.update(memory=0, subspace=False, lateral_coupling=0.0, frequency_window=0.0, data_coverage=False)
+            zo_options.update(PAPER_OPTIONS)
         return zohdy_oldenburg(
             profile,
             use_phase=method.endswith("phase"),
@@ -158,3 +205,65 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
         verbose=verbose,
         **extra,
     )
+
+
+def _iteration_limit(method, max_iter):
+    """The run's iteration limit: ``max_iter`` or its optimizer's default (30 for both)."""
+    if max_iter is not None:
+        return int(max_iter)
+    return int(GN_SETTINGS["max_iter"]) if RESUMABLE[method] == "gn" else 30
+
+
+def check_resume(method: str, checkpoint: Checkpoint, max_iter: int | None) -> None:
+    """Raise ``ValueError`` where ``method`` cannot go on from ``checkpoint`` within ``max_iter``."""
+    if method not in RESUMABLE:
+        raise ValueError(f"method {method!r} does not resume from a checkpoint; these do: {', '.join(RESUMABLE)}")
+    if checkpoint.method != method:
+        raise ValueError(f"the checkpoint is of method {checkpoint.method!r}, not {method!r}")
+    if checkpoint.stage != RESUMABLE[method]:
+        raise ValueError(f"the checkpoint was written by {checkpoint.stage!r}, not by {method!r}'s optimizer")
+    limit = _iteration_limit(method, max_iter)
+    if checkpoint.iteration >= limit:
+        raise ValueError(
+            f"the checkpoint is at iteration {checkpoint.iteration}, the iteration limit ({limit}); "
+            "raise the limit to go on"
+        )
+
+
+def _resume(profile, method, checkpoint, *, target_chi2, max_iter, verbose, static_shift, workers, scheduler):
+    """``method`` from ``checkpoint``'s model, for the iterations left."""
+    left = _iteration_limit(method, max_iter) - checkpoint.iteration
+    if checkpoint.model.size != profile.n_active:
+        raise ValueError(f"the checkpoint's model has {checkpoint.model.size} cells, the profile {profile.n_active}")
+    if RESUMABLE[method] == "gn":
+        beta = None
+        if checkpoint.beta > 0:  # the next iteration's: cooled as GN's schedule would have
+            cooled = checkpoint.iteration % GN_SETTINGS["cooling_rate"] == 0
+            beta = checkpoint.beta / (GN_SETTINGS["cooling_factor"] if cooled else 1.0)
+        result = gauss_newton(
+            profile,
+            m0=checkpoint.model,
+            reference=checkpoint.reference,
+            beta0=beta,
+            target_chi2=target_chi2,
+            max_iter=left,
+            verbose=verbose,
+            method_name=method,
+        )
+    else:
+        result = zohdy_oldenburg(
+            profile,
+            m0=checkpoint.model,
+            bostick_start=False,
+            use_phase=method.endswith("phase"),
+            target_chi2=target_chi2,
+            verbose=verbose,
+            method_name=method,
+            static_shift=static_shift,
+            max_iter=left,
+            workers=workers,
+            scheduler=scheduler,
+            **(PAPER_OPTIONS if method.startswith("zo-paper") else {}),
+        )
+    result.extra["resumed_from"] = {"iteration": int(checkpoint.iteration), "chi2": float(checkpoint.chi2)}
+    return result
