@@ -179,14 +179,11 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
             method_name="gn-bostick",
         )
     if method in ("zo", "zo-phase", "zo-paper", "zo-paper-phase"):
-        if method.startswith("zo-paper"):
-            zo_options.update(PAPER_OPTIONS)
-        return zohdy_oldenburg(
+        return _zo(
             profile,
-            use_phase=method.endswith("phase"),
+            method,
             target_chi2=target_chi2,
             verbose=verbose,
-            method_name=method,
             static_shift=static_shift,
             max_iter=max_iter,
             **zo_options,
@@ -205,6 +202,12 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
         verbose=verbose,
         **extra,
     )
+
+
+def _zo(profile, method, **kwargs):
+    """:func:`zohdy_oldenburg` as ``method`` names it (phase, the paper's options)."""
+    options = PAPER_OPTIONS if method.startswith("zo-paper") else {}
+    return zohdy_oldenburg(profile, use_phase=method.endswith("phase"), method_name=method, **options, **kwargs)
 
 
 def _iteration_limit(method, max_iter):
@@ -235,35 +238,22 @@ def _resume(profile, method, checkpoint, *, target_chi2, max_iter, verbose, stat
     left = _iteration_limit(method, max_iter) - checkpoint.iteration
     if checkpoint.model.size != profile.n_active:
         raise ValueError(f"the checkpoint's model has {checkpoint.model.size} cells, the profile {profile.n_active}")
+    common = {"m0": checkpoint.model, "target_chi2": target_chi2, "max_iter": left, "verbose": verbose}
     if RESUMABLE[method] == "gn":
         beta = None
         if checkpoint.beta > 0:  # the next iteration's: cooled as GN's schedule would have
             cooled = checkpoint.iteration % GN_SETTINGS["cooling_rate"] == 0
             beta = checkpoint.beta / (GN_SETTINGS["cooling_factor"] if cooled else 1.0)
-        result = gauss_newton(
-            profile,
-            m0=checkpoint.model,
-            reference=checkpoint.reference,
-            beta0=beta,
-            target_chi2=target_chi2,
-            max_iter=left,
-            verbose=verbose,
-            method_name=method,
-        )
+        result = gauss_newton(profile, reference=checkpoint.reference, beta0=beta, method_name=method, **common)
     else:
-        result = zohdy_oldenburg(
+        result = _zo(
             profile,
-            m0=checkpoint.model,
+            method,
             bostick_start=False,
-            use_phase=method.endswith("phase"),
-            target_chi2=target_chi2,
-            verbose=verbose,
-            method_name=method,
             static_shift=static_shift,
-            max_iter=left,
             workers=workers,
             scheduler=scheduler,
-            **(PAPER_OPTIONS if method.startswith("zo-paper") else {}),
+            **common,
         )
     result.extra["resumed_from"] = {"iteration": int(checkpoint.iteration), "chi2": float(checkpoint.chi2)}
     return result
