@@ -221,6 +221,7 @@ def compare(
     solver: str | None = None,
     workers: int = 1,
     scheduler: str | None = None,
+    on_result: Callable[[Comparison], object] | None = None,
 ) -> Comparison:
     """Simulate a spec once and invert it with each method.
 
@@ -244,6 +245,10 @@ def compare(
     workers, scheduler :
         Dask workers for the forward solves of the ZO stages (see
         :func:`simpeg_zo.run_method`); GN runs SimPEG's serial path.
+    on_result : callable, optional
+        Called with the comparison after each method finishes (the
+        command line writes its JSON report so far there, so a killed
+        run keeps the methods that finished).
 
     Returns
     -------
@@ -294,4 +299,6 @@ def compare(
                 raise
             comparison.interrupted = True
             raise InversionInterrupted(partial, comparison=comparison) from stop
+        if on_result is not None:
+            on_result(comparison)
     return comparison

@@ -125,6 +125,14 @@ def _learned_lines(report) -> list:
     return out
 
 
+def _write_json_atomically(path, report):
+    """``report`` into ``path`` through a temporary file and a rename (never half written)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(report, fh, indent=1)
+    os.replace(tmp, path)
+
+
 def _run_compare(
     spec,
     methods,
@@ -158,6 +166,11 @@ def _run_compare(
     if progress_line is not None:
         # each iterate's line on the bar (a second line on stderr would break it)
         progress_line.show = (lambda text: bar.set_postfix_str(text)) if show_bar else (lambda text: None)
+
+    def write_so_far(comparison):
+        # the methods that finished, so that a killed run keeps them
+        _write_json_atomically(json_path, {**comparison.to_dict(), "unfinished": True})
+
     try:
         comparison = compare(
             spec,
@@ -169,6 +182,7 @@ def _run_compare(
             solver=solver,
             workers=workers,
             scheduler=scheduler,
+            on_result=write_so_far if json_path else None,
         )
         bar.update(1)
     except InversionInterrupted as stop:
@@ -192,8 +206,7 @@ def _run_compare(
     for line in _speedups(report) + _learned_lines(report):
         print(line)
     if json_path:
-        with open(json_path, "w") as fh:
-            json.dump(report, fh, indent=1)
+        _write_json_atomically(json_path, report)
         print(f"report written to {json_path}")
     if plots:
         from .plot import save_comparison_figures

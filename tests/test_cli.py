@@ -253,6 +253,28 @@ def test_ctrl_c_during_compare_writes_the_report(tiny_spec, tmp_path, monkeypatc
     assert data["methods"]["gn"]["stop_reason"] == "interrupted" and data["methods"]["gn"]["iterations"] == 1
 
 
+def test_compare_keeps_the_finished_methods_of_a_killed_run(tiny_spec, tmp_path, monkeypatch):
+    """The JSON is written after each method: a run that dies in its second method keeps the first."""
+    import simpeg_zo._compare
+    from simpeg_zo.cli import _run_compare
+
+    original = simpeg_zo._compare.run_method
+
+    def run_method(profile, name, **kwargs):
+        if name == "gn":  # dies as a killed process would, with no chance to write
+            raise SystemExit(137)
+        return original(profile, name, **kwargs)
+
+    monkeypatch.setattr(simpeg_zo._compare, "run_method", run_method)
+    report = tmp_path / "r.json"
+    spec = simpeg_zo.load_spec(tiny_spec)
+    with pytest.raises(SystemExit):
+        _run_compare(spec, ["zo", "gn"], json_path=str(report), plots=None, max_iter=2, target=1.0, show_bar=False)
+    data = json.loads(report.read_text())
+    assert data["unfinished"] is True and list(data["methods"]) == ["zo"]
+    assert data["methods"]["zo"]["iterations"] <= 2 and not (tmp_path / "r.json.tmp").exists()
+
+
 def test_sigterm_during_invert_writes_the_best_model_and_exits_143(tiny_spec, tmp_path, monkeypatch, capsys):
     import os
     import signal
