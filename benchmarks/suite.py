@@ -278,6 +278,7 @@ def _factory(method):
 
     import simpeg_zo
     from simpeg_zo._gn import GN_SETTINGS
+    from simpeg_zo._methods import PAPER_OPTIONS
 
     def make():
         if method.startswith("gn"):
@@ -292,14 +293,7 @@ def _factory(method):
             if method == "gn-bostick":
                 dl.insert(0, simpeg_zo.BostickStartingModel())
             return opt, dl
-        options = {
-            "memory": 0,
-            "subspace": False,
-            "lateral_coupling": 0.0,
-            "frequency_window": 0.0,
-            "data_coverage": False,
-        }
-        opt = simpeg_zo.ZohdyOldenburg(maxIter=30, **(options if method == "zo-paper" else {}))
+        opt = simpeg_zo.ZohdyOldenburg(maxIter=30, **(PAPER_OPTIONS if method == "zo-paper" else {}))
         return opt, [simpeg_zo.BostickStartingModel(), directives.TargetMisfit(chifact=1)]
 
     return make

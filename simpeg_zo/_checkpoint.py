@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from simpeg import directives
 
+from ._files import atomic_write
+
 __all__ = ["Checkpoint", "checkpointing", "profile_fingerprint", "read_checkpoint"]
 
 logger = logging.getLogger(__name__)
@@ -128,41 +130,40 @@ class _WriteCheckpoint(directives.InversionDirective):
         super().__init__(**kwargs)
         self.target = target
 
+    def initialize(self):
+        from ._optimizer import ZohdyOldenburg
+
+        dmis = self.invProb.dmisfit
+        terms = getattr(dmis, "objfcts", [dmis])
+        self.n_data = max(int(sum(np.isfinite(t.data.standard_deviation).sum() for t in terms)), 1)
+        self.stage = "zo" if isinstance(self.opt, ZohdyOldenburg) else "gn"
+
     def endIter(self):
         opt, inv_prob = self.opt, self.invProb
         model = getattr(opt, "xc", None)
         if model is None:
             return
-        n_data = sum(np.isfinite(d.standard_deviation).sum() for d in _data(inv_prob))
-        phi_d = getattr(inv_prob, "phi_d", np.nan)
-        stage = "gn" if type(opt).__name__ != "ZohdyOldenburg" else "zo"
-        beta = float(getattr(inv_prob, "beta", np.nan)) if stage == "gn" else np.nan
-        reference = getattr(inv_prob.reg, "reference_model", None) if stage == "gn" else None
+        gn = self.stage == "gn"
+        reference = getattr(inv_prob.reg, "reference_model", None) if gn else None
         write_checkpoint(
             self.target.path,
             Checkpoint(
                 model=np.asarray(model, dtype=float),
                 iteration=self.target.iteration_offset + int(opt.iter),
-                chi2=float(phi_d) / max(int(n_data), 1),
+                chi2=float(getattr(inv_prob, "phi_d", np.nan)) / self.n_data,
                 method=self.target.method,
-                stage=stage,
-                beta=beta,
+                stage=self.stage,
+                beta=float(getattr(inv_prob, "beta", np.nan)) if gn else np.nan,
                 fingerprint=self.target.fingerprint,
                 reference=None if reference is None else np.asarray(reference, dtype=float),
             ),
         )
 
 
-def _data(inv_prob):
-    dmis = inv_prob.dmisfit
-    return [term.data for term in getattr(dmis, "objfcts", [dmis])]
-
-
 def write_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
-    """Write ``checkpoint`` to ``path`` atomically (a temporary file in the same folder, then a rename)."""
+    """Write ``checkpoint`` to ``path`` atomically (:func:`simpeg_zo._files.atomic_write`)."""
     path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_write(path) as fh:
         np.savez(
             fh,
             version=CHECKPOINT_VERSION,
@@ -175,7 +176,6 @@ def write_checkpoint(path: str | os.PathLike, checkpoint: Checkpoint) -> None:
             fingerprint=checkpoint.fingerprint,
             reference=np.zeros(0) if checkpoint.reference is None else checkpoint.reference,
         )
-    os.replace(tmp, path)
     logger.debug("checkpoint written to %s (iteration %d)", path, checkpoint.iteration)
 
 

@@ -331,16 +331,15 @@ def gauss_newton(
     recorder = _Recorder(t0, n_data, method=method_name)
     if history:
         recorder.history = list(history)
-    if beta0 is not None:
-        inv_prob.beta = float(beta0)
     directive_list = [
-        directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"], random_seed=seed),
         directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
         _TargetMisfit(chifact=target_chi2),
         recorder,
     ]
-    if beta0 is not None:
-        directive_list.pop(0)
+    if beta0 is None:
+        directive_list.insert(0, directives.BetaEstimate_ByEig(beta0_ratio=s["beta0_ratio"], random_seed=seed))
+    else:
+        inv_prob.beta = float(beta0)
     if s["sensitivity_weights"]:
         directive_list.insert(0, directives.UpdateSensitivityWeights(every_iteration=False))
     if s["preconditioner"]:

@@ -8,11 +8,13 @@ those imports this module.
 
 from __future__ import annotations
 
+import inspect
 import pathlib
 from typing import TYPE_CHECKING
 
 from ._checkpoint import Checkpoint
 from ._gn import GN_SETTINGS, gauss_newton
+from ._optimizer import ZohdyOldenburg
 from ._profile import Profile
 from ._result import InversionResult
 from ._runs import hybrid, zohdy_oldenburg
@@ -211,10 +213,12 @@ def _zo(profile, method, **kwargs):
 
 
 def _iteration_limit(method, max_iter):
-    """The run's iteration limit: ``max_iter`` or its optimizer's default (30 for both)."""
+    """The run's iteration limit: ``max_iter`` or its optimizer's default."""
     if max_iter is not None:
         return int(max_iter)
-    return int(GN_SETTINGS["max_iter"]) if RESUMABLE[method] == "gn" else 30
+    if RESUMABLE[method] == "gn":
+        return int(GN_SETTINGS["max_iter"])
+    return int(inspect.signature(ZohdyOldenburg).parameters["maxIter"].default)
 
 
 def check_resume(method: str, checkpoint: Checkpoint, max_iter: int | None) -> None:

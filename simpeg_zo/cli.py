@@ -126,11 +126,11 @@ def _learned_lines(report) -> list:
 
 
 def _write_json_atomically(path, report):
-    """``report`` into ``path`` through a temporary file and a rename (never half written)."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as fh:
+    """``report`` into ``path``, never half written (:func:`simpeg_zo._files.atomic_write`)."""
+    from ._files import atomic_write
+
+    with atomic_write(path, "w") as fh:
         json.dump(report, fh, indent=1)
-    os.replace(tmp, path)
 
 
 def _run_compare(

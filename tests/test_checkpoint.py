@@ -39,7 +39,7 @@ def test_checkpoint_round_trip_and_bad_files(tmp_path):
     )
     np.testing.assert_array_equal(back.model, ck.model)
     np.testing.assert_array_equal(back.reference, ck.reference)
-    assert not (tmp_path / "c.npz.tmp").exists()  # written through a temporary file, then renamed
+    assert [p.name for p in tmp_path.iterdir()] == ["c.npz"]  # written through a temporary file, then renamed
     write_checkpoint(path, Checkpoint(np.r_[0.0, np.nan], 1, 1.0, "zo", "zo", np.nan, "abc"))
     with pytest.raises(ValueError, match="c.npz: the checkpoint's model is not a finite vector"):
         read_checkpoint(path)
@@ -122,3 +122,17 @@ def test_invert_resumes_an_unfinished_run_and_guards_other_checkpoints(tmp_path,
     err = capsys.readouterr().err
     assert "not a readable checkpoint" in err and "--fresh" in err
     assert main([*args, "--fresh"]) == 0
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
+    from simpeg_zo._files import atomic_write
+
+    path = tmp_path / "r.json"
+    path.write_text("old")
+    with pytest.raises(RuntimeError), atomic_write(path, "w") as fh:
+        fh.write("half")
+        raise RuntimeError("killed")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["r.json"]
+    with atomic_write(path, "w") as fh:
+        fh.write("new")
+    assert path.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["r.json"]

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
+from .._files import atomic_write
 from .._mesh import skin_depth
 from .._profile import build_profile
 from ._families import HALF, HELD_OUT_FAMILIES, QUARTER, TRAINING_FAMILIES, draw_parameters, elevation_function, paint
@@ -341,9 +342,8 @@ def _write_shard(config_dict, split, k, start, stop, directory, solver="auto", w
         samples = [config.sample(split, i, solver=solver) for i in range(start, stop)]
     seconds = time.perf_counter() - t0
     path = _shard_path(directory, split, k)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, indices=np.arange(start, stop), seconds=np.float64(seconds), **config.shard_arrays(samples))
-    os.replace(tmp, path)
+    with atomic_write(path) as fh:
+        np.savez(fh, indices=np.arange(start, stop), seconds=np.float64(seconds), **config.shard_arrays(samples))
     return {"split": split, "shard": k, "samples": stop - start, "seconds": seconds}
 
 
