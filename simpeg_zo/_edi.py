@@ -567,6 +567,14 @@ def rotate_impedance(
     return z, np.sqrt(var)
 
 
+#: ``|det X| / ||X||_F^2`` below which the real part of an impedance counts as
+#: singular. 2D data with TE and TM six decades apart in apparent resistivity
+#: and a phase of 85 degrees still give about 1e-4; a tensor missing an
+#: element, written to a file with seven digits and rotated, gives 1e-7 or
+#: less.
+SINGULAR_REAL_PART = 1e-6
+
+
 def phase_tensor(impedance):
     """Phase tensor parameters of impedance tensors (Caldwell et al., 2004).
 
@@ -578,11 +586,18 @@ def phase_tensor(impedance):
         ``beta`` in degrees (|beta| < 3 is taken as 2D).
     ellipticity : numpy.ndarray
         ``(phi_max - phi_min) / (phi_max + phi_min)``; 0 for 1D data.
+
+    All three are NaN where the real part of the impedance is singular to
+    within :data:`SINGULAR_REAL_PART` (``|det X| / ||X||_F^2``): a tensor
+    with one off-diagonal element missing (written as zero), in any frame,
+    has no phase tensor, and the rounding of its inverse would give an
+    arbitrary strike and skew with an ellipticity near 1.
     """
     z = np.asarray(impedance)
     x, y = z.real, z.imag
     with np.errstate(all="ignore"):
         det = x[..., 0, 0] * x[..., 1, 1] - x[..., 0, 1] * x[..., 1, 0]
+        det = np.where(np.abs(det) > SINGULAR_REAL_PART * np.sum(x**2, axis=(-2, -1)), det, np.nan)
         inv = (
             np.stack(
                 [

@@ -440,9 +440,10 @@ def write_edi(
         d = profile.split(values[mode], mode)
         std = profile.split(profile.data[mode].standard_deviation, mode)
         ok = np.isfinite(std["apparent_resistivity"]) & np.isfinite(std["phase"])
-        mag = np.sqrt(5.0 * profile.frequencies[:, None] * d["apparent_resistivity"])
-        zz = np.where(ok, mag * np.exp(1j * np.radians(d["phase"])), 0.0)
-        ze = np.where(ok, mag * std["apparent_resistivity"] / (2.0 * d["apparent_resistivity"]), 0.0)
+        with np.errstate(invalid="ignore"):  # left-out data (NaN) are written as zeros
+            mag = np.sqrt(5.0 * profile.frequencies[:, None] * d["apparent_resistivity"])
+            zz = np.where(ok, mag * np.exp(1j * np.radians(d["phase"])), 0.0)
+            ze = np.where(ok, mag * std["apparent_resistivity"] / (2.0 * d["apparent_resistivity"]), 0.0)
         z[:, :, a, b], zerr[:, :, a, b] = zz.T, ze.T
     tipper = None
     if "TIP" in profile.data:

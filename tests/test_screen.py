@@ -187,3 +187,45 @@ def test_screen_figure_draws_every_sounding_once():
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+#: A small two-mode survey over a dipping conductor (not 1D: the phase tensor has a strike).
+ROTATED_SPEC = """
+[survey]
+stations = {start = 0, stop = 5000, count = 6}
+frequencies = {max = 100, min = 0.1, count = 8}
+modes = ["TE", "TM"]
+[model]
+background = 100
+[[model.polygons]]
+vertices = [[2000, 0], [2600, 0], [4600, 3000], [4000, 3000]]
+resistivity = 3
+"""
+
+
+def test_a_station_missing_te_keeps_the_strike_and_its_tm_soundings(tmp_path):
+    """EDI files of a line at azimuth 70 (strike -20): where one station lost
+    its TE impedance at half its frequencies, its tensors (written in
+    north/east, so every element is non-zero but the real part is singular)
+    have no phase tensor. They neither pull the strike estimate (they had
+    an arbitrary strike with ellipticity near 1, and moved it to -14
+    degrees on a 12-station line) nor drop that station's TM soundings
+    for skew."""
+    spec = sz.parse_spec(ROTATED_SPEC)
+    profile, _ = sz.synthetic_profile(spec, noise=False)
+    dobs = {m: profile.data[m].dobs.copy() for m in profile.modes}
+    te = profile.split(dobs["TE"], "TE")
+    lost = np.arange(0, profile.n_frequencies, 2)
+    rho, phase = te["apparent_resistivity"].copy(), te["phase"].copy()
+    rho[lost, 2] = phase[lost, 2] = np.nan
+    dobs["TE"] = profile.join(rho, phase)
+    profile.set_data(dobs, relative_error=0.05, phase_error_degrees=1.43)
+    sz.write_edi(profile, tmp_path, latitude=-21.0, longitude=131.0, azimuth=70.0)
+    skew = sz._edi.phase_tensor(sz.read_edi_files(tmp_path)[2].impedance)[1]
+    assert np.isnan(skew[lost]).all() and np.isfinite(np.delete(skew, lost)).all()
+    survey = sz.read_edi_survey(tmp_path)
+    assert survey.strike_estimated and abs(survey.strike + 20.0) < 0.1
+    assert not any(d["reason"] == REASONS["skew"] for d in survey.dropped)
+    # every TM sounding is kept, at the station with half its TE too
+    assert np.isfinite(survey.rho["TM"]).all()
+    assert np.isfinite(survey.rho["TE"][:, 2]).sum() == profile.n_frequencies - lost.size
