@@ -60,6 +60,12 @@ logger = logging.getLogger(__name__)
 #: frequency unscreened. Unusable data (NaN, missing variance, phase in the
 #: wrong quadrant) are dropped by all three.
 BANDS = ("screen", "skew", "all")
+#: An impedance element below this fraction of its tensor's norm counts as
+#: zero (missing): an element written as zero in another frame (a file's
+#: north/east frame, rotated to the strike) comes back as rounding, about
+#: 1e-7 of the tensor; TE and TM six decades apart in apparent resistivity
+#: are still 1e-3 apart.
+ZERO_ELEMENT = 1e-6
 
 
 @dataclass
@@ -441,7 +447,9 @@ def survey_from_stations(
                     )
                     rho, ph, rs, ps = rho[0], ph[0], rs[0], ps[0]
                     lo, hi = PHASE_QUADRANT[mode]
-                    if not (np.isfinite(rho) and np.isfinite(ph)) or rho <= 0:
+                    # an element written as zero in another frame comes back as rounding
+                    nil = np.abs(z[k, a, b]) <= ZERO_ELEMENT * np.linalg.norm(z[k])
+                    if not (np.isfinite(rho) and np.isfinite(ph)) or rho <= 0 or nil:
                         reason = "impedance NaN or zero"
                     elif not np.isfinite(rs):
                         reason = "variance zero or missing"

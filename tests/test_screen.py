@@ -229,3 +229,6 @@ def test_a_station_missing_te_keeps_the_strike_and_its_tm_soundings(tmp_path):
     # every TM sounding is kept, at the station with half its TE too
     assert np.isfinite(survey.rho["TM"]).all()
     assert np.isfinite(survey.rho["TE"][:, 2]).sum() == profile.n_frequencies - lost.size
+    # the lost TE soundings are reported as missing, not as a wrong phase or error bar
+    reasons = {d["reason"] for d in survey.dropped}
+    assert reasons == {"impedance NaN or zero"} and len(survey.dropped) == lost.size
