@@ -165,10 +165,18 @@ class _Recorder(directives.InversionDirective):
 
 
 class _TargetMisfit(directives.TargetMisfit):
-    """SimPEG's ``TargetMisfit``, its target logged on this package's logger.
+    """SimPEG's ``TargetMisfit`` over a profile's weighted data, its target logged here.
 
-    At DEBUG, instead of SimPEG's own INFO stream.
+    SimPEG's own target is ``chifact`` times the survey's ``nD``, which
+    counts the data a profile leaves out (NaN, infinite standard deviation,
+    no weight): on field data with dropped soundings the runs stopped above
+    chi2 = ``chifact`` of the data they fit. Here ``phi_d_star`` is the
+    number of weighted data, the ``n_data`` that chi2 divides by. The
+    target is logged at DEBUG, instead of SimPEG's own INFO stream.
     """
+
+    def __init__(self, profile, chifact=1.0, **kwargs):
+        super().__init__(chifact=chifact, phi_d_star=max(profile.n_data, 1), **kwargs)
 
     def initialize(self):
         logger.debug("target data misfit %.6g (chi factor %g)", self.target, self.chifact)
@@ -333,7 +341,7 @@ def gauss_newton(
         recorder.history = list(history)
     directive_list = [
         directives.BetaSchedule(coolingFactor=s["cooling_factor"], coolingRate=s["cooling_rate"]),
-        _TargetMisfit(chifact=target_chi2),
+        _TargetMisfit(profile, chifact=target_chi2),
         recorder,
     ]
     if beta0 is None:

@@ -100,7 +100,7 @@ def zohdy_oldenburg(
     if bostick_start:
         directive_list.append(BostickStartingModel())
     if target_chi2 is not None:
-        directive_list.append(_TargetMisfit(chifact=target_chi2))
+        directive_list.append(_TargetMisfit(profile, chifact=target_chi2))
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)
     try:
         model = _run(inv, m0, verbose)

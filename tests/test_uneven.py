@@ -54,3 +54,21 @@ def test_learned_methods_run_on_uneven_frequency_sets(uneven, method):
     result = simpeg_zo.run_method(profile, method, max_iter=1)
     assert np.isfinite(result.chi2)
     assert np.all(np.isfinite(result.model))
+
+
+@pytest.mark.parametrize("method", ["zo", "gn"])
+def test_the_target_counts_only_the_weighted_data(uneven, method):
+    """chi2 divides the misfit by the data with a weight; so must the target.
+
+    SimPEG's ``TargetMisfit`` takes ``chifact`` times the survey's ``nD``,
+    left-out data included. With a target just below the first iteration's
+    chi2, but above it counted over every datum, the run must not stop
+    there and claim the target."""
+    profile, _ = uneven
+    everything = sum(d.dobs.size for d in profile.data.values())
+    first = simpeg_zo.run_method(profile, method, max_iter=1, target_chi2=1e-6).history[1]["chi2"]
+    target = first * (1.0 - 0.25 * (1.0 - profile.n_data / everything))
+    assert target < first and first * profile.n_data < target * everything
+    result = simpeg_zo.run_method(profile, method, max_iter=2, target_chi2=target)
+    assert result.converged == (result.stop_reason == "target misfit reached")
+    assert result.history[-1]["iteration"] == 2  # it went on past the first iteration
