@@ -46,6 +46,7 @@ __all__ = [
     "read_edi_files",
     "project_stations",
     "rotate_impedance",
+    "rotate_with_missing",
     "profile_tipper",
     "phase_tensor",
     "estimate_strike",
@@ -103,6 +104,14 @@ class EDIStation:
         the file has no tipper or only zero blocks.
     tipper_std : (n_frequencies, 2) numpy.ndarray or None
         Standard deviation of each element (NaN where the file has none).
+    variances : bool
+        Whether the file has variance blocks for the impedance (``ZXY.VAR``,
+        ``ZYX.VAR``); optional in the EDI standard. Without them the
+        readers take the error floors alone.
+
+    Missing elements (the EDI filler 1.0E+32, or an off-diagonal element of
+    exactly zero, which is no measurement) are NaN in ``impedance`` and
+    ``impedance_std``.
     """
 
     name: str
@@ -115,6 +124,33 @@ class EDIStation:
     impedance_std: np.ndarray
     tipper: np.ndarray | None = None
     tipper_std: np.ndarray | None = None
+    variances: bool = True
+
+
+#: Magnitudes from this on are the EDI "no data" filler (1.0E+32), not values.
+EDI_EMPTY = 1e31
+
+
+def _missing_elements(z: np.ndarray, blocks: dict, freq: np.ndarray) -> np.ndarray:
+    """Which impedance elements hold no measurement: not finite, the filler, or a zero off-diagonal.
+
+    The filler is looked up in the file's text (``blocks``, in its own
+    frequency order), as mt-metadata may have replaced it.
+    """
+    missing = ~np.isfinite(z) | (np.abs(z) >= EDI_EMPTY)
+    off = np.zeros((2, 2), dtype=bool)
+    off[0, 1] = off[1, 0] = True
+    missing |= off & (z == 0)
+    file_freq = blocks.get("FREQ", np.zeros(0))
+    order = np.array([match_frequency(file_freq, f) for f in freq]) if file_freq.size else np.zeros(0)
+    if order.size == freq.size and np.all(order >= 0):
+        for (a, b), name in zip(((0, 0), (0, 1), (1, 0), (1, 1)), ("ZXX", "ZXY", "ZYX", "ZYY"), strict=True):
+            for part in ("R", "I"):
+                values = blocks.get(name + part)
+                if values is not None and values.size == file_freq.size:
+                    with np.errstate(invalid="ignore"):
+                        missing[:, a, b] |= np.abs(values[order]) >= EDI_EMPTY
+    return missing
 
 
 @contextlib.contextmanager
@@ -258,6 +294,11 @@ def _read_edi(path) -> EDIStation:
         err = np.full(z.shape, np.nan)
     if err.shape != z.shape:
         err = np.full(z.shape, np.nan)
+    variances = any(f"{e}.VAR" in blocks for e in ("ZXY", "ZYX"))
+    if not variances:
+        err = np.full(z.shape, np.nan)
+    missing = _missing_elements(z, blocks, freq)
+    z, err = np.where(missing, np.nan, z), np.where(missing, np.nan, err)
     lat, lon = float(tf.latitude or 0.0), float(tf.longitude or 0.0)
     if not (_header_has(path, "LAT") and _header_has(path, "LONG")) and lat == 0 and lon == 0:
         raise EDIError(f"{path}: no station coordinates (LAT/LONG in >HEAD)")
@@ -284,6 +325,7 @@ def _read_edi(path) -> EDIStation:
         impedance_std=err,
         tipper=tipper,
         tipper_std=tipper_std,
+        variances=variances,
     )
 
 
@@ -573,6 +615,32 @@ def rotate_impedance(
 #: element, written to a file with seven digits and rotated, gives 1e-7 or
 #: less.
 SINGULAR_REAL_PART = 1e-6
+
+
+#: A rotated impedance element is missing where missing elements enter it
+#: with a weight above this (|sin| > 0.1 of the angle, 5.7 degrees, for a
+#: missing off-diagonal; below it, counting them as zero errs by less than
+#: 1 % of the element).
+MISSING_WEIGHT = 0.01
+
+
+def rotate_with_missing(impedance, angle, impedance_std):
+    """:func:`rotate_impedance` of tensors with missing (NaN) elements.
+
+    Missing elements count as zero; a rotated element that takes them with
+    a weight above :data:`MISSING_WEIGHT` is missing (NaN). At angles near
+    zero a tensor without ``Zxy`` still gives ``Zyx``, and one without its
+    diagonal still gives both off-diagonals.
+    """
+    z = np.asarray(impedance)
+    std = np.asarray(impedance_std, dtype=float)
+    missing = ~np.isfinite(z)
+    zr, sr = rotate_impedance(np.where(missing, 0.0, z), angle, np.where(missing, 0.0, std))
+    t = np.radians(float(angle))
+    r = np.abs(np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]]))
+    leak = np.einsum("ij,...jk,lk->...il", r, missing.astype(float), r)
+    lost = leak > MISSING_WEIGHT
+    return np.where(lost, np.nan, zr), np.where(lost, np.nan, sr)
 
 
 def phase_tensor(impedance):

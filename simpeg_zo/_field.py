@@ -30,7 +30,7 @@ from ._edi import (
     profile_tipper,
     project_stations,
     read_edi_files,
-    rotate_impedance,
+    rotate_with_missing,
     skew_band,
 )
 from ._profile import TIPPER_ERROR
@@ -431,7 +431,17 @@ def survey_from_stations(
     dropped = []
     element = {"TE": (0, 1), "TM": (1, 0)}
     for i, st in enumerate(stations):
-        z, zs = rotate_impedance(st.impedance, strike, st.impedance_std)
+        # a file without variance blocks: errors from the floors alone
+        given = st.impedance_std if st.variances else np.zeros(st.impedance.shape)
+        z, zs = rotate_with_missing(st.impedance, strike, given)
+        if not st.variances:
+            logger.warning(
+                "%s (%s): no impedance variances (ZXY.VAR/ZYX.VAR): errors from the floors alone (%g %%, %.3g deg)",
+                st.name,
+                os.path.basename(st.path),
+                100.0 * error_floor,
+                phase_floor,
+            )
         counts = {}
         for j, f in enumerate(freqs):
             k = match_frequency(st.frequencies, f)
@@ -446,12 +456,14 @@ def survey_from_stations(
                         z[k : k + 1, a, b], zs[k : k + 1, a, b], st.frequencies[k : k + 1]
                     )
                     rho, ph, rs, ps = rho[0], ph[0], rs[0], ps[0]
+                    if not st.variances:
+                        rs, ps = 0.0, 0.0  # the floors below
                     lo, hi = PHASE_QUADRANT[mode]
                     # an element written as zero in another frame comes back as rounding
-                    nil = np.abs(z[k, a, b]) <= ZERO_ELEMENT * np.linalg.norm(z[k])
+                    nil = np.abs(z[k, a, b]) <= ZERO_ELEMENT * np.sqrt(np.nansum(np.abs(z[k]) ** 2))
                     if not (np.isfinite(rho) and np.isfinite(ph)) or rho <= 0 or nil:
                         reason = "impedance NaN or zero"
-                    elif not np.isfinite(rs):
+                    elif not np.isfinite(rs) and st.variances:
                         reason = "variance zero or missing"
                     elif not (lo <= ph <= hi):
                         reason = "phase in the wrong quadrant"

@@ -241,3 +241,73 @@ def test_short_zo_inversion_lowers_the_misfit():
     table = sz.misfit_tables(profile, result.dpred)
     assert len(table["stations"]) == 15 and len(table["frequencies"]) == 7
     assert sum(r["n"] for r in table["stations"]) == profile.n_data
+
+
+def _block_edit(name, edit):
+    """A text edit of one ``>NAME`` data block: ``edit(values) -> values`` (strings)."""
+
+    def change(text):
+        lines = text.splitlines(keepends=True)
+        start = next(i for i, ln in enumerate(lines) if ln.split() and ln.split()[0] == f">{name}")
+        end = next(i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith(">"))
+        values = edit(" ".join(lines[start + 1 : end]).split())
+        body = ["  " + " ".join(values[i : i + 6]) + "\n" for i in range(0, len(values), 6)]
+        return "".join(lines[: start + 1] + body + lines[end:])
+
+    return change
+
+
+def test_empty_filler_and_zero_off_diagonals_are_missing(tmp_path, caplog):
+    """1.0E+32 (the EDI filler) in ZYXR at the five highest frequencies and
+    an exactly zero ZXY at the lowest three: those soundings are missing
+    ('impedance NaN or zero'), the other mode at those frequencies stays,
+    and no filler enters the data, screened or not. They had come through
+    as apparent resistivities near 1e-5 ohm-m with --band all (chi2 7e8)."""
+
+    def fill(values):
+        return ["1.0E+32"] * 5 + values[5:]
+
+    def zero(values):
+        return values[:-3] + ["0.0"] * 3
+
+    def edit(text):
+        return _block_edit("ZXYI", zero)(_block_edit("ZXYR", zero)(_block_edit("ZYXR", fill)(text)))
+
+    folder = _copy_with(tmp_path, "pb42c.edi", edit)
+    for band in ("all", "screen"):
+        survey = sz.read_edi_survey(folder, strike=0.0, band=band)
+        j = survey.names.index("pb42")
+        lost = {(d["mode"], d["frequency"]) for d in survey.dropped if d["station"] == "pb42"}
+        f = survey.frequencies
+        assert {("TM", float(x)) for x in f[:5]} <= lost and {("TE", float(x)) for x in f[-3:]} <= lost
+        for d in survey.dropped:
+            if d["station"] == "pb42" and (d["mode"], d["frequency"]) in {("TM", float(x)) for x in f[:5]}:
+                assert d["reason"] == "impedance NaN or zero"
+        assert np.isfinite(survey.rho["TE"][:5, j]).all() and np.isfinite(survey.rho["TM"][-3:, j]).all()
+        for m in ("TE", "TM"):
+            assert np.nanmin(survey.rho[m]) > 0.1  # no filler became data
+
+
+def test_a_file_without_variances_takes_the_floors(tmp_path, caplog):
+    """The .VAR blocks are optional in the EDI standard: without them the
+    error floors are the errors (and a warning says so), instead of every
+    sounding being dropped."""
+
+    def strip(text):
+        lines, out, skip = text.splitlines(keepends=True), [], False
+        for ln in lines:
+            if ln.lstrip().startswith(">"):
+                skip = ln.split()[0].upper().endswith(".VAR")
+            if not skip:
+                out.append(ln)
+        return "".join(out)
+
+    folder = _copy_with(tmp_path, "pb43c.edi", strip)
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        survey = sz.read_edi_survey(folder, strike=0.0, fmin=1.1, band="all", error_floor=0.1)
+    assert any("pb43" in r.getMessage() and "floors alone" in r.getMessage() for r in caplog.records)
+    j = survey.names.index("pb43")
+    assert not any(d["station"] == "pb43" for d in survey.dropped)
+    rel = survey.rho_std["TE"][:, j] / survey.rho["TE"][:, j]
+    np.testing.assert_allclose(rel[np.isfinite(rel)], 0.1)
+    assert np.isfinite(rel).sum() == survey.frequencies.size
