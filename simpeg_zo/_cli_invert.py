@@ -173,6 +173,11 @@ def _cmd_invert(args):
     checkpoint = _Checkpointing(args, profile, out_dir, shifts)
     sys.stdout.flush()
     interrupted = False
+    if args.method in LEARNED_METHODS and profile.n_stations < 2:
+        raise UserError(
+            f"--method {args.method} needs at least two stations (the network reads pseudo-sections), "
+            f"got {profile.n_stations}; zo or gn invert a single station"
+        )
     try:
         with checkpoint.active():
             result = invert_profile(
@@ -309,6 +314,20 @@ def _phase_floor(percent):
     return phase_floor_degrees(percent)
 
 
+def _finite_angle(text: str) -> float:
+    """An angle in degrees from the command line (argparse: a clear error, exit 2, where it is not finite)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of degrees, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number of degrees, got {text!r}")
+    return value
+
+
 def add_invert_command(sub, common) -> None:
     """Add ``invert`` to the subcommands ``sub``."""
     p = sub.add_parser(
@@ -347,8 +366,10 @@ def add_invert_command(sub, common) -> None:
     p.add_argument(
         "--frequency-step", type=int, default=1, help="use every N-th frequency (of the EDI band, or of the spec)"
     )
-    p.add_argument("--strike", type=float, default=None, help="EDI: strike (deg E of N); default estimated")
-    p.add_argument("--azimuth", type=float, default=None, help="EDI: profile azimuth (deg E of N); default best fit")
+    p.add_argument("--strike", type=_finite_angle, default=None, help="EDI: strike (deg E of N); default estimated")
+    p.add_argument(
+        "--azimuth", type=_finite_angle, default=None, help="EDI: profile azimuth (deg E of N); default best fit"
+    )
     p.add_argument(
         "--modes",
         default="TE,TM",

@@ -344,3 +344,15 @@ def test_a_method_failing_mid_run_writes_its_best_model_and_exits_3(method, tiny
     assert data["iterations"] >= 2 and data["chi2"] > 0
     assert data["history"][-1]["chi2"] == pytest.approx(data["chi2"])
     assert (out / "model.npz").exists()
+
+
+@pytest.mark.parametrize("flag, value", [("--strike", "nan"), ("--azimuth", "inf"), ("--strike", "north")])
+def test_angles_must_be_finite_numbers(flag, value, tmp_path, capsys):
+    """--strike nan had dropped every sounding ('impedance NaN or zero');
+    --azimuth inf ended in a message about station positions."""
+    try:
+        code = main(["invert", str(tmp_path), flag, value])
+    except SystemExit as stop:  # argparse's own exit
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code == 2 and f"argument {flag}: must be a" in err and repr(value) in err and "Traceback" not in err

@@ -311,3 +311,14 @@ def test_a_file_without_variances_takes_the_floors(tmp_path, caplog):
     rel = survey.rho_std["TE"][:, j] / survey.rho["TE"][:, j]
     np.testing.assert_allclose(rel[np.isfinite(rel)], 0.1)
     assert np.isfinite(rel).sum() == survey.frequencies.size
+
+
+def test_learned_method_on_a_single_station_exits_2(tmp_path, capsys):
+    from simpeg_zo.cli import main
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(os.path.join(PARALANA, "pb30c.edi"), folder / "pb30c.edi")
+    code = main(["invert", str(folder), "--method", "cnn", "--no-figures", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--method cnn needs at least two stations" in err and "Traceback" not in err

@@ -441,6 +441,11 @@ def run_learned(
             method,
             " and the iterations" if method != "cnn" else "",
         )
+    if profile.n_stations < 2:
+        raise ValueError(
+            f"{method} needs a profile of at least two stations (the network reads pseudo-sections), "
+            f"got {profile.n_stations}; zo and gn invert a single station"
+        )
     t0 = time.perf_counter()
     dmisfit = profile.data_misfit()
     layout = layout_from_misfit(dmisfit)
