@@ -418,8 +418,9 @@ def survey_from_stations(
     stations = [stations[i] for i in order]
     along, perp = along[order], proj.perpendicular[order]
     if np.any(np.diff(along) <= 0):
-        dup = [stations[i + 1].name for i in np.flatnonzero(np.diff(along) <= 0)]
+        dup = [f"{stations[i].name} and {stations[i + 1].name}" for i in np.flatnonzero(np.diff(along) <= 0)]
         raise EDIError(f"stations at the same distance along the line: {', '.join(dup)}")
+    _check_spread(stations, along)
     strike_estimated = strike is None
     spread = None
     if strike_estimated:
@@ -583,6 +584,30 @@ def _survey_tipper(stations, freqs, strike, line_azimuth, floor, dropped):
             ", ".join(without),
         )
     return tipper, std
+
+
+#: A line longer than this many times (median station spacing x intervals) is
+#: taken for a coordinate error: its mesh would need that many times the
+#: columns of an evenly spaced line (field lines with gaps: Paralana 1.2,
+#: Capricorn cp2 2.9; one station with the sign of its latitude lost: 700).
+MAX_LINE_STRETCH = 50.0
+
+
+def _check_spread(stations, along):
+    """Raise EDIError where a gap makes the line absurdly long for its station spacing."""
+    gaps = np.diff(along)
+    if gaps.size == 0:
+        return
+    stretch = float(along[-1] - along[0]) / (float(np.median(gaps)) * gaps.size)
+    if stretch > MAX_LINE_STRETCH:
+        i = int(np.argmax(gaps))
+        raise EDIError(
+            f"the stations span {(along[-1] - along[0]) / 1e3:.4g} km with a median spacing of "
+            f"{np.median(gaps):.4g} m: the widest gap, {gaps[i] / 1e3:.4g} km, lies between "
+            f"{stations[i].name} ({os.path.basename(stations[i].path)}) and {stations[i + 1].name} "
+            f"({os.path.basename(stations[i + 1].path)}); check their LAT/LONG (a lost sign, another "
+            "survey's file), or invert the two parts apart"
+        )
 
 
 def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_range, **mesh_options):

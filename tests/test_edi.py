@@ -322,3 +322,16 @@ def test_learned_method_on_a_single_station_exits_2(tmp_path, capsys):
     code = main(["invert", str(folder), "--method", "cnn", "--no-figures", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and "--method cnn needs at least two stations" in err and "Traceback" not in err
+
+
+def test_a_station_far_off_the_line_is_an_error_naming_it(tmp_path):
+    """A latitude that lost its sign puts a station 6,700 km away: the mesh
+    would have needed 144,000 columns (the run was killed for memory).
+    The reader names the gap's stations instead."""
+    folder = _copy_with(tmp_path, "pb42c.edi", lambda t: t.replace("LAT=-", "LAT=", 1))
+    with pytest.raises(sz.EDIError, match=r"widest gap, 67\d\d km, lies between .*pb42 \(pb42c.edi\)"):
+        sz.read_edi_survey(folder)
+    # the four stations themselves are a line
+    (tmp_path / "ok").mkdir()
+    survey = sz.read_edi_survey(_copy_with(tmp_path / "ok", "pb42c.edi", lambda t: t))
+    assert survey.names == ["pb44", "pb43", "pb42", "pb41"]
