@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -187,6 +188,35 @@ def _header_has(path, key) -> bool:
     return False
 
 
+#: An elevation in the header: a number, optionally followed by m or ft.
+_ELEVATION = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(m|ft|feet)?", re.IGNORECASE)
+
+
+def _elevation(path, read) -> float:
+    """The station elevation (m): the header's ELEV (``m`` or ``ft`` after it allowed), else REFELEV.
+
+    mt-metadata reads an ELEV with a unit after it as 0, and a missing one
+    as REFELEV or 0; a station at 0 m among neighbours at 1,300 m would
+    carve a pit into the topography. NaN where the file gives no readable
+    elevation (the profile then takes one from its neighbours).
+    """
+    for key in ("ELEV", "REFELEV"):
+        given = _header_value(path, key)
+        if given is None:
+            continue
+        match = _ELEVATION.fullmatch(given.strip())
+        if match is None:
+            return float("nan")
+        value = float(match.group(1))
+        return value * 0.3048 if (match.group(2) or "m").lower() in ("ft", "feet") else value
+    try:
+        value = float(read)
+    except (TypeError, ValueError):
+        return float("nan")
+    # mt-metadata's value without any header key: its default 0 is no elevation
+    return float("nan") if value == 0.0 or not np.isfinite(value) else value
+
+
 def _header_value(path, key) -> str | None:
     """The text after ``KEY=`` in the ``>HEAD`` block, or None."""
     try:
@@ -310,8 +340,7 @@ def _read_edi(path) -> EDIStation:
             raise EDIError(f"{path}: invalid coordinate {key}={given!r} in >HEAD")
     if not (np.isfinite(lat) and np.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 360:
         raise EDIError(f"{path}: invalid coordinates LAT={lat}, LONG={lon}")
-    elev = tf.elevation
-    elev = float(elev) if elev is not None and np.isfinite(float(elev)) else 0.0
+    elev = _elevation(path, tf.elevation)
     name = str(tf.station or os.path.splitext(os.path.basename(path))[0])
     tipper, tipper_std = _read_tipper(tf, blocks, freq)
     return EDIStation(

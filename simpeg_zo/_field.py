@@ -517,7 +517,7 @@ def survey_from_stations(
         files=[s.path for s in stations],
         along=along,
         perpendicular=perp,
-        elevations=np.array([s.elevation for s in stations]),
+        elevations=_fill_elevations(stations, along),
         frequencies=freqs,
         line_azimuth=proj.azimuth,
         line_fitted=proj.fitted,
@@ -584,6 +584,20 @@ def _survey_tipper(stations, freqs, strike, line_azimuth, floor, dropped):
             ", ".join(without),
         )
     return tipper, std
+
+
+def _fill_elevations(stations, along):
+    """Station elevations, those a file does not give (NaN) linear between its neighbours', with a warning."""
+    elev = np.array([s.elevation for s in stations], dtype=float)
+    lost = ~np.isfinite(elev)
+    if lost.any():
+        named = ", ".join(f"{s.name} ({os.path.basename(s.path)})" for s, x in zip(stations, lost, strict=True) if x)
+        if lost.all():
+            logger.warning("no station gives a readable elevation (ELEV in >HEAD): the profile is flat at 0 m")
+            return np.zeros(elev.size)
+        elev[lost] = np.interp(along[lost], along[~lost], elev[~lost])
+        logger.warning("no readable elevation (ELEV in >HEAD) at %s: taken between the neighbours'", named)
+    return elev
 
 
 #: A line longer than this many times (median station spacing x intervals) is

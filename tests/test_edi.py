@@ -335,3 +335,24 @@ def test_a_station_far_off_the_line_is_an_error_naming_it(tmp_path):
     (tmp_path / "ok").mkdir()
     survey = sz.read_edi_survey(_copy_with(tmp_path / "ok", "pb42c.edi", lambda t: t))
     assert survey.names == ["pb44", "pb43", "pb42", "pb41"]
+
+
+def test_elevations_a_file_lacks_or_gives_with_a_unit(tmp_path, caplog):
+    """mt-metadata reads ELEV=40 ft as 0 and a missing ELEV as 0: a pit in
+    the topography. A unit after the number is read; a station without a
+    readable elevation takes its neighbours' (linear along the line), with
+    a warning naming it."""
+    base = sz.read_edi_survey(_copy_with(tmp_path, "pb42c.edi", lambda t: t), strike=0.0, band="all")
+    (tmp_path / "ft").mkdir()
+    feet = _copy_with(tmp_path / "ft", "pb42c.edi", lambda t: re.sub(r"ELEV=[-0-9.]+", "ELEV=130 ft", t, count=1))
+    survey = sz.read_edi_survey(feet, strike=0.0, band="all")
+    assert survey.elevations[survey.names.index("pb42")] == pytest.approx(130 * 0.3048)
+    (tmp_path / "none").mkdir()
+    gone = _copy_with(tmp_path / "none", "pb42c.edi", lambda t: re.sub(r"\n\s*(REF)?ELEV=[-0-9.]+", "", t))
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        survey = sz.read_edi_survey(gone, strike=0.0, band="all")
+    assert any("pb42 (pb42c.edi)" in r.getMessage() and "neighbours" in r.getMessage() for r in caplog.records)
+    j = survey.names.index("pb42")
+    between = np.interp(survey.along[j], survey.along[[j - 1, j + 1]], base.elevations[[j - 1, j + 1]])
+    assert survey.elevations[j] == pytest.approx(between)
+    assert 40.0 < survey.elevations[j] < 50.0
