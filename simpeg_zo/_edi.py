@@ -796,11 +796,19 @@ def skew_band(stations, frequencies, *, threshold: float = SKEW_2D) -> np.ndarra
     return keep
 
 
-def match_frequency(values, f, rtol=1e-3) -> int:
-    """Index of ``f`` in ``values`` within a relative tolerance, or -1."""
-    d = np.abs(np.asarray(values) - f) <= rtol * f
-    idx = np.flatnonzero(d)
-    return int(idx[0]) if idx.size else -1
+#: Relative tolerance within which two files' frequencies are one: files
+#: written with three significant digits (0.117 for 0.1171875) still match,
+#: and MT frequencies are at least 5 % apart (40 per decade).
+FREQUENCY_RTOL = 1e-2
+
+
+def match_frequency(values, f, rtol=FREQUENCY_RTOL) -> int:
+    """Index of the value in ``values`` nearest ``f`` within a relative tolerance, or -1."""
+    d = np.abs(np.asarray(values, dtype=float) - f)
+    if d.size == 0:
+        return -1
+    i = int(np.argmin(d))
+    return i if d[i] <= rtol * f else -1
 
 
 def apparent_resistivity_phase(impedance, impedance_std, frequencies):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._edi import (
+    FREQUENCY_RTOL,
     PHASE_QUADRANT,
     SKEW_2D,
     EDIError,
@@ -206,7 +207,7 @@ class EDISurvey:
         }
 
 
-def _frequency_table(stations, rtol=1e-3):
+def _frequency_table(stations, rtol=FREQUENCY_RTOL):
     """All distinct frequencies (highest first) and per station the index map."""
     allf = np.sort(np.concatenate([st.frequencies for st in stations]))[::-1]
     uniq = []

@@ -356,3 +356,23 @@ def test_elevations_a_file_lacks_or_gives_with_a_unit(tmp_path, caplog):
     between = np.interp(survey.along[j], survey.along[[j - 1, j + 1]], base.elevations[[j - 1, j + 1]])
     assert survey.elevations[j] == pytest.approx(between)
     assert 40.0 < survey.elevations[j] < 50.0
+
+
+def test_frequencies_written_with_three_digits_match_the_others(tmp_path):
+    """One file's frequencies with three significant digits (0.117 for
+    0.1171875, 0.16 % off) are the same frequencies as the other files':
+    they had made 13 new frequencies, and every other station was reported
+    short of them."""
+
+    def rounded(values):
+        return [f"{float(v):.3g}" for v in values]
+
+    base = sz.read_edi_survey(_copy_with(tmp_path, "pb42c.edi", lambda t: t), strike=0.0, band="all")
+    (tmp_path / "r").mkdir()
+    survey = sz.read_edi_survey(
+        _copy_with(tmp_path / "r", "pb42c.edi", _block_edit("FREQ", rounded)), strike=0.0, band="all"
+    )
+    assert survey.frequencies.size == base.frequencies.size
+    assert len(survey.dropped) == len(base.dropped)
+    # rho_a from each file's own frequency: within the rounding
+    np.testing.assert_allclose(survey.rho["TE"], base.rho["TE"], rtol=1e-2)
