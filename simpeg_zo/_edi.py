@@ -132,6 +132,15 @@ class EDIStation:
 EDI_EMPTY = 1e31
 
 
+def _file_order(blocks: dict, name: str, freq: np.ndarray) -> np.ndarray | None:
+    """A ``>NAME`` block's values in mt-metadata's frequency order (None where absent or of another length)."""
+    values, file_freq = blocks.get(name), blocks.get("FREQ", np.zeros(0))
+    if values is None or values.size != file_freq.size or file_freq.size != freq.size:
+        return None
+    order = np.array([match_frequency(file_freq, f) for f in freq])
+    return values[order] if np.all(order >= 0) else None
+
+
 def _missing_elements(z: np.ndarray, blocks: dict, freq: np.ndarray) -> np.ndarray:
     """Which impedance elements hold no measurement: not finite, the filler, or a zero off-diagonal.
 
@@ -329,6 +338,13 @@ def _read_edi(path) -> EDIStation:
         err = np.full(z.shape, np.nan)
     missing = _missing_elements(z, blocks, freq)
     z, err = np.where(missing, np.nan, z), np.where(missing, np.nan, err)
+    zrot = _file_order(blocks, "ZROT", freq)
+    if zrot is not None and np.any(zrot != 0):
+        # data given in axes turned by ZROT (x towards ZROT, clockwise from north): back to north/east
+        if not np.all(np.isfinite(zrot)):
+            raise EDIError(f"{path}: block >ZROT has values that are not numbers")
+        turned = [rotate_with_missing(z[k], -zrot[k], err[k]) for k in range(freq.size)]
+        z, err = np.array([t[0] for t in turned]), np.array([t[1] for t in turned])
     lat, lon = float(tf.latitude or 0.0), float(tf.longitude or 0.0)
     if not (_header_has(path, "LAT") and _header_has(path, "LONG")) and lat == 0 and lon == 0:
         raise EDIError(f"{path}: no station coordinates (LAT/LONG in >HEAD)")
@@ -343,6 +359,16 @@ def _read_edi(path) -> EDIStation:
     elev = _elevation(path, tf.elevation)
     name = str(tf.station or os.path.splitext(os.path.basename(path))[0])
     tipper, tipper_std = _read_tipper(tf, blocks, freq)
+    trot = _file_order(blocks, "TROT", freq)
+    trot = zrot if trot is None else trot  # without TROT the tipper shares the impedance's axes
+    if tipper is not None and trot is not None and np.all(np.isfinite(trot)) and np.any(trot != 0):
+        t = np.radians(trot)
+        c, sn = np.cos(t), np.sin(t)
+        # T' = R T with R = [[c, s], [-s, c]]: back with the transpose
+        tipper = np.stack([c * tipper[:, 0] - sn * tipper[:, 1], sn * tipper[:, 0] + c * tipper[:, 1]], axis=-1)
+        if tipper_std is not None:
+            vx, vy = tipper_std[:, 0] ** 2, tipper_std[:, 1] ** 2
+            tipper_std = np.sqrt(np.stack([c**2 * vx + sn**2 * vy, sn**2 * vx + c**2 * vy], axis=-1))
     return EDIStation(
         name=name,
         path=path,

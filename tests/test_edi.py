@@ -376,3 +376,32 @@ def test_frequencies_written_with_three_digits_match_the_others(tmp_path):
     assert len(survey.dropped) == len(base.dropped)
     # rho_a from each file's own frequency: within the rounding
     np.testing.assert_allclose(survey.rho["TE"], base.rho["TE"], rtol=1e-2)
+
+
+def test_zrot_turns_the_impedance_back_to_north(tmp_path):
+    """Data given in axes turned by ZROT (here 30 degrees) are turned back
+    before anything reads them: the strike and the soundings are those of
+    the unturned files (the strike had come out 30 degrees off, silently).
+    The tipper's turn: test_tipper."""
+    names = ("pb44c.edi", "pb43c.edi", "pb42c.edi", "pb41c.edi")
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    for name in names:
+        st = sz.read_edi(os.path.join(PARALANA, name))
+        z, zs = sz._edi.rotate_impedance(st.impedance, 30.0, st.impedance_std)
+        text = open(os.path.join(PARALANA, name)).read()
+        blocks = {"ZXX": (0, 0), "ZXY": (0, 1), "ZYX": (1, 0), "ZYY": (1, 1)}
+        for block, (a, b) in blocks.items():
+            element = z[:, a, b]
+            text = _block_edit(block + "R", lambda v, e=element: [f"{x:.8e}" for x in e.real])(text)
+            text = _block_edit(block + "I", lambda v, e=element: [f"{x:.8e}" for x in e.imag])(text)
+        n = st.frequencies.size
+        rows = "".join("  " + " ".join(["30.0"] * len(range(i, min(i + 6, n)))) + "\n" for i in range(0, n, 6))
+        text = text.replace(">ZXXR", f">ZROT // {n}\n{rows}>ZXXR", 1)
+        (folder / name).write_text(text)
+    plain = sz.read_edi_survey([os.path.join(PARALANA, n) for n in names], band="all")
+    survey = sz.read_edi_survey(folder, band="all")
+    assert survey.strike == pytest.approx(plain.strike, abs=0.01)
+    for m in ("TE", "TM"):
+        np.testing.assert_allclose(survey.rho[m], plain.rho[m], rtol=1e-6)
+        np.testing.assert_allclose(survey.phase[m], plain.phase[m], atol=1e-5)

@@ -428,3 +428,51 @@ def test_te_and_tipper_share_one_simulation():
     for mode in p.modes:
         np.testing.assert_allclose(d[mode], p.simulations[mode].dpred(m), rtol=1e-9, atol=1e-12)
     assert dmis(m) == pytest.approx(p.chi2(d) * p.n_data, rel=1e-9)
+
+
+def test_zrot_turns_the_tipper_back_with_the_impedance(tipper_survey_files, tmp_path):
+    """>ZROT and >TROT blocks of 25 degrees (the files give impedance and
+    tipper in axes turned by 25 degrees): both are turned back to
+    north/east on reading."""
+    profile, _, paths = tipper_survey_files
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    angle = 25.0
+    c, s = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+    for path in paths:
+        st = sz.read_edi(path)
+        z, _ = sz._edi.rotate_impedance(st.impedance, angle, st.impedance_std)
+        t = np.stack([c * st.tipper[:, 0] + s * st.tipper[:, 1], -s * st.tipper[:, 0] + c * st.tipper[:, 1]], axis=-1)
+        text = Path(path).read_text()
+        values = {"ZXX": z[:, 0, 0], "ZXY": z[:, 0, 1], "ZYX": z[:, 1, 0], "ZYY": z[:, 1, 1]}
+        values.update(TX=t[:, 0], TY=t[:, 1])
+        lines = text.splitlines(keepends=True)
+        out, skip = [], False
+        for ln in lines:
+            head = ln.split()[0].upper() if ln.strip().startswith(">") else None
+            if head is not None:
+                skip = False
+                name = head[1:]
+                part = name[-1] if name[-1] in "RI" else None
+                key = name[:-1] if part else None
+                if name.endswith(".EXP"):
+                    key, part = name[:-5], name[-5]
+                if name in ("ZROT", "TROT"):  # the axes both are given in
+                    out.append(ln)
+                    out.append(" ".join([f"{angle}"] * z.shape[0]) + "\n")
+                    skip = True
+                    continue
+                if key in values and part in ("R", "I"):
+                    v = values[key].real if part == "R" else values[key].imag
+                    out.append(ln)
+                    out.append(" ".join(f"{x:.10e}" for x in v) + "\n")
+                    skip = True
+                    continue
+            if not skip:
+                out.append(ln)
+        (folder / Path(path).name).write_text("".join(out))
+    plain = sz.read_edi_survey(paths, modes=["TE", "TM", "TIP"], band="all")
+    survey = sz.read_edi_survey(folder, modes=["TE", "TM", "TIP"], band="all")
+    assert survey.strike == pytest.approx(plain.strike, abs=0.01)
+    np.testing.assert_allclose(survey.tipper, plain.tipper, atol=1e-6)
+    np.testing.assert_allclose(survey.rho["TM"], plain.rho["TM"], rtol=1e-6)
