@@ -266,7 +266,8 @@ def _check_blocks(path, blocks, n_frequencies):
     counts = {name: values.size for name, values in blocks.items()}
     for block in ("FREQ", *_REQUIRED_BLOCKS):
         if block not in counts:
-            raise EDIError(f"{path}: no >{block} block")
+            what = "frequencies" if block == "FREQ" else "impedance tensor: ZXYR/ZXYI/ZYXR/ZYXI"
+            raise EDIError(f"{path}: no >{block} block (no {what})")
         if counts[block] != n_frequencies:
             raise EDIError(
                 f"{path}: block >{block} has {counts[block]} values, expected {n_frequencies} "
@@ -302,6 +303,9 @@ def read_edi(path: str | os.PathLike) -> EDIStation:
 def _read_edi(path) -> EDIStation:
     from mt_metadata.transfer_functions.core import TF
 
+    blocks = _text_blocks(path)
+    if "FREQ" in blocks:  # a short block is named before mt-metadata trips over it
+        _check_blocks(path, blocks, blocks["FREQ"].size)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -323,8 +327,9 @@ def _read_edi(path) -> EDIStation:
     z = np.asarray(tf.impedance.values, dtype=complex)
     if z.shape != (freq.size, 2, 2):
         raise EDIError(f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) (truncated data blocks?)")
-    blocks = _text_blocks(path)
     _check_blocks(path, blocks, freq.size)
+    if not _has_end(path):
+        logger.warning("%s: no >END line: the file may be cut short", path)
     if not np.all(np.isfinite(freq)) or np.any(freq <= 0):
         raise EDIError(f"{path}: frequencies must be positive and finite")
     try:
@@ -387,6 +392,12 @@ def _read_edi(path) -> EDIStation:
 #: EDI tipper blocks as some programs write them (without the standard
 #: ``.EXP`` suffix, which mt-metadata reads): real, imaginary, variance.
 _TIPPER_BLOCKS = {"TX": ("TXR", "TXI", "TX.VAR"), "TY": ("TYR", "TYI", "TY.VAR")}
+
+
+def _has_end(path) -> bool:
+    """Whether the file has its closing ``>END`` line."""
+    with open(path, errors="replace") as fh:
+        return any(line.strip().upper().startswith(">END") for line in fh)
 
 
 def _text_blocks(path):

@@ -422,6 +422,7 @@ def survey_from_stations(
         dup = [f"{stations[i].name} and {stations[i + 1].name}" for i in np.flatnonzero(np.diff(along) <= 0)]
         raise EDIError(f"stations at the same distance along the line: {', '.join(dup)}")
     _check_spread(stations, along)
+    _warn_off_line(stations, along, perp, line_azimuth)
     strike_estimated = strike is None
     spread = None
     if strike_estimated:
@@ -599,6 +600,37 @@ def _fill_elevations(stations, along):
         elev[lost] = np.interp(along[lost], along[~lost], elev[~lost])
         logger.warning("no readable elevation (ELEV in >HEAD) at %s: taken between the neighbours'", named)
     return elev
+
+
+#: A station farther than this many median station spacings from the line
+#: is named in a warning (2D inversion puts it on the line).
+OFF_LINE_SPACINGS = 2.0
+
+
+def _warn_off_line(stations, along, perp, line_azimuth):
+    """Warn of stations far off the line and of a given azimuth far from the stations' own line."""
+    if len(stations) < 3:
+        return
+    spacing = float(np.median(np.diff(along)))
+    off = np.flatnonzero(np.abs(perp) > OFF_LINE_SPACINGS * spacing)
+    if off.size:
+        logger.warning(
+            "%d station(s) lie more than %g median spacings (%.4g m) off the line, projected onto it: %s",
+            off.size,
+            OFF_LINE_SPACINGS,
+            OFF_LINE_SPACINGS * spacing,
+            ", ".join(f"{stations[i].name} ({perp[i]:+.4g} m)" for i in off),
+        )
+    if line_azimuth is not None:
+        fitted = project_stations([s.latitude for s in stations], [s.longitude for s in stations]).azimuth
+        turn = abs((float(line_azimuth) - fitted + 90.0) % 180.0 - 90.0)
+        if turn > 30.0:
+            logger.warning(
+                "the given line azimuth %.4g deg is %.0f deg off the stations' own line (%.4g deg)",
+                line_azimuth,
+                turn,
+                fitted,
+            )
 
 
 #: A line longer than this many times (median station spacing x intervals) is

@@ -405,3 +405,27 @@ def test_zrot_turns_the_impedance_back_to_north(tmp_path):
     for m in ("TE", "TM"):
         np.testing.assert_allclose(survey.rho[m], plain.rho[m], rtol=1e-6)
         np.testing.assert_allclose(survey.phase[m], plain.phase[m], atol=1e-5)
+
+
+def test_a_short_block_is_named_and_far_stations_are_warned_of(tmp_path, caplog):
+    """A block one value short is named (mt-metadata's own error had been
+    'operands could not be broadcast'); a station 2.6 km off a line of
+    0.85 km spacing, and a given azimuth 89 degrees off the stations' line,
+    are named in warnings."""
+    folder = _copy_with(tmp_path, "pb42c.edi", _block_edit("ZXYI", lambda v: v[:-1]))
+    with pytest.raises(sz.EDIError, match=r"pb42c.edi: block >ZXYI has 42 values, expected 43"):
+        sz.read_edi_survey(folder)
+    off = tmp_path / "off"
+    shutil.copytree(PARALANA, off, ignore=shutil.ignore_patterns("occam2d*"))
+    path = off / "pb30c.edi"
+    path.write_text(re.sub(r"LAT=-30\.(\d+)", "LAT=-30.19066", path.read_text(), count=1))
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        sz.read_edi_survey(off, strike=0.0)
+        sz.read_edi_survey(PARALANA, strike=0.0, line_azimuth=10.0)
+    said = [r.getMessage() for r in caplog.records]
+    assert any("1 station(s) lie more than" in m and "pb30 (-26" in m for m in said)
+    assert any("given line azimuth 10 deg is 89 deg off" in m for m in said)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        sz.read_edi_survey(PARALANA, strike=0.0, line_azimuth=97.0)
+    assert not any("off the line" in r.getMessage() or "azimuth" in r.getMessage() for r in caplog.records)
