@@ -328,6 +328,7 @@ def _read_edi(path) -> EDIStation:
     if z.shape != (freq.size, 2, 2):
         raise EDIError(f"{path}: impedance has shape {z.shape}, expected ({freq.size}, 2, 2) (truncated data blocks?)")
     _check_blocks(path, blocks, freq.size)
+    _warn_repeated_frequencies(path, freq, z)
     if not _has_end(path):
         logger.warning("%s: no >END line: the file may be cut short", path)
     if not np.all(np.isfinite(freq)) or np.any(freq <= 0):
@@ -392,6 +393,21 @@ def _read_edi(path) -> EDIStation:
 #: EDI tipper blocks as some programs write them (without the standard
 #: ``.EXP`` suffix, which mt-metadata reads): real, imaginary, variance.
 _TIPPER_BLOCKS = {"TX": ("TXR", "TXI", "TX.VAR"), "TY": ("TYR", "TYI", "TY.VAR")}
+
+
+def _warn_repeated_frequencies(path, freq, z):
+    """Warn where a frequency appears twice (the readers use the first) and its impedances differ."""
+    order = np.argsort(freq)
+    f, zz = freq[order], z[order]
+    same = np.flatnonzero(np.abs(np.diff(f)) <= FREQUENCY_RTOL * f[1:])
+    for i in same:
+        differ = not np.allclose(zz[i], zz[i + 1], rtol=1e-6, equal_nan=True)
+        logger.warning(
+            "%s: frequency %.6g Hz appears twice%s; the first is used",
+            path,
+            f[i],
+            " with different impedances" if differ else "",
+        )
 
 
 def _has_end(path) -> bool:

@@ -429,3 +429,26 @@ def test_a_short_block_is_named_and_far_stations_are_warned_of(tmp_path, caplog)
     with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
         sz.read_edi_survey(PARALANA, strike=0.0, line_azimuth=97.0)
     assert not any("off the line" in r.getMessage() or "azimuth" in r.getMessage() for r in caplog.records)
+
+
+def test_a_repeated_frequency_is_warned_of(tmp_path, caplog):
+    """A frequency row written twice, the second with other impedances:
+    the reader says so and uses the first (it had used the first silently)."""
+
+    def repeat(block, scale):
+        return _block_edit(block, lambda v: v[:19] + [f"{float(v[18]) * scale:.8e}"] + v[19:])
+
+    def edit(text):
+        for block in ("FREQ", "ZXXR", "ZXXI", "ZXYR", "ZXYI", "ZYXR", "ZYXI", "ZYYR", "ZYYI"):
+            text = repeat(block, 1.0 if block == "FREQ" else 3.0)(text)
+        for block in ("ZXX.VAR", "ZXY.VAR", "ZYX.VAR", "ZYY.VAR", "TXR", "TXI", "TX.VAR", "TYR", "TYI", "TY.VAR"):
+            text = repeat(block, 1.0)(text) if f">{block}" in text else text
+        return text.replace("NFREQ=43", "NFREQ=44").replace("// 43", "// 44")
+
+    folder = _copy_with(tmp_path, "pb42c.edi", edit)
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        survey = sz.read_edi_survey(folder, strike=0.0, band="all")
+    assert any("frequency 1.17188 Hz appears twice with different impedances" in r.getMessage() for r in caplog.records)
+    (tmp_path / "p").mkdir()
+    plain = sz.read_edi_survey(_copy_with(tmp_path / "p", "pb42c.edi", lambda t: t), strike=0.0, band="all")
+    np.testing.assert_allclose(survey.rho["TE"], plain.rho["TE"], rtol=1e-9)
