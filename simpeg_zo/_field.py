@@ -657,6 +657,36 @@ def _check_spread(stations, along):
         )
 
 
+#: A station whose median apparent resistivity lies this many decades from
+#: the other stations' is named in a warning and does not size the mesh
+#: (an impedance in ohm instead of mV/km/nT is 5.8 decades off).
+ODD_STATION_DECADES = 3.0
+
+
+def _usual_stations(survey):
+    """Which stations size the mesh: all but those whose apparent resistivities are decades off the others'."""
+    ns = len(survey.names)
+    logs = np.full(ns, np.nan)
+    for j in range(ns):
+        values = np.concatenate([survey.rho[m][:, j] for m in survey.impedance_modes])
+        values = values[np.isfinite(values) & (values > 0)]
+        if values.size:
+            logs[j] = np.median(np.log10(values))
+    usual = np.isfinite(logs)
+    if usual.sum() < 3:
+        return usual | ~np.isfinite(logs)
+    centre = np.median(logs[usual])
+    odd = usual & (np.abs(logs - centre) > ODD_STATION_DECADES)
+    if odd.any():
+        logger.warning(
+            "apparent resistivities %s decades from the other stations' (units of the impedance?): %s; "
+            "they do not size the mesh",
+            f"more than {ODD_STATION_DECADES:g}",
+            ", ".join(f"{survey.names[j]} ({logs[j] - centre:+.1f})" for j in np.flatnonzero(odd)),
+        )
+    return usual & ~odd
+
+
 def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_range, **mesh_options):
     from ._profile import build_profile
 
@@ -664,6 +694,10 @@ def _survey_to_profile(survey, *, topography, cells_per_station, resistivity_ran
     if rho.size == 0:
         raise EDIError("no usable apparent resistivity left after dropping bad data")
     if resistivity_range is None:
+        usual = _usual_stations(survey)
+        rho = np.concatenate(
+            [survey.rho[m][:, usual][np.isfinite(survey.rho[m][:, usual])] for m in survey.impedance_modes]
+        )
         lo, hi = np.percentile(rho, [2, 98])
         resistivity_range = (float(lo) / 2.0, float(hi) * 2.0)
     profile = build_profile(

@@ -452,3 +452,26 @@ def test_a_repeated_frequency_is_warned_of(tmp_path, caplog):
     (tmp_path / "p").mkdir()
     plain = sz.read_edi_survey(_copy_with(tmp_path / "p", "pb42c.edi", lambda t: t), strike=0.0, band="all")
     np.testing.assert_allclose(survey.rho["TE"], plain.rho["TE"], rtol=1e-9)
+
+
+def test_a_station_decades_off_the_others_does_not_size_the_mesh(tmp_path, caplog):
+    """One file's impedance in ohm instead of mV/km/nT (apparent resistivity
+    5.8 decades low) had shrunk the surface cells: 1,881 rows instead of
+    101 on the Paralana line. It is named in a warning and left out of the
+    mesh's resistivity range (its data stay)."""
+    scale = 4e-4 * np.pi
+
+    def to_ohm(text):
+        for block in ("ZXXR", "ZXXI", "ZXYR", "ZXYI", "ZYXR", "ZYXI", "ZYYR", "ZYYI"):
+            text = _block_edit(block, lambda v: [f"{float(x) * scale:.8e}" for x in v])(text)
+        for block in ("ZXX.VAR", "ZXY.VAR", "ZYX.VAR", "ZYY.VAR"):
+            text = _block_edit(block, lambda v: [f"{float(x) * scale**2:.8e}" for x in v])(text)
+        return text
+
+    plain, _ = sz.read_edi_profile(_copy_with(tmp_path, "pb42c.edi", lambda t: t), band="all")
+    (tmp_path / "ohm").mkdir()
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        profile, survey = sz.read_edi_profile(_copy_with(tmp_path / "ohm", "pb42c.edi", to_ohm), band="all")
+    assert any("pb42 (-5.7)" in r.getMessage() and "do not size the mesh" in r.getMessage() for r in caplog.records)
+    assert profile.mesh.shape_cells == plain.mesh.shape_cells
+    assert np.nanmax(survey.rho["TE"][:, survey.names.index("pb42")]) < 1e-3
