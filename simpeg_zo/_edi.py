@@ -151,15 +151,12 @@ def _missing_elements(z: np.ndarray, blocks: dict, freq: np.ndarray) -> np.ndarr
     off = np.zeros((2, 2), dtype=bool)
     off[0, 1] = off[1, 0] = True
     missing |= off & (z == 0)
-    file_freq = blocks.get("FREQ", np.zeros(0))
-    order = np.array([match_frequency(file_freq, f) for f in freq]) if file_freq.size else np.zeros(0)
-    if order.size == freq.size and np.all(order >= 0):
-        for (a, b), name in zip(((0, 0), (0, 1), (1, 0), (1, 1)), ("ZXX", "ZXY", "ZYX", "ZYY"), strict=True):
-            for part in ("R", "I"):
-                values = blocks.get(name + part)
-                if values is not None and values.size == file_freq.size:
-                    with np.errstate(invalid="ignore"):
-                        missing[:, a, b] |= np.abs(values[order]) >= EDI_EMPTY
+    for (a, b), name in zip(((0, 0), (0, 1), (1, 0), (1, 1)), ("ZXX", "ZXY", "ZYX", "ZYY"), strict=True):
+        for part in ("R", "I"):
+            values = _file_order(blocks, name + part, freq)
+            if values is not None:
+                with np.errstate(invalid="ignore"):
+                    missing[:, a, b] |= np.abs(values) >= EDI_EMPTY
     return missing
 
 
@@ -454,19 +451,15 @@ def _read_tipper(tf, blocks, freq):
     except Exception:  # an unusual tipper layout: read the text below
         t = terr = None
     if t is None:
-        names = [n for pair in _TIPPER_BLOCKS.values() for n in pair[:2]]
-        file_freq = blocks.get("FREQ", np.zeros(0))
-        if all(n in blocks and blocks[n].size == file_freq.size for n in names) and file_freq.size == freq.size:
-            order = np.array([match_frequency(file_freq, f) for f in freq])
-            if np.all(order >= 0):
-                t = np.zeros((freq.size, 2), dtype=complex)
-                terr = np.full((freq.size, 2), np.nan)
-                for col, (re_name, im_name, var_name) in enumerate(_TIPPER_BLOCKS.values()):
-                    # parts set apart: 1j * inf would warn (clean_tipper drops non-finite values either way)
-                    t[:, col].real = blocks[re_name][order]
-                    t[:, col].imag = blocks[im_name][order]
-                    if var_name in blocks and blocks[var_name].size == file_freq.size:
-                        terr[:, col] = np.sqrt(np.abs(blocks[var_name][order]))
+        parts = {n: _file_order(blocks, n, freq) for pair in _TIPPER_BLOCKS.values() for n in pair}
+        if all(parts[n] is not None for pair in _TIPPER_BLOCKS.values() for n in pair[:2]):
+            t = np.zeros((freq.size, 2), dtype=complex)
+            terr = np.full((freq.size, 2), np.nan)
+            for col, (re_name, im_name, var_name) in enumerate(_TIPPER_BLOCKS.values()):
+                # parts set apart: 1j * inf would warn (clean_tipper drops non-finite values either way)
+                t[:, col].real, t[:, col].imag = parts[re_name], parts[im_name]
+                if parts[var_name] is not None:
+                    terr[:, col] = np.sqrt(np.abs(parts[var_name]))
     if t is None:
         return None, None
     return clean_tipper(t, terr)

@@ -673,8 +673,8 @@ def _usual_stations(survey):
         if values.size:
             logs[j] = np.median(np.log10(values))
     usual = np.isfinite(logs)
-    if usual.sum() < 3:
-        return usual | ~np.isfinite(logs)
+    if usual.sum() < 3:  # too few to tell an odd one
+        return np.ones(ns, dtype=bool)
     centre = np.median(logs[usual])
     odd = usual & (np.abs(logs - centre) > ODD_STATION_DECADES)
     if odd.any():
