@@ -9,6 +9,8 @@ misfit and its simulations alone, so any standard SimPEG 2D MT script works.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from simpeg import maps
 from simpeg.electromagnetics import natural_source as nsem
@@ -17,6 +19,8 @@ from ._derivatives import is_tipper
 from ._mesh import cell_depths, is_tensor_mesh
 from ._soundings import GROUPS_PER_BAND, SoundingLayout, sounding_state  # noqa: F401  (re-exported)
 from ._zo import ColumnGeometry, level_rows
+
+logger = logging.getLogger(__name__)
 
 _APP_RES = {"apparent_resistivity", "app_res"}
 _PHASE = {"phase"}
@@ -170,6 +174,12 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
     ok_z[ok_z] = (weights[real_index[ok_z]] > 0) & (weights[imag_index[ok_z]] > 0)
     real_index, imag_index = np.where(ok_z, real_index, -1), np.where(ok_z, imag_index, -1)
     keep = ok_rho | ok_phase | ok_z
+    if not keep.any():
+        raise ValueError(
+            "ZohdyOldenburg found no sounding in the data: it reads apparent resistivity and phase, or the "
+            "impedance with both its 'real' and 'imag' parts at a station and frequency (one part alone is no "
+            "sounding), each with a finite standard deviation"
+        )
     keys = [k for k, good in zip(keys, keep, strict=True) if good]
     rho_index, phase_index = rho_index[keep], phase_index[keep]
     real_index, imag_index, ok_z = real_index[keep], imag_index[keep], ok_z[keep]
@@ -189,6 +199,8 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         ph = phase_index[phase_only]
         rho_weight[phase_only] = (np.rad2deg(1.0) * weights[ph] / 2.0) ** 2
     station = np.searchsorted(station_x, [k[1] for k in keys])
+    if active.all():
+        _warn_air_in_model(mesh, station_x, station_elevation)
     geometry = _geometry(mesh, active, station_x)
     tensor = is_tensor_mesh(mesh)
     return SoundingLayout(
@@ -213,6 +225,23 @@ def layout_from_misfit(dmisfit) -> SoundingLayout:
         imag_index=imag_index,
         station_elevation=station_elevation,
     )
+
+
+def _warn_air_in_model(mesh, station_x, station_elevation):
+    """Warn where a map without InjectActiveCells makes the air above the receivers model cells."""
+    centres = np.asarray(mesh.cell_centers, dtype=float)
+    ground = np.interp(centres[:, 0], station_x, station_elevation)
+    tolerance = 0.5 * float(np.min(mesh.h[-1]))
+    air = int(np.sum(centres[:, -1] > ground + tolerance))
+    if air:
+        logger.warning(
+            "the model map has no InjectActiveCells, so all %d cells are model cells, %d of them above the "
+            "receivers (air): ZohdyOldenburg counts depths from the top of the mesh and its Bostick start and "
+            "corrections give the air earth resistivities. Map the earth only: "
+            "ExpMap(mesh) * InjectActiveCells(mesh, active_cells, np.log(air conductivity))",
+            mesh.n_cells,
+            air,
+        )
 
 
 def _component_slot(component):

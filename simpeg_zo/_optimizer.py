@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from simpeg.optimization import IterationPrinters, Minimize
+from simpeg.optimization import IterationPrinters, Minimize, Remember
 
 from . import _driver
 from ._forward import MAX_ROWS_BYTES, EngineEvaluator, ForwardEngine
@@ -43,7 +43,7 @@ _reason_stopper = {
 _stage_printer = {"title": "step", "value": lambda M: M.stage, "width": 11, "format": lambda v: f"{v:>10s}"}
 
 
-class ZohdyOldenburg(Minimize):
+class ZohdyOldenburg(Minimize, Remember):
     r"""Zohdy-Oldenburg direct inversion of 2D MT data.
 
     A drop-in :class:`simpeg.optimization.Minimize` for a SimPEG 2D MT

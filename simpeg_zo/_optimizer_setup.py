@@ -117,15 +117,35 @@ def targets(opt, n_data):
     for d in directive_list:
         if isinstance(d, simpeg_directives.TargetMisfit):
             try:
-                return None, float(d.target)
+                target = float(d.target)
             except (AttributeError, TypeError, ValueError):  # a target only known later
                 return None, None
+            _note_unweighted_target(d, n_data)
+            return None, target
     own = None if opt.target_chi2 is None else opt.target_chi2 * n_data
     for d in directive_list:
         if hasattr(d, "chifact_target"):  # UpdateIRLS: its target, not its cycles
             own = float(d.chifact_target) * n_data
             break
     return own, own
+
+
+def _note_unweighted_target(directive, n_data):
+    """Warn where a TargetMisfit counts data without weight (its chi2 at the target is then above chifact)."""
+    try:
+        counted = float(directive.phi_d_star)
+    except (AttributeError, TypeError, ValueError):
+        return
+    if counted > n_data * (1.0 + 1e-9):
+        logger.warning(
+            "TargetMisfit counts all %d data of the survey, %d of them with a weight: at its target the chi2 "
+            "of the weighted data (the one printed) is %.3g x chifact; TargetMisfit(phi_d_star=%d) stops at "
+            "chifact of them",
+            counted,
+            n_data,
+            counted / n_data,
+            n_data,
+        )
 
 
 def guide_direction(guide, x, used: bool = True):

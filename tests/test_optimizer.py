@@ -42,6 +42,7 @@ def standard_script(profile, opt, extra=()):
 def test_drop_in_swap(h_te):
     profile, true_model = h_te
     opt = ZohdyOldenburg(maxIter=8, use_phase=True)
+    opt.remember("xc", ("chi2", lambda o: o.chi2))  # SimPEG's Remember, as GN scripts use it
     model, inv_prob, save = standard_script(profile, opt, [BostickStartingModel()])
     chi2 = inv_prob.phi_d / profile.n_data
     start = opt.history[0]["chi2"]
@@ -49,8 +50,11 @@ def test_drop_in_swap(h_te):
     assert start > 5.0
     assert chi2 <= 1.0
     assert opt.stop_reason == "target misfit reached"
-    # directives saw every accepted model
+    # directives saw every accepted model, and so did Remember
     assert len(save.outDict) == opt.iter
+    # (SimPEG's hooks run before doEndIteration's body: each entry is the iterate the step left)
+    assert len(opt.recall("xc")) == opt.iter and all(x.shape == model.shape for x in opt.recall("xc"))
+    assert np.all(np.diff(opt.recall("chi2")) <= 0)
     assert opt.forward_solves >= opt.iter + 1
     # the returned model is the one whose misfit the inverse problem holds
     d = profile.dpred(model)
@@ -240,3 +244,58 @@ def test_short_padding_moves_the_boundary_columns():
     assert opt.history[0]["chi2"] > 50.0
     assert opt.stop_reason == "target misfit reached"
     assert inv_prob.phi_d / n_data <= 1.0
+
+
+def _tiny_tm_misfit(components, mapping="injected"):
+    """A TM data misfit on a small tensor mesh with air above z = 0."""
+    import discretize
+    from simpeg import data, data_misfit, maps
+    from simpeg.electromagnetics import natural_source as nsem
+
+    earth = [50.0] * 8 + [50.0 * 1.5**k for k in range(1, 9)]
+    air = [50.0 * 2.0**k for k in range(8)]
+    mesh = discretize.TensorMesh([[(100.0, 6, -1.5), (100.0, 12), (100.0, 6, 1.5)], earth[::-1] + air], "C0")
+    mesh.origin = np.r_[mesh.origin[0], -sum(earth)]
+    active = mesh.cell_centers[:, 1] < 0
+    if mapping == "injected":
+        sigma_map = maps.ExpMap(mesh) * maps.InjectActiveCells(mesh, active, np.log(1e-8))
+        m = np.full(active.sum(), np.log(0.01))
+    else:  # every cell a model cell, air included
+        sigma_map = maps.ExpMap(mesh)
+        m = np.where(active, np.log(0.01), np.log(1e-8))
+    x = np.linspace(-400.0, 400.0, 5)
+    rxs = [nsem.receivers.Impedance(np.c_[x, np.zeros(5)], orientation="xy", component=c) for c in components]
+    survey = nsem.Survey([nsem.sources.Planewave(rxs, frequency=f) for f in (100.0, 10.0, 1.0)])
+    sim = nsem.simulation.Simulation2DElectricField(mesh, survey=survey, sigmaMap=sigma_map)
+    d = sim.dpred(m)
+    return data_misfit.L2DataMisfit(data.Data(survey, dobs=d, standard_deviation=0.05 * np.abs(d) + 1e-3), sim)
+
+
+@pytest.mark.parametrize("part", ["real", "imag"])
+def test_one_part_of_the_impedance_is_no_sounding(part):
+    """Impedance data with only the real (or only the imaginary) part: a
+    clear error. They had given a Bostick start of 1 ohm-m and an error
+    from numpy deep in the subspace directions."""
+    from simpeg_zo._layout import layout_from_misfit
+
+    with pytest.raises(ValueError, match="one part alone is no sounding"):
+        layout_from_misfit(_tiny_tm_misfit((part,)))
+    assert layout_from_misfit(_tiny_tm_misfit(("real", "imag"))).frequency.size == 15
+
+
+def test_a_map_without_active_cells_over_air_is_warned_of(caplog):
+    """sigmaMap = ExpMap(mesh) with air cells in the mesh: the air is model
+    cells, and ZO's depths and Bostick start would treat it as earth."""
+    import logging
+
+    from simpeg_zo._layout import layout_from_misfit
+
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        layout_from_misfit(_tiny_tm_misfit(("real", "imag"), mapping="all"))
+    assert any(
+        "no InjectActiveCells" in r.getMessage() and "above the receivers" in r.getMessage() for r in caplog.records
+    )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        layout_from_misfit(_tiny_tm_misfit(("real", "imag")))
+    assert not caplog.records

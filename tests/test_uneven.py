@@ -72,3 +72,27 @@ def test_the_target_counts_only_the_weighted_data(uneven, method):
     result = simpeg_zo.run_method(profile, method, max_iter=2, target_chi2=target)
     assert result.converged == (result.stop_reason == "target misfit reached")
     assert result.history[-1]["iteration"] == 2  # it went on past the first iteration
+
+
+def test_a_script_target_over_unweighted_data_is_noted(uneven, caplog):
+    """A user's TargetMisfit counts every datum of the survey, the left-out
+    ones too; ZO prints chi2 over the weighted data. It says so, once, with
+    the phi_d_star that stops at chifact of them."""
+    import logging
+
+    from simpeg import directives, inverse_problem, inversion, regularization
+
+    profile, _ = uneven
+    m0 = profile.half_space()
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells, reference_model=m0)
+    opt = simpeg_zo.ZohdyOldenburg(maxIter=1)
+    inv = inversion.BaseInversion(
+        inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt),
+        directiveList=[directives.TargetMisfit(chifact=1)],
+    )
+    with caplog.at_level(logging.WARNING, logger="simpeg_zo"):
+        inv.run(m0)
+    everything = sum(d.dobs.size for d in profile.data.values())
+    said = [r.getMessage() for r in caplog.records if "TargetMisfit counts" in r.getMessage()]
+    assert len(said) == 1
+    assert f"all {everything} data" in said[0] and f"phi_d_star={profile.n_data}" in said[0]
