@@ -155,7 +155,8 @@ def zohdy_oldenburg(
 
 
 def _zo_history(opt) -> list:
-    return [{k: h[k] for k in ("iteration", "chi2", "seconds", "forward_solves")} for h in opt.history]
+    keys = ("iteration", "chi2", "chi2_with_static_shift", "seconds", "forward_solves")
+    return [{k: h[k] for k in keys if k in h} for h in opt.history]
 
 
 def _apply_static_shifts(profile, result, opt):

@@ -100,6 +100,9 @@ def test_zo_with_static_shift(shifted):
         shifted_dpred[mode] = profile.join(parts["apparent_resistivity"] * factor[None, :], parts["phase"])
     assert r.extra["chi2_with_static_shift"] == pytest.approx(profile.chi2(shifted_dpred))
     assert r.extra["chi2_with_static_shift"] < 0.75 * r.chi2
+    # and so in the iterations' record (printed and logged): chi2 is the model's own
+    assert r.history[-1]["chi2"] == pytest.approx(r.chi2, rel=1e-6)
+    assert r.history[-1]["chi2_with_static_shift"] == pytest.approx(r.extra["chi2_with_static_shift"], rel=1e-6)
     f = {m: np.asarray(v, dtype=float) for m, v in r.extra["static_shift"]["factors"].items()}
     ratio = f["TM"] / f["TE"]
     others = [i for i in range(5) if i not in SHIFTED]
