@@ -341,7 +341,7 @@ class ZohdyOldenburg(Minimize, Remember):
         self.f = state.phi
         self.forward_solves = state.passes
         self.jvec_products, self.jtvec_products = engine.jvec_products, engine.jtvec_products
-        self.stage = state.stage
+        self.stage = state.stage if state.iteration else "start"
         self.smoothing_steps_taken = state.smoothing_steps
         self.chi2 = state.phi / n_data
         if self.static_shift:  # chi2: the model's own misfit
