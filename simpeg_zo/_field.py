@@ -633,27 +633,26 @@ def _warn_off_line(stations, along, perp, line_azimuth):
             )
 
 
-#: A line longer than this many times (median station spacing x intervals) is
-#: taken for a coordinate error: its mesh would need that many times the
-#: columns of an evenly spaced line (field lines with gaps: Paralana 1.2,
-#: Capricorn cp2 2.9; one station with the sign of its latitude lost: 700).
-MAX_LINE_STRETCH = 50.0
+#: A gap this many times longer than the rest of the line together is taken
+#: for a coordinate error: its mesh would be mostly that gap (field lines:
+#: Paralana 0.17, Capricorn cp2 0.72, two AMT clusters 4.5 km apart 1.1; a
+#: latitude that lost its sign 2,200, another survey's file 170).
+MAX_GAP_RATIO = 20.0
 
 
 def _check_spread(stations, along):
-    """Raise EDIError where a gap makes the line absurdly long for its station spacing."""
+    """Raise EDIError where one gap makes up nearly the whole line (a coordinate error)."""
     gaps = np.diff(along)
-    if gaps.size == 0:
+    if gaps.size < 2:
         return
-    stretch = float(along[-1] - along[0]) / (float(np.median(gaps)) * gaps.size)
-    if stretch > MAX_LINE_STRETCH:
-        i = int(np.argmax(gaps))
+    i = int(np.argmax(gaps))
+    rest = float(gaps.sum() - gaps[i])
+    if gaps[i] > MAX_GAP_RATIO * rest:
         raise EDIError(
-            f"the stations span {(along[-1] - along[0]) / 1e3:.4g} km with a median spacing of "
-            f"{np.median(gaps):.4g} m: the widest gap, {gaps[i] / 1e3:.4g} km, lies between "
-            f"{stations[i].name} ({os.path.basename(stations[i].path)}) and {stations[i + 1].name} "
-            f"({os.path.basename(stations[i + 1].path)}); check their LAT/LONG (a lost sign, another "
-            "survey's file), or invert the two parts apart"
+            f"the stations span {(along[-1] - along[0]) / 1e3:.4g} km, {gaps[i] / 1e3:.4g} km of it one gap "
+            f"between {stations[i].name} ({os.path.basename(stations[i].path)}) and {stations[i + 1].name} "
+            f"({os.path.basename(stations[i + 1].path)}), {gaps[i] / max(rest, 1e-9):.3g} times the rest of the "
+            "line: check their LAT/LONG (a lost sign, another survey's file), or invert the two parts apart"
         )
 
 
