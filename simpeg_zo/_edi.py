@@ -301,8 +301,8 @@ def _read_edi(path) -> EDIStation:
     from mt_metadata.transfer_functions.core import TF
 
     blocks = _text_blocks(path)
-    if "FREQ" in blocks:  # a short block is named before mt-metadata trips over it
-        _check_blocks(path, blocks, blocks["FREQ"].size)
+    # a missing or short block is named before mt-metadata trips over it
+    _check_blocks(path, blocks, blocks["FREQ"].size if "FREQ" in blocks else 0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -482,3 +482,10 @@ def test_a_station_decades_off_the_others_does_not_size_the_mesh(tmp_path, caplo
     assert any("pb42 (-5.7)" in r.getMessage() and "do not size the mesh" in r.getMessage() for r in caplog.records)
     assert profile.mesh.shape_cells == plain.mesh.shape_cells
     assert np.nanmax(survey.rho["TE"][:, survey.names.index("pb42")]) < 1e-3
+
+
+def test_an_empty_file_is_named_with_what_it_lacks(tmp_path):
+    """A 0-byte .edi had given mt-metadata's "cannot be read as an EDI file ('freq')"."""
+    (tmp_path / "empty.edi").write_text("")
+    with pytest.raises(sz.EDIError, match=r"empty.edi: no >FREQ block \(no frequencies\)"):
+        sz.read_edi(tmp_path / "empty.edi")
