@@ -699,13 +699,22 @@ SINGULAR_REAL_PART = 1e-6
 MISSING_WEIGHT = 0.01
 
 
+#: A rotated off-diagonal element below this fraction of its tensor's norm
+#: is missing: an element written as zero in another frame (a file's
+#: north/east frame, rotated to the strike) comes back as rounding, about
+#: 1e-7 of the tensor; TE and TM six decades apart in apparent resistivity
+#: are still 1e-3 apart.
+ZERO_ELEMENT = 1e-6
+
+
 def rotate_with_missing(impedance, angle, impedance_std):
     """:func:`rotate_impedance` of tensors with missing (NaN) elements.
 
     Missing elements count as zero; a rotated element that takes them with
-    a weight above :data:`MISSING_WEIGHT` is missing (NaN). At angles near
-    zero a tensor without ``Zxy`` still gives ``Zyx``, and one without its
-    diagonal still gives both off-diagonals.
+    a weight above :data:`MISSING_WEIGHT` is missing (NaN), and so is a
+    rotated off-diagonal element below :data:`ZERO_ELEMENT` of its tensor's
+    norm. At angles near zero a tensor without ``Zxy`` still gives ``Zyx``,
+    and one without its diagonal still gives both off-diagonals.
     """
     z = np.asarray(impedance)
     std = np.asarray(impedance_std, dtype=float)
@@ -713,8 +722,10 @@ def rotate_with_missing(impedance, angle, impedance_std):
     zr, sr = rotate_impedance(np.where(missing, 0.0, z), angle, np.where(missing, 0.0, std))
     t = np.radians(float(angle))
     r = np.abs(np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]]))
-    leak = np.einsum("ij,...jk,lk->...il", r, missing.astype(float), r)
-    lost = leak > MISSING_WEIGHT
+    lost = np.einsum("ij,...jk,lk->...il", r, missing.astype(float), r) > MISSING_WEIGHT
+    norm = np.sqrt(np.sum(np.abs(np.where(lost, 0.0, zr)) ** 2, axis=(-2, -1)))[..., None, None]
+    off = np.array([[False, True], [True, False]])
+    lost |= off & (np.abs(zr) <= ZERO_ELEMENT * norm)
     return np.where(lost, np.nan, zr), np.where(lost, np.nan, sr)
 
 

@@ -61,12 +61,6 @@ logger = logging.getLogger(__name__)
 #: frequency unscreened. Unusable data (NaN, missing variance, phase in the
 #: wrong quadrant) are dropped by all three.
 BANDS = ("screen", "skew", "all")
-#: An impedance element below this fraction of its tensor's norm counts as
-#: zero (missing): an element written as zero in another frame (a file's
-#: north/east frame, rotated to the strike) comes back as rounding, about
-#: 1e-7 of the tensor; TE and TM six decades apart in apparent resistivity
-#: are still 1e-3 apart.
-ZERO_ELEMENT = 1e-6
 
 
 @dataclass
@@ -434,10 +428,8 @@ def survey_from_stations(
     dropped = []
     element = {"TE": (0, 1), "TM": (1, 0)}
     for i, st in enumerate(stations):
-        # a file without variance blocks: errors from the floors alone
-        given = st.impedance_std if st.variances else np.zeros(st.impedance.shape)
-        z, zs = rotate_with_missing(st.impedance, strike, given)
-        if not st.variances:
+        z, zs = rotate_with_missing(st.impedance, strike, st.impedance_std)
+        if not st.variances:  # errors from the floors alone
             logger.warning(
                 "%s (%s): no impedance variances (ZXY.VAR/ZYX.VAR): errors from the floors alone (%g %%, %.3g deg)",
                 st.name,
@@ -462,11 +454,9 @@ def survey_from_stations(
                     if not st.variances:
                         rs, ps = 0.0, 0.0  # the floors below
                     lo, hi = PHASE_QUADRANT[mode]
-                    # an element written as zero in another frame comes back as rounding
-                    nil = np.abs(z[k, a, b]) <= ZERO_ELEMENT * np.sqrt(np.nansum(np.abs(z[k]) ** 2))
-                    if not (np.isfinite(rho) and np.isfinite(ph)) or rho <= 0 or nil:
+                    if not (np.isfinite(rho) and np.isfinite(ph)) or rho <= 0:
                         reason = "impedance NaN or zero"
-                    elif not np.isfinite(rs) and st.variances:
+                    elif not np.isfinite(rs):
                         reason = "variance zero or missing"
                     elif not (lo <= ph <= hi):
                         reason = "phase in the wrong quadrant"
