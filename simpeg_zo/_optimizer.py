@@ -179,6 +179,7 @@ class ZohdyOldenburg(Minimize, Remember):
         With ``static_shift``: ``{mode: (n_stations,) array}`` of factors,
         stations in the order of ``static_shift_stations``.
     phi_d_without_shift : float
+        The model's own phi_d (``chi2`` times the number of data).
     clock_start : float or None
         ``time.perf_counter()`` value that history times count from
         (default: the start of ``minimize``).
@@ -298,7 +299,7 @@ class ZohdyOldenburg(Minimize, Remember):
                 "ZohdyOldenburg must be used inside a simpeg BaseInvProblem (it reads the data misfit's simulations)"
             )
         self.evalFunction = evalFunction
-        layout = self._layout = layout_from_misfit(inv.dmisfit)
+        layout = layout_from_misfit(inv.dmisfit)
         n_data = max(layout.n_data, 1)
         self.startup(x0)
         self._stop_at, goal = targets(self, n_data)
@@ -317,10 +318,10 @@ class ZohdyOldenburg(Minimize, Remember):
             guide = guide_direction(guide, self.xc, self.subspace and not self.static_shift)
             state = _driver.initial_state(problem, evaluator, self.xc, directions=guide)
             self.xc = state.x
-            self._sync(state, engine, n_data)
+            self._sync(state, engine, problem)
             self._record(state, t0)
             self.printIter()
-            hooks = _driver.Hooks(start=self._start, accepted=lambda s: self._accepted(s, engine, n_data, t0))
+            hooks = _driver.Hooks(start=self._start, accepted=lambda s: self._accepted(s, engine, problem, t0))
             state = _driver.run(problem, evaluator, self.xc, hooks, state=state)
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"  # xc: the best model so far (every accepted step lowers the misfit)
@@ -335,18 +336,20 @@ class ZohdyOldenburg(Minimize, Remember):
         self.doStartIteration()
         return bool(self.stopNextIteration) or (self._stop_at is not None and state.phi <= self._stop_at)
 
-    def _sync(self, state, engine, n_data):
+    def _sync(self, state, engine, problem):
         """Move the driver's state into SimPEG (what the printers and directives read)."""
+        n_data = max(problem.layout.n_data, 1)
         inv = self.parent
         self.f = state.phi
         self.forward_solves = state.passes
         self.jvec_products, self.jtvec_products = engine.jvec_products, engine.jtvec_products
         self.stage = state.stage if state.iteration else "start"
         self.smoothing_steps_taken = state.smoothing_steps
-        self.chi2 = state.phi / n_data
-        if self.static_shift:  # chi2: the model's own misfit
-            r = self._layout.residual(state.dpred)
-            self.chi2_with_static_shift, self.chi2 = self.chi2, float(r @ r) / n_data
+        # with static shifts, state.phi is the fit of the model times its shifts; chi2 is the model's own
+        self.phi_d_without_shift = problem.phi(state.dpred) if self.static_shift else state.phi
+        self.chi2 = self.phi_d_without_shift / n_data
+        if self.static_shift:
+            self.chi2_with_static_shift = state.phi / n_data
         inv.model = state.x
         inv.dpred = state.dpred
         inv.phi_d, inv.phi_d_last = state.phi, inv.phi_d
@@ -374,8 +377,8 @@ class ZohdyOldenburg(Minimize, Remember):
             entry["step"],
         )
 
-    def _accepted(self, state, engine, n_data, t0):
-        self._sync(state, engine, n_data)
+    def _accepted(self, state, engine, problem, t0):
+        self._sync(state, engine, problem)
         self.doEndIteration(state.x)  # xc, iter += 1, the printed row, the directives' endIter
         self._record(state, t0)
 
@@ -383,8 +386,6 @@ class ZohdyOldenburg(Minimize, Remember):
         inv = self.parent
         layout = problem.layout
         inv.model, inv.phi_d, inv.dpred = state.x, state.phi, state.dpred
-        r = layout.residual(state.dpred)
-        self.phi_d_without_shift = float(r @ r)
         if self.static_shift:
             table = {}
             for m in np.unique(layout.mode):
