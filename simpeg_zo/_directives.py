@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,13 +15,15 @@ from ._bostick import (
     bostick_resistivity_slope,
 )
 from ._layout import SoundingLayout, layout_from_misfit, sounding_state
-from ._optimizer import DEFAULT_WIDTH
+from ._optimizer import DEFAULT_WIDTH, ZohdyOldenburg
 from ._zo import project_to_cells
 
 if TYPE_CHECKING:
     from simpeg.objective_function import BaseObjectiveFunction
 
 __all__ = ["BostickStartingModel", "bostick_model"]
+
+logger = logging.getLogger(__name__)
 
 _METHODS = ("phase", "slope", "average")
 
@@ -101,7 +104,8 @@ class BostickStartingModel(InversionDirective):
 
     Put it first in the directive list; the optimizer reads its starting
     model after the directives' ``initialize``, so this replaces the ``m0``
-    given to ``inversion.run``.
+    given to ``inversion.run``, unless (with ``keep_better``) ``m0`` fits
+    the data better than the Bostick model does.
 
     Parameters
     ----------
@@ -109,6 +113,28 @@ class BostickStartingModel(InversionDirective):
         See :func:`bostick_model`.
     width : float, optional
         Vertical smoothing width in natural-log depth.
+    keep_better : bool
+        Start from whichever of the Bostick model and ``m0`` has the lower
+        data misfit. A Bostick model can fit far worse than a plain
+        half-space (a TM phase out of its quadrant under topography, say),
+        and no optimizer is sure to recover from such a start. It costs one
+        forward solve more: :class:`simpeg_zo.ZohdyOldenburg` measures
+        ``m0`` on its own engine beside the Bostick model
+        (``start_candidates``); with other optimizers this directive
+        measures both. False: the Bostick model always (the paper's start).
+
+    Attributes
+    ----------
+    bostick : numpy.ndarray or None
+        The Bostick model.
+    given_model : numpy.ndarray or None
+        The model given to ``inversion.run``.
+    model : numpy.ndarray or None
+        The start this directive set: the better of the two where it
+        measured them, otherwise the Bostick model (a
+        :class:`~simpeg_zo.ZohdyOldenburg` then chooses).
+    forward_solves : int
+        Forward simulations this directive ran (0 or 2).
 
     Examples
     --------
@@ -116,14 +142,40 @@ class BostickStartingModel(InversionDirective):
     >>> directive = BostickStartingModel(method="phase")
     """
 
-    def __init__(self, method: str = "phase", width: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, method: str = "phase", width: float | None = None, keep_better: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
         self.method = method
         self.width = width
-        self.model = None
+        self.keep_better = bool(keep_better)
+        self.model = self.bostick = self.given_model = None
+        self.forward_solves = 0
 
     def initialize(self) -> None:
-        self.model = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
+        given = self.invProb.model
+        self.given_model = None if given is None else np.asarray(given, dtype=float)
+        self.bostick = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
+        self.model = self.bostick
+        self.forward_solves = 0
+        if self.keep_better and self.given_model is not None and self.given_model.shape == self.bostick.shape:
+            opt = self.invProb.opt
+            if isinstance(opt, ZohdyOldenburg):
+                opt.start_candidates = [self.given_model]
+            else:
+                phi_bostick = float(self.invProb.dmisfit(self.bostick))
+                phi_given = float(self.invProb.dmisfit(self.given_model))
+                self.forward_solves = 2
+                if hasattr(self.invProb, "forward_count"):  # the project's counting inverse problem
+                    self.invProb.forward_count += 2
+                if phi_given < phi_bostick:
+                    logger.info(
+                        "the Bostick model fits worse than the given model (phi_d %.4g against %.4g): "
+                        "the inversion starts from the given model",
+                        phi_bostick,
+                        phi_given,
+                    )
+                    self.model = self.given_model
         self.invProb.model = self.model

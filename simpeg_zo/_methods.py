@@ -208,7 +208,9 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
 
 def _zo(profile, method, **kwargs):
     """:func:`zohdy_oldenburg` as ``method`` names it (phase, the paper's options)."""
-    options = PAPER_OPTIONS if method.startswith("zo-paper") else {}
+    # the paper's method: its options, and the Bostick start whatever m0 fits
+    paper = method.startswith("zo-paper")
+    options = {**PAPER_OPTIONS, "keep_better_start": False} if paper else {}
     return zohdy_oldenburg(profile, use_phase=method.endswith("phase"), method_name=method, **options, **kwargs)
 
 

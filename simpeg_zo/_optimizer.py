@@ -189,6 +189,11 @@ class ZohdyOldenburg(Minimize, Remember):
         A model from elsewhere (a network's section) whose difference from
         the start joins the subspace directions, so the steps take as much of
         it as the data ask; read and reset by the next ``minimize``.
+    start_candidates : list of numpy.ndarray
+        Models measured beside the start with one forward pass each; the
+        iterations start from the best-fitting one (the start included).
+        :class:`simpeg_zo.BostickStartingModel` puts here the model it
+        replaced; read and reset by the next ``minimize``.
 
     Examples
     --------
@@ -281,6 +286,7 @@ class ZohdyOldenburg(Minimize, Remember):
         self.clock_start = None
         self.method_name = "zo"
         self.guide_model = None
+        self.start_candidates = []
 
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
@@ -316,7 +322,8 @@ class ZohdyOldenburg(Minimize, Remember):
         try:
             guide, self.guide_model = self.guide_model, None
             guide = guide_direction(guide, self.xc, self.subspace and not self.static_shift)
-            state = _driver.initial_state(problem, evaluator, self.xc, directions=guide)
+            candidates, self.start_candidates = list(self.start_candidates), []
+            state = _driver.initial_state(problem, evaluator, self.xc, directions=guide, alternatives=candidates)
             self.xc = state.x
             self._sync(state, engine, problem)
             self._record(state, t0)

@@ -435,3 +435,32 @@ def test_a_guide_direction_joins_the_subspace_steps(rows):
     assert left[True] < 0.01 and left[True] < 0.25 * left[False]
     with pytest.raises(ValueError, match="starting directions have shape"):
         _driver.initial_state(problem_of(layout), FiniteDifferenceEvaluator(forward, layout), x0, directions=x0[1:])
+
+
+@pytest.mark.parametrize("rows", [True, False])
+def test_the_start_that_fits_better_is_taken(rows):
+    """``initial_state(alternatives=...)`` measures each alternative with one
+    pass and starts from whichever fits best, ``x0`` included: a half-space
+    100x too conductive is left for the geometric-mean half-space whichever
+    of the two is ``x0``, and the iteration from it then reaches the
+    misfit's floor. With the rows of J, a switch costs one more pass (the
+    rows at the model taken). An alternative of the wrong length is refused."""
+    layout, forward, _ = layered_case(1)
+    good = bostick_like_start(layout)
+    bad = good + np.log(100.0)
+    residual = layout.residual(forward(good))
+    for x0, alternative in ((bad, good), (good, bad)):
+        evaluator = FiniteDifferenceEvaluator(forward, layout, rows=rows)
+        problem = problem_of(layout, target=layout.n_data)
+        state = _driver.initial_state(problem, evaluator, x0, alternatives=[alternative])
+        assert np.array_equal(state.x, good)
+        assert state.phi == pytest.approx(float(residual @ residual))
+        assert state.phi_history == [state.phi]
+        assert state.passes == evaluator.calls == (3 if rows and x0 is bad else 2)
+        assert (state.gradients is not None) == rows
+        state = _driver.run(problem, evaluator, x0, state=state)
+        assert state.stop_reason == _driver.STOP_TARGET
+    with pytest.raises(ValueError, match="alternative starting model has shape"):
+        _driver.initial_state(
+            problem_of(layout), FiniteDifferenceEvaluator(forward, layout), good, alternatives=[good[1:]]
+        )

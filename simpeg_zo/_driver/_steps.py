@@ -31,7 +31,7 @@ def _evaluate(problem, evaluate, state, x, **request):
     return ev, dpred
 
 
-def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None) -> State:
+def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None, alternatives=()) -> State:
     """Evaluate ``x0`` and set up the iteration's state.
 
     ``directions``: (n_model, k) model changes (a guide model's difference
@@ -41,10 +41,14 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None) ->
     start's pass takes them with the gradients and the diagonal, and the
     first iteration measures the subspace step first (it then costs its
     trial only).
+
+    ``alternatives``: other starting models (the model a script gave before
+    a directive replaced it with the Bostick model, say), measured first
+    with one forward pass each; the iterations start from the one that fits
+    best, ``x0`` included, so that a start which fits worse than the
+    script's own model is not taken.
     """
-    x0 = np.asarray(x0, dtype=float)
-    if not np.all(np.isfinite(x0)):
-        raise ValueError("the starting model has NaN or infinite values")
+    x0 = _checked_model(x0, "the starting model")
     shift = np.zeros(problem.layout.rho_index.size) if problem.options.static_shift else None
     state = State(x=x0, dpred=np.zeros(0), phi=np.inf, depth=problem.start_depths(), shift=shift)
     if directions is not None:
@@ -55,24 +59,62 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None) ->
         if not np.all(np.isfinite(directions)):
             raise ValueError("the starting directions have NaN or infinite values")
         state.past_steps = list(directions.T)
+    alternatives = [_checked_model(a, "an alternative starting model", x0.size) for a in alternatives]
+    measured = []
+    for x in alternatives:
+        _, dpred = _evaluate(problem, evaluate, state, x)
+        measured.append((_start_phi(problem, state, dpred), x, dpred))
     o = problem.options
-    if o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
+    rows = o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size)
+    _start_pass(problem, evaluate, state, x0, rows)
+    if measured:
+        phi, x, dpred = min(measured, key=lambda item: item[0][0])
+        if phi[0] < state.phi:
+            n_data = max(problem.layout.n_data, 1)
+            logger.info(
+                "the start (chi2 %.4g) fits worse than a model given beside it (chi2 %.4g): the iterations "
+                "start from that one",
+                state.phi / n_data,
+                phi[0] / n_data,
+            )
+            if rows:
+                _start_pass(problem, evaluate, state, x, rows)
+            else:
+                state.x, state.dpred, (state.phi, state.shift) = x, dpred, phi
+    state.phi_history.append(state.phi)
+    return state
+
+
+def _checked_model(x, name, size=None):
+    x = np.asarray(x, dtype=float)
+    if size is not None and x.shape != (size,):
+        raise ValueError(f"{name} has shape {x.shape}, expected ({size},)")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} has NaN or infinite values")
+    return x
+
+
+def _start_phi(problem, state, dpred):
+    """(misfit, static shifts) of a starting model's predicted data."""
+    if problem.options.static_shift:
+        return problem.best_shift(dpred, [np.zeros_like(state.shift)])
+    return problem.phi(dpred), None
+
+
+def _start_pass(problem, evaluate, state, x, rows):
+    """Evaluate a starting model into ``state`` (with ``rows``, the rows of J as well)."""
+    if rows:
         # the start's pass takes the rows of J too: the first iteration is a
         # subspace step at the cost of its trial only
-        ev, dpred = _rows_pass(problem, evaluate, state, x0)
+        ev, dpred = _rows_pass(problem, evaluate, state, x)
         state.pending = (None, ev.rows)
         state.gradients = ev.gradients
         state.diagonal = ev.diagonal
         state.stage = "subspace"
     else:
-        _, dpred = _evaluate(problem, evaluate, state, x0)
-    state.dpred = dpred
-    if problem.options.static_shift:
-        state.phi, state.shift = problem.best_shift(dpred, [state.shift])
-    else:
-        state.phi = problem.phi(dpred)
-    state.phi_history.append(state.phi)
-    return state
+        _, dpred = _evaluate(problem, evaluate, state, x)
+    state.x, state.dpred = x, dpred
+    state.phi, state.shift = _start_phi(problem, state, dpred)
 
 
 def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | None:
