@@ -294,8 +294,8 @@ def _factory(method):
                 dl.insert(0, simpeg_zo.BostickStartingModel())
             return opt, dl
         opt = simpeg_zo.ZohdyOldenburg(maxIter=30, **(PAPER_OPTIONS if method == "zo-paper" else {}))
-        # the paper's method starts from the Bostick model whatever m0 fits
-        start = simpeg_zo.BostickStartingModel(keep_better=method != "zo-paper")
+        # the paper's method: the Bostick start alone, no restart from m0
+        start = simpeg_zo.BostickStartingModel(fallback=method != "zo-paper")
         return opt, [start, directives.TargetMisfit(chifact=1)]
 
     return make

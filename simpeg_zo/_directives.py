@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from simpeg.objective_function import BaseObjectiveFunction
 
 __all__ = ["BostickStartingModel", "bostick_model"]
-
-logger = logging.getLogger(__name__)
 
 _METHODS = ("phase", "slope", "average")
 
@@ -104,8 +101,7 @@ class BostickStartingModel(InversionDirective):
 
     Put it first in the directive list; the optimizer reads its starting
     model after the directives' ``initialize``, so this replaces the ``m0``
-    given to ``inversion.run``, unless (with ``keep_better``) ``m0`` fits
-    the data better than the Bostick model does.
+    given to ``inversion.run``.
 
     Parameters
     ----------
@@ -113,28 +109,21 @@ class BostickStartingModel(InversionDirective):
         See :func:`bostick_model`.
     width : float, optional
         Vertical smoothing width in natural-log depth.
-    keep_better : bool
-        Start from whichever of the Bostick model and ``m0`` has the lower
-        data misfit. A Bostick model can fit far worse than a plain
-        half-space (a TM phase out of its quadrant under topography, say),
-        and no optimizer is sure to recover from such a start. It costs one
-        forward solve more: :class:`simpeg_zo.ZohdyOldenburg` measures
-        ``m0`` on its own engine beside the Bostick model
-        (``start_candidates``); with other optimizers this directive
-        measures both. False: the Bostick model always (the paper's start).
+    fallback : bool
+        Hand ``m0`` to a :class:`simpeg_zo.ZohdyOldenburg` as the model to
+        restart from where its steps stall above the target and ``m0`` fits
+        better (``restart_models``): a Bostick model can fit far worse than
+        a plain half-space (a TM phase out of its quadrant under topography,
+        say), and the steps from it may find no way down. It costs one
+        forward solve, at the first such stall only. False: the Bostick start alone (the
+        paper's method). Other optimizers ignore it.
 
     Attributes
     ----------
-    bostick : numpy.ndarray or None
-        The Bostick model.
-    given_model : numpy.ndarray or None
-        The model given to ``inversion.run``.
     model : numpy.ndarray or None
-        The start this directive set: the better of the two where it
-        measured them, otherwise the Bostick model (a
-        :class:`~simpeg_zo.ZohdyOldenburg` then chooses).
-    forward_solves : int
-        Forward simulations this directive ran (0 or 2).
+        The Bostick model, once ``initialize`` ran.
+    given_model : numpy.ndarray or None
+        The model it replaced (the ``m0`` of ``inversion.run``).
 
     Examples
     --------
@@ -142,40 +131,20 @@ class BostickStartingModel(InversionDirective):
     >>> directive = BostickStartingModel(method="phase")
     """
 
-    def __init__(
-        self, method: str = "phase", width: float | None = None, keep_better: bool = True, **kwargs: Any
-    ) -> None:
+    def __init__(self, method: str = "phase", width: float | None = None, fallback: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if method not in _METHODS:
             raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
         self.method = method
         self.width = width
-        self.keep_better = bool(keep_better)
-        self.model = self.bostick = self.given_model = None
-        self.forward_solves = 0
+        self.fallback = bool(fallback)
+        self.model = self.given_model = None
 
     def initialize(self) -> None:
         given = self.invProb.model
         self.given_model = None if given is None else np.asarray(given, dtype=float)
-        self.bostick = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
-        self.model = self.bostick
-        self.forward_solves = 0
-        if self.keep_better and self.given_model is not None and self.given_model.shape == self.bostick.shape:
-            opt = self.invProb.opt
-            if isinstance(opt, ZohdyOldenburg):
-                opt.start_candidates = [self.given_model]
-            else:
-                phi_bostick = float(self.invProb.dmisfit(self.bostick))
-                phi_given = float(self.invProb.dmisfit(self.given_model))
-                self.forward_solves = 2
-                if hasattr(self.invProb, "forward_count"):  # the project's counting inverse problem
-                    self.invProb.forward_count += 2
-                if phi_given < phi_bostick:
-                    logger.info(
-                        "the Bostick model fits worse than the given model (phi_d %.4g against %.4g): "
-                        "the inversion starts from the given model",
-                        phi_bostick,
-                        phi_given,
-                    )
-                    self.model = self.given_model
+        self.model = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
+        opt = self.invProb.opt
+        if self.fallback and isinstance(opt, ZohdyOldenburg) and self.given_model is not None:
+            opt.restart_models = [self.given_model]
         self.invProb.model = self.model

@@ -279,8 +279,7 @@ def gauss_newton(
     reference : numpy.ndarray, optional
         Reference model; default the half-space.
     bostick_start : bool
-        Start from the Bostick model (``BostickStartingModel`` directive),
-        or from ``m0`` where that fits better (as ``zo``'s start).
+        Start from the Bostick model (``BostickStartingModel`` directive).
     target_chi2 : float
         ``TargetMisfit`` chi factor.
     max_iter : int, optional

@@ -208,9 +208,9 @@ def _run(profile, method, *, target_chi2, max_iter, verbose, estimator, static_s
 
 def _zo(profile, method, **kwargs):
     """:func:`zohdy_oldenburg` as ``method`` names it (phase, the paper's options)."""
-    # the paper's method: its options, and the Bostick start whatever m0 fits
+    # the paper's method: its options, and no restart from m0
     paper = method.startswith("zo-paper")
-    options = {**PAPER_OPTIONS, "keep_better_start": False} if paper else {}
+    options = {**PAPER_OPTIONS, "fallback_start": False} if paper else {}
     return zohdy_oldenburg(profile, use_phase=method.endswith("phase"), method_name=method, **options, **kwargs)
 
 

@@ -171,7 +171,7 @@ class ZohdyOldenburg(Minimize, Remember):
         The model's own misfit (printed, logged); its fit with the shifts.
     stop_reason, stage : str
         Why the iterations ended; the kind of the last step (``"zo"``,
-        ``"subspace"``, ``"gradient"`` or ``"smoothing"``).
+        ``"subspace"``, ``"gradient"``, ``"smoothing"`` or ``"restart"``).
     smoothing_steps_taken : int
     jvec_products, jtvec_products : int
         Jacobian products in SimPEG's ``Jvec``/``Jtvec`` units.
@@ -189,11 +189,10 @@ class ZohdyOldenburg(Minimize, Remember):
         A model from elsewhere (a network's section) whose difference from
         the start joins the subspace directions, so the steps take as much of
         it as the data ask; read and reset by the next ``minimize``.
-    start_candidates : list of numpy.ndarray
-        Models measured beside the start with one forward pass each; the
-        iterations start from the best-fitting one (the start included).
-        :class:`simpeg_zo.BostickStartingModel` puts here the model it
-        replaced; read and reset by the next ``minimize``.
+    restart_models : list of numpy.ndarray
+        Models a stalled run above the target restarts from where they fit
+        better (``simpeg_zo._driver.restart``, a ``"restart"`` step); set by
+        :class:`simpeg_zo.BostickStartingModel`, reset by ``minimize``.
 
     Examples
     --------
@@ -286,7 +285,7 @@ class ZohdyOldenburg(Minimize, Remember):
         self.clock_start = None
         self.method_name = "zo"
         self.guide_model = None
-        self.start_candidates = []
+        self.restart_models = []
 
     # ------------------------------------------------------------ main loop
     def minimize(self, evalFunction: Callable, x0: ArrayLike) -> NDArray[np.float64]:
@@ -322,14 +321,14 @@ class ZohdyOldenburg(Minimize, Remember):
         try:
             guide, self.guide_model = self.guide_model, None
             guide = guide_direction(guide, self.xc, self.subspace and not self.static_shift)
-            candidates, self.start_candidates = list(self.start_candidates), []
-            state = _driver.initial_state(problem, evaluator, self.xc, directions=guide, alternatives=candidates)
+            restarts, self.restart_models = list(self.restart_models), []
+            state = _driver.initial_state(problem, evaluator, self.xc, directions=guide)
             self.xc = state.x
             self._sync(state, engine, problem)
             self._record(state, t0)
             self.printIter()
             hooks = _driver.Hooks(start=self._start, accepted=lambda s: self._accepted(s, engine, problem, t0))
-            state = _driver.run(problem, evaluator, self.xc, hooks, state=state)
+            state = _driver.run(problem, evaluator, self.xc, hooks, state=state, restarts=restarts)
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"  # xc: the best model so far (every accepted step lowers the misfit)
             raise

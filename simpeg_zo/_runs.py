@@ -35,7 +35,7 @@ def zohdy_oldenburg(
     target_chi2: float | None = 1.0,
     m0: ArrayLike | None = None,
     bostick_start: bool = True,
-    keep_better_start: bool = True,
+    fallback_start: bool = True,
     max_iter: int | None = None,
     verbose: bool = False,
     method_name: str = "zo",
@@ -57,11 +57,11 @@ def zohdy_oldenburg(
     m0 : numpy.ndarray, optional
         Starting model when ``bostick_start`` is False.
     bostick_start : bool
-    keep_better_start : bool
-        With ``bostick_start``: start from ``m0`` (default the half-space)
-        where it fits better than the Bostick model
-        (``BostickStartingModel(keep_better=True)``); False: the Bostick
-        model always, as the paper's method.
+    fallback_start : bool
+        With ``bostick_start``: restart from ``m0`` (default the half-space)
+        where the steps from the Bostick model stall above the target at a
+        misfit above ``m0``'s (``BostickStartingModel(fallback=True)``);
+        False: the Bostick start alone, as the paper's method.
     max_iter : int, optional
         Iteration limit (the optimizer's ``maxIter``; default its 30), the
         spelling of :func:`gauss_newton` and :func:`simpeg_zo.run_method`.
@@ -104,7 +104,7 @@ def zohdy_oldenburg(
     inv_prob = _CountingInvProblem(profile.data_misfit(), reg, opt)
     directive_list = []
     if bostick_start:
-        directive_list.append(BostickStartingModel(keep_better=keep_better_start))
+        directive_list.append(BostickStartingModel(fallback=fallback_start))
     if target_chi2 is not None:
         directive_list.append(_TargetMisfit(profile, chifact=target_chi2))
     inv = inversion.BaseInversion(inv_prob, directiveList=directive_list)

@@ -437,30 +437,41 @@ def test_a_guide_direction_joins_the_subspace_steps(rows):
         _driver.initial_state(problem_of(layout), FiniteDifferenceEvaluator(forward, layout), x0, directions=x0[1:])
 
 
-@pytest.mark.parametrize("rows", [True, False])
-def test_the_start_that_fits_better_is_taken(rows):
-    """``initial_state(alternatives=...)`` measures each alternative with one
-    pass and starts from whichever fits best, ``x0`` included: a half-space
-    100x too conductive is left for the geometric-mean half-space whichever
-    of the two is ``x0``, and the iteration from it then reaches the
-    misfit's floor. With the rows of J, a switch costs one more pass (the
-    rows at the model taken). An alternative of the wrong length is refused."""
+def test_a_stall_restarts_from_a_model_that_fits_better(monkeypatch):
+    """``run(restarts=...)``: where no step lowers the misfit above the
+    target (the first iteration made to find none here), the restart model
+    is measured with one pass and, fitting better, starts the iterations
+    afresh as one iteration of kind ``"restart"``; from there the run
+    reaches the target. A restart model that fits worse is measured and
+    left: the run stops with its stall. None is tried at the iteration
+    limit, and one of the wrong length is refused."""
     layout, forward, _ = layered_case(1)
     good = bostick_like_start(layout)
-    bad = good + np.log(100.0)
+    bad = good + np.log(100.0)  # a half-space 100x too conductive
+    real = _driver._loop.iterate
+    calls = {"n": 0}
+
+    def first_finds_no_step(*args, **kwargs):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(_driver._loop, "iterate", first_finds_no_step)
+    problem = problem_of(layout, target=layout.n_data)
+    seen = []
+    hooks = _driver.Hooks(accepted=lambda s: seen.append((s.stage, s.iteration, s.phi, s.passes)))
     residual = layout.residual(forward(good))
-    for x0, alternative in ((bad, good), (good, bad)):
-        evaluator = FiniteDifferenceEvaluator(forward, layout, rows=rows)
-        problem = problem_of(layout, target=layout.n_data)
-        state = _driver.initial_state(problem, evaluator, x0, alternatives=[alternative])
-        assert np.array_equal(state.x, good)
-        assert state.phi == pytest.approx(float(residual @ residual))
-        assert state.phi_history == [state.phi]
-        assert state.passes == evaluator.calls == (3 if rows and x0 is bad else 2)
-        assert (state.gradients is not None) == rows
-        state = _driver.run(problem, evaluator, x0, state=state)
-        assert state.stop_reason == _driver.STOP_TARGET
-    with pytest.raises(ValueError, match="alternative starting model has shape"):
-        _driver.initial_state(
-            problem_of(layout), FiniteDifferenceEvaluator(forward, layout), good, alternatives=[good[1:]]
-        )
+    state = _driver.run(problem, FiniteDifferenceEvaluator(forward, layout), bad, hooks, restarts=[good])
+    assert seen[0][:2] == ("restart", 1) and seen[0][2] == pytest.approx(float(residual @ residual))
+    assert seen[0][3] == 2  # the start's pass and the restart model's
+    assert state.stop_reason == _driver.STOP_TARGET and state.phi <= layout.n_data
+    assert state.phi_history[1] == seen[0][2]
+    for limit, restarts in ((30, [bad + 1.0]), (0, [good])):
+        calls["n"] = 0
+        problem = problem_of(layout, target=layout.n_data, max_iter=limit)
+        state = _driver.run(problem, FiniteDifferenceEvaluator(forward, layout), bad, restarts=restarts)
+        expected = _driver.STOP_NO_DESCENT if limit else _driver.STOP_ITERATIONS
+        assert state.stop_reason == expected and np.array_equal(state.x, bad)
+        assert state.passes == (2 if limit else 1)
+    calls["n"] = 0
+    with pytest.raises(ValueError, match="restart model has shape"):
+        _driver.run(problem_of(layout), FiniteDifferenceEvaluator(forward, layout), bad, restarts=[good[1:]])

@@ -32,6 +32,21 @@ def test_zo_fits_and_never_ends_above_the_papers_method(index):
     assert max(chi2[reached:]) <= chi2[reached]
 
 
+@pytest.mark.filterwarnings("ignore")
+def test_a_start_that_stalls_gives_way_to_the_scripts_model():
+    """Seed 2027, case 21 (TreeMesh, TM under a 240 m valley): the Bostick
+    start fits at chi2 ~3,700 where the script's half-space fits at ~38,
+    and the steps from it stall (the paper's method stops above 3,000).
+    zo restarts from the script's model at its stall and reaches the target."""
+    case = suite.draw_case(2027, 21)
+    zo = suite.run_case(case, "zo")
+    paper = suite.run_case(case, "zo-paper")
+    assert paper["chi2"] > 1000 and paper["history"][0][1] > 1000
+    assert zo["stop_reason"] == "target misfit reached" and zo["chi2"] <= 1.0
+    chi2 = [c for _, c in zo["history"]]
+    assert chi2[0] > 1000 and all(b < a for a, b in zip(chi2, chi2[1:], strict=False))
+
+
 def test_cases_are_seeded():
     assert suite.draw_case(7, 3) == suite.draw_case(7, 3)
     assert suite.draw_case(7, 3) != suite.draw_case(8, 3)

@@ -26,8 +26,9 @@ that it can be read, and tested, apart from SimPEG.
   first paid less (per forward pass) than the other did when it was last
   measured, or less than its own previous step, and keeps the lower
   misfit; the descent step is the fallback where neither lowers the
-  misfit. :func:`run` is the loop: stopping rules, then the smoothing
-  steps, all within ``max_iter``.
+  misfit. :func:`run` is the loop: stopping rules, a :func:`restart` from
+  a model given beside the start where the steps stall above it, then the
+  smoothing steps, all within ``max_iter``.
 
 No fixed percentage decides between the stages: the measured decrease of
 the misfit per forward pass does.
@@ -46,7 +47,7 @@ from ._loop import (
     run,
 )
 from ._problem import Evaluation, Evaluator, Options, Problem, Roughness, State, Trial
-from ._steps import gradient_trial, initial_state, smoothing_trial, subspace_trial, zo_trial
+from ._steps import gradient_trial, initial_state, restart, smoothing_trial, subspace_trial, zo_trial
 
 __all__ = [
     "Evaluation",
@@ -57,6 +58,7 @@ __all__ = [
     "State",
     "Trial",
     "initial_state",
+    "restart",
     "zo_trial",
     "subspace_trial",
     "gradient_trial",

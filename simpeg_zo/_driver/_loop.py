@@ -10,7 +10,15 @@ import numpy as np
 
 from .._iteration import stalled
 from ._problem import Evaluator, Problem, State, Trial
-from ._steps import SMOOTHING_TOLERANCE, gradient_trial, initial_state, smoothing_trial, subspace_trial, zo_trial
+from ._steps import (
+    SMOOTHING_TOLERANCE,
+    gradient_trial,
+    initial_state,
+    restart,
+    smoothing_trial,
+    subspace_trial,
+    zo_trial,
+)
 
 __all__ = [
     "iterate",
@@ -150,17 +158,28 @@ class Hooks:
     accepted: Callable[[State], None] = lambda state: None
 
 
-def run(problem: Problem, evaluate: Evaluator, x0, hooks: Hooks | None = None, state: State | None = None) -> State:
+def run(
+    problem: Problem,
+    evaluate: Evaluator,
+    x0,
+    hooks: Hooks | None = None,
+    state: State | None = None,
+    restarts=(),
+) -> State:
     """Iterate from ``x0`` until the target, the iteration limit or a stall.
 
     Then, at the target, the smoothing steps (within the same
-    ``max_iter``). Returns the final state; ``state.stop_reason`` says why
-    it ended. ``KeyboardInterrupt`` passes through (the adapter keeps the
-    best model, which every accepted step is).
+    ``max_iter``). ``restarts``: models to start afresh from (:func:`restart`)
+    where a step above the target lowers the misfit by less than
+    ``stall_tolerance``, or none lowers it; measured once, at the first
+    such step. Returns the final state; ``state.stop_reason`` says
+    why it ended. ``KeyboardInterrupt`` passes through (the adapter keeps
+    the best model, which every accepted step is).
     """
     o = problem.options
     hooks = hooks or Hooks()
     state = initial_state(problem, evaluate, x0) if state is None else state
+    restarts = list(restarts)
     target = problem.target
     can_race = o.subspace and not o.static_shift
     race, raced_at = False, None
@@ -176,11 +195,21 @@ def run(problem: Problem, evaluate: Evaluator, x0, hooks: Hooks | None = None, s
         new = iterate(problem, evaluate, state, race=race)
         if race:
             race, raced_at = False, state.iteration
+        if new is not None:
+            state = new
+            hooks.accepted(state)
+        # a step that barely paid, or none: is a model given beside the start a better place?
+        barely = new is None or previous - state.phi < o.stall_tolerance * previous
+        if barely and restarts and state.iteration < o.max_iter and not (target is not None and state.phi <= target):
+            fresh = restart(problem, evaluate, state, restarts)
+            restarts = []
+            if fresh is not None:
+                state, race, raced_at = fresh, False, None
+                hooks.accepted(state)
+                continue
         if new is None:
             state.stop_reason = STOP_NO_DESCENT
             break
-        state = new
-        hooks.accepted(state)
         if stalled(state.phi_history, o.stall_iterations, o.stall_tolerance, target=target):
             if can_race and (raced_at is None or state.iteration - raced_at > o.stall_iterations):
                 race = True  # before stopping, measure every kind once more

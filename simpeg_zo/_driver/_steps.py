@@ -12,7 +12,7 @@ from .._subspace import lateral_windows, smoothest_coefficients, subspace_coeffi
 from .._zo import secant_mix
 from ._problem import Evaluator, Problem, State, Trial
 
-__all__ = ["initial_state", "zo_trial", "subspace_trial", "gradient_trial", "smoothing_trial"]
+__all__ = ["initial_state", "restart", "zo_trial", "subspace_trial", "gradient_trial", "smoothing_trial"]
 
 logger = logging.getLogger("simpeg_zo._optimizer")
 
@@ -31,7 +31,7 @@ def _evaluate(problem, evaluate, state, x, **request):
     return ev, dpred
 
 
-def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None, alternatives=()) -> State:
+def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None) -> State:
     """Evaluate ``x0`` and set up the iteration's state.
 
     ``directions``: (n_model, k) model changes (a guide model's difference
@@ -41,14 +41,10 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None, al
     start's pass takes them with the gradients and the diagonal, and the
     first iteration measures the subspace step first (it then costs its
     trial only).
-
-    ``alternatives``: other starting models (the model a script gave before
-    a directive replaced it with the Bostick model, say), measured first
-    with one forward pass each; the iterations start from the one that fits
-    best, ``x0`` included, so that a start which fits worse than the
-    script's own model is not taken.
     """
-    x0 = _checked_model(x0, "the starting model")
+    x0 = np.asarray(x0, dtype=float)
+    if not np.all(np.isfinite(x0)):
+        raise ValueError("the starting model has NaN or infinite values")
     shift = np.zeros(problem.layout.rho_index.size) if problem.options.static_shift else None
     state = State(x=x0, dpred=np.zeros(0), phi=np.inf, depth=problem.start_depths(), shift=shift)
     if directions is not None:
@@ -59,62 +55,66 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None, al
         if not np.all(np.isfinite(directions)):
             raise ValueError("the starting directions have NaN or infinite values")
         state.past_steps = list(directions.T)
-    alternatives = [_checked_model(a, "an alternative starting model", x0.size) for a in alternatives]
-    measured = []
-    for x in alternatives:
-        _, dpred = _evaluate(problem, evaluate, state, x)
-        measured.append((_start_phi(problem, state, dpred), x, dpred))
     o = problem.options
-    rows = o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size)
-    _start_pass(problem, evaluate, state, x0, rows)
-    if measured:
-        phi, x, dpred = min(measured, key=lambda item: item[0][0])
-        if phi[0] < state.phi:
-            n_data = max(problem.layout.n_data, 1)
-            logger.info(
-                "the start (chi2 %.4g) fits worse than a model given beside it (chi2 %.4g): the iterations "
-                "start from that one",
-                state.phi / n_data,
-                phi[0] / n_data,
-            )
-            if rows:
-                _start_pass(problem, evaluate, state, x, rows)
-            else:
-                state.x, state.dpred, (state.phi, state.shift) = x, dpred, phi
-    state.phi_history.append(state.phi)
-    return state
-
-
-def _checked_model(x, name, size=None):
-    x = np.asarray(x, dtype=float)
-    if size is not None and x.shape != (size,):
-        raise ValueError(f"{name} has shape {x.shape}, expected ({size},)")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} has NaN or infinite values")
-    return x
-
-
-def _start_phi(problem, state, dpred):
-    """(misfit, static shifts) of a starting model's predicted data."""
-    if problem.options.static_shift:
-        return problem.best_shift(dpred, [np.zeros_like(state.shift)])
-    return problem.phi(dpred), None
-
-
-def _start_pass(problem, evaluate, state, x, rows):
-    """Evaluate a starting model into ``state`` (with ``rows``, the rows of J as well)."""
-    if rows:
+    if o.subspace and not o.static_shift and _rows_affordable(problem, evaluate, x0.size):
         # the start's pass takes the rows of J too: the first iteration is a
         # subspace step at the cost of its trial only
-        ev, dpred = _rows_pass(problem, evaluate, state, x)
+        ev, dpred = _rows_pass(problem, evaluate, state, x0)
         state.pending = (None, ev.rows)
         state.gradients = ev.gradients
         state.diagonal = ev.diagonal
         state.stage = "subspace"
     else:
+        _, dpred = _evaluate(problem, evaluate, state, x0)
+    state.dpred = dpred
+    if problem.options.static_shift:
+        state.phi, state.shift = problem.best_shift(dpred, [state.shift])
+    else:
+        state.phi = problem.phi(dpred)
+    state.phi_history.append(state.phi)
+    return state
+
+
+def restart(problem: Problem, evaluate: Evaluator, state: State, models) -> State | None:
+    """A fresh start from the best-fitting of ``models``, where it fits better than ``state``.
+
+    What a run does where its steps barely lower the misfit, or not at
+    all, above the target (:func:`run`): each model (the model a script gave before a directive replaced
+    it with the Bostick model, say) is measured with one forward pass; the
+    best one, where its misfit is below the state's, starts the iterations
+    afresh (sounding depths, secant memory, past steps, damping and the
+    stages' records as at a start), as one iteration of kind
+    ``"restart"``. A start that fits far worse than a plain half-space (a
+    TM phase out of its quadrant under topography, say) may lead every step
+    into a stall: the run then goes on from ``models`` instead. None where
+    no model fits better.
+    """
+    best = None
+    for x in models:
+        x = np.asarray(x, dtype=float)
+        if x.shape != state.x.shape or not np.all(np.isfinite(x)):
+            raise ValueError(f"a restart model has shape {x.shape} or non-finite values; expected {state.x.shape}")
         _, dpred = _evaluate(problem, evaluate, state, x)
-    state.x, state.dpred = x, dpred
-    state.phi, state.shift = _start_phi(problem, state, dpred)
+        if problem.options.static_shift:
+            phi, shift = problem.best_shift(dpred, [np.zeros_like(state.shift)])
+        else:
+            phi, shift = problem.phi(dpred), None
+        if best is None or phi < best[0]:
+            best = (phi, shift, x, dpred)
+    if best is None or not best[0] < state.phi:
+        return None
+    phi, shift, x, dpred = best
+    logger.info(
+        "the steps barely lower the misfit at chi2 %.4g; a model given beside the start fits at chi2 %.4g: "
+        "restarting from it",
+        state.phi / max(problem.layout.n_data, 1),
+        phi / max(problem.layout.n_data, 1),
+    )
+    fresh = State(x=x, dpred=dpred, phi=phi, depth=problem.start_depths(), shift=shift)
+    fresh.iteration, fresh.passes, fresh.stage = state.iteration + 1, state.passes, "restart"
+    fresh.smoothing_steps = state.smoothing_steps
+    fresh.phi_history = state.phi_history + [phi]
+    return fresh
 
 
 def zo_trial(problem: Problem, evaluate: Evaluator, state: State) -> Trial | None:
