@@ -145,6 +145,8 @@ class BostickStartingModel(InversionDirective):
         self.given_model = None if given is None else np.asarray(given, dtype=float)
         self.model = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
         opt = self.invProb.opt
-        if self.fallback and isinstance(opt, ZohdyOldenburg) and self.given_model is not None:
-            opt.restart_models = [self.given_model]
+        given = self.given_model
+        usable = given is not None and given.shape == self.model.shape and bool(np.all(np.isfinite(given)))
+        if self.fallback and isinstance(opt, ZohdyOldenburg) and usable:
+            opt.restart_models = [given]
         self.invProb.model = self.model

@@ -138,26 +138,36 @@ background = 50.0
     np.testing.assert_allclose(np.exp(-m), 50.0, rtol=0.03)
 
 
+def _initialized_start(profile, opt, given, **options):
+    """``BostickStartingModel(**options)`` after its ``initialize`` in an inversion run from ``given``."""
+    reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells)
+    inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt)
+    directive = BostickStartingModel(**options)
+    inversion.BaseInversion(inv_prob, directiveList=[directive])
+    inv_prob.model = given
+    directive.initialize()
+    assert inv_prob.model is directive.model
+    return directive
+
+
 def test_bostick_start_hands_the_given_model_to_zo(h_te):
     """The directive starts from the Bostick model and hands the ``m0`` of
     ``inversion.run`` to a ZohdyOldenburg as its restart model (none with
-    ``fallback=False``; other optimizers get the Bostick start alone)."""
+    ``fallback=False``, none where ``m0`` is no model; other optimizers get
+    the Bostick start alone)."""
     from simpeg import optimization
 
     profile, true_model = h_te
-    for opt, fallback, restarts in (
-        (ZohdyOldenburg(), True, 1),
-        (ZohdyOldenburg(), False, 0),
-        (optimization.InexactGaussNewton(), True, 0),
+    bostick = simpeg_zo.bostick_model(profile.data_misfit())
+    for opt, fallback, given, restarts in (
+        (ZohdyOldenburg(), True, true_model, 1),
+        (ZohdyOldenburg(), False, true_model, 0),
+        (optimization.InexactGaussNewton(), True, true_model, 0),
+        (ZohdyOldenburg(), True, np.full_like(true_model, np.nan), 0),
+        (ZohdyOldenburg(), True, np.float64(-4.0), 0),
     ):
-        reg = regularization.WeightedLeastSquares(profile.mesh, active_cells=profile.active_cells)
-        inv_prob = inverse_problem.BaseInvProblem(profile.data_misfit(), reg, opt)
-        directive = BostickStartingModel(fallback=fallback)
-        inversion.BaseInversion(inv_prob, directiveList=[directive])
-        inv_prob.model = true_model
-        directive.initialize()
-        assert inv_prob.model is directive.model
-        np.testing.assert_allclose(directive.model, simpeg_zo.bostick_model(profile.data_misfit()))
+        directive = _initialized_start(profile, opt, given, fallback=fallback)
+        np.testing.assert_allclose(directive.model, bostick)
         assert len(getattr(opt, "restart_models", [])) == restarts
         if restarts:
             assert opt.restart_models[0] is directive.given_model
