@@ -55,12 +55,12 @@ def zohdy_oldenburg(
     target_chi2 : float or None
         ``TargetMisfit`` chi factor; None runs until ZO stops improving.
     m0 : numpy.ndarray, optional
-        Starting model when ``bostick_start`` is False.
+        Starting model when ``bostick_start`` is False; otherwise the model
+        to restart from (``fallback_start``). Default the half-space.
     bostick_start : bool
     fallback_start : bool
-        With ``bostick_start``: restart from ``m0`` (default the half-space)
-        where the steps from the Bostick model stall above the target at a
-        misfit above ``m0``'s (``BostickStartingModel(fallback=True)``);
+        With ``bostick_start``: restart from ``m0`` where the steps from
+        the Bostick model stall above the target and ``m0`` fits better (``BostickStartingModel(fallback=True)``);
         False: the Bostick start alone, as the paper's method.
     max_iter : int, optional
         Iteration limit (the optimizer's ``maxIter``; default its 30), the

@@ -79,9 +79,9 @@ def restart(problem: Problem, evaluate: Evaluator, state: State, models) -> Stat
     """A fresh start from the best-fitting of ``models``, where it fits better than ``state``.
 
     What a run does where its steps barely lower the misfit, or not at
-    all, above the target (:func:`run`): each model (the model a script gave before a directive replaced
-    it with the Bostick model, say) is measured with one forward pass; the
-    best one, where its misfit is below the state's, starts the iterations
+    all, above the target (:func:`run`): each model (the model a script
+    gave before a directive replaced it with the Bostick model, say) is
+    measured with one forward pass; the best one, where its misfit is below the state's, starts the iterations
     afresh (sounding depths, secant memory, past steps, damping and the
     stages' records as at a start), as one iteration of kind
     ``"restart"``. A start that fits far worse than a plain half-space (a
