@@ -381,9 +381,11 @@ def run_case(case, method):
     seconds = time.perf_counter() - t0
     history = clock.history
     # the largest change from the start where the data do not see (the start:
-    # the Bostick model, or the half-space of gn)
+    # the Bostick model, or the half-space of gn, or of a zo run that restarted from it)
     starts = [d.model for d in inv.directiveList.dList if isinstance(d, simpeg_zo.BostickStartingModel)]
     start = starts[0] if starts else m0
+    if any(h.get("step") == "restart" for h in getattr(opt, "history", [])):
+        start = m0
     unseen = unseen_cells(inv_prob.dmisfit)
     departure = float(np.max(np.abs(model - start)[unseen]) / np.log(10)) if unseen.any() else 0.0
     if not method.startswith("gn"):
