@@ -384,7 +384,7 @@ def run_case(case, method):
     # the Bostick model, or the half-space of gn, or of a zo run that restarted from it)
     starts = [d.model for d in inv.directiveList.dList if isinstance(d, simpeg_zo.BostickStartingModel)]
     start = starts[0] if starts else m0
-    if any(h.get("step") == "restart" for h in getattr(opt, "history", [])):
+    if not method.startswith("gn") and any(h["step"] == "restart" for h in opt.history):
         start = m0
     unseen = unseen_cells(inv_prob.dmisfit)
     departure = float(np.max(np.abs(model - start)[unseen]) / np.log(10)) if unseen.any() else 0.0
