@@ -158,6 +158,14 @@ class Hooks:
     accepted: Callable[[State], None] = lambda state: None
 
 
+def _restart_due(problem, state, previous, no_step):
+    """Whether a step that barely paid (or none) above the target, with iterations left, calls for a restart."""
+    o, target = problem.options, problem.target
+    barely = no_step or previous - state.phi < o.stall_tolerance * previous
+    above = target is None or state.phi > target
+    return barely and above and state.iteration < o.max_iter
+
+
 def run(
     problem: Problem,
     evaluate: Evaluator,
@@ -198,9 +206,7 @@ def run(
         if new is not None:
             state = new
             hooks.accepted(state)
-        # a step that barely paid, or none: is a model given beside the start a better place?
-        barely = new is None or previous - state.phi < o.stall_tolerance * previous
-        if barely and restarts and state.iteration < o.max_iter and not (target is not None and state.phi <= target):
+        if restarts and _restart_due(problem, state, previous, new is None):
             fresh = restart(problem, evaluate, state, restarts)
             restarts = []
             if fresh is not None:
