@@ -115,8 +115,8 @@ class BostickStartingModel(InversionDirective):
         better (``restart_models``): a Bostick model can fit far worse than
         a plain half-space (a TM phase out of its quadrant under topography,
         say), and the steps from it may find no way down. It costs one
-        forward solve, at the first such stall only. False: the Bostick start alone (the
-        paper's method). Other optimizers ignore it.
+        forward solve, at the first such stall only. False: the Bostick
+        start alone (the paper's method). Other optimizers ignore it.
 
     Attributes
     ----------
@@ -142,11 +142,9 @@ class BostickStartingModel(InversionDirective):
 
     def initialize(self) -> None:
         given = self.invProb.model
-        self.given_model = None if given is None else np.asarray(given, dtype=float)
+        given = self.given_model = None if given is None else np.asarray(given, dtype=float)
         self.model = bostick_model(self.invProb.dmisfit, method=self.method, width=self.width)
-        opt = self.invProb.opt
-        given = self.given_model
         usable = given is not None and given.shape == self.model.shape and bool(np.all(np.isfinite(given)))
-        if self.fallback and isinstance(opt, ZohdyOldenburg) and usable:
-            opt.restart_models = [given]
+        if self.fallback and usable and isinstance(self.invProb.opt, ZohdyOldenburg):
+            self.invProb.opt.restart_models = [given]
         self.invProb.model = self.model

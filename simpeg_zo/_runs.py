@@ -60,8 +60,9 @@ def zohdy_oldenburg(
     bostick_start : bool
     fallback_start : bool
         With ``bostick_start``: restart from ``m0`` where the steps from
-        the Bostick model stall above the target and ``m0`` fits better (``BostickStartingModel(fallback=True)``);
-        False: the Bostick start alone, as the paper's method.
+        the Bostick model stall above the target and ``m0`` fits better
+        (``BostickStartingModel(fallback=True)``); False: the Bostick start
+        alone, as the paper's method.
     max_iter : int, optional
         Iteration limit (the optimizer's ``maxIter``; default its 30), the
         spelling of :func:`gauss_newton` and :func:`simpeg_zo.run_method`.

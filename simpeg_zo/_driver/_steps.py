@@ -67,12 +67,16 @@ def initial_state(problem: Problem, evaluate: Evaluator, x0, directions=None) ->
     else:
         _, dpred = _evaluate(problem, evaluate, state, x0)
     state.dpred = dpred
-    if problem.options.static_shift:
-        state.phi, state.shift = problem.best_shift(dpred, [state.shift])
-    else:
-        state.phi = problem.phi(dpred)
+    state.phi, state.shift = _start_misfit(problem, dpred)
     state.phi_history.append(state.phi)
     return state
+
+
+def _start_misfit(problem, dpred):
+    """(misfit, static shifts or None) of a starting model's data, the shifts proposed from none."""
+    if problem.options.static_shift:
+        return problem.best_shift(dpred, [np.zeros(problem.layout.rho_index.size)])
+    return problem.phi(dpred), None
 
 
 def restart(problem: Problem, evaluate: Evaluator, state: State, models) -> State | None:
@@ -81,10 +85,11 @@ def restart(problem: Problem, evaluate: Evaluator, state: State, models) -> Stat
     What a run does where its steps barely lower the misfit, or not at
     all, above the target (:func:`run`): each model (the model a script
     gave before a directive replaced it with the Bostick model, say) is
-    measured with one forward pass; the best one, where its misfit is below the state's, starts the iterations
-    afresh (sounding depths, secant memory, past steps, damping and the
-    stages' records as at a start), as one iteration of kind
-    ``"restart"``. A start that fits far worse than a plain half-space (a
+    measured with one forward pass; the best one, where its misfit is
+    below the state's, starts the iterations afresh (sounding depths,
+    secant memory, past steps, damping and the stages' records as at a
+    start, its misfit as :func:`initial_state` takes it), as one iteration
+    of kind ``"restart"``. A start that fits far worse than a plain half-space (a
     TM phase out of its quadrant under topography, say) may lead every step
     into a stall: the run then goes on from ``models`` instead. None where
     no model fits better.
@@ -95,10 +100,7 @@ def restart(problem: Problem, evaluate: Evaluator, state: State, models) -> Stat
         if x.shape != state.x.shape or not np.all(np.isfinite(x)):
             raise ValueError(f"a restart model has shape {x.shape} or non-finite values; expected {state.x.shape}")
         _, dpred = _evaluate(problem, evaluate, state, x)
-        if problem.options.static_shift:
-            phi, shift = problem.best_shift(dpred, [np.zeros_like(state.shift)])
-        else:
-            phi, shift = problem.phi(dpred), None
+        phi, shift = _start_misfit(problem, dpred)
         if best is None or phi < best[0]:
             best = (phi, shift, x, dpred)
     if best is None or not best[0] < state.phi:
